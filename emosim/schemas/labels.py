@@ -1,0 +1,49 @@
+"""Label events: the append-only history every current label is resolved from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from .common import StrictModel, Unit
+
+SourceKind = Literal["model", "rule", "human_bulk_review", "live_operator"]
+LabelAction = Literal["suggest", "accept", "reject", "correct", "retract"]
+LabelField = Literal[
+    "emotion",
+    "secondary_emotion",
+    "intensity",
+    "strategy",
+    "sentence_function",
+    "review_status",
+    "quality",
+]
+
+
+class LabelTarget(StrictModel):
+    conversation_id: str = Field(description="Record id the label belongs to.")
+    turn_index: int | None = Field(default=None, ge=0, description="Turn, if turn-level.")
+    sentence_index: int | None = Field(default=None, ge=0, description="Sentence, if any.")
+    field: LabelField = Field(description="Which label this event is about.")
+
+
+class LabelSource(StrictModel):
+    kind: SourceKind = Field(description="Stream the event came from.")
+    name: str = Field(description="Model id, rule id, reviewer or operator handle.")
+    version: str = Field(default="", description="Version of the model, rule set or tool.")
+
+
+class LabelEvent(StrictModel):
+    event_id: str = Field(description="Unique id of this event.")
+    created_at: datetime = Field(description="When the event was made (UTC).")
+    target: LabelTarget
+    value: Any = Field(description="The label value (an id, a number or a small object).")
+    source: LabelSource
+    action: LabelAction
+    confidence: Unit | None = Field(default=None, description="Source's confidence 0..1.")
+    reason: str = Field(default="", description="Why the source made this event.")
+    supersedes: str | None = Field(
+        default=None, description="event_id this event corrects, rejects or retracts."
+    )

@@ -1,0 +1,105 @@
+"""Models of the persona files in `personas/`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from .common import Identifier, StrictModel, Unit
+from .taxonomy import GolemanFamily
+
+IncomeBand = Literal["low", "lower_middle", "middle", "upper_middle", "high"]
+Literacy = Literal["none", "basic", "intermediate", "advanced", "conflicting"]
+MoneyScript = Literal["money_avoidance", "money_worship", "money_status", "money_vigilance"]
+
+
+class ArcStep(StrictModel):
+    emotion: Identifier = Field(description="Emotion id from taxonomies/emotions.yaml.")
+    intensity: Unit = Field(description="Intensity 0..1 of the emotion at this step.")
+
+
+class PersonaFact(StrictModel):
+    id: Identifier
+    statement: str = Field(description="The fact in the client's own first-person words.")
+    reflection: str = Field(
+        description="The same fact as Elena would reflect it back, in the second person."
+    )
+    topics: list[Identifier] = Field(
+        default_factory=list, description="Topic ids the fact is relevant to (empty: any)."
+    )
+
+
+class SpeakingStyle(StrictModel):
+    tone: Literal["casual", "neutral", "formal"] = Field(description="Register of their writing.")
+    verbosity: Literal["terse", "medium", "verbose"]
+    openers: list[str] = Field(
+        min_length=2, description="How this person tends to start a message."
+    )
+    fillers: list[str] = Field(default_factory=list, description="Hedges and verbal habits.")
+    notes: str = Field(description="Anything else about how they write.")
+
+
+class ClientPersona(StrictModel):
+    id: Identifier
+    name: str
+    age: int = Field(ge=18, le=100)
+    pronouns: str
+    occupation: str
+    income_band: IncomeBand
+    household: str = Field(description="Who lives with them and depends on them.")
+    life_situation: str
+    financial_literacy: Literacy
+    cultural_background: str
+    money_script: MoneyScript = Field(description="Dominant Klontz money script.")
+    facts: list[PersonaFact] = Field(min_length=4)
+    unspoken_concern: str = Field(
+        description="What worries them but they do not say at first. Only the client agent "
+        "sees it."
+    )
+    speaking_style: SpeakingStyle
+    default_arc: list[ArcStep] = Field(min_length=2)
+    topics: list[Identifier] = Field(min_length=1, description="Topics this persona fits.")
+
+
+class FamilyAdaptation(StrictModel):
+    family: GolemanFamily
+    approach: str
+    lead_strategies: list[Identifier] = Field(min_length=1)
+    avoid: list[Identifier] = Field(default_factory=list)
+
+
+class ComplianceBoundary(StrictModel):
+    id: Identifier
+    rule: str
+    patterns: list[str] = Field(
+        min_length=1, description="Regular expressions (case-insensitive) that breach the rule."
+    )
+    safe_alternative: str
+
+
+class ForbiddenPattern(StrictModel):
+    id: Identifier
+    pattern: str = Field(description="Regular expression, case-insensitive.")
+    reason: str
+
+
+class AdvisorPersona(StrictModel):
+    id: Identifier
+    name: str
+    credentials: str
+    version: str
+    philosophy: str
+    voice_principles: list[str] = Field(min_length=4)
+    signature_phrases: list[str] = Field(min_length=5)
+    forbidden_phrases: list[str] = Field(
+        min_length=5, description="Exact phrases (case-insensitive) Elena never says."
+    )
+    forbidden_patterns: list[ForbiddenPattern] = Field(min_length=3)
+    compliance_boundaries: list[ComplianceBoundary] = Field(min_length=3)
+    jargon: dict[str, str] = Field(
+        description="Terms that must be explained in plain words when used, with a plain gloss."
+    )
+    adaptations: list[FamilyAdaptation] = Field(min_length=8)
+    max_words: int = Field(ge=20, description="Longest acceptable reply, in words.")
+    max_sentences: int = Field(ge=2, description="Most sentences in one reply.")
