@@ -61,6 +61,9 @@ class Intensities(StrictModel):
 class Emotion(StrictModel):
     id: Identifier
     name: str = Field(description="Display name.")
+    adjective: str = Field(
+        description="How Elena names the feeling in a sentence ('you sound ___'), e.g. 'ashamed'."
+    )
     family: GolemanFamily = Field(description="The Goleman family this state belongs to.")
     family_rationale: str = Field(description="Why the state sits in this family.")
     definition: str = Field(description="What the client feels, in one or two sentences.")
@@ -169,6 +172,11 @@ class Topic(StrictModel):
     description: str
     subcategories: list[Subcategory] = Field(min_length=2)
     common_emotions: list[Identifier] = Field(min_length=1)
+    client_questions: list[str] = Field(
+        min_length=5,
+        description="Questions clients ask about the topic, free of personal facts so that "
+        "any persona can ask them.",
+    )
     key_terms: dict[str, str] = Field(
         default_factory=dict,
         description="Jargon of the topic mapped to a plain-language explanation Elena can give.",
