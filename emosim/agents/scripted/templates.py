@@ -1,0 +1,112 @@
+"""Models of the scripted backend's template files in `agents/scripted/`.
+
+The scripted client and advisor compose text from these templates plus the persona, topic
+and taxonomy; prompt engineers edit the YAML, not Python.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, field_validator
+
+from emosim.schemas.common import Identifier, StrictModel
+
+ADVISOR_SLOTS = frozenset(
+    {
+        "name",
+        "emotion_adj",
+        "client_quote",
+        "fact",
+        "topic_phrase",
+        "subtopic_phrase",
+        "term",
+        "term_gloss",
+    }
+)
+CLIENT_SLOTS = frozenset({"topic_phrase", "subtopic_phrase", "term", "advisor_name"})
+_SLOT = re.compile(r"\{([a-z_]+)\}")
+
+
+def slots_in(text: str) -> set[str]:
+    return set(_SLOT.findall(text))
+
+
+def _check_slots(text: str, allowed: frozenset[str]) -> str:
+    unknown = slots_in(text) - allowed
+    if unknown:
+        raise ValueError(f"unknown slot(s) {sorted(unknown)} in {text!r}; allowed {sorted(allowed)}")
+    return text
+
+
+class AdvisorSentenceTemplate(StrictModel):
+    function: Identifier = Field(description="Sentence-function id the sentence performs.")
+    text: str = Field(description="One sentence with optional {slots}.")
+
+    @field_validator("text")
+    @classmethod
+    def _slots(cls, v: str) -> str:
+        return _check_slots(v, ADVISOR_SLOTS)
+
+
+class AdvisorTemplates(StrictModel):
+    version: str
+    strategies: dict[Identifier, list[AdvisorSentenceTemplate]] = Field(
+        description="Strategy id -> sentences that realize it (at least 6 each)."
+    )
+    anti_patterns: dict[Identifier, list[str]] = Field(
+        description="Anti-pattern id -> sentences that commit it (drafts the critic must reject)."
+    )
+
+    @field_validator("strategies")
+    @classmethod
+    def _enough(cls, v: dict[str, list[AdvisorSentenceTemplate]]) -> dict:
+        for sid, items in v.items():
+            if len(items) < 6:
+                raise ValueError(f"strategy {sid!r} has {len(items)} templates; at least 6 needed")
+        return v
+
+    @field_validator("anti_patterns")
+    @classmethod
+    def _anti_slots(cls, v: dict[str, list[str]]) -> dict:
+        for aid, items in v.items():
+            if len(items) < 4:
+                raise ValueError(f"anti-pattern {aid!r} has {len(items)} templates; 4 needed")
+            for text in items:
+                _check_slots(text, ADVISOR_SLOTS)
+        return v
+
+
+class ClientReactions(StrictModel):
+    advanced: dict[str, list[str]] = Field(
+        description="Advisor's primary strategy id (or 'default') -> opening lines when the "
+        "client felt helped."
+    )
+    stalled: list[str] = Field(min_length=6, description="Lines when the reply did not land.")
+    regressed: list[str] = Field(
+        min_length=6, description="Lines when the reply hurt (judgment, pressure, dismissal)."
+    )
+
+
+class ClientTemplates(StrictModel):
+    version: str
+    reactions: ClientReactions
+    follow_ups: dict[str, list[str]] = Field(
+        description="Arc stage (early, middle, late) -> follow-up questions, fact-free."
+    )
+    fact_lead_ins: list[str] = Field(
+        min_length=6,
+        description="Short lead-ins before a personal fact, e.g. 'For context,'.",
+    )
+    closings: list[str] = Field(min_length=6, description="Lines for the client's last message.")
+
+    @field_validator("follow_ups")
+    @classmethod
+    def _stages(cls, v: dict[str, list[str]]) -> dict:
+        missing = {"early", "middle", "late"} - set(v)
+        if missing:
+            raise ValueError(f"follow_ups lacks stages {sorted(missing)}")
+        for stage, items in v.items():
+            for text in items:
+                _check_slots(text, CLIENT_SLOTS)
+        return v
