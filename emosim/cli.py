@@ -1,3 +1,101 @@
-import typer
+"""The `emosim` command line."""
 
-app = typer.Typer()
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from . import __version__
+from .errors import EmosimError
+
+app = typer.Typer(
+    name="emosim",
+    help="Simulate emotionally-aware financial-planning conversations as LoRA training data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn EmosimError into one clear message and exit status 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except EmosimError as exc:
+            for line in str(exc).splitlines():
+                err_console.print(f"[bold red]error:[/] {line}", highlight=False, markup=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"emosim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """emosim command line."""
+
+
+@app.command()
+@user_errors
+def validate(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Records (.json/.jsonl) or data files/folders.")
+    ],
+) -> None:
+    """Validate records, personas, taxonomies and scenarios, including cross-references."""
+    from .catalog import get_catalog
+    from .validate import validate_paths
+
+    report = validate_paths(paths, get_catalog())
+    if not report.ok:
+        raise EmosimError("\n".join(report.problems))
+    console.print(f"[green]ok[/]: {report.checked} file(s)/record(s) valid")
+
+
+@app.command()
+@user_errors
+def schema(
+    out: Annotated[Path, typer.Option(help="Folder for the JSON Schema files.")] = Path("schemas"),
+) -> None:
+    """Write the published JSON Schema files, generated from the models."""
+    from .schema_export import write_schemas
+
+    for path in write_schemas(out):
+        console.print(f"wrote {path}")
+
+
+@app.command()
+@user_errors
+def docs(
+    out: Annotated[Path, typer.Option(help="Folder for the generated documents.")] = Path("docs"),
+) -> None:
+    """Generate the taxonomy, strategy, persona and data-dictionary documents."""
+    from .catalog import get_catalog
+    from .docs import write_docs
+
+    for path in write_docs(get_catalog(), out):
+        console.print(f"wrote {path}")
+
+
+def run_cli() -> None:  # pragma: no cover - console entry
+    sys.exit(app())

@@ -38,10 +38,10 @@ class LabelSource(StrictModel):
 class LabelEvent(StrictModel):
     event_id: str = Field(description="Unique id of this event.")
     created_at: datetime = Field(description="When the event was made (UTC).")
-    target: LabelTarget
+    target: LabelTarget = Field(description="The label the event is about.")
     value: Any = Field(description="The label value (an id, a number or a small object).")
-    source: LabelSource
-    action: LabelAction
+    source: LabelSource = Field(description="Who or what made the event.")
+    action: LabelAction = Field(description="What the event does to the target's label.")
     confidence: Unit | None = Field(default=None, description="Source's confidence 0..1.")
     reason: str = Field(default="", description="Why the source made this event.")
     supersedes: str | None = Field(

@@ -32,7 +32,9 @@ class PersonaFact(StrictModel):
 
 class SpeakingStyle(StrictModel):
     tone: Literal["casual", "neutral", "formal"] = Field(description="Register of their writing.")
-    verbosity: Literal["terse", "medium", "verbose"]
+    verbosity: Literal["terse", "medium", "verbose"] = Field(
+        description="How long their messages tend to be."
+    )
     openers: list[str] = Field(
         min_length=2, description="How this person tends to start a message."
     )
@@ -42,64 +44,79 @@ class SpeakingStyle(StrictModel):
 
 class ClientPersona(StrictModel):
     id: Identifier
-    name: str
-    age: int = Field(ge=18, le=100)
-    pronouns: str
-    occupation: str
-    income_band: IncomeBand
+    name: str = Field(description="Display name (fictional).")
+    age: int = Field(description="Age in years.", ge=18, le=100)
+    pronouns: str = Field(description="Pronouns, e.g. she/her.")
+    occupation: str = Field(description="Work or main activity.")
+    income_band: IncomeBand = Field(description="Household income band.")
     household: str = Field(description="Who lives with them and depends on them.")
-    life_situation: str
-    financial_literacy: Literacy
-    cultural_background: str
-    money_script: MoneyScript = Field(description="Dominant Klontz money script.")
-    facts: list[PersonaFact] = Field(min_length=4)
-    unspoken_concern: str = Field(
-        description="What worries them but they do not say at first. Only the client agent "
-        "sees it."
+    life_situation: str = Field(description="Life stage and recent events.")
+    financial_literacy: Literacy = Field(description="Self-taught knowledge of money matters.")
+    cultural_background: str = Field(
+        description="Cultural background and how it shapes money views."
     )
-    speaking_style: SpeakingStyle
-    default_arc: list[ArcStep] = Field(min_length=2)
+    money_script: MoneyScript = Field(description="Dominant Klontz money script.")
+    facts: list[PersonaFact] = Field(
+        description="Facts the client can share, kept consistent across turns.", min_length=4
+    )
+    unspoken_concern: str = Field(
+        description="What worries them but they do not say at first. Only the client agent sees it."
+    )
+    speaking_style: SpeakingStyle = Field(description="How the client writes.")
+    default_arc: list[ArcStep] = Field(
+        description="Hidden emotional arc used when a scenario sets none.", min_length=2
+    )
     topics: list[Identifier] = Field(min_length=1, description="Topics this persona fits.")
 
 
 class FamilyAdaptation(StrictModel):
-    family: GolemanFamily
-    approach: str
-    lead_strategies: list[Identifier] = Field(min_length=1)
-    avoid: list[Identifier] = Field(default_factory=list)
+    family: GolemanFamily = Field(description="Goleman family.")
+    approach: str = Field(description="How Elena meets a client in this family.")
+    lead_strategies: list[Identifier] = Field(
+        description="Strategy ids to lead with.", min_length=1
+    )
+    avoid: list[Identifier] = Field(
+        description="Strategy or anti-pattern ids to avoid.", default_factory=list
+    )
 
 
 class ComplianceBoundary(StrictModel):
     id: Identifier
-    rule: str
+    rule: str = Field(description="The boundary in one sentence.")
     patterns: list[str] = Field(
         min_length=1, description="Regular expressions (case-insensitive) that breach the rule."
     )
-    safe_alternative: str
+    safe_alternative: str = Field(description="What to say instead.")
 
 
 class ForbiddenPattern(StrictModel):
     id: Identifier
     pattern: str = Field(description="Regular expression, case-insensitive.")
-    reason: str
+    reason: str = Field(description="Why the phrasing is off-voice.")
 
 
 class AdvisorPersona(StrictModel):
     id: Identifier
-    name: str
-    credentials: str
-    version: str
-    philosophy: str
-    voice_principles: list[str] = Field(min_length=4)
-    signature_phrases: list[str] = Field(min_length=5)
+    name: str = Field(description="Display name.")
+    credentials: str = Field(description="Professional credentials shown with her name.")
+    version: str = Field(description="Persona version; recorded in every record.")
+    philosophy: str = Field(description="Her approach in a paragraph.")
+    voice_principles: list[str] = Field(description="Rules of her voice.", min_length=4)
+    signature_phrases: list[str] = Field(description="Phrases typical of her voice.", min_length=5)
     forbidden_phrases: list[str] = Field(
         min_length=5, description="Exact phrases (case-insensitive) Elena never says."
     )
-    forbidden_patterns: list[ForbiddenPattern] = Field(min_length=3)
-    compliance_boundaries: list[ComplianceBoundary] = Field(min_length=3)
+    forbidden_patterns: list[ForbiddenPattern] = Field(
+        description="Regular expressions for phrasings she never uses.", min_length=3
+    )
+    compliance_boundaries: list[ComplianceBoundary] = Field(
+        description="Lines she never crosses, with detection patterns.", min_length=3
+    )
     jargon: dict[str, str] = Field(
         description="Terms that must be explained in plain words when used, with a plain gloss."
     )
-    adaptations: list[FamilyAdaptation] = Field(min_length=8)
+    adaptations: list[FamilyAdaptation] = Field(
+        description="How she adapts to each Goleman family.", min_length=8
+    )
     max_words: int = Field(ge=20, description="Longest acceptable reply, in words.")
     max_sentences: int = Field(ge=2, description="Most sentences in one reply.")

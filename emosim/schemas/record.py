@@ -154,7 +154,7 @@ class CriticScores(StrictModel):
 
 class CriticVerdict(StrictModel):
     accepted: bool = Field(description="Whether the draft may be sent.")
-    scores: CriticScores
+    scores: CriticScores = Field(description="Scores 0..1 per dimension.")
     findings: list[CriticFinding] = Field(default_factory=list, description="Reasons.")
     critic: str = Field(description="Critic backend and version.")
 
@@ -173,10 +173,10 @@ class RejectedDraft(StrictModel):
 
 
 class ClientTurn(StrictModel):
-    speaker: Literal["client"] = "client"
+    speaker: Literal["client"] = Field(default="client", description="Always 'client'.")
     index: int = Field(ge=0, description="Position in the conversation (0-based).")
     exchange: int = Field(ge=1, description="Exchange number (1-based).")
-    text: str = Field(min_length=1)
+    text: str = Field(description="What the client wrote.", min_length=1)
     ground_truth: EmotionalState | None = Field(
         default=None,
         description="Hidden true state of the client (simulated records only). No agent but "
@@ -189,10 +189,10 @@ class ClientTurn(StrictModel):
 
 
 class AdvisorTurn(StrictModel):
-    speaker: Literal["advisor"] = "advisor"
-    index: int = Field(ge=0)
-    exchange: int = Field(ge=1)
-    text: str = Field(min_length=1)
+    speaker: Literal["advisor"] = Field(default="advisor", description="Always 'advisor'.")
+    index: int = Field(description="Position in the conversation (0-based).", ge=0)
+    exchange: int = Field(description="Exchange number (1-based).", ge=1)
+    text: str = Field(description="The reply that was sent (the accepted draft).", min_length=1)
     intended_strategies: StrategyUse | None = Field(
         default=None, description="Strategies the advisor planned (generator side)."
     )
@@ -229,20 +229,24 @@ class Outcome(StrictModel):
 
 
 class ReviewDecision(StrictModel):
-    reviewer: str
-    decided_at: datetime
-    decision: Literal["approve", "reject", "correct", "comment"]
-    notes: str = ""
+    reviewer: str = Field(description="Reviewer handle.")
+    decided_at: datetime = Field(description="When the decision was made (UTC).")
+    decision: Literal["approve", "reject", "correct", "comment"] = Field(
+        description="What the reviewer decided."
+    )
+    notes: str = Field(default="", description="Free-text notes.")
 
 
 class Quality(StrictModel):
     scores: dict[str, float] = Field(
         default_factory=dict, description="Automated quality scores (name -> value)."
     )
-    review_status: Literal["unreviewed", "in_review", "approved", "rejected", "corrected"] = (
-        Field(default="unreviewed", description="Human review status.")
+    review_status: Literal["unreviewed", "in_review", "approved", "rejected", "corrected"] = Field(
+        default="unreviewed", description="Human review status."
     )
-    reviewer_decisions: list[ReviewDecision] = Field(default_factory=list)
+    reviewer_decisions: list[ReviewDecision] = Field(
+        description="Human review decisions, oldest first.", default_factory=list
+    )
 
 
 # --- the record ----------------------------------------------------------------------------
@@ -256,12 +260,19 @@ class ConversationRecord(StrictModel):
         default=SCHEMA_VERSION, description="Version of this format."
     )
     created_at: datetime = Field(description="When the record was written (UTC).")
-    provenance: Provenance
-    scenario: ScenarioInfo
-    lineage: LineageInfo = Field(default_factory=LineageInfo)
-    turns: list[Turn] = Field(min_length=2)
-    outcome: Outcome
-    quality: Quality = Field(default_factory=Quality)
+    provenance: Provenance = Field(description="Where the record came from and how it was made.")
+    scenario: ScenarioInfo = Field(description="What was simulated.")
+    lineage: LineageInfo = Field(
+        description="Seed, parent and variation axis of the conversation.",
+        default_factory=LineageInfo,
+    )
+    turns: list[Turn] = Field(
+        description="Turns in order, alternating client and advisor, client first.", min_length=2
+    )
+    outcome: Outcome = Field(description="How the conversation ended.")
+    quality: Quality = Field(
+        description="Automated scores and human review.", default_factory=Quality
+    )
     label_events: list[LabelEvent] = Field(
         default_factory=list, description="Append-only label history for this conversation."
     )

@@ -29,14 +29,19 @@ class LineageInfo(StrictModel):
 
 class Scenario(StrictModel):
     id: Identifier
-    title: str
+    title: str = Field(description="Short human title.")
     topic: Identifier = Field(description="Topic id from taxonomies/topics.yaml.")
     subcategory: Identifier = Field(description="Sub-category id within the topic.")
     client_persona: Identifier = Field(description="Persona id from personas/clients/.")
     advisor_persona: Identifier = Field(default="elena_morales")
-    length_class: LengthClass
+    length_class: LengthClass = Field(
+        description="short (2-3 exchanges), medium (4-6) or long (7-10)."
+    )
     exchanges: int = Field(ge=2, le=10, description="Client/advisor exchanges to play.")
-    phase: Phase = "scenario_driven"
+    phase: Phase = Field(
+        default="scenario_driven",
+        description="Generation phase: template, scenario_driven or edge_case.",
+    )
     situation: str = Field(description="What brings the client to Elena today.")
     arc: list[ArcStep] | None = Field(
         default=None, description="Hidden emotional arc; the persona's default arc if absent."
@@ -44,9 +49,14 @@ class Scenario(StrictModel):
     anti_pattern_rate: Unit = Field(
         default=0.15, description="Share of first drafts that deliberately use an anti-pattern."
     )
-    max_redrafts: int = Field(default=2, ge=0, le=5)
+    max_redrafts: int = Field(
+        description="Redrafts allowed after a critic rejection.", default=2, ge=0, le=5
+    )
     seed: int = Field(default=0, description="Default random seed.")
-    lineage: LineageInfo = Field(default_factory=LineageInfo)
+    lineage: LineageInfo = Field(
+        description="Where this scenario comes from (seed, parent, axis).",
+        default_factory=LineageInfo,
+    )
 
     @model_validator(mode="after")
     def _exchanges_fit_length_class(self) -> Scenario:

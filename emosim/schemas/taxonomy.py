@@ -91,8 +91,12 @@ class EmotionTaxonomy(StrictModel):
     version: str = Field(description="Taxonomy version; bump when ids change.")
     sources: list[str] = Field(description="Works the taxonomy is grounded in.")
     intensity_model: str = Field(description="How low/medium/high are defined.")
-    families: list[EmotionFamily] = Field(min_length=8, max_length=8)
-    emotions: list[Emotion] = Field(min_length=16)
+    families: list[EmotionFamily] = Field(
+        description="Goleman's eight families.", min_length=8, max_length=8
+    )
+    emotions: list[Emotion] = Field(
+        description="The emotional states clients are simulated and labelled in.", min_length=16
+    )
 
     @model_validator(mode="after")
     def _families_used_are_declared(self) -> EmotionTaxonomy:
@@ -105,10 +109,10 @@ class EmotionTaxonomy(StrictModel):
 
 class Strategy(StrictModel):
     id: Identifier
-    name: str
-    definition: str
-    when_to_use: list[str] = Field(min_length=1)
-    when_not_to_use: list[str] = Field(min_length=1)
+    name: str = Field(description="Display name.")
+    definition: str = Field(description="What the strategy is.")
+    when_to_use: list[str] = Field(description="Situations it fits.", min_length=1)
+    when_not_to_use: list[str] = Field(description="Situations where it backfires.", min_length=1)
     quality_markers: list[str] = Field(min_length=1, description="What a good use looks like.")
     examples: list[str] = Field(min_length=3, description="Example lines in Elena's voice.")
     esconv: EsconvStrategy = Field(description="Closest of ESConv's 8 supporter strategies.")
@@ -125,9 +129,9 @@ class Strategy(StrictModel):
 
 class AntiPattern(StrictModel):
     id: Identifier
-    name: str
-    definition: str
-    why_harmful: str
+    name: str = Field(description="Display name.")
+    definition: str = Field(description="What the anti-pattern is.")
+    why_harmful: str = Field(description="What it does to a client.")
     examples: list[str] = Field(min_length=3, description="Lines Elena must never write.")
     cues: list[str] = Field(
         min_length=3, description="Words or phrases that reveal the anti-pattern in text."
@@ -137,17 +141,21 @@ class AntiPattern(StrictModel):
 
 
 class StrategyTaxonomy(StrictModel):
-    version: str
-    sources: list[str]
-    strategies: list[Strategy] = Field(min_length=14)
-    anti_patterns: list[AntiPattern] = Field(min_length=8)
+    version: str = Field(description="Taxonomy version.")
+    sources: list[str] = Field(description="Works the taxonomy is grounded in.")
+    strategies: list[Strategy] = Field(
+        description="Response strategies Elena may use.", min_length=14
+    )
+    anti_patterns: list[AntiPattern] = Field(
+        description="Failed strategies, kept as negatives.", min_length=8
+    )
 
 
 class SentenceFunction(StrictModel):
     id: Identifier
-    name: str
-    definition: str
-    examples: list[str] = Field(min_length=2)
+    name: str = Field(description="Display name.")
+    definition: str = Field(description="What a sentence with this function does.")
+    examples: list[str] = Field(description="Example sentences in Elena's voice.", min_length=2)
     cues: list[str] = Field(
         min_length=2,
         description="Words, phrases or a trailing '?' that signal the function; the scripted "
@@ -156,22 +164,28 @@ class SentenceFunction(StrictModel):
 
 
 class SentenceFunctionTaxonomy(StrictModel):
-    version: str
-    functions: list[SentenceFunction] = Field(min_length=12)
+    version: str = Field(description="Taxonomy version.")
+    functions: list[SentenceFunction] = Field(
+        description="Functions a sentence of an advisor reply can have.", min_length=12
+    )
 
 
 class Subcategory(StrictModel):
     id: Identifier
-    name: str
-    description: str
+    name: str = Field(description="Display name.")
+    description: str = Field(description="What the sub-category covers.")
 
 
 class Topic(StrictModel):
     id: Identifier
-    name: str
-    description: str
-    subcategories: list[Subcategory] = Field(min_length=2)
-    common_emotions: list[Identifier] = Field(min_length=1)
+    name: str = Field(description="Display name.")
+    description: str = Field(description="What the topic covers.")
+    subcategories: list[Subcategory] = Field(
+        description="Sub-categories of the topic.", min_length=2
+    )
+    common_emotions: list[Identifier] = Field(
+        description="Emotion ids clients often bring to this topic.", min_length=1
+    )
     client_questions: list[str] = Field(
         min_length=5,
         description="Questions clients ask about the topic, free of personal facts so that "
@@ -184,5 +198,5 @@ class Topic(StrictModel):
 
 
 class TopicTaxonomy(StrictModel):
-    version: str
-    topics: list[Topic] = Field(min_length=15)
+    version: str = Field(description="Taxonomy version.")
+    topics: list[Topic] = Field(description="Financial-planning topics.", min_length=15)

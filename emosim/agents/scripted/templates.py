@@ -35,7 +35,9 @@ def slots_in(text: str) -> set[str]:
 def _check_slots(text: str, allowed: frozenset[str]) -> str:
     unknown = slots_in(text) - allowed
     if unknown:
-        raise ValueError(f"unknown slot(s) {sorted(unknown)} in {text!r}; allowed {sorted(allowed)}")
+        raise ValueError(
+            f"unknown slot(s) {sorted(unknown)} in {text!r}; allowed {sorted(allowed)}"
+        )
     return text
 
 
@@ -50,7 +52,9 @@ class AdvisorSentenceTemplate(StrictModel):
 
 
 class AdvisorTemplates(StrictModel):
-    version: str
+    """Sentence templates of the scripted advisor."""
+
+    version: str = Field(description="Template set version; part of the prompt hash.")
     strategies: dict[Identifier, list[AdvisorSentenceTemplate]] = Field(
         description="Strategy id -> sentences that realize it (at least 6 each)."
     )
@@ -89,8 +93,10 @@ class ClientReactions(StrictModel):
 
 
 class ClientTemplates(StrictModel):
-    version: str
-    reactions: ClientReactions
+    """Reusable parts of the scripted client's messages."""
+
+    version: str = Field(description="Template set version; part of the prompt hash.")
+    reactions: ClientReactions = Field(description="How the client reacts to the last reply.")
     follow_ups: dict[str, list[str]] = Field(
         description="Arc stage (early, middle, late) -> follow-up questions, fact-free."
     )
@@ -106,7 +112,7 @@ class ClientTemplates(StrictModel):
         missing = {"early", "middle", "late"} - set(v)
         if missing:
             raise ValueError(f"follow_ups lacks stages {sorted(missing)}")
-        for stage, items in v.items():
+        for items in v.values():
             for text in items:
                 _check_slots(text, CLIENT_SLOTS)
         return v

@@ -1,0 +1,231 @@
+"""The loaded, cross-checked data folders: taxonomies, personas and their indexes."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from .errors import DataError
+from .files import load_yaml_model
+from .paths import project_root
+from .schemas import (
+    AdvisorPersona,
+    AntiPattern,
+    ClientPersona,
+    Emotion,
+    EmotionTaxonomy,
+    Scenario,
+    SentenceFunctionTaxonomy,
+    Strategy,
+    StrategyTaxonomy,
+    TopicTaxonomy,
+)
+from .schemas.taxonomy import SentenceFunction, Topic
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class Catalog:
+    """Everything an agent may look up by id. Built once per process and shared."""
+
+    root: Path
+    emotions_file: EmotionTaxonomy
+    strategies_file: StrategyTaxonomy
+    functions_file: SentenceFunctionTaxonomy
+    topics_file: TopicTaxonomy
+    advisor: AdvisorPersona
+    clients: dict[str, ClientPersona]
+    sources: dict[str, Path] = field(default_factory=dict)
+
+    # --- indexes --------------------------------------------------------------------------
+
+    @cached_property
+    def emotions(self) -> dict[str, Emotion]:
+        return {e.id: e for e in self.emotions_file.emotions}
+
+    @cached_property
+    def strategies(self) -> dict[str, Strategy]:
+        return {s.id: s for s in self.strategies_file.strategies}
+
+    @cached_property
+    def anti_patterns(self) -> dict[str, AntiPattern]:
+        return {a.id: a for a in self.strategies_file.anti_patterns}
+
+    @cached_property
+    def functions(self) -> dict[str, SentenceFunction]:
+        return {f.id: f for f in self.functions_file.functions}
+
+    @cached_property
+    def topics(self) -> dict[str, Topic]:
+        return {t.id: t for t in self.topics_file.topics}
+
+    def emotion(self, emotion_id: str) -> Emotion:
+        try:
+            return self.emotions[emotion_id]
+        except KeyError:
+            raise DataError([f"unknown emotion id {emotion_id!r}"]) from None
+
+    def content_hash(self) -> str:
+        """One hash over every data file: part of a run's provenance."""
+        digest = hashlib.sha256()
+        for name in sorted(self.sources):
+            digest.update(name.encode())
+            digest.update(file_sha256(self.sources[name]).encode())
+        return digest.hexdigest()
+
+    # --- loading --------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, root: Path | None = None) -> Catalog:
+        root = root or project_root()
+        problems: list[str] = []
+        sources: dict[str, Path] = {}
+
+        def load(rel: str, model):  # noqa: ANN001, ANN202 - generic loader
+            path = root / rel
+            sources[rel] = path
+            try:
+                return load_yaml_model(path, model)
+            except DataError as exc:
+                problems.extend(exc.problems)
+                return None
+
+        emotions = load("taxonomies/emotions.yaml", EmotionTaxonomy)
+        strategies = load("taxonomies/strategies.yaml", StrategyTaxonomy)
+        functions = load("taxonomies/sentence_functions.yaml", SentenceFunctionTaxonomy)
+        topics = load("taxonomies/topics.yaml", TopicTaxonomy)
+        advisor = load("personas/elena_morales.yaml", AdvisorPersona)
+        clients: dict[str, ClientPersona] = {}
+        client_dir = root / "personas" / "clients"
+        for path in sorted(client_dir.glob("*.yaml")):
+            rel = str(path.relative_to(root))
+            persona = load(rel, ClientPersona)
+            if persona is None:
+                continue
+            if persona.id != path.stem:
+                problems.append(
+                    f"{path}: id: {persona.id!r} must match the file name {path.stem!r}"
+                )
+            clients[persona.id] = persona
+        if problems:
+            raise DataError(problems)
+        catalog = cls(root, emotions, strategies, functions, topics, advisor, clients, sources)
+        catalog.check_references()
+        return catalog
+
+    # --- cross-references -----------------------------------------------------------------
+
+    def check_references(self) -> None:
+        problems: list[str] = []
+        src = self.sources
+
+        def need(where: str, field_path: str, value: str, known: dict, what: str) -> None:
+            if value not in known:
+                problems.append(
+                    f"{where}: {field_path}: unknown {what} id {value!r} "
+                    f"(expected one of: {', '.join(sorted(known))})"
+                )
+
+        for kind, items in (
+            ("emotion", self.emotions_file.emotions),
+            ("strategy", self.strategies_file.strategies),
+            ("anti-pattern", self.strategies_file.anti_patterns),
+            ("function", self.functions_file.functions),
+            ("topic", self.topics_file.topics),
+        ):
+            seen: set[str] = set()
+            for item in items:
+                if item.id in seen:
+                    problems.append(f"duplicate {kind} id {item.id!r}")
+                seen.add(item.id)
+
+        strategy_like = {**self.strategies, **self.anti_patterns}
+        ef = src["taxonomies/emotions.yaml"]
+        for i, e in enumerate(self.emotions_file.emotions):
+            for j, s in enumerate(e.helpful_strategies):
+                need(ef, f"emotions.{i}.helpful_strategies.{j}", s, self.strategies, "strategy")
+            for j, s in enumerate(e.harmful_strategies):
+                need(ef, f"emotions.{i}.harmful_strategies.{j}", s, strategy_like, "strategy")
+            for j, n in enumerate(e.likely_next):
+                need(ef, f"emotions.{i}.likely_next.{j}", n, self.emotions, "emotion")
+        sf = src["taxonomies/strategies.yaml"]
+        for i, s in enumerate(self.strategies_file.strategies):
+            for j, f in enumerate(s.typical_functions):
+                need(sf, f"strategies.{i}.typical_functions.{j}", f, self.functions, "function")
+        tf = src["taxonomies/topics.yaml"]
+        for i, t in enumerate(self.topics_file.topics):
+            for j, e in enumerate(t.common_emotions):
+                need(tf, f"topics.{i}.common_emotions.{j}", e, self.emotions, "emotion")
+        af = src["personas/elena_morales.yaml"]
+        for i, a in enumerate(self.advisor.adaptations):
+            for j, s in enumerate(a.lead_strategies):
+                need(af, f"adaptations.{i}.lead_strategies.{j}", s, self.strategies, "strategy")
+            for j, s in enumerate(a.avoid):
+                need(af, f"adaptations.{i}.avoid.{j}", s, strategy_like, "strategy")
+        for persona in self.clients.values():
+            pf = src[f"personas/clients/{persona.id}.yaml"]
+            problems.extend(self.persona_problems(persona, pf))
+        if problems:
+            raise DataError(problems)
+
+    def persona_problems(self, persona: ClientPersona, where: object) -> list[str]:
+        problems = []
+        for i, step in enumerate(persona.default_arc):
+            if step.emotion not in self.emotions:
+                problems.append(
+                    f"{where}: default_arc.{i}.emotion: unknown emotion id {step.emotion!r}"
+                )
+        for i, topic in enumerate(persona.topics):
+            if topic not in self.topics:
+                problems.append(f"{where}: topics.{i}: unknown topic id {topic!r}")
+        for i, fact in enumerate(persona.facts):
+            for j, topic in enumerate(fact.topics):
+                if topic not in self.topics:
+                    problems.append(f"{where}: facts.{i}.topics.{j}: unknown topic id {topic!r}")
+        return problems
+
+    def scenario_problems(self, scenario: Scenario, where: object) -> list[str]:
+        problems = []
+        topic = self.topics.get(scenario.topic)
+        if topic is None:
+            problems.append(f"{where}: topic: unknown topic id {scenario.topic!r}")
+        elif scenario.subcategory not in {s.id for s in topic.subcategories}:
+            problems.append(
+                f"{where}: subcategory: {scenario.subcategory!r} is not a sub-category of "
+                f"{scenario.topic!r} (expected one of: "
+                f"{', '.join(s.id for s in topic.subcategories)})"
+            )
+        if scenario.client_persona not in self.clients:
+            problems.append(
+                f"{where}: client_persona: unknown persona id {scenario.client_persona!r}"
+            )
+        if scenario.advisor_persona != self.advisor.id:
+            problems.append(
+                f"{where}: advisor_persona: unknown advisor persona {scenario.advisor_persona!r}"
+            )
+        for i, step in enumerate(scenario.arc or []):
+            if step.emotion not in self.emotions:
+                problems.append(f"{where}: arc.{i}.emotion: unknown emotion id {step.emotion!r}")
+        return problems
+
+    def load_scenario(self, path: Path) -> Scenario:
+        scenario = load_yaml_model(path, Scenario)
+        problems = self.scenario_problems(scenario, path)
+        if problems:
+            raise DataError(problems)
+        return scenario
+
+
+_cache: dict[Path, Catalog] = {}
+
+
+def get_catalog(root: Path | None = None) -> Catalog:
+    root = (root or project_root()).resolve()
+    if root not in _cache:
+        _cache[root] = Catalog.load(root)
+    return _cache[root]

@@ -1,0 +1,229 @@
+"""`emosim validate`: check records and data files, including cross-references."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .agents.scripted.templates import AdvisorTemplates, ClientTemplates
+from .catalog import Catalog
+from .errors import DataError
+from .files import format_validation_error, iter_json_documents, load_yaml_node
+from .schemas import (
+    AdvisorPersona,
+    AdvisorTurn,
+    ClientPersona,
+    ClientTurn,
+    ConversationRecord,
+    EmotionTaxonomy,
+    Scenario,
+    SentenceFunctionTaxonomy,
+    StrategyTaxonomy,
+    TopicTaxonomy,
+)
+
+# Which model a YAML file is, told by a key only that kind of file has.
+_YAML_KINDS: list[tuple[str, type[BaseModel]]] = [
+    ("families", EmotionTaxonomy),
+    ("anti_patterns", StrategyTaxonomy),
+    ("functions", SentenceFunctionTaxonomy),
+    ("topics", TopicTaxonomy),
+    ("compliance_boundaries", AdvisorPersona),
+    ("default_arc", ClientPersona),
+    ("exchanges", Scenario),
+    ("reactions", ClientTemplates),
+    ("strategies", AdvisorTemplates),
+]
+
+
+@dataclass
+class Report:
+    checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _yaml_kind(data: Any) -> type[BaseModel] | None:
+    if not isinstance(data, dict):
+        return None
+    for key, model in _YAML_KINDS:
+        if key in data:
+            return model
+    return None
+
+
+def record_problems(record: ConversationRecord, where: str, catalog: Catalog) -> list[str]:
+    """Cross-references and span checks that the JSON Schema alone cannot express."""
+    out: list[str] = []
+
+    def need(path: str, value: str | None, known: dict, what: str) -> None:
+        if value is not None and value not in known:
+            out.append(f"{where}: {path}: unknown {what} id {value!r}")
+
+    sc = record.scenario
+    need("scenario.topic", sc.topic, catalog.topics, "topic")
+    topic = catalog.topics.get(sc.topic)
+    if topic and sc.subcategory not in {s.id for s in topic.subcategories}:
+        out.append(
+            f"{where}: scenario.subcategory: {sc.subcategory!r} is not in topic {sc.topic!r}"
+        )
+    need("scenario.client_persona_id", sc.client_persona_id, catalog.clients, "persona")
+    for i, step in enumerate(sc.planned_arc):
+        need(f"scenario.planned_arc.{i}.emotion", step.emotion, catalog.emotions, "emotion")
+
+    def check_state(path: str, emotion: str, family: str) -> None:
+        if emotion not in catalog.emotions:
+            out.append(f"{where}: {path}.emotion: unknown emotion id {emotion!r}")
+        elif catalog.emotions[emotion].family != family:
+            out.append(
+                f"{where}: {path}.family: {family!r} but emotion {emotion!r} belongs to "
+                f"{catalog.emotions[emotion].family!r}"
+            )
+
+    for t in record.turns:
+        base = f"turns.{t.index}"
+        if isinstance(t, ClientTurn):
+            if t.ground_truth:
+                check_state(f"{base}.ground_truth", t.ground_truth.emotion, t.ground_truth.family)
+            if t.annotation:
+                a = t.annotation
+                if a.primary not in catalog.emotions:
+                    out.append(
+                        f"{where}: {base}.annotation.primary: unknown emotion id {a.primary!r}"
+                    )
+                elif catalog.emotions[a.primary].family != a.family:
+                    out.append(
+                        f"{where}: {base}.annotation.family: {a.family!r} does not match {a.primary!r}"
+                    )
+                need(f"{base}.annotation.secondary", a.secondary, catalog.emotions, "emotion")
+                for j, cue in enumerate(a.cues):
+                    if t.text[cue.start : cue.end] != cue.text:
+                        out.append(
+                            f"{where}: {base}.annotation.cues.{j}: span {cue.start}-{cue.end} "
+                            f"is {t.text[cue.start : cue.end]!r}, not {cue.text!r}"
+                        )
+        elif isinstance(t, AdvisorTurn):
+            for label, use in (
+                ("intended_strategies", t.intended_strategies),
+                ("strategies", t.strategies),
+            ):
+                if use:
+                    need(f"{base}.{label}.primary", use.primary, catalog.strategies, "strategy")
+                    for j, s in enumerate(use.combination):
+                        need(f"{base}.{label}.combination.{j}", s, catalog.strategies, "strategy")
+            for j, s in enumerate(t.sentences):
+                need(f"{base}.sentences.{j}.function", s.function, catalog.functions, "function")
+                need(f"{base}.sentences.{j}.strategy", s.strategy, catalog.strategies, "strategy")
+                if t.text[s.start : s.end] != s.text:
+                    out.append(
+                        f"{where}: {base}.sentences.{j}: span {s.start}-{s.end} does not hold "
+                        f"the sentence text {s.text[:40]!r}"
+                    )
+            for j, d in enumerate(t.rejected_drafts):
+                known = {**catalog.anti_patterns}
+                need(
+                    f"{base}.rejected_drafts.{j}.anti_pattern",
+                    d.anti_pattern,
+                    known,
+                    "anti-pattern",
+                )
+    seen: set[str] = set()
+    for j, ev in enumerate(record.label_events):
+        if ev.event_id in seen:
+            out.append(f"{where}: label_events.{j}.event_id: duplicate {ev.event_id!r}")
+        seen.add(ev.event_id)
+    return out
+
+
+def _validate_records(path: Path, catalog: Catalog, report: Report, ids: dict[str, str]) -> None:
+    for where, doc in iter_json_documents(path):
+        report.checked += 1
+        if not isinstance(doc, dict):
+            report.problems.append(f"{where}: expected a record object, got {type(doc).__name__}")
+            continue
+        try:
+            record = ConversationRecord.model_validate(doc)
+        except ValidationError as exc:
+            report.problems.extend(format_validation_error(exc, where))
+            continue
+        if record.id in ids:
+            report.problems.append(
+                f"{where}: id: duplicate record id {record.id!r} (first in {ids[record.id]})"
+            )
+        ids.setdefault(record.id, where)
+        report.problems.extend(record_problems(record, where, catalog))
+
+
+def _validate_yaml(path: Path, catalog: Catalog, report: Report) -> None:
+    report.checked += 1
+    data, node = load_yaml_node(path)
+    model = _yaml_kind(data)
+    if model is None:
+        report.problems.append(f"{path}: not a known emosim file (no identifying key at top level)")
+        return
+    try:
+        obj = model.model_validate(data)
+    except ValidationError as exc:
+        report.problems.extend(format_validation_error(exc, str(path), node))
+        return
+    if isinstance(obj, Scenario):
+        report.problems.extend(catalog.scenario_problems(obj, path))
+    elif isinstance(obj, ClientPersona):
+        report.problems.extend(catalog.persona_problems(obj, path))
+    elif isinstance(obj, AdvisorTemplates):
+        for sid in obj.strategies:
+            if sid not in catalog.strategies:
+                report.problems.append(f"{path}: strategies.{sid}: unknown strategy id {sid!r}")
+            for j, tpl in enumerate(obj.strategies[sid]):
+                if tpl.function not in catalog.functions:
+                    report.problems.append(
+                        f"{path}: strategies.{sid}.{j}.function: unknown function id {tpl.function!r}"
+                    )
+        for aid in obj.anti_patterns:
+            if aid not in catalog.anti_patterns:
+                report.problems.append(
+                    f"{path}: anti_patterns.{aid}: unknown anti-pattern id {aid!r}"
+                )
+
+
+def expand(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files.extend(
+                sorted(
+                    f
+                    for f in p.rglob("*")
+                    if f.suffix in {".yaml", ".yml", ".json", ".jsonl"}
+                    and not any(part.startswith(".") for part in f.parts)
+                    and f.name != "langgraph.json"
+                )
+            )
+        else:
+            files.append(p)
+    return files
+
+
+def validate_paths(paths: Iterable[Path], catalog: Catalog) -> Report:
+    report = Report()
+    ids: dict[str, str] = {}
+    for path in expand(paths):
+        try:
+            if not path.exists():
+                report.problems.append(f"{path}: file not found")
+            elif path.suffix in {".json", ".jsonl"}:
+                _validate_records(path, catalog, report, ids)
+            elif path.suffix in {".yaml", ".yml"}:
+                _validate_yaml(path, catalog, report)
+            else:
+                report.problems.append(f"{path}: unsupported file type {path.suffix!r}")
+        except DataError as exc:
+            report.problems.extend(exc.problems)
+    return report
