@@ -99,3 +99,56 @@ def docs(
 
 def run_cli() -> None:  # pragma: no cover - console entry
     sys.exit(app())
+
+
+@app.command()
+@user_errors
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (simulations/*.yaml).")],
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
+    backend: Annotated[str, typer.Option(help="Agent backend.")] = "scripted",
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
+    details: Annotated[bool, typer.Option(help="Show sentence functions and objectives.")] = False,
+) -> None:
+    """Play one scenario through the simulation graph and write a run folder."""
+    from .catalog import get_catalog
+    from .graphs.runner import load_job, run_jobs
+    from .render import print_conversation
+
+    catalog = get_catalog()
+    job = load_job(catalog, scenario, seed)
+    run_folder, records = run_jobs(
+        catalog, [job], runs_dir, backend, label=job.scenario.id, command=" ".join(sys.argv)
+    )
+    for record in records:
+        print_conversation(console, record, details=details)
+    console.print(f"record: [bold]{run_folder.records_path}[/]")
+
+
+@app.command()
+@user_errors
+def demo(
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
+    count: Annotated[int, typer.Option(help="How many shipped scenarios to play.")] = 3,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+) -> None:
+    """Play a few shipped scenarios on the offline scripted backend and show them."""
+    from .catalog import get_catalog
+    from .graphs.runner import load_job, run_jobs
+    from .paths import data_dir
+    from .render import print_conversation, scores_table
+
+    catalog = get_catalog()
+    paths = sorted(data_dir("simulations").glob("*.yaml"))
+    if not paths:
+        raise EmosimError(f"no scenario files in {data_dir('simulations')}")
+    step = max(1, len(paths) // count)
+    chosen = paths[::step][:count]
+    jobs = [load_job(catalog, p, seed) for p in chosen]
+    run_folder, records = run_jobs(
+        catalog, jobs, runs_dir, "scripted", label="demo", command=" ".join(sys.argv)
+    )
+    for record in records:
+        print_conversation(console, record)
+    console.print(scores_table(records))
+    console.print(f"records: [bold]{run_folder.records_path}[/]")

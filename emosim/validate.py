@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .agents.scripted.templates import AdvisorTemplates, ClientTemplates
+from .agents.scripted.templates import AdvisorTemplates, ClientTemplates, ObserverMarkers
 from .catalog import Catalog
 from .errors import DataError
 from .files import format_validation_error, iter_json_documents, load_yaml_node
@@ -37,6 +37,7 @@ _YAML_KINDS: list[tuple[str, type[BaseModel]]] = [
     ("exchanges", Scenario),
     ("reactions", ClientTemplates),
     ("strategies", AdvisorTemplates),
+    ("intensifiers", ObserverMarkers),
 ]
 
 

@@ -135,6 +135,10 @@ class Sentence(StrictModel):
     end: int = Field(ge=0, description="Character offset just past the sentence.")
     function: Identifier = Field(description="Sentence-function id (observed).")
     strategy: Identifier | None = Field(default=None, description="Strategy it serves, if any.")
+    intended_function: Identifier | None = Field(
+        default=None,
+        description="Function the generator meant (simulated records); measures the observer.",
+    )
 
 
 class CriticFinding(StrictModel):
@@ -267,7 +271,7 @@ class ConversationRecord(StrictModel):
         default_factory=LineageInfo,
     )
     turns: list[Turn] = Field(
-        description="Turns in order, alternating client and advisor, client first.", min_length=2
+        description="Turns in order, alternating client and advisor, client first."
     )
     outcome: Outcome = Field(description="How the conversation ended.")
     quality: Quality = Field(
@@ -292,6 +296,12 @@ class ConversationRecord(StrictModel):
                 raise ValueError(
                     f"turns[{position}].exchange is {turn.exchange}, expected {position // 2 + 1}"
                 )
+        if self.outcome.status == "completed" and (
+            len(self.turns) < 2 or self.turns[-1].speaker != "advisor"
+        ):
+            raise ValueError(
+                "a completed conversation needs at least one exchange and ends with the advisor"
+            )
         for event in self.label_events:
             if event.target.conversation_id != self.id:
                 raise ValueError(

@@ -116,3 +116,11 @@ class ClientTemplates(StrictModel):
             for text in items:
                 _check_slots(text, CLIENT_SLOTS)
         return v
+
+
+class ObserverMarkers(StrictModel):
+    """Intensity markers the scripted observers read (agents/scripted/observers.yaml)."""
+
+    version: str = Field(description="Marker set version.")
+    intensifiers: list[str] = Field(min_length=5, description="Words that raise intensity.")
+    hedges: list[str] = Field(min_length=5, description="Words that lower intensity.")

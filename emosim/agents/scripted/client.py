@@ -1,0 +1,131 @@
+"""The scripted client: composes each message from its persona, topic and true state.
+
+A message is [reaction to Elena's last reply] + [a line expressing the current emotion at
+its intensity, from the taxonomy] + [a personal fact not yet shared] + [a question that fits
+the stage]. Everything is drawn with a seeded RNG, so wording varies across seeds and is
+identical for the same seed.
+"""
+
+from __future__ import annotations
+
+import random
+
+from emosim.catalog import Catalog
+
+from ..messages import ClientInput, ClientOutput
+from .templates import ClientTemplates
+from .text import ensure_period, fill, lower_first, rng_for, sentence_case
+
+VERSION = "scripted-client-1"
+
+
+class ScriptedClient:
+    name = VERSION
+
+    def __init__(self, catalog: Catalog, templates: ClientTemplates):
+        self.catalog = catalog
+        self.templates = templates
+
+    def speak(self, request: ClientInput, *, seed: int) -> ClientOutput:
+        rng = rng_for(seed, request.persona.id, request.exchange, "client")
+        said = {line.text for line in request.transcript}
+        persona = request.persona
+        style = persona.speaking_style
+        parts: list[str] = []
+        first = request.exchange == 1
+        last = request.exchange == request.exchanges
+
+        if first:
+            parts.append(rng.choice(style.openers).strip())
+        else:
+            reaction = self._reaction(request, rng)
+            if reaction and not (style.verbosity == "terse" and rng.random() < 0.4):
+                parts.append(reaction)
+
+        parts.append(self._emotion_line(request, rng, said))
+
+        facts_used = list(request.facts_used)
+        fact_chance = {"terse": 0.45, "medium": 0.65, "verbose": 0.85}[style.verbosity]
+        if first or (not last and rng.random() < fact_chance):
+            fact = self._next_fact(request, rng)
+            if fact is not None:
+                lead = rng.choice(self.templates.fact_lead_ins).strip() if not first else ""
+                statement = ensure_period(fact.statement)
+                parts.append(f"{lead} {lower_first(statement)}".strip() if lead else statement)
+                facts_used.append(fact.id)
+
+        if last:
+            parts.append(self._pick(rng, self.templates.closings, said))
+        else:
+            parts.append(self._question(request, rng, said, first))
+
+        text = " ".join(
+            sentence_case(ensure_period(p)) if p[-1:] not in ",;" else p for p in parts if p
+        )
+        return ClientOutput(text=text, facts_used=facts_used)
+
+    # --- parts ----------------------------------------------------------------------------
+
+    def _reaction(self, request: ClientInput, rng: random.Random) -> str:
+        reactions = self.templates.reactions
+        if request.movement == "regressed":
+            return rng.choice(reactions.regressed)
+        if request.movement == "stalled":
+            return rng.choice(reactions.stalled)
+        pool = reactions.advanced.get(
+            request.last_advisor_strategy or "", []
+        ) or reactions.advanced.get("default", [])
+        return rng.choice(pool) if pool else ""
+
+    def _emotion_line(self, request: ClientInput, rng: random.Random, said: set[str]) -> str:
+        emotion = self.catalog.emotion(request.hidden_state.emotion)
+        level = request.hidden_state.intensity_level
+        line = self._pick(rng, getattr(emotion.intensities, level).examples, said)
+        fillers = request.persona.speaking_style.fillers
+        if (
+            fillers
+            and rng.random() < 0.3
+            and not line.lower().startswith(tuple(f.lower() for f in fillers))
+        ):
+            filler = rng.choice(fillers).strip().rstrip(",")
+            if filler and filler[0].isalpha() and len(filler.split()) <= 3:
+                line = f"{sentence_case(filler)}, {lower_first(line)}"
+        return line
+
+    def _next_fact(self, request: ClientInput, rng: random.Random):  # noqa: ANN202
+        unused = [
+            f
+            for f in request.persona.facts
+            if f.id not in request.facts_used and (not f.topics or request.topic in f.topics)
+        ]
+        if not unused:
+            return None
+        on_topic = [f for f in unused if request.topic in f.topics]
+        return rng.choice(on_topic or unused)
+
+    def _question(
+        self, request: ClientInput, rng: random.Random, said: set[str], first: bool
+    ) -> str:
+        topic = self.catalog.topics[request.topic]
+        if first:
+            return self._pick(rng, topic.client_questions, said)
+        progress = request.exchange / request.exchanges
+        stage = "early" if progress < 0.4 else "middle" if progress < 0.75 else "late"
+        pool = list(self.templates.follow_ups[stage])
+        if rng.random() < 0.35:
+            pool += topic.client_questions
+        sub = next(s for s in topic.subcategories if s.id == request.subcategory)
+        terms = list(topic.key_terms) or [topic.name.lower()]
+        slots = {
+            "topic_phrase": topic.name.lower(),
+            "subtopic_phrase": sub.name.lower(),
+            "term": rng.choice(terms),
+            "advisor_name": "Elena",
+        }
+        return fill(self._pick(rng, pool, said), slots)
+
+    @staticmethod
+    def _pick(rng: random.Random, pool: list[str], said: set[str]) -> str:
+        """A line not already in the conversation, when there is one."""
+        fresh = [p for p in pool if not any(p in s for s in said)]
+        return rng.choice(fresh or pool)

@@ -1,0 +1,81 @@
+"""The turn ledger: finished turns, stored once each, beside the checkpoints.
+
+Checkpoints store the whole state at every step. Keeping finished turns out of the state (and
+in this append-only table of the same SQLite file) makes checkpoint storage grow with the
+number of steps, not with steps x transcript length. A turn row is written by the node that
+finishes the turn, keyed by (conversation, index), so re-running that node on resume replaces
+it with the identical row. Rows at or past the state's `turn_count` are not yet committed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS emosim_turns (
+    conversation_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, idx)
+);
+CREATE TABLE IF NOT EXISTS emosim_records (
+    conversation_id TEXT PRIMARY KEY,
+    payload TEXT NOT NULL
+);
+"""
+
+
+class Ledger:
+    def __init__(self, conn: sqlite3.Connection, lock: threading.Lock | None = None):
+        self.conn = conn
+        self.lock: AbstractContextManager[Any] = lock or nullcontext()
+        with self.lock:
+            conn.executescript(_SCHEMA)
+            conn.commit()
+
+    def put_turn(self, conversation_id: str, index: int, turn: dict[str, Any]) -> None:
+        payload = json.dumps(turn, ensure_ascii=False, separators=(",", ":"))
+        with self.lock:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO emosim_turns VALUES (?, ?, ?)",
+                (conversation_id, index, payload),
+            )
+            self.conn.commit()
+
+    def turns(self, conversation_id: str, upto: int) -> list[dict[str, Any]]:
+        """Committed turns 0..upto-1, in order."""
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT payload FROM emosim_turns WHERE conversation_id = ? AND idx < ? ORDER BY idx",
+                (conversation_id, upto),
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def copy_turns(self, source: str, target: str, upto: int) -> None:
+        """Give a forked conversation the parent's committed turns."""
+        with self.lock:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO emosim_turns SELECT ?, idx, payload FROM emosim_turns "
+                "WHERE conversation_id = ? AND idx < ?",
+                (target, source, upto),
+            )
+            self.conn.commit()
+
+    def put_record(self, conversation_id: str, record_json: str) -> None:
+        with self.lock:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO emosim_records VALUES (?, ?)",
+                (conversation_id, record_json),
+            )
+            self.conn.commit()
+
+    def record(self, conversation_id: str) -> str | None:
+        with self.lock:
+            row = self.conn.execute(
+                "SELECT payload FROM emosim_records WHERE conversation_id = ?", (conversation_id,)
+            ).fetchone()
+        return row[0] if row else None

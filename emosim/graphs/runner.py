@@ -1,0 +1,153 @@
+"""Play scenarios through the simulation graph into a run folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from emosim.agents.arc import ArcController
+from emosim.agents.backends import AgentSet, build_agents
+from emosim.catalog import Catalog, file_sha256
+from emosim.errors import EmosimError
+from emosim.runs import RunFolder, conversation_id, package_versions
+from emosim.schemas import ConversationRecord, Scenario
+
+from .ledger import Ledger
+from .simulation import build_graph
+from .state import SimContext, SimState
+
+
+@dataclass
+class Job:
+    """One conversation to play: a scenario (validated), where it came from, and a seed."""
+
+    scenario: Scenario
+    scenario_hash: str
+    seed: int
+    source: str = ""
+
+    @property
+    def conversation_id(self) -> str:
+        return conversation_id(self.scenario.id, self.seed, self.scenario_hash)
+
+
+def load_job(catalog: Catalog, path: Path, seed: int | None) -> Job:
+    scenario = catalog.load_scenario(path)
+    return Job(scenario, file_sha256(path), scenario.seed if seed is None else seed, str(path))
+
+
+class Simulator:
+    """Owns a run folder's checkpointer and ledger; plays jobs and returns validated records."""
+
+    def __init__(self, catalog: Catalog, run: RunFolder, backend: str = "scripted"):
+        self.catalog = catalog
+        self.run = run
+        self.backend = backend
+        self.conn = run.connect()
+        self.saver = SqliteSaver(self.conn)
+        self.saver.setup()
+        self.ledger = Ledger(self.conn, self.saver.lock)
+        self.graph = build_graph(self.saver)
+        self._agents: dict[float, AgentSet] = {}
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Simulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def agents_for(self, scenario: Scenario) -> AgentSet:
+        rate = scenario.anti_pattern_rate
+        if rate not in self._agents:
+            self._agents[rate] = build_agents(self.catalog, self.backend, anti_pattern_rate=rate)
+        return self._agents[rate]
+
+    def context(self, job: Job, log: Any, conversation: str | None = None) -> SimContext:
+        sc = job.scenario
+        persona = self.catalog.clients[sc.client_persona]
+        arc_steps = sc.arc or persona.default_arc
+        return SimContext(
+            catalog=self.catalog,
+            scenario=sc,
+            persona=persona,
+            agents=self.agents_for(sc),
+            arc=ArcController(self.catalog, arc_steps, sc.exchanges),
+            ledger=self.ledger,
+            conversation_id=conversation or job.conversation_id,
+            run_id=self.run.run_id,
+            seed=job.seed,
+            scenario_hash=job.scenario_hash,
+            log=log,
+        )
+
+    def config(self, conversation: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": conversation}, "recursion_limit": 200}
+
+    def play(self, job: Job, log: Any) -> ConversationRecord:
+        """Play (or resume) one conversation to its record."""
+        ctx = self.context(job, log)
+        config = self.config(ctx.conversation_id)
+        snapshot = self.graph.get_state(config)
+        if snapshot.values and not snapshot.next:
+            pass  # finished before: the record is in the ledger
+        elif snapshot.next:
+            self.graph.invoke(None, config, context=ctx, durability="sync")  # resume
+        else:
+            progress, hidden = ctx.arc.initial((job.seed, ctx.conversation_id))
+            initial: SimState = {
+                "exchange": 1,
+                "turn_count": 0,
+                "progress": progress,
+                "hidden": hidden.model_dump(mode="json"),
+                "movement": None,
+                "facts_used": [],
+                "strategies_history": [],
+                "status": "running",
+                "done": False,
+            }
+            self.graph.invoke(initial, config, context=ctx, durability="sync")
+        raw = self.ledger.record(ctx.conversation_id)
+        if raw is None:
+            raise EmosimError(f"conversation {ctx.conversation_id}: finished without a record")
+        return ConversationRecord.model_validate_json(raw)
+
+
+def manifest_for(catalog: Catalog, jobs: list[Job], backend: str, command: str) -> dict[str, Any]:
+    return {
+        "command": command,
+        "backend": backend,
+        "engine_version": package_versions()["emosim"],
+        "versions": package_versions(),
+        "data_hash": catalog.content_hash(),
+        "jobs": [
+            {
+                "conversation_id": j.conversation_id,
+                "scenario_id": j.scenario.id,
+                "scenario_source": j.source,
+                "scenario_hash": j.scenario_hash,
+                "seed": j.seed,
+                "scenario": j.scenario.model_dump(mode="json"),
+            }
+            for j in jobs
+        ],
+    }
+
+
+def run_jobs(
+    catalog: Catalog, jobs: list[Job], runs_dir: Path, backend: str, label: str, command: str
+) -> tuple[RunFolder, list[ConversationRecord]]:
+    run = RunFolder.create(runs_dir, label)
+    run.write_manifest(manifest_for(catalog, jobs, backend, command))
+    records = []
+    with Simulator(catalog, run, backend) as sim, run.events() as log:
+        for job in jobs:
+            record = sim.play(job, log)
+            run.append_records([record.model_dump_json()])
+            records.append(record)
+    return run, records

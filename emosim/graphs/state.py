@@ -1,0 +1,56 @@
+"""The simulation graph's state and run context.
+
+The state is the small working set of the current exchange: finished turns live in the
+ledger, and everything fixed for the conversation (scenario, persona, agents) lives in the
+run context, which is not checkpointed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict
+
+from emosim.agents.arc import ArcController
+from emosim.agents.backends import AgentSet
+from emosim.catalog import Catalog
+from emosim.schemas import ClientPersona, Scenario
+
+from .ledger import Ledger
+
+
+class SimState(TypedDict, total=False):
+    exchange: int  # current exchange, 1-based
+    turn_count: int  # turns committed to the ledger
+    progress: float  # position along the arc (0 .. len(arc)-1)
+    hidden: dict[str, Any]  # the client's true EmotionalState (only the client agent reads it)
+    movement: str | None  # how the last reply landed: advanced, stalled, regressed
+    movement_reason: str
+    facts_used: list[str]
+    client_text: str | None  # the client's message of this exchange, until observed
+    observed: dict[str, Any] | None  # the emotion observer's reading of it
+    attempt: int  # advisor draft number within this exchange
+    draft: dict[str, Any] | None  # the current AdvisorOutput
+    verdict: dict[str, Any] | None  # the critic's verdict on it
+    rejected: list[dict[str, Any]]  # rejected drafts of this exchange
+    redraft: bool
+    strategies_history: list[str]  # primary strategy of each sent reply
+    done: bool  # the last exchange has been played
+    status: Literal["running", "completed", "failed"]
+    failure: str | None
+
+
+@dataclass
+class SimContext:
+    """Everything fixed for one conversation. Rebuilt from the manifest on resume or replay."""
+
+    catalog: Catalog
+    scenario: Scenario
+    persona: ClientPersona
+    agents: AgentSet
+    arc: ArcController
+    ledger: Ledger
+    conversation_id: str
+    run_id: str
+    seed: int
+    scenario_hash: str
+    log: Any  # a structlog logger bound to the run's events file

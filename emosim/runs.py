@@ -1,0 +1,138 @@
+"""Run folders: `runs/<run_id>/` with manifest, records, events and checkpoints."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sqlite3
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import structlog
+
+from . import __version__
+from .errors import EmosimError
+from .files import write_text_atomic
+
+MANIFEST = "manifest.json"
+RECORDS = "conversations.jsonl"
+EVENTS = "events.jsonl"
+CHECKPOINTS = "checkpoints.sqlite"
+
+
+def new_run_id(label: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{label}-{uuid.uuid4().hex[:6]}"
+
+
+def conversation_id(scenario_id: str, seed: int, scenario_hash: str) -> str:
+    """Same scenario content and seed -> same id, in any run."""
+    digest = hashlib.sha256(f"{scenario_hash}:{seed}".encode()).hexdigest()[:10]
+    return f"{scenario_id}-s{seed}-{digest}"
+
+
+def package_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version(), "emosim": __version__}
+    for name in (
+        "langgraph",
+        "langgraph-checkpoint-sqlite",
+        "langchain-core",
+        "pydantic",
+        "anthropic",
+    ):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+@dataclass
+class RunFolder:
+    path: Path
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    @property
+    def records_path(self) -> Path:
+        return self.path / RECORDS
+
+    @property
+    def checkpoints_path(self) -> Path:
+        return self.path / CHECKPOINTS
+
+    @classmethod
+    def create(cls, runs_dir: Path, label: str) -> RunFolder:
+        path = runs_dir / new_run_id(label)
+        path.mkdir(parents=True, exist_ok=False)
+        return cls(path)
+
+    @classmethod
+    def open(cls, runs_dir: Path, run: str) -> RunFolder:
+        """A run by folder path or by id under runs_dir."""
+        candidate = Path(run)
+        path = candidate if (candidate / MANIFEST).is_file() else runs_dir / run
+        if not (path / MANIFEST).is_file():
+            known = sorted(p.name for p in runs_dir.glob("*") if (p / MANIFEST).is_file())
+            hint = f" (known runs: {', '.join(known[-5:])})" if known else ""
+            raise EmosimError(f"run {run!r}: no such run in {runs_dir}{hint}")
+        return cls(path)
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        write_text_atomic(
+            self.path / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+        )
+
+    def manifest(self) -> dict[str, Any]:
+        return json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
+
+    def connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.checkpoints_path, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    @contextmanager
+    def events(self) -> Any:
+        handle: IO[str] = open(self.path / EVENTS, "a", encoding="utf-8")  # noqa: SIM115
+        try:
+            yield structlog.wrap_logger(
+                structlog.WriteLogger(handle),
+                processors=[
+                    structlog.processors.add_log_level,
+                    structlog.processors.TimeStamper(fmt="iso", utc=True),
+                    structlog.processors.JSONRenderer(sort_keys=False),
+                ],
+            )
+        finally:
+            handle.close()
+
+    def append_records(self, lines: list[str]) -> None:
+        """Append whole lines, flushed and synced: a crash never leaves half a record."""
+        if not lines:
+            return
+        with open(self.records_path, "a", encoding="utf-8") as handle:
+            handle.write("".join(line.rstrip("\n") + "\n" for line in lines))
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def record_ids(self) -> set[str]:
+        if not self.records_path.exists():
+            return set()
+        ids = set()
+        for line in self.records_path.read_text(encoding="utf-8").splitlines():
+            try:
+                ids.add(json.loads(line)["id"])
+            except (json.JSONDecodeError, KeyError):
+                continue
+        return ids
