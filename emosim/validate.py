@@ -178,6 +178,20 @@ def _validate_yaml(path: Path, catalog: Catalog, report: Report) -> None:
         report.problems.extend(catalog.scenario_problems(obj, path))
     elif isinstance(obj, ClientPersona):
         report.problems.extend(catalog.persona_problems(obj, path))
+    elif isinstance(obj, EmotionTaxonomy):
+        own = {e.id for e in obj.emotions}
+        strategy_like = set(catalog.strategies) | set(catalog.anti_patterns)
+        for i, e in enumerate(obj.emotions):
+            for key, known, what in (
+                ("helpful_strategies", set(catalog.strategies), "strategy"),
+                ("harmful_strategies", strategy_like, "strategy or anti-pattern"),
+                ("likely_next", own, "emotion"),
+            ):
+                for j, value in enumerate(getattr(e, key)):
+                    if value not in known:
+                        report.problems.append(
+                            f"{path}: emotions.{i}.{key}.{j}: unknown {what} id {value!r}"
+                        )
     elif isinstance(obj, AdvisorTemplates):
         for sid in obj.strategies:
             if sid not in catalog.strategies:

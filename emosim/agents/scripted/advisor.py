@@ -14,7 +14,7 @@ from emosim.catalog import Catalog
 
 from ..messages import AdvisorInput, AdvisorOutput, PlannedSentence
 from .templates import AdvisorSentenceTemplate, AdvisorTemplates, slots_in
-from .text import fill, rng_for, sentence_case, split_sentences
+from .text import as_phrase, fill, rng_for, sentence_case, split_sentences
 
 VERSION = "scripted-advisor-1"
 
@@ -150,8 +150,8 @@ class ScriptedAdvisor:
         slots = {
             "name": request.client_name.split()[0],
             "emotion_adj": cat.emotions[request.observed.primary].adjective,
-            "topic_phrase": topic.name.lower(),
-            "subtopic_phrase": sub.name.lower(),
+            "topic_phrase": as_phrase(topic.name),
+            "subtopic_phrase": as_phrase(sub.name),
             "term": term,
             "term_gloss": topic.key_terms.get(term, "").rstrip("."),
         }

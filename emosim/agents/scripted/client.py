@@ -14,7 +14,7 @@ from emosim.catalog import Catalog
 
 from ..messages import ClientInput, ClientOutput
 from .templates import ClientTemplates
-from .text import ensure_period, fill, lower_first, rng_for, sentence_case
+from .text import as_phrase, ensure_period, fill, lower_first, rng_for, sentence_case
 
 VERSION = "scripted-client-1"
 
@@ -117,8 +117,8 @@ class ScriptedClient:
         sub = next(s for s in topic.subcategories if s.id == request.subcategory)
         terms = list(topic.key_terms) or [topic.name.lower()]
         slots = {
-            "topic_phrase": topic.name.lower(),
-            "subtopic_phrase": sub.name.lower(),
+            "topic_phrase": as_phrase(topic.name),
+            "subtopic_phrase": as_phrase(sub.name),
             "term": rng.choice(terms),
             "advisor_name": "Elena",
         }

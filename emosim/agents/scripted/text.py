@@ -132,3 +132,12 @@ def ensure_period(text: str) -> str:
 
 def word_count(text: str) -> int:
     return len(re.findall(r"\b[\w'’-]+\b", text))
+
+
+def as_phrase(name: str) -> str:
+    """A display name used mid-sentence: 'Debt management' -> 'debt management', but a proper
+    noun where every word is capitalized ('Social Security') keeps its case."""
+    words = name.split()
+    if len(words) > 1 and all(w[:1].isupper() for w in words):
+        return name
+    return name[:1].lower() + name[1:]
