@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,18 +26,18 @@ from .schemas import (
     TopicTaxonomy,
 )
 
-# Which model a YAML file is, told by a key only that kind of file has.
-_YAML_KINDS: list[tuple[str, type[BaseModel]]] = [
-    ("families", EmotionTaxonomy),
-    ("anti_patterns", StrategyTaxonomy),
-    ("functions", SentenceFunctionTaxonomy),
-    ("topics", TopicTaxonomy),
-    ("compliance_boundaries", AdvisorPersona),
-    ("default_arc", ClientPersona),
-    ("exchanges", Scenario),
-    ("reactions", ClientTemplates),
-    ("strategies", AdvisorTemplates),
-    ("intensifiers", ObserverMarkers),
+# Which model a YAML file is, told by the keys only that kind of file has (most specific first).
+_YAML_KINDS: list[tuple[Callable[[dict], bool], type[BaseModel]]] = [
+    (lambda d: "families" in d, EmotionTaxonomy),
+    (lambda d: isinstance(d.get("strategies"), list), StrategyTaxonomy),
+    (lambda d: isinstance(d.get("strategies"), dict), AdvisorTemplates),
+    (lambda d: "functions" in d, SentenceFunctionTaxonomy),
+    (lambda d: "compliance_boundaries" in d, AdvisorPersona),
+    (lambda d: "default_arc" in d, ClientPersona),
+    (lambda d: "exchanges" in d, Scenario),
+    (lambda d: "topics" in d, TopicTaxonomy),
+    (lambda d: "reactions" in d, ClientTemplates),
+    (lambda d: "intensifiers" in d, ObserverMarkers),
 ]
 
 
@@ -54,8 +54,8 @@ class Report:
 def _yaml_kind(data: Any) -> type[BaseModel] | None:
     if not isinstance(data, dict):
         return None
-    for key, model in _YAML_KINDS:
-        if key in data:
+    for matches, model in _YAML_KINDS:
+        if matches(data):
             return model
     return None
 

@@ -65,7 +65,9 @@ FUNCTION_ORDER = [
     "invite_next_step",
 ]
 QUESTION_FUNCTIONS = {"ask_open_question", "ask_closed_question", "check_understanding"}
-_WORDS = re.compile(r"[\w'’-]+")
+_WORDS = re.compile(r"[\w'’%$.-]*\w")
+_CLAUSE = re.compile(r"[,;:—]")
+_LEAD_FILLERS = {"like", "honestly", "and", "but", "so", "um", "well", "okay", "ok", "yeah", "just"}
 
 
 class ScriptedAdvisor:
@@ -132,6 +134,13 @@ class ScriptedAdvisor:
                 break
             if s not in chosen:
                 chosen.append(s)
+        if (
+            self._asked_term(request)
+            and "education" not in chosen
+            and "education" not in harmful
+            and "education" in available
+        ):
+            chosen.insert(1, "education")
         if last and not {"summarizing", "celebrating_progress"} & set(chosen):
             chosen.append("summarizing" if rng.random() < 0.6 else "celebrating_progress")
         elif not last and not set(INVITING) & set(chosen):
@@ -144,9 +153,14 @@ class ScriptedAdvisor:
         cat = self.catalog
         topic = cat.topics[request.topic]
         sub = next(s for s in topic.subcategories if s.id == request.subcategory)
-        said = " ".join(line.text for line in request.transcript).lower()
-        terms = [t for t in topic.key_terms if t.lower() not in said] or list(topic.key_terms)
-        term = rng.choice(terms) if terms else ""
+        asked = self._asked_term(request)
+        advisor_said = " ".join(
+            t.text for t in request.transcript if t.speaker == "advisor"
+        ).lower()
+        terms = [t for t in topic.key_terms if t.lower() not in advisor_said] or list(
+            topic.key_terms
+        )
+        term = asked or (rng.choice(terms) if terms else "")
         slots = {
             "name": request.client_name.split()[0],
             "emotion_adj": cat.emotions[request.observed.primary].adjective,
@@ -162,6 +176,16 @@ class ScriptedAdvisor:
             slots["fact"] = request.shared_facts[-1].rstrip(".")
         return slots
 
+    def _asked_term(self, request: AdvisorInput) -> str | None:
+        """A key term of the topic that the client just named: Elena explains that one."""
+        client_lines = [line.text for line in request.transcript if line.speaker == "client"]
+        if not client_lines:
+            return None
+        last = client_lines[-1].lower()
+        topic = self.catalog.topics[request.topic]
+        named = [t for t in topic.key_terms if re.search(rf"\b{re.escape(t.lower())}\b", last)]
+        return max(named, key=len) if named else None
+
     @staticmethod
     def _quote(request: AdvisorInput) -> str | None:
         """A few of the client's own words around the strongest emotion cue."""
@@ -174,14 +198,25 @@ class ScriptedAdvisor:
             return None
         cue = cues[0]
         for start, end, sentence in split_sentences(text):
-            if start <= cue.start < end:
-                words = _WORDS.findall(sentence)
-                if len(words) > 10:
-                    cue_words = len(_WORDS.findall(text[start : cue.start]))
-                    lo = max(0, cue_words - 4)
-                    words = words[lo : lo + 8]
-                quote = " ".join(words)
-                return quote if quote.startswith("I ") else quote[:1].lower() + quote[1:]
+            if not start <= cue.start < end:
+                continue
+            # the clause holding the cue, without discourse fillers at its start
+            offset = 0
+            for clause in _CLAUSE.split(sentence):
+                if start + offset <= cue.start < start + offset + len(clause) + 1:
+                    break
+                offset += len(clause) + 1
+            words = _WORDS.findall(clause)
+            while words and words[0].lower() in _LEAD_FILLERS:
+                words = words[1:]
+            if len(words) > 12:
+                cue_at = len(_WORDS.findall(text[start + offset : cue.start]))
+                lo = max(0, min(cue_at - 3, len(words) - 10))
+                words = words[lo : lo + 10]
+            if len(words) < 3:
+                return None
+            quote = " ".join(words)
+            return quote if quote.startswith(("I ", "I'")) else quote[:1].lower() + quote[1:]
         return None
 
     def _usable(self, template: str, slots: dict[str, str], said: str) -> bool:
