@@ -152,3 +152,27 @@ def demo(
         print_conversation(console, record)
     console.print(scores_table(records))
     console.print(f"records: [bold]{run_folder.records_path}[/]")
+
+
+seed_app = typer.Typer(help="Hand-annotated seed conversations.", no_args_is_help=True)
+app.add_typer(seed_app, name="seed")
+
+
+@seed_app.command("compile")
+@user_errors
+def seed_compile(
+    sources: Annotated[
+        list[Path] | None, typer.Argument(help="Seed sources (default: seeds/src/*.yaml).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the compiled records.")] = Path("seeds"),
+) -> None:
+    """Compile authored seed YAML into complete, validated records (seeds/*.json)."""
+    from .catalog import get_catalog
+    from .paths import data_dir
+    from .seeds import compile_seeds
+
+    paths = sources or sorted((data_dir("seeds") / "src").glob("*.yaml"))
+    if not paths:
+        raise EmosimError("no seed sources given and none in seeds/src/")
+    for path in compile_seeds(get_catalog(), paths, out):
+        console.print(f"wrote {path}")

@@ -25,10 +25,12 @@ from .schemas import (
     StrategyTaxonomy,
     TopicTaxonomy,
 )
+from .seeds import SeedSource
 
 # Which model a YAML file is, told by the keys only that kind of file has (most specific first).
 _YAML_KINDS: list[tuple[Callable[[dict], bool], type[BaseModel]]] = [
     (lambda d: "families" in d, EmotionTaxonomy),
+    (lambda d: "turns" in d and "arc" in d, SeedSource),
     (lambda d: isinstance(d.get("strategies"), list), StrategyTaxonomy),
     (lambda d: isinstance(d.get("strategies"), dict), AdvisorTemplates),
     (lambda d: "functions" in d, SentenceFunctionTaxonomy),
