@@ -161,7 +161,7 @@ def test_arc_reacts_to_strategies(catalog: Catalog) -> None:
 def test_resume_after_crash_gives_the_same_record(catalog: Catalog, tmp_path: Path) -> None:
     """A conversation interrupted mid-way resumes from its checkpoint to the identical record."""
     scenario = _scenario()
-    job = Job(scenario, "hash-resume", 5)
+    job = Job(scenario, f"hash-{scenario.id}", 5)
     reference = _play(catalog, tmp_path / "ref", scenario, 5)
 
     run = RunFolder.create(tmp_path / "runs", "resume")
@@ -220,7 +220,7 @@ def test_cli_run_prints_summary_and_path(cli, root: Path, tmp_path: Path) -> Non
 
 def test_cli_run_bad_scenario_is_one_clear_error(cli, tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump({"id": "x", "title": "t", "topic": "debt_management",
+    path.write_text(yaml.safe_dump({"id": "bad_case", "title": "t", "topic": "debt_management",
                                     "subcategory": "credit_card_debt", "client_persona": "ghost",
                                     "length_class": "short", "exchanges": 2, "situation": "s"}))
     result = cli.invoke(app, ["run", str(path), "--runs-dir", str(tmp_path / "runs")])

@@ -5,6 +5,11 @@ in this append-only table of the same SQLite file) makes checkpoint storage grow
 number of steps, not with steps x transcript length. A turn row is written by the node that
 finishes the turn, keyed by (conversation, index), so re-running that node on resume replaces
 it with the identical row. Rows at or past the state's `turn_count` are not yet committed.
+
+A turn row is not committed on its own: it rides in the same SQLite transaction as the
+checkpoint that follows its node (both use one connection), so a turn and the checkpoint that
+counts it become durable together. Finished turns are also kept in memory per conversation,
+so nodes read the transcript without touching the database.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ class Ledger:
     def __init__(self, conn: sqlite3.Connection, lock: threading.Lock | None = None):
         self.conn = conn
         self.lock: AbstractContextManager[Any] = lock or nullcontext()
+        self._cache: dict[str, list[dict[str, Any]]] = {}
         with self.lock:
             conn.executescript(_SCHEMA)
             conn.commit()
@@ -44,16 +50,30 @@ class Ledger:
                 "INSERT OR REPLACE INTO emosim_turns VALUES (?, ?, ?)",
                 (conversation_id, index, payload),
             )
-            self.conn.commit()
+        cached = self._cache.get(conversation_id)
+        if cached is not None and len(cached) >= index:
+            del cached[index:]
+            cached.append(turn)
+        else:
+            self._cache.pop(conversation_id, None)
 
     def turns(self, conversation_id: str, upto: int) -> list[dict[str, Any]]:
         """Committed turns 0..upto-1, in order."""
+        cached = self._cache.get(conversation_id)
+        if cached is not None and len(cached) >= upto:
+            return cached[:upto]
         with self.lock:
             rows = self.conn.execute(
                 "SELECT payload FROM emosim_turns WHERE conversation_id = ? AND idx < ? ORDER BY idx",
                 (conversation_id, upto),
             ).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        turns = [json.loads(r[0]) for r in rows]
+        self._cache[conversation_id] = list(turns)
+        return turns
+
+    def forget(self, conversation_id: str) -> None:
+        """Drop a finished conversation from memory (a batch must not grow with its size)."""
+        self._cache.pop(conversation_id, None)
 
     def copy_turns(self, source: str, target: str, upto: int) -> None:
         """Give a forked conversation the parent's committed turns."""
@@ -64,6 +84,7 @@ class Ledger:
                 (target, source, upto),
             )
             self.conn.commit()
+        self._cache.pop(target, None)
 
     def put_record(self, conversation_id: str, record_json: str) -> None:
         with self.lock:

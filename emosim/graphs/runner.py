@@ -19,6 +19,8 @@ from .ledger import Ledger
 from .simulation import build_graph
 from .state import SimContext, SimState
 
+DURABILITY = "sync"
+
 
 @dataclass
 class Job:
@@ -97,7 +99,7 @@ class Simulator:
         if snapshot.values and not snapshot.next:
             pass  # finished before: the record is in the ledger
         elif snapshot.next:
-            self.graph.invoke(None, config, context=ctx, durability="sync")  # resume
+            self.graph.invoke(None, config, context=ctx, durability=DURABILITY)  # resume
         else:
             progress, hidden = ctx.arc.initial((job.seed, ctx.conversation_id))
             initial: SimState = {
@@ -111,7 +113,8 @@ class Simulator:
                 "status": "running",
                 "done": False,
             }
-            self.graph.invoke(initial, config, context=ctx, durability="sync")
+            self.graph.invoke(initial, config, context=ctx, durability=DURABILITY)
+        self.ledger.forget(ctx.conversation_id)
         raw = self.ledger.record(ctx.conversation_id)
         if raw is None:
             raise EmosimError(f"conversation {ctx.conversation_id}: finished without a record")

@@ -289,15 +289,23 @@ def after_arc(state: SimState) -> str:
     return "client_speaks"
 
 
-def build_graph(checkpointer: Any = None) -> Any:
+NODES: dict[str, Node] = {
+    "client_speaks": client_speaks,
+    "observe_client": observe_client,
+    "advisor_drafts": advisor_drafts,
+    "critic_reviews": critic_reviews,
+    "observe_advisor": observe_advisor,
+    "update_arc": update_arc,
+    "finalize": finalize,
+}
+
+
+def build_graph(checkpointer: Any = None, nodes: dict[str, Any] | None = None) -> Any:
+    """The compiled simulation graph. `nodes` swaps node bodies (benchmarks use no-ops)."""
+    body = {**NODES, **(nodes or {})}
     graph = StateGraph(SimState, context_schema=SimContext)
-    graph.add_node("client_speaks", client_speaks)
-    graph.add_node("observe_client", observe_client)
-    graph.add_node("advisor_drafts", advisor_drafts)
-    graph.add_node("critic_reviews", critic_reviews)
-    graph.add_node("observe_advisor", observe_advisor)
-    graph.add_node("update_arc", update_arc)
-    graph.add_node("finalize", finalize)
+    for name, func in body.items():
+        graph.add_node(name, func)
 
     graph.add_edge(START, "client_speaks")
     graph.add_conditional_edges(

@@ -174,12 +174,24 @@ class Subcategory(StrictModel):
     id: Identifier
     name: str = Field(description="Display name.")
     description: str = Field(description="What the sub-category covers.")
+    phrase: str | None = Field(
+        default=None,
+        description="Noun phrase used mid-sentence ('questions about ___'); the name if absent.",
+    )
+    client_questions: list[str] = Field(
+        default_factory=list,
+        description="Opening questions specific to this sub-category, free of personal facts.",
+    )
 
 
 class Topic(StrictModel):
     id: Identifier
     name: str = Field(description="Display name.")
     description: str = Field(description="What the topic covers.")
+    phrase: str | None = Field(
+        default=None,
+        description="Noun phrase used mid-sentence ('questions about ___'); the name if absent.",
+    )
     subcategories: list[Subcategory] = Field(
         description="Sub-categories of the topic.", min_length=2
     )

@@ -46,6 +46,7 @@ STAGE_STRATEGIES = {
     ],
 }
 VALIDATING = ["empathic_validation", "reflection_of_feelings", "normalizing"]
+RETROSPECTIVE = {"summarizing", "celebrating_progress"}
 INVITING = ["open_question", "collaborative_agenda", "permission_based_suggestion"]
 FUNCTION_ORDER = [
     "acknowledge_emotion",
@@ -122,11 +123,20 @@ class ScriptedAdvisor:
             preferred = [s for s in helpful if s in lead or s in STAGE_STRATEGIES[stage]]
             candidates = preferred or helpful or STAGE_STRATEGIES[stage]
         previous = request.previous_strategies[-1:] if request.previous_strategies else []
+        if request.exchange == 1:  # nothing to recap or celebrate yet
+            candidates = [s for s in candidates if s not in RETROSPECTIVE] or candidates
         fresh = [s for s in candidates if s not in previous] or candidates
         primary = rng.choice(fresh)
 
         chosen = [primary]
-        pool = [s for s in STAGE_STRATEGIES[stage] + helpful if s in available and s not in harmful]
+        pool = [
+            s
+            for s in STAGE_STRATEGIES[stage] + helpful
+            if s in available
+            and s not in harmful
+            and not (request.exchange == 1 and s in RETROSPECTIVE)
+            and not (s == "limited_self_disclosure" and s in request.previous_strategies)
+        ]
         rng.shuffle(pool)
         want = 1 if "too_long" in feedback else rng.choice([1, 2, 2])
         for s in pool:
@@ -164,8 +174,8 @@ class ScriptedAdvisor:
         slots = {
             "name": request.client_name.split()[0],
             "emotion_adj": cat.emotions[request.observed.primary].adjective,
-            "topic_phrase": as_phrase(topic.name),
-            "subtopic_phrase": as_phrase(sub.name),
+            "topic_phrase": topic.phrase or as_phrase(topic.name),
+            "subtopic_phrase": sub.phrase or as_phrase(sub.name),
             "term": term,
             "term_gloss": topic.key_terms.get(term, "").rstrip("."),
         }
@@ -209,12 +219,8 @@ class ScriptedAdvisor:
             words = _WORDS.findall(clause)
             while words and words[0].lower() in _LEAD_FILLERS:
                 words = words[1:]
-            if len(words) > 12:
-                cue_at = len(_WORDS.findall(text[start + offset : cue.start]))
-                lo = max(0, min(cue_at - 3, len(words) - 10))
-                words = words[lo : lo + 10]
-            if len(words) < 3:
-                return None
+            if not 3 <= len(words) <= 12:
+                return None  # a fragment cut from a long clause misquotes the client
             quote = " ".join(words)
             return quote if quote.startswith(("I ", "I'")) else quote[:1].lower() + quote[1:]
         return None

@@ -14,7 +14,15 @@ from emosim.catalog import Catalog
 
 from ..messages import ClientInput, ClientOutput
 from .templates import ClientTemplates
-from .text import as_phrase, ensure_period, fill, lower_first, rng_for, sentence_case
+from .text import (
+    as_phrase,
+    ensure_period,
+    fill,
+    lower_first,
+    rng_for,
+    sentence_case,
+    split_sentences,
+)
 
 VERSION = "scripted-client-1"
 
@@ -38,7 +46,7 @@ class ScriptedClient:
         if first:
             parts.append(rng.choice(style.openers).strip())
         else:
-            reaction = self._reaction(request, rng)
+            reaction = self._reaction(request, rng, said)
             if reaction and not (style.verbosity == "terse" and rng.random() < 0.4):
                 parts.append(reaction)
 
@@ -66,16 +74,15 @@ class ScriptedClient:
 
     # --- parts ----------------------------------------------------------------------------
 
-    def _reaction(self, request: ClientInput, rng: random.Random) -> str:
+    def _reaction(self, request: ClientInput, rng: random.Random, said: set[str]) -> str:
         reactions = self.templates.reactions
         if request.movement == "regressed":
-            return rng.choice(reactions.regressed)
+            return self._pick(rng, reactions.regressed, said)
         if request.movement == "stalled":
-            return rng.choice(reactions.stalled)
-        pool = reactions.advanced.get(
-            request.last_advisor_strategy or "", []
-        ) or reactions.advanced.get("default", [])
-        return rng.choice(pool) if pool else ""
+            return self._pick(rng, reactions.stalled, said)
+        advanced = reactions.advanced
+        pool = advanced.get(request.last_advisor_strategy or "", []) + advanced.get("default", [])
+        return self._pick(rng, pool, said) if pool else ""
 
     def _emotion_line(self, request: ClientInput, rng: random.Random, said: set[str]) -> str:
         emotion = self.catalog.emotion(request.hidden_state.emotion)
@@ -107,25 +114,34 @@ class ScriptedClient:
         self, request: ClientInput, rng: random.Random, said: set[str], first: bool
     ) -> str:
         topic = self.catalog.topics[request.topic]
+        sub = next(s for s in topic.subcategories if s.id == request.subcategory)
         if first:
-            return self._pick(rng, topic.client_questions, said)
+            return self._pick(rng, sub.client_questions or topic.client_questions, said)
         progress = request.exchange / request.exchanges
         stage = "early" if progress < 0.4 else "middle" if progress < 0.75 else "late"
         pool = list(self.templates.follow_ups[stage])
         if rng.random() < 0.35:
             pool += topic.client_questions
-        sub = next(s for s in topic.subcategories if s.id == request.subcategory)
         terms = list(topic.key_terms) or [topic.name.lower()]
         slots = {
-            "topic_phrase": as_phrase(topic.name),
-            "subtopic_phrase": as_phrase(sub.name),
+            "topic_phrase": topic.phrase or as_phrase(topic.name),
+            "subtopic_phrase": sub.phrase or as_phrase(sub.name),
             "term": rng.choice(terms),
             "advisor_name": "Elena",
         }
-        return fill(self._pick(rng, pool, said), slots)
+        return self._pick(rng, pool, said, slots)
 
     @staticmethod
-    def _pick(rng: random.Random, pool: list[str], said: set[str]) -> str:
-        """A line not already in the conversation, when there is one."""
-        fresh = [p for p in pool if not any(p in s for s in said)]
-        return rng.choice(fresh or pool)
+    def _pick(
+        rng: random.Random, pool: list[str], said: set[str], slots: dict[str, str] | None = None
+    ) -> str:
+        """A line none of whose sentences is already in the conversation, when there is one."""
+        history = " ".join(said)
+
+        def fresh(line: str) -> bool:
+            filled = fill(line, slots) if slots else line
+            return not any(sentence in history for _, _, sentence in split_sentences(filled))
+
+        candidates = [p for p in pool if fresh(p)]
+        choice = rng.choice(candidates or pool)
+        return fill(choice, slots) if slots else choice

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import re
@@ -36,11 +37,18 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int, str]:
     return start, end, text[start:end]
 
 
-def _cue_regex(cue: str) -> str:
-    escaped = re.escape(cue.strip())
-    left = r"\b" if cue[:1].isalnum() else ""
-    right = r"\b" if cue[-1:].isalnum() else ""
-    return f"{left}{escaped}{right}"
+_TOKEN = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
+
+
+@functools.lru_cache(maxsize=512)
+def tokens(text: str) -> tuple[tuple[str, int, int], ...]:
+    """Lower-cased word and punctuation tokens with their character offsets.
+
+    Cached: the critic and the observers tokenize the same draft several times.
+    """
+    return tuple(
+        (m.group(0).lower().replace("’", "'"), m.start(), m.end()) for m in _TOKEN.finditer(text)
+    )
 
 
 @dataclass(frozen=True)
@@ -56,33 +64,45 @@ class CueHit:
 
 
 class Lexicon:
-    """Label -> cue phrases, matched case-insensitively on word boundaries, longest first."""
+    """Label -> cue phrases, matched case-insensitively on whole tokens, longest first.
+
+    Matching walks the text's tokens and looks up token n-grams in a dict, so its cost grows
+    with the text, not with the number of cues (a regex alternation of hundreds of cues is
+    an order of magnitude slower).
+    """
 
     def __init__(self, cues: Mapping[str, Iterable[str]]):
-        pairs = sorted(
-            (
-                (c.lower().strip(), label)
-                for label, items in cues.items()
-                for c in items
-                if c.strip()
-            ),
-            key=lambda p: (-len(p[0]), p[0]),
-        )
-        self._owner: dict[str, list[str]] = {}
-        for cue, label in pairs:
-            self._owner.setdefault(cue, [])
-            if label not in self._owner[cue]:
-                self._owner[cue].append(label)
-        alternation = "|".join(_cue_regex(c) for c in self._owner)
-        self._regex = re.compile(alternation, re.IGNORECASE) if alternation else None
+        owner: dict[tuple[str, ...], list[str]] = {}
+        for label, items in cues.items():
+            for cue in items:
+                key = tuple(t for t, _, _ in tokens(cue))
+                if not key:
+                    continue
+                owners = owner.setdefault(key, [])
+                if label not in owners:
+                    owners.append(label)
+        # first token -> candidate cues, longest first
+        self._by_first: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
+        for key, owners in owner.items():
+            self._by_first.setdefault(key[0], []).append((key, owners))
+        for candidates in self._by_first.values():
+            candidates.sort(key=lambda kv: -len(kv[0]))
 
     def find(self, text: str) -> list[CueHit]:
-        if self._regex is None:
-            return []
-        hits = []
-        for m in self._regex.finditer(text):
-            for label in self._owner[m.group(0).lower()]:
-                hits.append(CueHit(label, m.group(0), m.start(), m.end()))
+        toks = tokens(text)
+        words = [t for t, _, _ in toks]
+        hits: list[CueHit] = []
+        i = 0
+        while i < len(toks):
+            for key, owners in self._by_first.get(words[i], ()):
+                n = len(key)
+                if tuple(words[i : i + n]) == key:
+                    start, end = toks[i][1], toks[i + n - 1][2]
+                    hits.extend(CueHit(label, text[start:end], start, end) for label in owners)
+                    i += n
+                    break
+            else:
+                i += 1
         return hits
 
 
@@ -119,8 +139,79 @@ def sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
+_COMMON_STARTERS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "also",
+        "after",
+        "all",
+        "any",
+        "as",
+        "at",
+        "because",
+        "before",
+        "both",
+        "but",
+        "by",
+        "each",
+        "every",
+        "for",
+        "from",
+        "he",
+        "her",
+        "his",
+        "how",
+        "i'd",
+        "in",
+        "it",
+        "it's",
+        "its",
+        "just",
+        "last",
+        "most",
+        "my",
+        "no",
+        "now",
+        "on",
+        "once",
+        "one",
+        "our",
+        "over",
+        "right",
+        "she",
+        "since",
+        "so",
+        "some",
+        "that",
+        "the",
+        "their",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "to",
+        "two",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "with",
+        "yes",
+        "you",
+        "your",
+    ]
+)
+
+
 def lower_first(text: str) -> str:
-    if len(text) > 1 and text[0].isupper() and not text[1].isupper() and not text.startswith("I "):
+    """Lower-case the first word when it is a common word, never a name or 'I'."""
+    first = text.split(" ", 1)[0]
+    if first.lower().rstrip(",") in _COMMON_STARTERS and first[:1].isupper():
         return text[0].lower() + text[1:]
     return text
 

@@ -1,0 +1,21 @@
+"""Run every benchmark: `make bench` or `python -m benchmarks [name...]`."""
+
+from __future__ import annotations
+
+import sys
+
+from . import engine
+
+BENCHMARKS = {"engine": engine.main}
+
+
+def main(argv: list[str]) -> None:
+    names = argv or list(BENCHMARKS)
+    for name in names:
+        if name not in BENCHMARKS:
+            raise SystemExit(f"unknown benchmark {name!r} (available: {', '.join(BENCHMARKS)})")
+        BENCHMARKS[name]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
