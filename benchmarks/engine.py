@@ -39,8 +39,14 @@ class BareState(TypedDict, total=False):
 def _bare_graph(saver: SqliteSaver):  # noqa: ANN202
     g = StateGraph(BareState)
     noop = lambda s: {}  # noqa: E731
-    for name in ("client_speaks", "observe_client", "advisor_drafts", "critic_reviews",
-                 "observe_advisor", "finalize"):
+    for name in (
+        "client_speaks",
+        "observe_client",
+        "advisor_drafts",
+        "critic_reviews",
+        "observe_advisor",
+        "finalize",
+    ):
         g.add_node(name, noop)
     g.add_node("update_arc", lambda s: {"exchange": s["exchange"] + 1})
     g.add_edge(START, "client_speaks")
@@ -49,8 +55,11 @@ def _bare_graph(saver: SqliteSaver):  # noqa: ANN202
     g.add_edge("advisor_drafts", "critic_reviews")
     g.add_edge("critic_reviews", "observe_advisor")
     g.add_edge("observe_advisor", "update_arc")
-    g.add_conditional_edges("update_arc", lambda s: "finalize" if s["exchange"] > EXCHANGES
-                            else "client_speaks", ["client_speaks", "finalize"])
+    g.add_conditional_edges(
+        "update_arc",
+        lambda s: "finalize" if s["exchange"] > EXCHANGES else "client_speaks",
+        ["client_speaks", "finalize"],
+    )
     g.add_edge("finalize", END)
     return g.compile(checkpointer=saver)
 
@@ -67,8 +76,12 @@ def _saver(path: Path) -> tuple[sqlite3.Connection, SqliteSaver]:
 def _timed(graph, initial: dict, context: object = None) -> float:  # noqa: ANN001
     started = time.perf_counter()
     for i in range(CONVERSATIONS):
-        graph.invoke(dict(initial), {"configurable": {"thread_id": f"c{i}"}, "recursion_limit": 500},
-                     context=context, durability=DURABILITY)
+        graph.invoke(
+            dict(initial),
+            {"configurable": {"thread_id": f"c{i}"}, "recursion_limit": 500},
+            context=context,
+            durability=DURABILITY,
+        )
     return time.perf_counter() - started
 
 
@@ -86,11 +99,21 @@ def mirror_run(tmp: Path) -> float:
     noop = lambda state: {}  # noqa: E731
     nodes = {name: noop for name in NODES}
     nodes["critic_reviews"] = lambda state: {"redraft": False}
-    nodes["update_arc"] = lambda state: {"exchange": state["exchange"] + 1,
-                                         "done": state["exchange"] >= EXCHANGES}
+    nodes["update_arc"] = lambda state: {
+        "exchange": state["exchange"] + 1,
+        "done": state["exchange"] >= EXCHANGES,
+    }
     graph = build_graph(saver, nodes)
-    initial = {"exchange": 1, "turn_count": 0, "progress": 0.0, "hidden": {}, "facts_used": [],
-               "strategies_history": [], "status": "running", "done": False}
+    initial = {
+        "exchange": 1,
+        "turn_count": 0,
+        "progress": 0.0,
+        "hidden": {},
+        "facts_used": [],
+        "strategies_history": [],
+        "status": "running",
+        "done": False,
+    }
     elapsed = _timed(graph, initial)
     conn.close()
     return elapsed
@@ -98,27 +121,34 @@ def mirror_run(tmp: Path) -> float:
 
 def engine_run(tmp: Path) -> tuple[float, int, int, int]:
     catalog = get_catalog()
-    scenario = Scenario.model_validate(dict(
-        id="bench", title="bench", topic="debt_management", subcategory="credit_card_debt",
-        client_persona="marcus_johnson", length_class="long", exchanges=EXCHANGES,
-        situation="benchmark", anti_pattern_rate=0.15))
+    scenario = Scenario.model_validate(
+        dict(
+            id="bench",
+            title="bench",
+            topic="debt_management",
+            subcategory="credit_card_debt",
+            client_persona="marcus_johnson",
+            length_class="long",
+            exchanges=EXCHANGES,
+            situation="benchmark",
+            anti_pattern_rate=0.15,
+        )
+    )
     run = RunFolder.create(tmp / "runs", "bench")
-    record_bytes = 0
-    exchanges = 0
     with Simulator(catalog, run) as sim, run.events() as log:
         sim.agents_for(scenario)  # load templates outside the timed part
         started = time.perf_counter()
-        for i in range(CONVERSATIONS):
-            record = sim.play(Job(scenario, "bench", i), log)
-            record_bytes += len(record.model_dump_json().encode())
-            exchanges += len(record.advisor_turns)
+        records = [sim.play(Job(scenario, "bench", i), log) for i in range(CONVERSATIONS)]
         elapsed = time.perf_counter() - started
+        record_bytes = sum(len(r.model_dump_json().encode()) for r in records)
         sim.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         checkpoint_bytes = sum(
             len(row[0] or b"") + len(row[1] or b"")
             for row in sim.conn.execute("SELECT checkpoint, metadata FROM checkpoints")
         ) + sum(len(row[0] or b"") for row in sim.conn.execute("SELECT value FROM writes"))
-        ledger_bytes = sum(len(row[0]) for row in sim.conn.execute("SELECT payload FROM emosim_turns"))
+        ledger_bytes = sum(
+            len(row[0]) for row in sim.conn.execute("SELECT payload FROM emosim_turns")
+        )
     return elapsed, record_bytes, checkpoint_bytes, ledger_bytes
 
 
@@ -131,18 +161,31 @@ def main() -> None:
         mirror = mirror_run(tmp)
         engine, record_bytes, checkpoint_bytes, ledger_bytes = engine_run(tmp)
     turns = CONVERSATIONS * EXCHANGES
-    table = Table(title=f"engine: {CONVERSATIONS} conversations x {EXCHANGES} exchanges, SqliteSaver sync")
+    table = Table(
+        title=f"engine: {CONVERSATIONS} conversations x {EXCHANGES} exchanges, SqliteSaver sync"
+    )
     for col in ("measure", "value", "target"):
         table.add_column(col)
-    table.add_row("minimal 7-node chain, no-op nodes, ms/exchange", f"{bare / turns * 1000:.2f}", "")
-    table.add_row("emosim graph, no-op nodes, ms/exchange (baseline)",
-                  f"{mirror / turns * 1000:.2f}", "")
+    table.add_row(
+        "minimal 7-node chain, no-op nodes, ms/exchange", f"{bare / turns * 1000:.2f}", ""
+    )
+    table.add_row(
+        "emosim graph, no-op nodes, ms/exchange (baseline)", f"{mirror / turns * 1000:.2f}", ""
+    )
     table.add_row("emosim scripted ms/exchange", f"{engine / turns * 1000:.2f}", "")
-    table.add_row("engine overhead: scripted / same graph with no-op nodes", f"{engine / mirror:.2f}x",
-                  "<= 1.5x")
+    table.add_row(
+        "engine overhead: scripted / same graph with no-op nodes",
+        f"{engine / mirror:.2f}x",
+        "<= 1.5x",
+    )
     table.add_row("scripted / minimal chain", f"{engine / bare:.2f}x", "")
-    table.add_row("checkpoint bytes / record bytes", f"{checkpoint_bytes / record_bytes:.2f}x", "<= 5x")
-    table.add_row("(checkpoints + ledger) / record bytes",
-                  f"{(checkpoint_bytes + ledger_bytes) / record_bytes:.2f}x", "")
+    table.add_row(
+        "checkpoint bytes / record bytes", f"{checkpoint_bytes / record_bytes:.2f}x", "<= 5x"
+    )
+    table.add_row(
+        "(checkpoints + ledger) / record bytes",
+        f"{(checkpoint_bytes + ledger_bytes) / record_bytes:.2f}x",
+        "",
+    )
     table.add_row("conversations per second", f"{CONVERSATIONS / engine:.1f}", "")
     console.print(table)

@@ -176,3 +176,33 @@ def seed_compile(
         raise EmosimError("no seed sources given and none in seeds/src/")
     for path in compile_seeds(get_catalog(), paths, out):
         console.print(f"wrote {path}")
+
+
+@app.command()
+@user_errors
+def show(
+    path: Annotated[Path, typer.Argument(help="A record file (.json) or records (.jsonl).")],
+    conversation: Annotated[str | None, typer.Option(help="Only this conversation id.")] = None,
+    details: Annotated[bool, typer.Option(help="Sentence functions and objectives.")] = True,
+) -> None:
+    """Render conversations with emotions, strategies, sentence functions and critic calls."""
+    from pydantic import ValidationError
+
+    from .files import format_validation_error, iter_json_documents
+    from .render import print_conversation
+    from .schemas import ConversationRecord
+
+    shown = 0
+    for where, doc in iter_json_documents(path):
+        try:
+            record = ConversationRecord.model_validate(doc)
+        except ValidationError as exc:
+            raise EmosimError("\n".join(format_validation_error(exc, where))) from None
+        if conversation and record.id != conversation:
+            continue
+        print_conversation(console, record, details=details)
+        shown += 1
+    if not shown:
+        raise EmosimError(
+            f"{path}: no conversation {conversation!r}" if conversation else f"{path}: no records"
+        )

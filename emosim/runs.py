@@ -55,6 +55,27 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+class _LineLogger:
+    """Minimal structlog output: one line per event, no flush per line."""
+
+    def __init__(self, handle: IO[str]):
+        self.handle = handle
+
+    def msg(self, message: str) -> None:
+        self.handle.write(message + "\n")
+
+    info = debug = warning = error = critical = exception = msg
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+
+def flush_events(log: Any) -> None:
+    target = getattr(log, "_logger", None)
+    if hasattr(target, "flush"):
+        target.flush()
+
+
 @dataclass
 class RunFolder:
     path: Path
@@ -104,10 +125,16 @@ class RunFolder:
 
     @contextmanager
     def events(self) -> Any:
-        handle: IO[str] = open(self.path / EVENTS, "a", encoding="utf-8")  # noqa: SIM115
+        """A structlog logger writing JSON lines to events.jsonl.
+
+        Lines are buffered and flushed by `flush_events()` after each conversation (and on
+        close): flushing every node step costs more than the step's own work, and events of
+        an unfinished conversation are written again when it resumes.
+        """
+        handle: IO[str] = open(self.path / EVENTS, "a", encoding="utf-8", buffering=1 << 16)  # noqa: SIM115
         try:
             yield structlog.wrap_logger(
-                structlog.WriteLogger(handle),
+                _LineLogger(handle),
                 processors=[
                     structlog.processors.add_log_level,
                     structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -71,3 +71,14 @@ def test_every_model_field_has_a_description() -> None:
     for model in PUBLISHED.values():
         walk(model)
     assert missing == []
+
+
+def test_compiled_seeds_match_their_sources(root: Path, catalog) -> None:
+    from emosim.seeds import compile_seed
+
+    sources = sorted((root / "seeds" / "src").glob("*.yaml"))
+    assert len(sources) >= 3
+    for src in sources:
+        compiled = compile_seed(catalog, src).model_dump_json(indent=2) + "\n"
+        target = root / "seeds" / f"{src.stem}.json"
+        assert target.read_text(encoding="utf-8") == compiled, f"{target}: run `emosim seed compile`"

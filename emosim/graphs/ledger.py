@@ -39,6 +39,7 @@ class Ledger:
         self.conn = conn
         self.lock: AbstractContextManager[Any] = lock or nullcontext()
         self._cache: dict[str, list[dict[str, Any]]] = {}
+        self._built: dict[str, Any] = {}
         with self.lock:
             conn.executescript(_SCHEMA)
             conn.commit()
@@ -86,13 +87,20 @@ class Ledger:
             self.conn.commit()
         self._cache.pop(target, None)
 
-    def put_record(self, conversation_id: str, record_json: str) -> None:
+    def put_record(self, conversation_id: str, record: Any) -> None:
+        """Store the finished record; the in-process caller takes the object itself."""
+        self._built[conversation_id] = record
+        record_json = record.model_dump_json()
         with self.lock:
             self.conn.execute(
                 "INSERT OR REPLACE INTO emosim_records VALUES (?, ?)",
                 (conversation_id, record_json),
             )
             self.conn.commit()
+
+    def take_built(self, conversation_id: str) -> Any:
+        """The record object built in this process, if any (saves parsing it back)."""
+        return self._built.pop(conversation_id, None)
 
     def record(self, conversation_id: str) -> str | None:
         with self.lock:

@@ -12,7 +12,7 @@ from emosim.agents.arc import ArcController
 from emosim.agents.backends import AgentSet, build_agents
 from emosim.catalog import Catalog, file_sha256
 from emosim.errors import EmosimError
-from emosim.runs import RunFolder, conversation_id, package_versions
+from emosim.runs import RunFolder, conversation_id, flush_events, package_versions
 from emosim.schemas import ConversationRecord, Scenario
 
 from .ledger import Ledger
@@ -115,6 +115,10 @@ class Simulator:
             }
             self.graph.invoke(initial, config, context=ctx, durability=DURABILITY)
         self.ledger.forget(ctx.conversation_id)
+        flush_events(log)
+        record = self.ledger.take_built(ctx.conversation_id)
+        if record is not None:
+            return record
         raw = self.ledger.record(ctx.conversation_id)
         if raw is None:
             raise EmosimError(f"conversation {ctx.conversation_id}: finished without a record")

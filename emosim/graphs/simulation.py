@@ -258,7 +258,7 @@ def update_arc(state: SimState, runtime: Runtime[SimContext]) -> dict[str, Any]:
 def finalize(state: SimState, runtime: Runtime[SimContext]) -> dict[str, Any]:
     ctx = runtime.context
     record = build_record(ctx, state)
-    ctx.ledger.put_record(ctx.conversation_id, record.model_dump_json())
+    ctx.ledger.put_record(ctx.conversation_id, record)
     return {"status": record.outcome.status}
 
 

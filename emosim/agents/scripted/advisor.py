@@ -225,8 +225,9 @@ class ScriptedAdvisor:
             return quote if quote.startswith(("I ", "I'")) else quote[:1].lower() + quote[1:]
         return None
 
-    def _usable(self, template: str, slots: dict[str, str], said: str) -> bool:
-        if not slots_in(template) <= set(k for k, v in slots.items() if v):
+    @staticmethod
+    def _usable(template: str, filled: frozenset[str], slots: dict[str, str], said: str) -> bool:
+        if not slots_in(template) <= filled:
             return False
         return fill(template, slots).lower() not in said
 
@@ -239,10 +240,13 @@ class ScriptedAdvisor:
     ) -> list[PlannedSentence]:
         said = " ".join(line.text for line in request.transcript).lower()
         feedback = {f.code for f in request.critic_feedback}
+        filled = frozenset(k for k, v in slots.items() if v)
         picked: list[tuple[AdvisorSentenceTemplate, str]] = []
         for sid in strategies:
             options = [
-                t for t in self.templates.strategies[sid] if self._usable(t.text, slots, said)
+                t
+                for t in self.templates.strategies[sid]
+                if self._usable(t.text, filled, slots, said)
             ]
             if "unexplained_jargon" in feedback:
                 options = [t for t in options if "{term}" not in t.text or "{term_gloss}" in t.text]

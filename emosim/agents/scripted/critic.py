@@ -43,11 +43,9 @@ class RuleCritic:
             for b in advisor.compliance_boundaries
         ]
         self.anti = Lexicon({a.id: a.cues for a in catalog.strategies_file.anti_patterns})
-        jargon = dict(advisor.jargon)
-        for topic in catalog.topics_file.topics:
-            for term in topic.key_terms:
-                jargon.setdefault(term, topic.key_terms[term])
-        self.jargon = Lexicon({term: [term] for term in jargon})
+        # Only the persona's curated list: topic key terms include everyday words ("will",
+        # "bond", "premium") that would flag ordinary sentences.
+        self.jargon = Lexicon({term: [term] for term in advisor.jargon})
         validating = {"empathic_validation", "reflection_of_feelings", "normalizing"}
         self.validation = Lexicon(
             {s.id: s.cues for s in catalog.strategies_file.strategies if s.id in validating}

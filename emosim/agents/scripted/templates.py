@@ -6,6 +6,7 @@ and taxonomy; prompt engineers edit the YAML, not Python.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from pydantic import Field, field_validator
@@ -28,8 +29,9 @@ CLIENT_SLOTS = frozenset({"topic_phrase", "subtopic_phrase", "term", "advisor_na
 _SLOT = re.compile(r"\{([a-z_]+)\}")
 
 
-def slots_in(text: str) -> set[str]:
-    return set(_SLOT.findall(text))
+@functools.lru_cache(maxsize=4096)
+def slots_in(text: str) -> frozenset[str]:
+    return frozenset(_SLOT.findall(text))
 
 
 def _check_slots(text: str, allowed: frozenset[str]) -> str:
