@@ -206,3 +206,15 @@ def show(
         raise EmosimError(
             f"{path}: no conversation {conversation!r}" if conversation else f"{path}: no records"
         )
+
+
+def _register_command_areas() -> None:
+    import importlib
+
+    from .commands import AREAS
+
+    for area in AREAS:
+        importlib.import_module(f"emosim.commands.{area}")
+
+
+_register_command_areas()

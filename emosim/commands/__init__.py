@@ -1,0 +1,3 @@
+"""CLI command groups, one module per area; each registers its commands on `emosim.cli.app`."""
+
+AREAS = ("exports", "labels", "reports", "importers", "variations", "observers", "backends")

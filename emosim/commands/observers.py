@@ -1,0 +1,1 @@
+"""`emosim` commands: observers."""
