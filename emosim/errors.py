@@ -13,3 +13,11 @@ class DataError(EmosimError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class AgentFailure(EmosimError):
+    """An agent gave no valid answer within its budget: the conversation ends as failed.
+
+    Backends raise it after their retries and repair attempts; the graph records the failure
+    on the conversation and moves on, so a batch never crashes on one bad reply.
+    """

@@ -86,7 +86,9 @@ def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
     return agents
 
 
-def build_agents(catalog: Catalog, backend: str, *, anti_pattern_rate: float) -> AgentSet:
+def build_agents(
+    catalog: Catalog, backend: str, *, anti_pattern_rate: float, run: object = None
+) -> AgentSet:
     if backend == "scripted":
         return build_scripted(catalog, anti_pattern_rate=anti_pattern_rate)
     raise EmosimError(f"--backend: unknown backend {backend!r} (available: scripted)")

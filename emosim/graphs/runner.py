@@ -67,7 +67,9 @@ class Simulator:
     def agents_for(self, scenario: Scenario) -> AgentSet:
         rate = scenario.anti_pattern_rate
         if rate not in self._agents:
-            self._agents[rate] = build_agents(self.catalog, self.backend, anti_pattern_rate=rate)
+            self._agents[rate] = build_agents(
+                self.catalog, self.backend, anti_pattern_rate=rate, run=self.run
+            )
         return self._agents[rate]
 
     def context(self, job: Job, log: Any, conversation: str | None = None) -> SimContext:

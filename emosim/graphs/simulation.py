@@ -30,7 +30,7 @@ from emosim.agents.messages import (
     EmotionObserverInput,
     Line,
 )
-from emosim.errors import EmosimError
+from emosim.errors import AgentFailure
 from emosim.schemas import (
     AdvisorTurn,
     ClientTurn,
@@ -45,10 +45,6 @@ from .finalize import build_record
 from .state import SimContext, SimState
 
 Node = Callable[[SimState, Runtime[SimContext]], dict[str, Any]]
-
-
-class AgentFailure(EmosimError):
-    """An agent gave no valid answer within its budget: the conversation ends as failed."""
 
 
 def traced(name: str) -> Callable[[Node], Node]:
