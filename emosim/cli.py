@@ -208,6 +208,215 @@ def show(
         )
 
 
+# --- debugging: inspect, replay, fork, graph -------------------------------------------------
+
+
+def _run_folder(run: str, runs_dir: Path):  # noqa: ANN202
+    from .runs import RunFolder
+
+    return RunFolder.open(runs_dir, run)
+
+
+def _print_json(obj: Any) -> None:
+    import json
+
+    typer.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+
+
+@app.command()
+@user_errors
+def inspect(
+    run: Annotated[str, typer.Argument(help="Run id (under --runs-dir) or run folder.")],
+    conversation: Annotated[str | None, typer.Argument(help="Conversation id.")] = None,
+    at: Annotated[
+        str | None, typer.Option(help="Show the state at this checkpoint (step or id).")
+    ] = None,
+    diff: Annotated[
+        tuple[str, str] | None, typer.Option(help="Show what changed between two checkpoints.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders are.")] = Path("runs"),
+) -> None:
+    """List a run's conversations, a conversation's checkpoints, or the state at one of them."""
+    from rich.table import Table
+
+    from .catalog import get_catalog
+    from .debugging import RunInspector
+    from .debugging import diff as diff_values
+
+    inspector = RunInspector(get_catalog(), _run_folder(run, runs_dir))
+    if conversation is None:
+        records = inspector.records()
+        rows = [
+            {
+                "conversation": cid,
+                "scenario": j["scenario_id"],
+                "seed": j["seed"],
+                "status": records[cid].outcome.status if cid in records else "unfinished",
+                "exchanges": len(records[cid].advisor_turns) if cid in records else None,
+            }
+            for cid, j in inspector.jobs.items()
+        ]
+        if as_json:
+            _print_json(rows)
+            return
+        table = Table(title=f"run {inspector.run.run_id}")
+        for col in ("conversation", "scenario", "seed", "status", "exchanges"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(
+                *(str(r[c]) for c in ("conversation", "scenario", "seed", "status", "exchanges"))
+            )
+        console.print(table)
+        return
+    if diff:
+        a = inspector.state_at(conversation, diff[0])
+        b = inspector.state_at(conversation, diff[1])
+        changes = diff_values(
+            {"values": a["values"], "turns": a["turns"]},
+            {"values": b["values"], "turns": b["turns"]},
+        )
+        if as_json:
+            _print_json([{"path": p, "before": x, "after": y} for p, x, y in changes])
+            return
+        table = Table(
+            title=f"{conversation}: step {a['step']} ({a['node']}) -> step {b['step']} ({b['node']})"
+        )
+        for col in ("path", "before", "after"):
+            table.add_column(col, overflow="fold")
+        for p, x, y in changes:
+            table.add_row(p, _short(x), _short(y))
+        console.print(table if changes else "no differences")
+        return
+    if at is not None:
+        state = inspector.state_at(conversation, at)
+        if as_json:
+            _print_json(state)
+            return
+        console.print(
+            f"[bold]{conversation}[/] step {state['step']} after [bold]{state['node']}[/], "
+            f"next: {', '.join(state['next']) or 'end'} ({state['checkpoint']})"
+        )
+        table = Table(show_header=True)
+        table.add_column("channel")
+        table.add_column("value", overflow="fold")
+        for key, value in state["values"].items():
+            table.add_row(key, _short(value, 300))
+        console.print(table)
+        for turn in state["turns"]:
+            console.print(f"  [dim]turn {turn['index']} {turn['speaker']}:[/] {turn['text'][:160]}")
+        return
+    history = inspector.history(conversation)
+    if as_json:
+        _print_json(
+            [
+                {
+                    "step": c.step,
+                    "checkpoint": c.checkpoint_id,
+                    "node": c.node,
+                    "next": list(c.next),
+                    "exchange": c.exchange,
+                    "turns": c.turn_count,
+                    "created_at": c.created_at,
+                }
+                for c in history
+            ]
+        )
+        return
+    table = Table(title=f"{conversation}: {len(history)} checkpoints")
+    for col in ("step", "after node", "exchange", "turns", "next", "time", "checkpoint"):
+        table.add_column(col)
+    for c in history:
+        table.add_row(
+            str(c.step),
+            c.node,
+            str(c.exchange or ""),
+            str(c.turn_count),
+            ",".join(c.next) or "end",
+            c.created_at[11:23],
+            c.checkpoint_id,
+        )
+    console.print(table)
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    import json
+
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@app.command()
+@user_errors
+def replay(
+    run: Annotated[str, typer.Argument(help="Run id or folder.")],
+    conversation: Annotated[str, typer.Argument(help="Conversation id.")],
+    from_checkpoint: Annotated[
+        str | None, typer.Option("--from", help="Checkpoint (step or id); default: the start.")
+    ] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders are.")] = Path("runs"),
+) -> None:
+    """Re-execute a conversation from a checkpoint with recorded answers and compare."""
+    from .catalog import get_catalog
+    from .debugging import replay as do_replay
+
+    result = do_replay(get_catalog(), _run_folder(run, runs_dir), conversation, from_checkpoint)
+    if result.identical:
+        console.print(
+            f"[green]identical[/]: replay of {conversation} from {result.from_checkpoint} "
+            "reproduces the recorded conversation (model calls: 0)"
+        )
+        return
+    from rich.table import Table
+
+    table = Table(title=f"replay of {conversation} diverged in {len(result.differences)} place(s)")
+    for col in ("path", "recorded", "replayed"):
+        table.add_column(col, overflow="fold")
+    for p, x, y in result.differences[:50]:
+        table.add_row(p, _short(x), _short(y))
+    console.print(table)
+    raise typer.Exit(2)
+
+
+@app.command()
+@user_errors
+def fork(
+    run: Annotated[str, typer.Argument(help="Run id or folder.")],
+    conversation: Annotated[str, typer.Argument(help="Conversation id.")],
+    at: Annotated[str, typer.Option(help="Checkpoint to fork from (step or id).")],
+    set_: Annotated[
+        list[str], typer.Option("--set", help="PATH=VALUE, e.g. hidden.emotion=anger.")
+    ],
+    backend: Annotated[str | None, typer.Option(help="Backend for the continuation.")] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders are.")] = Path("runs"),
+) -> None:
+    """Change the state at a checkpoint and continue into a new conversation."""
+    from .catalog import get_catalog
+    from .debugging import fork as do_fork
+    from .debugging import parse_sets
+    from .render import print_conversation
+
+    record = do_fork(
+        get_catalog(), _run_folder(run, runs_dir), conversation, at, parse_sets(set_), backend
+    )
+    print_conversation(console, record)
+    console.print(
+        f"forked conversation [bold]{record.id}[/] (parent {conversation}, "
+        f"checkpoint {record.lineage.fork_checkpoint})"
+    )
+
+
+@app.command()
+@user_errors
+def graph(
+    fmt: Annotated[str, typer.Option("--format", help="mermaid or ascii.")] = "mermaid",
+) -> None:
+    """Draw the simulation graph (offline)."""
+    from .debugging import draw
+
+    typer.echo(draw(fmt))
+
+
 def _register_command_areas() -> None:
     import importlib
 

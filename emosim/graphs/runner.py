@@ -116,14 +116,26 @@ class Simulator:
                 "done": False,
             }
             self.graph.invoke(initial, config, context=ctx, durability=DURABILITY)
-        self.ledger.forget(ctx.conversation_id)
         flush_events(log)
-        record = self.ledger.take_built(ctx.conversation_id)
+        return self.finished_record(ctx.conversation_id)
+
+    def resume_from(self, job: Job, checkpoint_id: str, log: Any) -> ConversationRecord:
+        """Re-execute a conversation from one of its checkpoints (replay)."""
+        ctx = self.context(job, log)
+        config = self.config(ctx.conversation_id)
+        config["configurable"]["checkpoint_id"] = checkpoint_id
+        self.graph.invoke(None, config, context=ctx, durability=DURABILITY)
+        flush_events(log)
+        return self.finished_record(ctx.conversation_id)
+
+    def finished_record(self, conversation: str) -> ConversationRecord:
+        self.ledger.forget(conversation)
+        record = self.ledger.take_built(conversation)
         if record is not None:
             return record
-        raw = self.ledger.record(ctx.conversation_id)
+        raw = self.ledger.record(conversation)
         if raw is None:
-            raise EmosimError(f"conversation {ctx.conversation_id}: finished without a record")
+            raise EmosimError(f"conversation {conversation}: finished without a record")
         return ConversationRecord.model_validate_json(raw)
 
 

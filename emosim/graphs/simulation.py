@@ -265,24 +265,20 @@ def _failed(state: SimState) -> bool:
     return state.get("status") == "failed"
 
 
-def after(next_node: str) -> Callable[[SimState], str]:
-    def route(state: SimState) -> str:
-        return "finalize" if _failed(state) else next_node
-
-    route.__name__ = f"to_{next_node}"
-    return route
+def ok_or_failed(state: SimState) -> str:
+    return "failed" if _failed(state) else "ok"
 
 
 def after_critic(state: SimState) -> str:
     if _failed(state):
-        return "finalize"
-    return "advisor_drafts" if state.get("redraft") else "observe_advisor"
+        return "failed"
+    return "redraft" if state.get("redraft") else "accepted"
 
 
 def after_arc(state: SimState) -> str:
-    if _failed(state) or state.get("done"):
-        return "finalize"
-    return "client_speaks"
+    if _failed(state):
+        return "failed"
+    return "done" if state.get("done") else "next exchange"
 
 
 NODES: dict[str, Node] = {
@@ -304,19 +300,22 @@ def build_graph(checkpointer: Any = None, nodes: dict[str, Any] | None = None) -
         graph.add_node(name, func)
 
     graph.add_edge(START, "client_speaks")
+    for node, successor in (
+        ("client_speaks", "observe_client"),
+        ("observe_client", "advisor_drafts"),
+        ("advisor_drafts", "critic_reviews"),
+        ("observe_advisor", "update_arc"),
+    ):
+        graph.add_conditional_edges(node, ok_or_failed, {"ok": successor, "failed": "finalize"})
     graph.add_conditional_edges(
-        "client_speaks", after("observe_client"), ["observe_client", "finalize"]
+        "critic_reviews",
+        after_critic,
+        {"redraft": "advisor_drafts", "accepted": "observe_advisor", "failed": "finalize"},
     )
     graph.add_conditional_edges(
-        "observe_client", after("advisor_drafts"), ["advisor_drafts", "finalize"]
+        "update_arc",
+        after_arc,
+        {"next exchange": "client_speaks", "done": "finalize", "failed": "finalize"},
     )
-    graph.add_conditional_edges(
-        "advisor_drafts", after("critic_reviews"), ["critic_reviews", "finalize"]
-    )
-    graph.add_conditional_edges(
-        "critic_reviews", after_critic, ["advisor_drafts", "observe_advisor", "finalize"]
-    )
-    graph.add_conditional_edges("observe_advisor", after("update_arc"), ["update_arc", "finalize"])
-    graph.add_conditional_edges("update_arc", after_arc, ["client_speaks", "finalize"])
     graph.add_edge("finalize", END)
     return graph.compile(checkpointer=checkpointer)

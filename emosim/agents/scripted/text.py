@@ -217,7 +217,7 @@ def lower_first(text: str) -> str:
 
 
 def ensure_period(text: str) -> str:
-    text = text.strip()
+    text = text.strip().rstrip(":;,").rstrip()
     return text if text[-1:] in '.!?"”' else text + "."
 
 
