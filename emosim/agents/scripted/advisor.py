@@ -241,6 +241,7 @@ class ScriptedAdvisor:
         said = " ".join(line.text for line in request.transcript).lower()
         feedback = {f.code for f in request.critic_feedback}
         filled = frozenset(k for k, v in slots.items() if v)
+        asked = self._asked_term(request) is not None
         picked: list[tuple[AdvisorSentenceTemplate, str]] = []
         for sid in strategies:
             options = [
@@ -248,8 +249,14 @@ class ScriptedAdvisor:
                 for t in self.templates.strategies[sid]
                 if self._usable(t.text, filled, slots, said)
             ]
-            if "unexplained_jargon" in feedback:
+            if "unexplained_jargon" in feedback or (sid == "education" and asked):
+                # a term the client asked about gets its plain meaning, not just its name
                 options = [t for t in options if "{term}" not in t.text or "{term_gloss}" in t.text]
+            used_slots = {slot for t, _ in picked for slot in slots_in(t.text)} & {
+                "term",
+                "term_gloss",
+            }
+            options = [t for t in options if not (slots_in(t.text) & used_slots)]
             if not options:
                 continue
             template = rng.choice(options)

@@ -19,6 +19,7 @@ from .text import (
     ensure_period,
     fill,
     lower_first,
+    proper_nouns,
     rng_for,
     sentence_case,
     split_sentences,
@@ -33,6 +34,7 @@ class ScriptedClient:
     def __init__(self, catalog: Catalog, templates: ClientTemplates):
         self.catalog = catalog
         self.templates = templates
+        self._nouns: dict[str, frozenset[str]] = {}
 
     def speak(self, request: ClientInput, *, seed: int) -> ClientOutput:
         rng = rng_for(seed, request.persona.id, request.exchange, "client")
@@ -59,7 +61,10 @@ class ScriptedClient:
             if fact is not None:
                 lead = rng.choice(self.templates.fact_lead_ins).strip() if not first else ""
                 statement = ensure_period(fact.statement)
-                parts.append(f"{lead} {lower_first(statement)}".strip() if lead else statement)
+                keep = self._proper_nouns(request.persona)
+                parts.append(
+                    f"{lead} {lower_first(statement, keep)}".strip() if lead else statement
+                )
                 facts_used.append(fact.id)
 
         if last:
@@ -73,6 +78,15 @@ class ScriptedClient:
         return ClientOutput(text=text, facts_used=facts_used)
 
     # --- parts ----------------------------------------------------------------------------
+
+    def _proper_nouns(self, persona) -> frozenset[str]:  # noqa: ANN001
+        if persona.id not in self._nouns:
+            texts = [f.statement for f in persona.facts] + [
+                persona.household,
+                persona.life_situation,
+            ]
+            self._nouns[persona.id] = proper_nouns(texts) | {persona.name.split()[0]}
+        return self._nouns[persona.id]
 
     def _reaction(self, request: ClientInput, rng: random.Random, said: set[str]) -> str:
         reactions = self.templates.reactions
@@ -96,7 +110,7 @@ class ScriptedClient:
         ):
             filler = rng.choice(fillers).strip().rstrip(",")
             if filler and filler[0].isalpha() and len(filler.split()) <= 3:
-                line = f"{sentence_case(filler)}, {lower_first(line)}"
+                line = f"{sentence_case(filler)}, {lower_first(line, self._proper_nouns(request.persona))}"
         return line
 
     def _next_fact(self, request: ClientInput, rng: random.Random):  # noqa: ANN202

@@ -139,81 +139,30 @@ def sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-_COMMON_STARTERS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "also",
-        "after",
-        "all",
-        "any",
-        "as",
-        "at",
-        "because",
-        "before",
-        "both",
-        "but",
-        "by",
-        "each",
-        "every",
-        "for",
-        "from",
-        "he",
-        "her",
-        "his",
-        "how",
-        "i'd",
-        "in",
-        "it",
-        "it's",
-        "its",
-        "just",
-        "last",
-        "most",
-        "my",
-        "no",
-        "now",
-        "on",
-        "once",
-        "one",
-        "our",
-        "over",
-        "right",
-        "she",
-        "since",
-        "so",
-        "some",
-        "that",
-        "the",
-        "their",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "to",
-        "two",
-        "we",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "with",
-        "yes",
-        "you",
-        "your",
-    ]
-)
+_PRONOUN_I = re.compile(r"^I(?:['’](?:m|ve|ll|d))?\b")
 
 
-def lower_first(text: str) -> str:
-    """Lower-case the first word when it is a common word, never a name or 'I'."""
-    first = text.split(" ", 1)[0]
-    if first.lower().rstrip(",") in _COMMON_STARTERS and first[:1].isupper():
-        return text[0].lower() + text[1:]
-    return text
+def proper_nouns(texts: Iterable[str]) -> frozenset[str]:
+    """Words written capitalized in the middle of a sentence: names, places, brands."""
+    found = set()
+    for text in texts:
+        for _, _, sentence in split_sentences(text):
+            for word in re.findall(r"[A-Za-z][\w'’-]*", sentence)[1:]:
+                if word[0].isupper() and not _PRONOUN_I.match(word):
+                    found.add(word)
+    return frozenset(found)
+
+
+def lower_first(text: str, keep: frozenset[str] = frozenset()) -> str:
+    """Lower-case the first letter for use after a lead-in, but never 'I', an acronym or a
+    word in `keep` (the speaker's proper nouns)."""
+    match = re.match(r"[A-Za-z][\w'’-]*", text)
+    if not match:
+        return text
+    word = match.group(0)
+    if _PRONOUN_I.match(text) or word in keep or (len(word) > 1 and word[:2].isupper()):
+        return text
+    return text[0].lower() + text[1:]
 
 
 def ensure_period(text: str) -> str:
