@@ -417,6 +417,74 @@ def graph(
     typer.echo(draw(fmt))
 
 
+@app.command()
+@user_errors
+def batch(
+    source: Annotated[
+        Path | None, typer.Argument(help="Plan file, scenario file or folder of scenarios.")
+    ] = None,
+    seeds: Annotated[
+        str | None, typer.Option(help="Seeds for scenario files: N, A-B or a,b,c.")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(help="Conversations in flight.")] = 4,
+    backend: Annotated[str, typer.Option(help="Agent backend.")] = "scripted",
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
+    resume: Annotated[
+        str | None, typer.Option(help="Finish an interrupted batch run (id or folder).")
+    ] = None,
+) -> None:
+    """Run many conversations into one run folder; resumable after any interruption."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from .batch import jobs_from, jobs_of_run, parse_seeds, run_batch, start_batch
+    from .catalog import get_catalog
+    from .runs import RunFolder
+
+    catalog = get_catalog()
+    if resume:
+        run_folder = RunFolder.open(runs_dir, resume)
+        jobs = jobs_of_run(run_folder)
+        backend = run_folder.manifest().get("backend", backend)
+    elif source is None:
+        raise EmosimError("batch: give a plan, scenario file or folder, or --resume RUN")
+    else:
+        jobs = jobs_from(catalog, source, parse_seeds(seeds) if seeds else None)
+        run_folder = start_batch(catalog, jobs, runs_dir, backend, "batch", " ".join(sys.argv))
+    console.print(
+        f"run [bold]{run_folder.run_id}[/]: {len(jobs)} conversation(s), concurrency {concurrency}"
+    )
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("conversations", total=len(jobs), failed=0)
+        failed = 0
+
+        def advance(record) -> None:  # noqa: ANN001
+            nonlocal failed
+            failed += record.outcome.status == "failed"
+            progress.update(task, advance=1, failed=failed)
+
+        result = run_batch(
+            catalog, run_folder, jobs, backend=backend, concurrency=concurrency, on_record=advance
+        )
+        progress.update(task, completed=result.skipped + result.completed)
+    console.print(
+        f"{result.completed} played, {result.skipped} already done, {result.failed} failed; "
+        f"records: [bold]{run_folder.records_path}[/]"
+    )
+
+
 def _register_command_areas() -> None:
     import importlib
 

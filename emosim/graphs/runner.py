@@ -100,9 +100,9 @@ class Simulator:
         snapshot = self.graph.get_state(config)
         if snapshot.values and not snapshot.next:
             pass  # finished before: the record is in the ledger
-        elif snapshot.next:
+        elif snapshot.values and snapshot.next:
             self.graph.invoke(None, config, context=ctx, durability=DURABILITY)  # resume
-        else:
+        else:  # new, or killed before its first step was saved: start from the input
             progress, hidden = ctx.arc.initial((job.seed, ctx.conversation_id))
             initial: SimState = {
                 "exchange": 1,

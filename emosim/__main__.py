@@ -1,0 +1,5 @@
+"""`python -m emosim` = the `emosim` command."""
+
+from emosim.cli import app
+
+app()

@@ -1,0 +1,194 @@
+"""Many conversations into one run folder: streamed to disk, resumable after any kill.
+
+Why it survives `kill -9`: every job is listed in the manifest before work starts; a record
+line is appended with one write and fsync, and a torn last line is cut off on resume; a
+conversation killed mid-way resumes from its last checkpoint; conversations whose record
+line is already on disk are skipped. So a resumed batch ends with exactly the planned set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+
+from .catalog import Catalog
+from .errors import DataError, EmosimError
+from .files import format_validation_error, load_yaml_node
+from .graphs.runner import Job, Simulator, load_job, manifest_for
+from .runs import RunFolder
+from .schemas import ConversationRecord, Scenario
+from .schemas.common import StrictModel
+
+
+class PlannedJob(StrictModel):
+    scenario: Scenario = Field(description="The scenario to play.")
+    seed: int = Field(description="Random seed.")
+
+
+class PlanFile(BaseModel):
+    """The part of a plan file (`emosim plan`) the batch reads: its jobs."""
+
+    jobs: list[PlannedJob] = Field(min_length=1, description="Conversations to play.")
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse_seeds(spec: str) -> list[int]:
+    """'3' -> [3]; '1-5' -> [1..5]; '1,4,9' -> [1, 4, 9]."""
+    seeds: list[int] = []
+    try:
+        for part in spec.split(","):
+            lo, _, hi = part.strip().partition("-")
+            seeds.extend(range(int(lo), int(hi) + 1) if hi else [int(lo)])
+    except ValueError:
+        raise EmosimError(f"--seeds: expected N, A-B or a comma list, got {spec!r}") from None
+    if not seeds:
+        raise EmosimError(f"--seeds: no seeds in {spec!r}")
+    return seeds
+
+
+def jobs_from(catalog: Catalog, source: Path, seeds: list[int] | None) -> list[Job]:
+    """Jobs from a plan file, a scenario file or a folder of scenario files."""
+    if source.is_dir():
+        paths = sorted(source.glob("*.yaml"))
+        if not paths:
+            raise EmosimError(f"{source}: no scenario files (*.yaml)")
+        return [load_job(catalog, p, s) for p in paths for s in (seeds or [None])]
+    data, node = load_yaml_node(source)
+    if isinstance(data, dict) and "jobs" in data:
+        try:
+            plan = PlanFile.model_validate({"jobs": data["jobs"]})
+        except ValidationError as exc:
+            raise DataError(format_validation_error(exc, str(source), node)) from None
+        jobs = []
+        problems: list[str] = []
+        for i, planned in enumerate(plan.jobs):
+            problems += catalog.scenario_problems(planned.scenario, f"{source}: jobs.{i}.scenario")
+            jobs.append(
+                Job(planned.scenario, scenario_hash(planned.scenario), planned.seed, str(source))
+            )
+        if problems:
+            raise DataError(problems)
+        return jobs
+    return [load_job(catalog, source, s) for s in (seeds or [None])]
+
+
+def unique_jobs(jobs: list[Job]) -> list[Job]:
+    seen: set[str] = set()
+    out = []
+    for job in jobs:
+        if job.conversation_id not in seen:
+            seen.add(job.conversation_id)
+            out.append(job)
+    return out
+
+
+def repair_records(run: RunFolder) -> set[str]:
+    """Ids of the records on disk, after cutting a torn last line (a kill mid-append)."""
+    path = run.records_path
+    if not path.exists():
+        return set()
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        with open(path, "r+b") as handle:
+            handle.truncate(end)
+            handle.flush()
+            os.fsync(handle.fileno())
+    ids = set()
+    for line in data[:end].splitlines():
+        ids.add(json.loads(line)["id"])
+    return ids
+
+
+def jobs_of_run(run: RunFolder) -> list[Job]:
+    manifest = run.manifest()
+    return [
+        Job(
+            Scenario.model_validate(j["scenario"]),
+            j["scenario_hash"],
+            int(j["seed"]),
+            j.get("scenario_source", ""),
+        )
+        for j in manifest["jobs"]
+    ]
+
+
+@dataclass
+class BatchResult:
+    run: RunFolder
+    planned: int
+    skipped: int
+    completed: int
+    failed: int
+
+
+def run_batch(
+    catalog: Catalog,
+    run: RunFolder,
+    jobs: list[Job],
+    *,
+    backend: str,
+    concurrency: int = 1,
+    on_record: Callable[[ConversationRecord], None] | None = None,
+) -> BatchResult:
+    """Play every job of the run that has no record yet, `concurrency` at a time."""
+    if concurrency < 1:
+        raise EmosimError(f"--concurrency: must be at least 1, got {concurrency}")
+    done = repair_records(run)
+    todo = [j for j in jobs if j.conversation_id not in done]
+    result = BatchResult(run, len(jobs), len(jobs) - len(todo), 0, 0)
+    with Simulator(catalog, run, backend) as sim, run.events() as log:
+        for job in todo:
+            sim.agents_for(job.scenario)  # build agents once, before threads start
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="emosim") as pool:
+            for record in _bounded(pool, (lambda j=j: sim.play(j, log) for j in todo), concurrency):
+                run.append_records([record.model_dump_json()])
+                result.completed += 1
+                result.failed += record.outcome.status == "failed"
+                if on_record:
+                    on_record(record)
+    return result
+
+
+def _bounded(
+    pool: ThreadPoolExecutor, tasks: Iterator[Callable[[], ConversationRecord]], limit: int
+) -> Iterator[ConversationRecord]:
+    """Keep at most `limit` conversations in flight, so memory does not grow with the batch."""
+    pending: set[Future[ConversationRecord]] = set()
+    for task in tasks:
+        pending.add(pool.submit(task))
+        if len(pending) >= limit:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield future.result()
+    while pending:
+        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in finished:
+            yield future.result()
+
+
+def start_batch(
+    catalog: Catalog, jobs: list[Job], runs_dir: Path, backend: str, label: str, command: str
+) -> RunFolder:
+    run = RunFolder.create(runs_dir, label)
+    run.write_manifest(manifest_for(catalog, unique_jobs(jobs), backend, command))
+    return run
+
+
+def dump_plan(jobs: list[Job]) -> str:
+    return yaml.safe_dump(
+        {"jobs": [{"scenario": j.scenario.model_dump(mode="json"), "seed": j.seed} for j in jobs]},
+        sort_keys=False,
+    )
