@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from . import engine
+from . import batch, engine
 
-BENCHMARKS = {"engine": engine.main}
+BENCHMARKS = {"engine": engine.main, "batch": batch.main}
 
 
 def main(argv: list[str]) -> None:
