@@ -17,6 +17,17 @@ from .text import Lexicon, negated, split_sentences
 
 VERSION = "lexicon-1"
 
+QUESTION_FUNCTIONS = {
+    "ask_open_question",
+    "ask_closed_question",
+    "check_understanding",
+    "invite_next_step",
+}
+AUXILIARIES = frozenset(
+    "do does did is are was were am can could would will should shall may might must have has "
+    "had isn't aren't don't doesn't didn't wouldn't couldn't won't".split()
+)
+
 
 class LexiconEmotionObserver:
     """Scores every emotion by its cues in the text; intensity from intensifiers and hedges."""
@@ -169,12 +180,19 @@ class CueSentenceObserver:
         for hit in self.functions.find(sentence):
             scores[hit.label] += 1.0 + 0.5 * (hit.words - 1)
         if sentence.rstrip().endswith("?"):
-            for fid in self.question_functions:
-                scores[fid] += 0.75
+            # A question's grammar says more than its words: cues may pick among the question
+            # functions (check understanding, invite a next step), otherwise the first word
+            # tells an open question from a closed one.
+            asking = {f: v for f, v in scores.items() if f in QUESTION_FUNCTIONS}
+            if asking:
+                return max(asking, key=lambda k: (asking[k], k))
+            first = sentence.split(maxsplit=1)[0].lower().strip("\"'“")
+            return "ask_closed_question" if first in AUXILIARIES else "ask_open_question"
+        scores = {
+            f: v for f, v in scores.items() if f not in QUESTION_FUNCTIONS - {"invite_next_step"}
+        }
         if scores:
             return max(scores, key=lambda k: (scores[k], k))
-        if sentence.rstrip().endswith("?"):
-            return "ask_open_question"
         if index == 0:
             return "acknowledge_emotion"
         if index == count - 1:
