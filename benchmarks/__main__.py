@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from . import batch, engine
+from . import batch, engine, llm
 
-BENCHMARKS = {"engine": engine.main, "batch": batch.main}
+BENCHMARKS = {"engine": engine.main, "batch": batch.main, "llm": llm.main}
 
 
 def main(argv: list[str]) -> None:

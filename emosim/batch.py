@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 from .catalog import Catalog
 from .errors import DataError, EmosimError
 from .files import format_validation_error, load_yaml_node
-from .graphs.runner import Job, Simulator, load_job, manifest_for
+from .graphs.runner import Job, Simulator, check_backends, load_job, manifest_for
 from .runs import RunFolder
 from .schemas import ConversationRecord, Scenario
 from .schemas.common import StrictModel
@@ -182,6 +182,7 @@ def _bounded(
 def start_batch(
     catalog: Catalog, jobs: list[Job], runs_dir: Path, backend: str, label: str, command: str
 ) -> RunFolder:
+    check_backends(catalog, jobs, backend)
     run = RunFolder.create(runs_dir, label)
     run.write_manifest(manifest_for(catalog, unique_jobs(jobs), backend, command))
     return run

@@ -9,10 +9,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .agents.llm.settings import LLMSettings
 from .agents.scripted.templates import AdvisorTemplates, ClientTemplates, ObserverMarkers
 from .catalog import Catalog
 from .errors import DataError
 from .files import format_validation_error, iter_json_documents, load_yaml_node
+from .importers import IMPORTED_CLIENT
 from .schemas import (
     AdvisorPersona,
     AdvisorTurn,
@@ -40,6 +42,7 @@ _YAML_KINDS: list[tuple[Callable[[dict], bool], type[BaseModel]]] = [
     (lambda d: "topics" in d, TopicTaxonomy),
     (lambda d: "reactions" in d, ClientTemplates),
     (lambda d: "intensifiers" in d, ObserverMarkers),
+    (lambda d: "roles" in d and "retry" in d, LLMSettings),
 ]
 
 
@@ -77,7 +80,9 @@ def record_problems(record: ConversationRecord, where: str, catalog: Catalog) ->
         out.append(
             f"{where}: scenario.subcategory: {sc.subcategory!r} is not in topic {sc.topic!r}"
         )
-    need("scenario.client_persona_id", sc.client_persona_id, catalog.clients, "persona")
+    imported = record.provenance.source == "real" and sc.client_persona_id == IMPORTED_CLIENT
+    if not imported:  # real transcripts have no persona file
+        need("scenario.client_persona_id", sc.client_persona_id, catalog.clients, "persona")
     for i, step in enumerate(sc.planned_arc):
         need(f"scenario.planned_arc.{i}.emotion", step.emotion, catalog.emotions, "emotion")
 

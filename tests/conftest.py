@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,9 @@ from typer.testing import CliRunner
 from emosim.catalog import Catalog, get_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Wide, stable terminal for CLI output assertions (rich wraps at the detected width).
+os.environ["COLUMNS"] = "200"
 
 
 @pytest.fixture(scope="session")

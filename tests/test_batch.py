@@ -74,6 +74,17 @@ def test_kill_9_at_random_points_then_resume_gives_exactly_the_plan(
     assert len(ids) == len(set(ids)), "a conversation was written twice"
     assert set(ids) == planned
     assert validate_paths([records], catalog).problems == []
+    # and every record is the one an uninterrupted batch writes
+    from emosim.debugging import strip_volatile
+
+    jobs = jobs_from(catalog, root / "simulations", parse_seeds(seeds))
+    reference = start_batch(catalog, jobs, tmp_path / "reference", "scripted", "ref", "pytest")
+    run_batch(catalog, reference, jobs, backend="scripted", concurrency=2)
+    expected = {json.loads(line)["id"]: strip_volatile(json.loads(line))
+                for line in reference.records_path.read_text().splitlines()}
+    for line in records.read_text().splitlines():
+        got = strip_volatile(json.loads(line))
+        assert got == expected[got["id"]], got["id"]
 
 
 def test_torn_last_line_is_cut_on_resume(tmp_path: Path, root: Path, catalog: Catalog) -> None:

@@ -1,16 +1,25 @@
-"""Which backend plays which role: builds the agent set for a run."""
+"""Which backend plays which role: builds the agent set for a run.
+
+The backend spec (`scripted`, `anthropic`, `client=anthropic,*=scripted`, `replay:RUN_DIR`,
+a backend config .yaml; see emosim/agents/llm/spec.py) is parsed in one place. Roles it
+leaves scripted keep the offline agents; the others are played by a model, and every model
+call is recorded in the run's cassette.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from emosim.catalog import Catalog, file_sha256
-from emosim.errors import EmosimError
 from emosim.files import load_yaml_model
 from emosim.schemas import BackendInfo
 
 from .arc import VERSION as ARC_VERSION
+from .llm.accounting import Accounting
+from .llm.spec import ROLES as SPEC_ROLES
+from .llm.spec import BackendPlan, parse_mapping, parse_spec
 from .protocols import (
     AdvisorAgent,
     ClientAgent,
@@ -20,14 +29,7 @@ from .protocols import (
     StrategyObserver,
 )
 
-ROLES = (
-    "client",
-    "advisor",
-    "emotion_observer",
-    "strategy_observer",
-    "sentence_observer",
-    "critic",
-)
+ROLES = SPEC_ROLES  # client, advisor, emotion_observer, strategy_observer, ...
 
 
 @dataclass
@@ -40,6 +42,8 @@ class AgentSet:
     critic: Critic
     backends: dict[str, BackendInfo]
     prompt_hashes: dict[str, str]
+    accounting: Accounting = field(default_factory=Accounting)
+    """Tokens and cost of model calls, per conversation (`accounting.scores(id)`)."""
 
 
 def scripted_template_paths(catalog: Catalog) -> dict[str, Path]:
@@ -86,9 +90,61 @@ def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
     return agents
 
 
+def backend_plan(spec: str | dict[str, Any]) -> BackendPlan:
+    """A spec string or a role -> spec mapping (scenario/run config) as a plan."""
+    if isinstance(spec, dict):
+        return parse_mapping(spec, "backends")
+    return parse_spec(spec)
+
+
+def check_backend(catalog: Catalog, spec: str | dict[str, Any]) -> BackendPlan:
+    """Parse a spec and check what can be checked before a run folder exists (keys, imports).
+
+    Raises EmosimError with one clear message; builds nothing and calls no model.
+    """
+    from .llm.build import check_key
+    from .llm.settings import load_settings
+    from .llm.spec import LangChainRole, import_chat_model
+
+    plan = backend_plan(spec)
+    if plan.replay is None and plan.uses_models():
+        check_key(plan)
+        load_settings(catalog.root, plan.settings, plan.source)
+        for role, backend in plan.roles.items():
+            if isinstance(backend, LangChainRole):
+                import_chat_model(backend, f"backend {plan.source!r}: {role}")
+    return plan
+
+
 def build_agents(
-    catalog: Catalog, backend: str, *, anti_pattern_rate: float, run: object = None
+    catalog: Catalog,
+    backend: str | dict[str, Any],
+    *,
+    anti_pattern_rate: float,
+    run: object = None,
 ) -> AgentSet:
-    if backend == "scripted":
+    """The agent set for a backend spec. `run` (a RunFolder) receives the cassette."""
+    plan = backend_plan(backend)
+    if not plan.uses_models():
         return build_scripted(catalog, anti_pattern_rate=anti_pattern_rate)
-    raise EmosimError(f"--backend: unknown backend {backend!r} (available: scripted)")
+    from .llm.build import build_model_agents
+
+    models, resolved, accounting, hashes = build_model_agents(
+        catalog, plan, anti_pattern_rate=anti_pattern_rate, run_dir=getattr(run, "path", None)
+    )
+    if len(models) == len(ROLES):  # no scripted role left: skip loading the scripted templates
+        agents = AgentSet(**models, backends={}, prompt_hashes={})  # type: ignore[arg-type]
+        agents.backends["arc_controller"] = BackendInfo(backend="rules", model=ARC_VERSION)
+    else:
+        agents = build_scripted(catalog, anti_pattern_rate=anti_pattern_rate)
+    agents.accounting = accounting
+    for role, agent in models.items():
+        setattr(agents, role, agent)
+        info = resolved.roles[role]
+        name = "replay" if plan.replay is not None else info.kind
+        agents.backends[role] = BackendInfo(
+            backend=name, model=info.settings.model if info.settings else None
+        )
+        agents.prompt_hashes[role] = hashes[role]
+    agents.backends = {role: agents.backends[role] for role in (*ROLES, "arc_controller")}
+    return agents

@@ -1,1 +1,149 @@
 """`emosim` commands: exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..cli import app, console, err_console, user_errors
+from ..exports.options import FORMATS
+
+_FORMAT_HELP = "Export format: " + ", ".join(FORMATS) + "."
+
+
+@app.command("export")
+@user_errors
+def export(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="Run folders (with conversations.jsonl) or .jsonl/.json record files."),
+    ],
+    format: Annotated[str, typer.Option("--format", "-f", help=_FORMAT_HELP)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the exported files.")],
+    system_prompt: Annotated[
+        bool,
+        typer.Option(
+            "--system-prompt/--no-system-prompt",
+            help="Start each example with Elena's system prompt (from her persona file).",
+        ),
+    ] = True,
+    trainable: Annotated[
+        str,
+        typer.Option(
+            help="Which advisor turns train: all (weight > 0) or accepted (critic-accepted)."
+        ),
+    ] = "all",
+    min_quality: Annotated[
+        float | None,
+        typer.Option(help="Train only turns whose critic overall score is at least this (0..1)."),
+    ] = None,
+    planning: Annotated[
+        bool,
+        typer.Option(
+            "--planning/--no-planning",
+            help="Prefix assistant content with '<plan>emotion: E (LEVEL); strategy: A + B</plan>'.",
+        ),
+    ] = False,
+    anti_pattern_pairs: Annotated[
+        bool,
+        typer.Option(
+            "--anti-pattern-pairs",
+            help="Preference formats: use a taxonomy anti-pattern example as the negative of a "
+            "turn that has no critic-rejected draft.",
+        ),
+    ] = False,
+    topic: Annotated[
+        list[str] | None, typer.Option(help="Keep only these topics (repeatable).")
+    ] = None,
+    emotion: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Keep records with a client turn of this emotion or family (repeatable)."
+        ),
+    ] = None,
+    length: Annotated[
+        list[str] | None, typer.Option(help="Keep only short / medium / long (repeatable).")
+    ] = None,
+    review_status: Annotated[
+        list[str] | None, typer.Option(help="Keep only these review statuses (repeatable).")
+    ] = None,
+    split: Annotated[
+        str, typer.Option(help="Shares of lineage families: train,validation,test.")
+    ] = "0.8,0.1,0.1",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
+) -> None:
+    """Export records to files trainers load directly, split by lineage family.
+
+    Writes train/validation/test.jsonl (empty splits skipped), meta/SPLIT.jsonl (row provenance: line i describes row i), manifest.json, lora_recipe.yaml and a dataset card README.md.
+
+    --planning starts every assistant message with the emotion read in the client's last message, its intensity and the strategies used, then a newline and the reply, e.g. '<plan>emotion: shame (high); strategy: empathic_validation + normalizing</plan>'. Strip that line before showing a reply to a user.
+    """
+    from pydantic import ValidationError
+
+    from ..catalog import get_catalog
+    from ..errors import EmosimError
+    from ..exports import (
+        ExportOptions,
+        parse_filters,
+        parse_format,
+        parse_split,
+        plan_export,
+        write_export,
+    )
+    from ..exports.options import parse_trainable
+
+    fmt = parse_format(format)
+    ratios = parse_split(split)
+    mode = parse_trainable(trainable)
+    if min_quality is not None and not 0.0 <= min_quality <= 1.0:
+        raise EmosimError(f"--min-quality: expected a score between 0 and 1, got {min_quality}")
+    catalog = get_catalog()
+    filters = parse_filters(catalog, topic or [], emotion or [], length or [], review_status or [])
+    try:
+        options = ExportOptions(
+            format=fmt,
+            system_prompt=system_prompt,
+            trainable=mode,
+            min_quality=min_quality,
+            planning=planning,
+            anti_pattern_pairs=anti_pattern_pairs,
+            split=ratios,
+            filters=filters,
+        )
+    except ValidationError as exc:  # pragma: no cover - every field is checked above
+        raise EmosimError(str(exc)) from None
+    plan = plan_export(inputs, options, catalog)
+    write_export(plan, out)
+    manifest = plan.manifest
+    if as_json:
+        typer.echo(manifest.model_dump_json(indent=2))
+        return
+    table = Table(title=f"{fmt} export -> {out}")
+    for column in ("split", "file", "rows", "records", "families"):
+        table.add_column(
+            column, justify="right" if column in ("rows", "records", "families") else "left"
+        )
+    for name, summary in manifest.splits.items():
+        table.add_row(
+            name,
+            summary.file or "(empty)",
+            str(summary.rows),
+            str(summary.records),
+            str(summary.families),
+        )
+    console.print(table)
+    console.print(
+        f"{manifest.records_kept}/{manifest.records_read} record(s) kept, "
+        f"{manifest.trainable_turns}/{manifest.advisor_turns} advisor turn(s) trainable; "
+        f"labels resolved by {manifest.label_resolver}"
+    )
+    if manifest.context_turns_trained:
+        err_console.print(
+            f"[yellow]warning:[/] {manifest.context_turns_trained} non-trainable advisor turn(s) "
+            f"are inside {fmt} rows, whose trainers train every assistant message; "
+            "use trl-prompt-completion to train trainable turns only"
+        )
+    console.print(f"wrote {', '.join(manifest.files)} in [bold]{out}[/]")

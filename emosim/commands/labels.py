@@ -1,1 +1,428 @@
-"""`emosim` commands: labels."""
+"""`emosim` commands: labels (`emosim labels ...`) and bulk review (`emosim review ...`)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from emosim.cli import app, console, user_errors
+from emosim.errors import EmosimError
+
+labels_app = typer.Typer(
+    help="Self-healing labels: append-only label events, resolution, streams and analytics.",
+    no_args_is_help=True,
+)
+review_app = typer.Typer(
+    help="Bulk human review: export tasks, import reviewers' decisions.", no_args_is_help=True
+)
+app.add_typer(labels_app, name="labels")
+app.add_typer(review_app, name="review")
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Label store (SQLite). Default: labels.sqlite beside the dataset if there is one, "
+        "else ./labels.sqlite.",
+    ),
+]
+PolicyOpt = Annotated[
+    Path | None, typer.Option("--policy", help="Resolution policy YAML (priority, within_kind).")
+]
+PriorityOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--priority",
+        help="Source kinds, most trusted first, comma-separated "
+        "(default: live_operator,human_bulk_review,rule,model).",
+    ),
+]
+RulesOpt = Annotated[
+    Path | None, typer.Option("--rules", help="Rule file (default: rules.yaml at the repo root).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def _store(store: Path | None, datasets: list[Path] | None = None, create: bool = False):
+    from emosim.labels.store import LabelStore, store_path_for
+
+    return LabelStore.open(store_path_for(store, datasets or []), create=create)
+
+
+def _policy(policy: Path | None, priority: str | None):
+    from emosim.labels.policy import load_policy
+
+    return load_policy(policy, priority)
+
+
+def _rules_path(rules: Path | None) -> Path:
+    from emosim.labels.rules import RULES_FILE
+    from emosim.paths import project_root
+
+    return rules or project_root() / RULES_FILE
+
+
+def _print_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+# --- labels --------------------------------------------------------------------------------
+
+
+@labels_app.command("import")
+@user_errors
+def labels_import(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Run folders or record files (.json/.jsonl).")
+    ],
+    store: StoreOpt = None,
+) -> None:
+    """Load records (texts and their embedded label events) into the label store."""
+    from emosim.catalog import get_catalog
+    from emosim.labels.store import iter_dataset
+
+    items = list(iter_dataset(paths))
+    if not items:
+        raise EmosimError(f"no records in {', '.join(map(str, paths))}")
+    with _store(store, paths, create=True) as db:
+        result = db.import_records(items, get_catalog())
+        console.print(
+            f"{db.path}: {result.conversations_added} new conversation(s) of {len(items)}, "
+            f"{len(result.stored)} new event(s), {len(result.already_stored)} already stored; "
+            f"{db.count_events()} event(s) in total"
+        )
+
+
+@labels_app.command("resolve")
+@user_errors
+def labels_resolve(
+    store: StoreOpt = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write every resolved label (JSONL, one per target).")
+    ] = None,
+    records: Annotated[
+        Path | None,
+        typer.Option(help="Write the records with resolved annotations and full history (JSONL)."),
+    ] = None,
+    policy: PolicyOpt = None,
+    priority: PriorityOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Materialize the current label of every target by the resolution policy."""
+    from emosim.catalog import get_catalog
+    from emosim.files import atomic_writer
+    from emosim.labels.resolve import resolve_record, resolved_rows
+    from emosim.labels.tables import resolve_summary
+
+    pol = _policy(policy, priority)
+    with _store(store) as db:
+        events = db.events()
+        rows = resolved_rows(events, pol)
+        if out:
+            with atomic_writer(out) as handle:
+                handle.writelines(r.model_dump_json() + "\n" for r in rows)
+        if records:
+            by_conv: dict[str, list] = {}
+            for e in events:
+                by_conv.setdefault(e.target.conversation_id, []).append(e)
+            catalog = get_catalog()
+            with atomic_writer(records) as handle:
+                for record in db.records():
+                    fixed = resolve_record(
+                        record, by_conv.get(record.id, []), policy=pol, catalog=catalog
+                    )
+                    handle.write(fixed.model_dump_json() + "\n")
+    if as_json:
+        _print_json([r.model_dump(mode="json") for r in rows])
+        return
+    console.print(resolve_summary(rows))
+    console.print(f"policy: {' > '.join(pol.priority)}; within a kind: {pol.within_kind}")
+    for path, what in ((out, "resolved labels"), (records, "resolved records")):
+        if path:
+            console.print(f"{what}: [bold]{path}[/]")
+
+
+@labels_app.command("disagreements")
+@user_errors
+def labels_disagreements(
+    store: StoreOpt = None,
+    field: Annotated[str | None, typer.Option(help="Only this label field.")] = None,
+    conversation: Annotated[str | None, typer.Option(help="Only this conversation.")] = None,
+    policy: PolicyOpt = None,
+    priority: PriorityOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Targets whose sources' latest values differ (intensities: by band)."""
+    from emosim.labels.resolve import resolved_rows
+    from emosim.labels.tables import disagreements_table
+
+    with _store(store) as db:
+        events = db.events(conversation)
+    rows = [
+        r
+        for r in resolved_rows(events, _policy(policy, priority))
+        if r.disagreement and (field is None or r.target.field == field)
+    ]
+    if as_json:
+        _print_json([r.model_dump(mode="json") for r in rows])
+    else:
+        console.print(disagreements_table(rows))
+
+
+@labels_app.command("history")
+@user_errors
+def labels_history(
+    conversation: Annotated[str, typer.Argument(help="Conversation id.")],
+    turn: Annotated[int | None, typer.Option(help="Only this turn.")] = None,
+    field: Annotated[str | None, typer.Option(help="Only this label field.")] = None,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every event of a conversation (or one turn), oldest first."""
+    from emosim.labels.resolve import chronological
+    from emosim.labels.tables import history_table
+
+    with _store(store) as db:
+        if conversation not in db.conversations():
+            raise EmosimError(f"{db.path}: unknown conversation {conversation!r}")
+        events = chronological(db.events(conversation))
+    events = [
+        e
+        for e in events
+        if (turn is None or e.target.turn_index == turn)
+        and (field is None or e.target.field == field)
+    ]
+    if as_json:
+        _print_json([e.model_dump(mode="json") for e in events])
+    else:
+        console.print(history_table(events))
+
+
+@labels_app.command("ingest")
+@user_errors
+def labels_ingest(
+    path: Annotated[Path, typer.Argument(help="JSONL of live-operator events (OperatorEvent).")],
+    store: StoreOpt = None,
+) -> None:
+    """Append a batch of live-operator events: all of it or, on any problem, none."""
+    from emosim.catalog import get_catalog
+    from emosim.labels.operators import read_operator_jsonl
+
+    items = read_operator_jsonl(path)
+    with _store(store) as db:
+        result = db.append(items, get_catalog())
+    console.print(
+        f"{path}: {len(result.stored)} event(s) stored, {len(result.already_stored)} already stored"
+    )
+
+
+@labels_app.command("serve")
+@user_errors
+def labels_serve(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+    token_env: Annotated[
+        str, typer.Option(help="Environment variable holding the bearer token.")
+    ] = "EMOSIM_LABELS_TOKEN",
+    store: StoreOpt = None,
+    policy: PolicyOpt = None,
+    priority: PriorityOpt = None,
+) -> None:
+    """Serve the live-operator endpoint on 127.0.0.1 (POST /v1/events, bearer token)."""
+    import uvicorn
+
+    from emosim.labels.server import create_app
+    from emosim.labels.store import store_path_for
+
+    token = os.environ.get(token_env, "")
+    if not token:
+        raise EmosimError(f"set the bearer token in ${token_env} (empty or unset)")
+    path = store_path_for(store)
+    server_app = create_app(path, token, policy=_policy(policy, priority))
+    console.print(f"live-operator labels on http://127.0.0.1:{port} (store {path})")
+    uvicorn.run(server_app, host="127.0.0.1", port=port, log_level="info")
+
+
+@labels_app.command("apply-rules")
+@user_errors
+def labels_apply_rules(
+    rules: RulesOpt = None,
+    store: StoreOpt = None,
+    dry_run: Annotated[bool, typer.Option(help="Show what would be added; store nothing.")] = False,
+    policy: PolicyOpt = None,
+    priority: PriorityOpt = None,
+) -> None:
+    """Apply rules.yaml to every stored conversation, recording `rule` events."""
+    from emosim.catalog import get_catalog
+    from emosim.labels.rules import load_rules, plan_rules
+    from emosim.labels.tables import rules_table
+
+    catalog = get_catalog()
+    path = _rules_path(rules)
+    ruleset = load_rules(path, catalog)
+    if not ruleset.rules:
+        raise EmosimError(f"{path}: no rules")
+    with _store(store) as db:
+        outcomes = plan_rules(ruleset, db, _policy(policy, priority))
+        items = [(f"{path}: rule {o.rule.id}", e) for o in outcomes for e in o.events]
+        if not dry_run:
+            db.append(items, catalog)
+    console.print(rules_table(outcomes, dry_run))
+
+
+@labels_app.command("analytics")
+@user_errors
+def labels_analytics(
+    store: StoreOpt = None,
+    rules: RulesOpt = None,
+    min_support: Annotated[int, typer.Option(help="Fewest corrections behind a finding.")] = 3,
+    min_rate: Annotated[
+        float, typer.Option(help="Least share of reviewed labels corrected for a rule.")
+    ] = 0.8,
+    min_lift: Annotated[float, typer.Option(help="Least lift for a phrase.")] = 1.5,
+    limit: Annotated[int, typer.Option(help="Rows per table.")] = 20,
+    policy: PolicyOpt = None,
+    priority: PriorityOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Corrections per source and context, phrases behind them, agreement, proposed rules."""
+    from pydantic import ValidationError
+
+    from emosim.catalog import get_catalog
+    from emosim.labels.analytics import AnalyticsOptions, analyze
+    from emosim.labels.rules import load_rules
+    from emosim.labels.tables import analytics_tables
+
+    try:
+        options = AnalyticsOptions(min_support=min_support, min_rate=min_rate, min_lift=min_lift)
+    except ValidationError as exc:
+        raise EmosimError(
+            "; ".join(
+                f"--{'-'.join(str(e['loc'][0]).split('_'))}: {e['msg']}" for e in exc.errors()
+            )
+        ) from None
+    accepted = {r.id for r in load_rules(_rules_path(rules), get_catalog()).rules}
+    with _store(store) as db:
+        report = analyze(db, _policy(policy, priority), options, accepted)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        console.print(analytics_tables(report, limit))
+
+
+@labels_app.command("accept-rule")
+@user_errors
+def labels_accept_rule(
+    proposal: Annotated[str, typer.Argument(help="Proposal id from `emosim labels analytics`.")],
+    store: StoreOpt = None,
+    rules: RulesOpt = None,
+    min_support: Annotated[int, typer.Option(help="As given to analytics.")] = 3,
+    min_rate: Annotated[float, typer.Option(help="As given to analytics.")] = 0.8,
+    min_lift: Annotated[float, typer.Option(help="As given to analytics.")] = 1.5,
+    policy: PolicyOpt = None,
+    priority: PriorityOpt = None,
+) -> None:
+    """Append a proposed rule to rules.yaml (then run `emosim labels apply-rules`)."""
+    from emosim.catalog import get_catalog
+    from emosim.labels.analytics import AnalyticsOptions, analyze
+    from emosim.labels.rules import append_rule
+
+    catalog = get_catalog()
+    options = AnalyticsOptions(min_support=min_support, min_rate=min_rate, min_lift=min_lift)
+    with _store(store) as db:
+        report = analyze(db, _policy(policy, priority), options)
+    found = next((p for p in report.proposed_rules if p.id == proposal), None)
+    if found is None:
+        known = ", ".join(p.id for p in report.proposed_rules) or "none"
+        raise EmosimError(f"no proposed rule {proposal!r} (current proposals: {known})")
+    path = _rules_path(rules)
+    append_rule(path, found.rule, catalog)
+    console.print(
+        f"added rule [bold]{found.rule.id}[/] to {path}; apply it with `emosim labels apply-rules`"
+    )
+
+
+# --- review --------------------------------------------------------------------------------
+
+
+@review_app.command("export")
+@user_errors
+def review_export(
+    fmt: Annotated[
+        str, typer.Option("--format", help="labelstudio (JSON tasks) or csv.")
+    ] = "labelstudio",
+    out: Annotated[
+        Path | None, typer.Option(help="Tasks file (default review_tasks.json/.csv).")
+    ] = None,
+    store: StoreOpt = None,
+    field: Annotated[
+        list[str] | None, typer.Option(help="Fields to review (repeat; default: all).")
+    ] = None,
+    conversation: Annotated[
+        list[str] | None, typer.Option(help="Only these conversations (repeat).")
+    ] = None,
+    only_disagreements: Annotated[
+        bool, typer.Option(help="Only targets whose sources disagree.")
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option(help="Also write a Label Studio labeling config (XML).")
+    ] = None,
+    policy: PolicyOpt = None,
+    priority: PriorityOpt = None,
+) -> None:
+    """Write review tasks with the current labels as pre-annotations."""
+    from emosim.catalog import get_catalog
+    from emosim.files import write_text_atomic
+    from emosim.labels.review import REVIEW_FIELDS, export_review, labelstudio_config
+
+    if fmt not in ("labelstudio", "csv"):
+        raise EmosimError(f"--format: {fmt!r} is not one of labelstudio, csv")
+    bad = [f for f in field or [] if f not in REVIEW_FIELDS]
+    if bad:
+        raise EmosimError(f"--field: {bad[0]!r} is not one of {', '.join(REVIEW_FIELDS)}")
+    kind: Literal["labelstudio", "csv"] = "csv" if fmt == "csv" else "labelstudio"
+    target = out or Path("review_tasks.csv" if kind == "csv" else "review_tasks.json")
+    catalog = get_catalog()
+    with _store(store) as db:
+        text, count = export_review(
+            db,
+            catalog,
+            kind,
+            _policy(policy, priority),
+            field or REVIEW_FIELDS,
+            set(conversation) if conversation else None,
+            only_disagreements,
+        )
+    write_text_atomic(target, text)
+    console.print(f"wrote {count} task(s) to [bold]{target}[/]")
+    if config:
+        write_text_atomic(config, labelstudio_config(catalog))
+        console.print(f"wrote Label Studio config to [bold]{config}[/]")
+
+
+@review_app.command("import")
+@user_errors
+def review_import(
+    path: Annotated[Path, typer.Argument(help="Label Studio JSON export or filled-in CSV.")],
+    store: StoreOpt = None,
+    reviewer: Annotated[
+        str, typer.Option(help="Reviewer name when the file does not say.")
+    ] = "reviewer",
+    policy: PolicyOpt = None,
+    priority: PriorityOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Read reviewers' decisions back as human_bulk_review events; report what changed."""
+    from emosim.catalog import get_catalog
+    from emosim.labels.review import import_review
+    from emosim.labels.tables import review_import_table
+
+    with _store(store) as db:
+        report = import_review(db, get_catalog(), path, _policy(policy, priority), reviewer)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        console.print(review_import_table(report))

@@ -1,1 +1,139 @@
-"""`emosim` commands: reports."""
+"""`emosim` commands: reports (`emosim report`) and evaluations (`emosim eval ...`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from emosim.cli import app, console, user_errors
+
+eval_app = typer.Typer(
+    help="Measure the observers and the critic against ground truth and human labels.",
+    no_args_is_help=True,
+)
+app.add_typer(eval_app, name="eval")
+
+RunsDir = Annotated[Path, typer.Option(help="Where run folders are looked up by id.")]
+
+
+@app.command()
+@user_errors
+def report(
+    runs: Annotated[
+        list[str], typer.Argument(help="Run folders, run ids (under --runs-dir) or record files.")
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for report.html, figures.json and plots/.")],
+    targets: Annotated[
+        Path | None,
+        typer.Option(help="Coverage targets (default: targets.yaml, else 50 per emotion x level)."),
+    ] = None,
+    runs_dir: RunsDir = Path("runs"),
+    embed: Annotated[
+        bool, typer.Option(help="Embed the plots in report.html as data: URIs.")
+    ] = False,
+) -> None:
+    """Write a quality report: trajectories, coverage, strategies, critic, diversity, cost."""
+    from emosim.catalog import get_catalog
+    from emosim.errors import EmosimError
+    from emosim.reports.coverage import load_targets
+    from emosim.reports.loading import load_records
+    from emosim.reports.summary import summary_table
+    from emosim.reports.write import REPORT, write_report
+
+    if out.exists() and not out.is_dir():
+        raise EmosimError(f"--out: {out} exists and is not a folder")
+    catalog = get_catalog()
+    target_model, targets_file = load_targets(targets, catalog)
+    records, files = load_records(runs, runs_dir)
+    written = write_report(
+        records,
+        catalog,
+        out,
+        inputs=files,
+        targets=target_model,
+        targets_file=targets_file,
+        embed=embed,
+    )
+    console.print(summary_table(written.figures))
+    console.print(f"report: [bold]{out / REPORT}[/] ({len(written.files)} files)")
+
+
+@eval_app.command("observer")
+@user_errors
+def eval_observer(
+    runs: Annotated[
+        list[str], typer.Argument(help="Run folders, run ids (under --runs-dir) or record files.")
+    ],
+    runs_dir: RunsDir = Path("runs"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Emotion observer against the hidden arc: accuracy, macro-F1, intensity error."""
+    from emosim.catalog import get_catalog
+    from emosim.errors import EmosimError
+    from emosim.reports.loading import load_records
+    from emosim.reports.observer import observer_accuracy
+
+    records, files = load_records(runs, runs_dir)
+    result = observer_accuracy(records, get_catalog())
+    if result is None:
+        raise EmosimError(
+            f"{', '.join(files)}: no client turn of a simulated record has both a true state "
+            "and an annotation"
+        )
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    from emosim.evals.tables import observer_table
+
+    console.print(observer_table(result))
+
+
+@eval_app.command("critic")
+@user_errors
+def eval_critic(
+    n: Annotated[
+        int, typer.Option("--n", min=1, help="Accepted replies to sample and mutate.")
+    ] = 40,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the fresh scripted batch and the sampling.")
+    ] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    show_misses: Annotated[int, typer.Option(help="Missed drafts to list per category.")] = 2,
+) -> None:
+    """Critic recall on off-voice and unsafe drafts and false rejects on accepted replies."""
+    from emosim.catalog import get_catalog
+    from emosim.evals.critic import evaluate_critic
+
+    result = evaluate_critic(get_catalog(), n=n, seed=seed)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    from emosim.evals.tables import critic_tables
+
+    for table in critic_tables(result, show_misses=show_misses):
+        console.print(table)
+
+
+@eval_app.command("strategies")
+@user_errors
+def eval_strategies(
+    esconv: Annotated[
+        Path, typer.Option(help="ESConv dialogs (.json list, .jsonl or ESConv.json).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Strategy observer against ESConv's human strategy labels, through the taxonomy mapping."""
+    from emosim.catalog import get_catalog
+    from emosim.evals.strategies import evaluate_strategies
+
+    result = evaluate_strategies(get_catalog(), esconv)
+    if as_json:
+        typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+        return
+    from emosim.evals.tables import strategy_tables
+
+    for table in strategy_tables(result):
+        console.print(table)

@@ -75,7 +75,9 @@ def build_record(
             final_state=final_state,
             resolution_summary=_summary(ctx, turns, final_state, failed, completed),
         ),
-        quality=Quality(scores=quality_scores(turns)),
+        quality=Quality(
+            scores=quality_scores(turns) | ctx.agents.accounting.scores(ctx.conversation_id)
+        ),
         label_events=model_label_events(
             ctx.conversation_id, turns, now, ctx.agents.sentence_observer.name
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from emosim.agents.arc import ArcController
-from emosim.agents.backends import AgentSet, build_agents
+from emosim.agents.backends import AgentSet, build_agents, check_backend
 from emosim.catalog import Catalog, file_sha256
 from emosim.errors import EmosimError
 from emosim.runs import RunFolder, conversation_id, flush_events, package_versions
@@ -53,7 +54,7 @@ class Simulator:
         self.saver.setup()
         self.ledger = Ledger(self.conn, self.saver.lock)
         self.graph = build_graph(self.saver)
-        self._agents: dict[float, AgentSet] = {}
+        self._agents: dict[tuple[float, str], AgentSet] = {}
 
     def close(self) -> None:
         self.conn.close()
@@ -65,12 +66,13 @@ class Simulator:
         self.close()
 
     def agents_for(self, scenario: Scenario) -> AgentSet:
-        rate = scenario.anti_pattern_rate
-        if rate not in self._agents:
-            self._agents[rate] = build_agents(
-                self.catalog, self.backend, anti_pattern_rate=rate, run=self.run
+        backend = scenario.backend or self.backend
+        key = (scenario.anti_pattern_rate, json.dumps(backend, sort_keys=True))
+        if key not in self._agents:
+            self._agents[key] = build_agents(
+                self.catalog, backend, anti_pattern_rate=scenario.anti_pattern_rate, run=self.run
             )
-        return self._agents[rate]
+        return self._agents[key]
 
     def context(self, job: Job, log: Any, conversation: str | None = None) -> SimContext:
         sc = job.scenario
@@ -99,7 +101,8 @@ class Simulator:
         config = self.config(ctx.conversation_id)
         snapshot = self.graph.get_state(config)
         if snapshot.values and not snapshot.next:
-            pass  # finished before: the record is in the ledger
+            if self.ledger.record(ctx.conversation_id) is None:
+                self._recover_stalled(snapshot, config, ctx)
         elif snapshot.values and snapshot.next:
             self.graph.invoke(None, config, context=ctx, durability=DURABILITY)  # resume
         else:  # new, or killed before its first step was saved: start from the input
@@ -119,6 +122,21 @@ class Simulator:
         flush_events(log)
         return self.finished_record(ctx.conversation_id)
 
+    def _recover_stalled(self, snapshot: Any, config: dict[str, Any], ctx: SimContext) -> None:
+        """A kill between a step's saved writes and its checkpoint can leave a thread that
+        LangGraph reports as finished (no next node) although its last task's writes were never
+        folded in, so `invoke(None)` does nothing. Commit those writes as that node's update,
+        which lets the graph's edges pick the next node, then continue."""
+        done = [t for t in snapshot.tasks if t.result is not None and t.error is None]
+        if not done:
+            raise EmosimError(
+                f"conversation {ctx.conversation_id}: checkpoints end without a record and "
+                "without pending writes; inspect it with `emosim inspect`"
+            )
+        for task in done:
+            self.graph.update_state(config, task.result, as_node=task.name)
+        self.graph.invoke(None, config, context=ctx, durability=DURABILITY)
+
     def resume_from(self, job: Job, checkpoint_id: str, log: Any) -> ConversationRecord:
         """Re-execute a conversation from one of its checkpoints (replay)."""
         ctx = self.context(job, log)
@@ -137,6 +155,12 @@ class Simulator:
         if raw is None:
             raise EmosimError(f"conversation {conversation}: finished without a record")
         return ConversationRecord.model_validate_json(raw)
+
+
+def check_backends(catalog: Catalog, jobs: list[Job], backend: str) -> None:
+    """Fail before a run folder exists: a bad backend spec or a missing key is one error."""
+    for spec in {json.dumps(j.scenario.backend or backend, sort_keys=True) for j in jobs}:
+        check_backend(catalog, json.loads(spec))
 
 
 def manifest_for(catalog: Catalog, jobs: list[Job], backend: str, command: str) -> dict[str, Any]:
@@ -163,6 +187,7 @@ def manifest_for(catalog: Catalog, jobs: list[Job], backend: str, command: str) 
 def run_jobs(
     catalog: Catalog, jobs: list[Job], runs_dir: Path, backend: str, label: str, command: str
 ) -> tuple[RunFolder, list[ConversationRecord]]:
+    check_backends(catalog, jobs, backend)
     run = RunFolder.create(runs_dir, label)
     run.write_manifest(manifest_for(catalog, jobs, backend, command))
     records = []

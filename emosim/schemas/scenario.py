@@ -53,6 +53,11 @@ class Scenario(StrictModel):
         description="Redrafts allowed after a critic rejection.", default=2, ge=0, le=5
     )
     seed: int = Field(default=0, description="Default random seed.")
+    backend: str | dict[str, str] | None = Field(
+        default=None,
+        description="Backend spec for this scenario (e.g. 'scripted', 'anthropic', or role -> "
+        "backend such as {client: anthropic, '*': scripted}); the run's --backend if absent.",
+    )
     lineage: LineageInfo = Field(
         description="Where this scenario comes from (seed, parent, axis).",
         default_factory=LineageInfo,

@@ -1,0 +1,187 @@
+"""Model backends under load, against the mock Messages API (tests/mock_anthropic.py).
+
+- Throughput: 32 conversations in flight (one thread, Simulator and run folder each) against
+  a mock answering after 200 ms, in model calls per second, next to the latency-bound limit
+  32 / 0.2 s = 160 calls/s. The mock runs in its own process so it does not share our GIL.
+- Memory: peak traced memory (tracemalloc) over the same 32 in-flight conversations, per
+  conversation (a second pass: tracing slows Python down, so it is not timed).
+- Prompt cache: share of input tokens read from the cache over a 10-exchange conversation.
+- Model calls per accepted advisor turn (sent replies), over the throughput pass.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from emosim.catalog import Catalog, get_catalog
+from emosim.graphs.runner import Job, Simulator
+from emosim.runs import RunFolder
+from emosim.schemas import ConversationRecord, Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_FLIGHT = 32
+LATENCY = 0.2
+EXCHANGES = 4
+BENCH_KEY = "sk-ant-bench-not-a-real-key"
+
+
+def _scenario(catalog: Catalog, exchanges: int) -> Scenario:
+    base = catalog.load_scenario(ROOT / "simulations" / "investing_shame_first_steps.yaml")
+    length = "short" if exchanges <= 3 else "medium" if exchanges <= 6 else "long"
+    data = base.model_dump(mode="json") | {"exchanges": exchanges, "length_class": length}
+    return Scenario.model_validate(data)
+
+
+def _start_mock(latency: float) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.mock_anthropic", "--latency", str(latency)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    if not line.startswith("READY "):
+        proc.terminate()
+        raise SystemExit(f"mock server did not start: {line!r}")
+    return proc, line.removeprefix("READY ")
+
+
+def _config(folder: Path, url: str) -> str:
+    sys.path.insert(0, str(ROOT))
+    from tests.mock_anthropic import backend_config
+
+    return backend_config(folder / "backends.yaml", url, timeout=30, retries=2)
+
+
+def _play_many(
+    catalog: Catalog, runs: Path, spec: str, jobs: list[Job]
+) -> tuple[float, list[ConversationRecord], int]:
+    """Play each job in its own thread with its own Simulator; wall seconds, records, calls."""
+    records: list[ConversationRecord] = []
+    calls = [0]
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(jobs) + 1)
+
+    def worker(i: int, job: Job) -> None:
+        run = RunFolder.create(runs, f"bench{i}")
+        with Simulator(catalog, run, spec) as sim, run.events() as log:
+            sim.agents_for(job.scenario)  # build outside the timed part
+            barrier.wait()
+            record = sim.play(job, log)
+            totals = sim.agents_for(job.scenario).accounting.conversation(record.id)
+        with lock:
+            records.append(record)
+            calls[0] += totals.calls
+
+    threads = [threading.Thread(target=worker, args=(i, j)) for i, j in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started, cpu = time.perf_counter(), time.process_time()
+    for t in threads:
+        t.join()
+    _play_many.cpu = time.process_time() - cpu  # type: ignore[attr-defined]
+    return time.perf_counter() - started, records, calls[0]
+
+
+def _cache_share(catalog: Catalog, runs: Path) -> tuple[float, int]:
+    sys.path.insert(0, str(ROOT))
+    from tests.mock_anthropic import MockAnthropic, backend_config
+
+    with MockAnthropic(record=False) as mock:
+        spec = backend_config(runs / "cache.yaml", mock.url)
+        job = Job(_scenario(catalog, 10), "bench-cache", 1)
+        run = RunFolder.create(runs, "cache")
+        with Simulator(catalog, run, spec) as sim, run.events() as log:
+            record = sim.play(job, log)
+            totals = sim.agents_for(job.scenario).accounting.conversation(record.id)
+    return totals.cache_read_share, len(record.advisor_turns)
+
+
+def main() -> None:
+    console = Console()
+    catalog = get_catalog()
+    os.environ["ANTHROPIC_API_KEY"] = BENCH_KEY
+    proc, url = _start_mock(LATENCY)
+    results: dict[str, Any] = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            tmp = Path(tmp_name)
+            spec = _config(tmp, url)
+            jobs = [Job(_scenario(catalog, EXCHANGES), "bench", seed) for seed in range(IN_FLIGHT)]
+            _play_many(catalog, tmp / "warm", spec, jobs[:2])  # imports, prompts, connections
+            wall, records, calls = _play_many(catalog, tmp / "runs", spec, jobs)
+            results["throughput"] = calls / wall
+            results["wall"] = wall
+            results["calls"] = calls
+            results["cpu_per_call"] = _play_many.cpu / calls  # type: ignore[attr-defined]
+            advisor_turns = sum(len(r.advisor_turns) for r in records)
+            results["calls_per_turn"] = calls / advisor_turns
+            results["failed"] = sum(r.outcome.status == "failed" for r in records)
+
+            tracemalloc.start()
+            before, _ = tracemalloc.get_traced_memory()
+            tracemalloc.reset_peak()
+            mem_jobs = [Job(j.scenario, "bench-mem", j.seed + 100) for j in jobs]
+            _play_many(catalog, tmp / "mem", spec, mem_jobs)
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            results["mem_per_conversation"] = (peak - before) / IN_FLIGHT
+
+            results["cache_share"], results["cache_turns"] = _cache_share(catalog, tmp)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+    limit = IN_FLIGHT / LATENCY
+    table = Table(
+        title=f"model backends on the mock Messages API: {IN_FLIGHT} conversations in flight x "
+        f"{EXCHANGES} exchanges, {LATENCY * 1000:.0f} ms per call"
+    )
+    for col in ("measure", "value", "reference"):
+        table.add_column(col)
+    table.add_row(
+        "throughput, model calls/s",
+        f"{results['throughput']:.1f}",
+        f"latency-bound limit {limit:.0f} ({results['throughput'] / limit:.0%} of it)",
+    )
+    table.add_row(
+        "model calls / wall time",
+        f"{results['calls']} in {results['wall']:.1f} s",
+        f"{results['failed']} conversation(s) failed",
+    )
+    table.add_row(
+        "process CPU per model call",
+        f"{results['cpu_per_call'] * 1000:.1f} ms",
+        "SDK request/response, graph step and checkpoint, agent, cassette",
+    )
+    table.add_row(
+        "peak traced memory per in-flight conversation",
+        f"{results['mem_per_conversation'] / 1e6:.2f} MB",
+        "tracemalloc, incl. each thread's simulator and agents",
+    )
+    table.add_row(
+        f"prompt-cache read share of input tokens, {results['cache_turns']} exchanges",
+        f"{results['cache_share']:.1%}",
+        "mock bills 4 chars/token, 1024-token minimum prefix",
+    )
+    table.add_row(
+        "model calls per accepted advisor turn", f"{results['calls_per_turn']:.2f}", "6 at best"
+    )
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

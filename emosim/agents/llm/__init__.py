@@ -1,0 +1,12 @@
+"""Agents played by a language model: Claude through the Anthropic SDK, any LangChain chat
+model, or a recorded run's cassette (replay).
+
+    spec.py        backend spec strings and config files -> a BackendPlan
+    settings.py    agents/llm/defaults.yaml: models, limits, retries, prices
+    prompts.py     Jinja2 templates in agents/anthropic/, with cached stable prefixes
+    replies.py     JSON-schema answer models and their conversion to the graph's models
+    agents.py      the six roles
+    caller.py      retries, one repair request, recording, accounting
+    *_transport.py Anthropic and LangChain calls; cassette.py records and replays them
+    build.py       assembles the agents of a run
+"""

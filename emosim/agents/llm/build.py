@@ -1,0 +1,194 @@
+"""Build the model-played agents of a run from a backend plan.
+
+Writes `backends.json` in the run folder (the resolved role -> backend, model and limits,
+secrets redacted) so that `replay:RUN_DIR` rebuilds exactly the agents that were recorded,
+and opens the run's cassette.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+
+from emosim.catalog import Catalog
+from emosim.errors import DataError, EmosimError
+from emosim.files import write_text_atomic
+from emosim.schemas.common import StrictModel
+
+from .accounting import Accounting
+from .agents import (
+    LLMAdvisor,
+    LLMAgent,
+    LLMClient,
+    LLMCritic,
+    LLMEmotionObserver,
+    LLMSentenceObserver,
+    LLMStrategyObserver,
+)
+from .caller import ModelCaller, Transport
+from .cassette import CASSETTE, Cassette, ReplayTransport, open_writer
+from .context import TurnTracker
+from .faults import KEY_ENV
+from .prompts import prompts_for
+from .settings import LLMSettings, Price, RetrySettings, RoleSettings, load_settings, price_for
+from .spec import ROLES, AnthropicRole, BackendPlan, LangChainRole
+
+RESOLVED = "backends.json"
+AGENTS: dict[str, type[LLMAgent]] = {
+    "client": LLMClient,
+    "advisor": LLMAdvisor,
+    "emotion_observer": LLMEmotionObserver,
+    "strategy_observer": LLMStrategyObserver,
+    "sentence_observer": LLMSentenceObserver,
+    "critic": LLMCritic,
+}
+
+
+class ResolvedRole(StrictModel):
+    kind: Literal["scripted", "anthropic", "langchain"]
+    settings: RoleSettings | None = None
+    langchain: dict[str, Any] | None = Field(
+        default=None, description="target, kwargs (secrets redacted), method."
+    )
+
+
+class ResolvedBackends(StrictModel):
+    """What played each role of a run: written to backends.json, read back by replay."""
+
+    spec: str
+    prompts: str
+    roles: dict[str, ResolvedRole]
+    retry: RetrySettings
+    pricing: dict[str, Price] = Field(default_factory=dict)
+
+    def model_roles(self) -> list[str]:
+        return [r for r, v in self.roles.items() if v.kind != "scripted"]
+
+
+def resolve(plan: BackendPlan, settings: LLMSettings) -> ResolvedBackends:
+    roles: dict[str, ResolvedRole] = {}
+    for role in ROLES:
+        backend = plan.roles[role]
+        if isinstance(backend, AnthropicRole):
+            base = settings.roles[role]  # type: ignore[index]
+            chosen = base.model_copy(update={"model": backend.model}) if backend.model else base
+            roles[role] = ResolvedRole(kind="anthropic", settings=chosen)
+        elif isinstance(backend, LangChainRole):
+            base = settings.roles[role]  # type: ignore[index]
+            model = backend.model_name() or backend.target
+            roles[role] = ResolvedRole(
+                kind="langchain",
+                settings=base.model_copy(update={"model": model}),
+                langchain={
+                    "target": backend.target,
+                    "kwargs": backend.public_kwargs(),
+                    "method": backend.method,
+                },
+            )
+        else:
+            roles[role] = ResolvedRole(kind="scripted")
+    return ResolvedBackends(
+        spec=plan.describe(),
+        prompts=settings.prompts,
+        roles=roles,
+        retry=settings.retry,
+        pricing=settings.pricing,
+    )
+
+
+def check_key(plan: BackendPlan) -> None:
+    """One clear error before any call when a Claude role has no key."""
+    if plan.replay is not None:
+        return
+    claude = [r for r in ROLES if isinstance(plan.roles[r], AnthropicRole)]
+    if claude and not os.environ.get(KEY_ENV):
+        raise EmosimError(
+            f"{KEY_ENV} is not set: the anthropic backend ({', '.join(claude)}) needs an API "
+            f"key in that environment variable (or use --backend scripted, or replay:RUN_DIR)"
+        )
+
+
+def load_resolved(run_dir: Path) -> ResolvedBackends | None:
+    path = run_dir / RESOLVED
+    if not path.is_file():
+        return None
+    try:
+        return ResolvedBackends.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        raise DataError([f"{path}: not a backends file ({exc.errors()[0]['msg']})"]) from None
+
+
+def _transports(
+    plan: BackendPlan, resolved: ResolvedBackends, settings: LLMSettings
+) -> dict[str, Transport]:
+    from .anthropic_transport import AnthropicTransport, make_client
+    from .langchain_transport import LangChainTransport, build_chat_model
+
+    out: dict[str, Transport] = {}
+    client = None
+    for role, info in resolved.roles.items():
+        backend = plan.roles[role]
+        if isinstance(backend, AnthropicRole):
+            client = client or make_client(settings.anthropic.base_url)
+            assert info.settings is not None
+            out[role] = AnthropicTransport(client, info.settings.timeout)
+        elif isinstance(backend, LangChainRole):
+            where = f"backend {plan.source!r}: {role}"
+            out[role] = LangChainTransport(build_chat_model(backend, where), backend.method)
+    return out
+
+
+def build_model_agents(
+    catalog: Catalog, plan: BackendPlan, *, anti_pattern_rate: float, run_dir: Path | None
+) -> tuple[dict[str, LLMAgent], ResolvedBackends, Accounting, dict[str, str]]:
+    """The model-played agents of the plan, keyed by role (scripted roles are absent)."""
+    if plan.replay is not None:
+        source = plan.replay
+        if not (source / CASSETTE).is_file() and not (source / RESOLVED).is_file():
+            raise EmosimError(
+                f"replay:{source}: no {CASSETTE} there (is it a run folder made with a model "
+                "backend?)"
+            )
+        resolved = load_resolved(source)
+        if resolved is None:
+            raise EmosimError(f"replay:{source}: no {RESOLVED} (the run used no model backend)")
+        replay = ReplayTransport(Cassette(source / CASSETTE))
+        transports: dict[str, Transport] = {r: replay for r in resolved.model_roles()}
+    else:
+        check_key(plan)
+        settings = load_settings(catalog.root, plan.settings, plan.source)
+        resolved = resolve(plan, settings)
+        transports = _transports(plan, resolved, settings)
+    prompts = prompts_for(catalog.root / resolved.prompts)
+    accounting = Accounting()
+    tracker = TurnTracker()
+    writer = None
+    if run_dir is not None and resolved.model_roles():
+        write_text_atomic(
+            run_dir / RESOLVED, json.dumps(resolved.model_dump(mode="json"), indent=2) + "\n"
+        )
+        writer = open_writer(run_dir / CASSETTE)
+    agents: dict[str, LLMAgent] = {}
+    hashes: dict[str, str] = {}
+    for role in resolved.model_roles():
+        info = resolved.roles[role]
+        assert info.settings is not None
+        caller = ModelCaller(
+            role,
+            transports[role],
+            info.settings,
+            resolved.retry,
+            price=price_for(resolved.pricing, info.settings.model),
+            accounting=accounting,
+            cassette=writer,
+        )
+        extra: dict[str, Any] = (
+            {"anti_pattern_rate": anti_pattern_rate} if role == "advisor" else {}
+        )
+        agents[role] = AGENTS[role](catalog, prompts, caller, tracker, info.kind, **extra)
+        hashes[role] = prompts.role_hash(role)
+    return agents, resolved, accounting, hashes

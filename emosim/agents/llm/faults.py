@@ -1,0 +1,152 @@
+"""Which model-call failures are worth retrying, how long to wait, and keeping keys out of text.
+
+Transports turn provider errors into `TransientCallError` (429, 529, other 5xx, timeouts:
+retried with exponential backoff and jitter) or `FatalCallError` (401/403 key problems,
+400/404 bad requests or unknown models, unreachable endpoints: the run stops at once).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+)
+
+from .settings import RetrySettings
+
+T = TypeVar("T")
+KEY_ENV = "ANTHROPIC_API_KEY"
+_KEY_SHAPES = re.compile(r"sk-ant-[A-Za-z0-9_\-]{4,}|sk-[A-Za-z0-9_\-]{16,}")
+
+
+class CallError(Exception):
+    """A model call failed. `kind` names the failure for the cassette and the message."""
+
+    def __init__(self, kind: str, message: str, *, status: int | None = None):
+        self.kind = kind
+        self.status = status
+        super().__init__(redact(message))
+
+
+class TransientCallError(CallError):
+    """Rate limit, overload, server error or timeout: worth another attempt."""
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ):
+        super().__init__(kind, message, status=status)
+        self.retry_after = retry_after
+
+
+class FatalCallError(CallError):
+    """Bad key, bad request, unknown model or no route to the API: retrying cannot help."""
+
+
+def redact(text: str) -> str:
+    """Text with any API key (the configured one, or anything shaped like one) removed."""
+    secrets = {os.environ.get(KEY_ENV, "")}
+    for secret in secrets:
+        if len(secret) >= 8:
+            text = text.replace(secret, "[redacted]")
+    return _KEY_SHAPES.sub("[redacted]", text)
+
+
+def redact_data(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redact_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_data(v) for v in value]
+    return value
+
+
+def classify_status(status: int, message: str, retry_after: float | None = None) -> CallError:
+    """An HTTP status from any provider as a transient or fatal call error."""
+    if status == 429:
+        return TransientCallError("rate_limited", message, status=status, retry_after=retry_after)
+    if status == 529:
+        return TransientCallError("overloaded", message, status=status, retry_after=retry_after)
+    if status == 408:
+        return TransientCallError("timeout", message, status=status)
+    if status >= 500:
+        return TransientCallError("server_error", message, status=status, retry_after=retry_after)
+    if status in (401, 403):
+        return FatalCallError(
+            "authentication",
+            f"{message} (check the {KEY_ENV} environment variable)",
+            status=status,
+        )
+    if status == 404:
+        return FatalCallError("not_found", f"{message} (is the model id right?)", status=status)
+    return FatalCallError("bad_request", message, status=status)
+
+
+def classify_generic(exc: Exception) -> CallError:
+    """Errors of providers we do not know by type: by status code or by name."""
+    status = getattr(exc, "status_code", None) or getattr(
+        getattr(exc, "response", None), "status_code", None
+    )
+    message = f"{type(exc).__name__}: {exc}"
+    if isinstance(status, int):
+        return classify_status(status, message)
+    name = type(exc).__name__.lower()
+    if isinstance(exc, TimeoutError) or "timeout" in name or "timedout" in name:
+        return TransientCallError("timeout", message)
+    if "ratelimit" in name or "overloaded" in name:
+        return TransientCallError("rate_limited", message)
+    return FatalCallError("error", message)
+
+
+class _Backoff:
+    """Exponential backoff with jitter; a longer retry-after from the API wins (capped)."""
+
+    def __init__(self, settings: RetrySettings):
+        self.settings = settings
+
+    def __call__(self, state: RetryCallState) -> float:
+        s = self.settings
+        growth = s.initial_seconds * 2 ** (state.attempt_number - 1)
+        wait = min(s.max_seconds, growth + random.uniform(0, s.jitter_seconds))
+        exc = state.outcome.exception() if state.outcome else None
+        asked = getattr(exc, "retry_after", None)
+        if isinstance(asked, int | float) and asked > wait:
+            wait = min(float(asked), self.settings.max_seconds)
+        return wait
+
+
+def with_retries(
+    call: Callable[[], T],
+    settings: RetrySettings,
+    retries: int,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """`call()` retried on TransientCallError: bounded in attempts and in total time.
+
+    Re-raises the last TransientCallError when the budget is spent; FatalCallError and any
+    other exception pass through at once.
+    """
+    retrying = Retrying(
+        retry=retry_if_exception_type(TransientCallError),
+        stop=stop_after_attempt(retries + 1) | stop_after_delay(settings.total_seconds),
+        wait=_Backoff(settings),
+        sleep=sleep,
+        reraise=True,
+    )
+    return retrying(call)

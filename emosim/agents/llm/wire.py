@@ -1,0 +1,108 @@
+"""Provider-neutral model calls: what is asked, what comes back, and the request's hash.
+
+Every transport (Anthropic, LangChain, replay) takes a `ModelRequest` and returns a
+`ModelReply`, so recording, replay, retries and accounting are written once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import Field
+
+from emosim.schemas.common import StrictModel
+
+
+class SystemBlock(StrictModel):
+    text: str
+    cache: bool = Field(default=False, description="Prompt-cache breakpoint after this block.")
+
+
+class Message(StrictModel):
+    role: Literal["user", "assistant"]
+    text: str
+
+
+class ModelRequest(StrictModel):
+    model: str
+    system: list[SystemBlock]
+    messages: list[Message]
+    schema_name: str
+    output_schema: dict[str, Any]
+    max_tokens: int
+    effort: str | None = None
+
+    def key(self) -> str:
+        """Stable hash: sorted JSON of model, system, messages and output schema.
+
+        No timestamps, ids or limits: the same prompt asks the same question, so a replay
+        finds it after a settings change that does not alter what the model is shown.
+        """
+        body = {
+            "model": self.model,
+            "system": [b.model_dump() for b in self.system],
+            "messages": [m.model_dump() for m in self.messages],
+            "tools": {"name": self.schema_name, "schema": self.output_schema},
+        }
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def with_repair(self, answer: str, problem: str) -> ModelRequest:
+        """The same request plus the invalid answer and what was wrong with it."""
+        note = (
+            "Your answer did not pass validation:\n"
+            f"{problem}\n"
+            "Answer again with the complete, corrected JSON object and nothing else."
+        )
+        return self.model_copy(
+            update={
+                "messages": [
+                    *self.messages,
+                    Message(role="assistant", text=answer or "(no answer)"),
+                    Message(role="user", text=note),
+                ]
+            }
+        )
+
+
+class Usage(StrictModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+    @property
+    def prompt_tokens(self) -> int:
+        """All input tokens, cached or not."""
+        return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
+
+
+class ModelReply(StrictModel):
+    output: dict[str, Any] | None = Field(
+        default=None, description="The structured answer, when the reply held a JSON object."
+    )
+    text: str = Field(default="", description="The answer as the model wrote it.")
+    stop_reason: str | None = None
+    model: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+
+
+def parse_json_object(text: str) -> dict[str, Any] | None:
+    """The JSON object a text reply holds (also inside a ```json fence), or None."""
+    body = text.strip()
+    if body.startswith("```"):
+        body = body.split("\n", 1)[1] if "\n" in body else ""
+        body = body.rsplit("```", 1)[0]
+    try:
+        value = json.loads(body)
+    except json.JSONDecodeError:
+        start, end = body.find("{"), body.rfind("}")
+        if start < 0 or end <= start:
+            return None
+        try:
+            value = json.loads(body[start : end + 1])
+        except json.JSONDecodeError:
+            return None
+    return value if isinstance(value, dict) else None

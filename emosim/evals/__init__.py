@@ -1,0 +1,1 @@
+"""Evaluations of the observers and the critic against ground truth and human labels."""

@@ -1,0 +1,160 @@
+"""The dataset card (`README.md`): what the export holds, how it was made, where it falls short."""
+
+from __future__ import annotations
+
+from ..files import dump_yaml
+from .manifest import ExportManifest
+from .options import SPLIT_NAMES
+from .recipe import COLUMNS, OBJECTIVES
+from .sources import ATTRIBUTIONS
+
+LIMITATIONS = [
+    "Conversations are synthetic: a simulated client played a hidden emotional arc. Real people "
+    "mix emotions, change topic and write less tidily; evaluate on real data before relying on "
+    "a model trained here.",
+    "Emotion and strategy labels are what the observers read from text (then corrected by any "
+    "human label events), not the client's hidden state; the `quality` scores in each record "
+    "measure how often the observers agree with that hidden state.",
+    "Elena's replies follow one advisor persona (US financial context, CFP®). They are "
+    "education, not individual financial, tax or legal advice.",
+    "Splits are assigned by a stable hash of the lineage family, so split sizes follow the "
+    "requested shares only approximately, and closely only when there are many families.",
+    "Preference negatives are drafts a rules-based critic rejected (and, when asked for, "
+    "taxonomy anti-pattern examples): they show clear voice and compliance failures, not "
+    "subtle ones.",
+]
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out
+
+
+def _per_split(manifest: ExportManifest, attribute: str, label: str) -> list[str]:
+    names = [n for n in SPLIT_NAMES if manifest.splits[n].rows]
+    counts = {n: getattr(manifest.splits[n], attribute) for n in names}
+    keys = sorted({k for c in counts.values() for k in c})
+    if not keys:
+        return [f"No {label.lower()} labels in the exported records."]
+    rows = [
+        [
+            k,
+            *(str(counts[n].get(k, 0)) for n in names),
+            str(sum(counts[n].get(k, 0) for n in names)),
+        ]
+        for k in keys
+    ]
+    return _table([label, *names, "total"], rows)
+
+
+def _license(manifest: ExportManifest) -> str:
+    return "cc-by-nc-4.0" if "esconv" in manifest.data_sources else "cc-by-4.0"
+
+
+def card_markdown(manifest: ExportManifest) -> str:
+    fmt = manifest.format
+    written = [n for n in SPLIT_NAMES if manifest.splits[n].file]
+    front = {
+        "license": _license(manifest),
+        "language": ["en"],
+        "pretty_name": f"emosim export ({fmt})",
+        "tags": ["synthetic", "emotional-support", "financial-planning", "emosim"],
+        "configs": [
+            {
+                "config_name": "default",
+                "data_files": [{"split": n, "path": manifest.splits[n].file} for n in written],
+            }
+        ],
+    }
+    o = manifest.options
+    lines = ["---", dump_yaml(front).rstrip(), "---", "", f"# emosim export: `{fmt}`", ""]
+    lines += [
+        f"{manifest.format_description}. Conversations between clients and the advisor Elena "
+        "Morales, CFP®, made by emosim, a multi-agent simulation engine for emotionally-aware "
+        f"financial-planning conversations. Objective: **{OBJECTIVES[fmt]}**; columns: "
+        + ", ".join(f"`{c}`" for c in COLUMNS[fmt])
+        + ".",
+        "",
+        "## Splits",
+        "",
+        "Records are grouped into lineage families (a seed and all its variations) and each family "
+        "goes to one split, by a stable hash of its id: no family is in two splits.",
+        "",
+    ]
+    lines += _table(
+        ["split", "file", "rows", "records", "families"],
+        [
+            [
+                n,
+                f"`{s.file}`" if s.file else "(empty)",
+                str(s.rows),
+                str(s.records),
+                str(s.families),
+            ]
+            for n, s in ((n, manifest.splits[n]) for n in SPLIT_NAMES)
+        ],
+    )
+    lines += ["", "## Emotions (client turns, resolved labels)", ""]
+    lines += _per_split(manifest, "emotions", "Emotion")
+    lines += ["", "## Strategies (primary strategy of trained advisor turns)", ""]
+    lines += _per_split(manifest, "strategies", "Strategy")
+    lines += [
+        "",
+        "## How it was made",
+        "",
+        f"- Records read: {manifest.records_read} from {len(manifest.inputs)} input file(s) "
+        f"(sha256 in `manifest.json`); kept after filters: {manifest.records_kept}.",
+        f"- Labels: the current label of every target is resolved from the record's label "
+        f"history by `{manifest.label_resolver}` (live operator > bulk review > rule > model, "
+        "latest wins within a source).",
+        f"- Trainable advisor turns: {manifest.trainable_turns} of {manifest.advisor_turns} "
+        f"(`--trainable {o.trainable}`"
+        + (f", `--min-quality {o.min_quality}`" if o.min_quality is not None else "")
+        + "; turns with training_weight 0 never train).",
+        f"- System prompt: {'Elena’s, from personas/elena_morales.yaml' if o.system_prompt else 'none'}.",
+        f"- Planning target: {'on' if o.planning else 'off'}"
+        + (
+            " — each assistant message starts with `<plan>emotion: EMOTION (LEVEL); strategy: "
+            "A + B</plan>` and a newline, then the reply."
+            if o.planning
+            else "."
+        ),
+    ]
+    if manifest.pair_sources:
+        pairs = ", ".join(f"{k}: {v}" for k, v in sorted(manifest.pair_sources.items()))
+        lines.append(
+            f"- Preference negatives ({pairs}): drafts the critic rejected for the same context, "
+            "against the reply that was sent; `anti_pattern` ones are taxonomy examples."
+        )
+    if manifest.context_turns_trained:
+        lines.append(
+            f"- Caution: {manifest.context_turns_trained} non-trainable advisor turn(s) sit inside "
+            "rows of a format that trains every assistant message; use `trl-prompt-completion` "
+            "to train trainable turns only."
+        )
+    lines += [
+        '- Training settings: `lora_recipe.yaml` (after "LoRA Without Regret", Thinking '
+        "Machines Lab, 2025). Row provenance: `meta/<split>.jsonl`, line i describes row i.",
+        "",
+        "## License and attribution",
+        "",
+        "Synthetic emosim records are released under Creative Commons Attribution 4.0 "
+        "International (CC BY 4.0).",
+    ]
+    if manifest.licenses:
+        lines.append(
+            "Record licenses: "
+            + ", ".join(f"{k} ({v})" for k, v in sorted(manifest.licenses.items()))
+            + "."
+        )
+    for source in manifest.data_sources:
+        lines += ["", f"- {ATTRIBUTIONS[source]}"]
+    if "esconv" in manifest.data_sources:
+        lines += [
+            "",
+            "Records derived from ESConv carry its non-commercial license, so this export as a "
+            "whole is for non-commercial use.",
+        ]
+    lines += ["", "## Known limitations", "", *(f"- {item}" for item in LIMITATIONS), ""]
+    return "\n".join(lines)

@@ -1,0 +1,59 @@
+"""The export manifest: counts, options and input hashes; the card and recipe are read from it."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ..schemas.common import StrictModel
+from .inputs import InputFile
+from .options import ExportOptions
+
+
+class SplitSummary(StrictModel):
+    file: str | None = Field(description="Rows file, or None when the split is empty.")
+    rows: int = Field(ge=0, description="Rows written.")
+    records: int = Field(ge=0, description="Records with at least one row.")
+    families: int = Field(ge=0, description="Lineage families with at least one row.")
+    emotions: dict[str, int] = Field(
+        default_factory=dict, description="Resolved client emotions in the split's records."
+    )
+    strategies: dict[str, int] = Field(
+        default_factory=dict, description="Primary strategies of the split's trained turns."
+    )
+
+
+class ExportManifest(StrictModel):
+    emosim_version: str
+    format: str
+    format_description: str
+    options: ExportOptions
+    inputs: list[InputFile]
+    duplicates_skipped: int = Field(ge=0, description="Identical records given twice, read once.")
+    label_resolver: str = Field(description="Function that resolved the label events.")
+    family_source: str = Field(description="Function that grouped records into families.")
+    records_read: int = Field(ge=0)
+    records_kept: int = Field(ge=0, description="Records that passed the filters.")
+    records_without_rows: int = Field(
+        ge=0, description="Kept records that gave no row (e.g. no trainable turn)."
+    )
+    advisor_turns: int = Field(ge=0, description="Advisor turns in the kept records.")
+    trainable_turns: int = Field(ge=0, description="Of those, trainable under the options.")
+    context_turns_trained: int = Field(
+        ge=0,
+        description="Non-trainable advisor turns inside rows of formats that train every "
+        "assistant message (trl-messages, sharegpt); use trl-prompt-completion when > 0.",
+    )
+    pair_sources: dict[str, int] = Field(
+        default_factory=dict, description="Preference negatives by source (critic, anti_pattern)."
+    )
+    kto_labels: dict[str, int] = Field(
+        default_factory=dict, description="KTO rows by label (desirable, undesirable)."
+    )
+    splits: dict[str, SplitSummary] = Field(description="train / validation / test.")
+    family_splits: dict[str, str] = Field(description="Family id -> split of every kept family.")
+    data_sources: list[str] = Field(
+        default_factory=list,
+        description="Third-party data the records derive from (goemotions, esconv).",
+    )
+    licenses: dict[str, int] = Field(default_factory=dict, description="Record licenses -> count.")
+    files: list[str] = Field(description="Files written, relative to the output folder.")

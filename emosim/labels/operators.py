@@ -1,0 +1,92 @@
+"""Live operators' label events: the payload they send (HTTP or JSONL) and its conversion."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from emosim.errors import DataError
+from emosim.files import format_validation_error
+from emosim.schemas import LabelEvent, LabelSource, LabelTarget
+from emosim.schemas.common import StrictModel, Unit
+from emosim.schemas.labels import LabelAction, LabelField
+
+
+class OperatorEvent(StrictModel):
+    """One label decision by a live operator about one target."""
+
+    conversation_id: str = Field(description="Conversation the label belongs to.")
+    turn_index: int | None = Field(default=None, ge=0, description="Turn, if turn-level.")
+    sentence_index: int | None = Field(default=None, ge=0, description="Sentence, if any.")
+    field: LabelField = Field(description="Which label.")
+    value: Any = Field(default=None, description="New value (emotion/strategy/function id...).")
+    action: LabelAction = Field(default="correct", description="What the event does.")
+    operator: str = Field(min_length=1, description="Operator handle.")
+    tool_version: str = Field(default="", description="Version of the operator's tool.")
+    confidence: Unit | None = Field(default=None, description="Operator's confidence 0..1.")
+    reason: str = Field(default="", description="Why.")
+    supersedes: str | None = Field(default=None, description="event_id corrected or retracted.")
+    event_id: str | None = Field(
+        default=None, description="Client-chosen id: resending the same event stores it once."
+    )
+    created_at: datetime | None = Field(default=None, description="When (default: received).")
+
+    def to_event(self, now: datetime | None = None) -> LabelEvent:
+        return LabelEvent(
+            event_id=self.event_id or f"op-{uuid.uuid4().hex}",
+            created_at=self.created_at or now or datetime.now(UTC),
+            target=LabelTarget(
+                conversation_id=self.conversation_id,
+                turn_index=self.turn_index,
+                sentence_index=self.sentence_index,
+                field=self.field,
+            ),
+            value=self.value,
+            source=LabelSource(kind="live_operator", name=self.operator, version=self.tool_version),
+            action=self.action,
+            confidence=self.confidence,
+            reason=self.reason,
+            supersedes=self.supersedes,
+        )
+
+
+class OperatorBatch(StrictModel):
+    """Body of POST /v1/events."""
+
+    events: list[OperatorEvent] = Field(min_length=1, description="Events, in order.")
+
+
+def read_operator_jsonl(path: Path) -> list[tuple[str, LabelEvent]]:
+    """Every line of a JSONL batch as a live_operator event; all problems at once."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError([f"{path}: file not found"]) from None
+    except UnicodeDecodeError as exc:
+        raise DataError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
+    problems: list[str] = []
+    items: list[tuple[str, LabelEvent]] = []
+    now = datetime.now(UTC)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            doc = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{where}: malformed JSON: {exc.msg} (column {exc.colno})")
+            continue
+        try:
+            items.append((where, OperatorEvent.model_validate(doc).to_event(now)))
+        except ValidationError as exc:
+            problems.extend(format_validation_error(exc, where))
+    if problems:
+        raise DataError([*problems, "nothing was stored"])
+    if not items:
+        raise DataError([f"{path}: no events"])
+    return items

@@ -1,0 +1,158 @@
+"""The report's HTML page: one self-contained file (no scripts, no network), images either
+relative PNG files beside it or embedded as data: URIs."""
+
+from __future__ import annotations
+
+import base64
+
+from jinja2 import Environment, StrictUndefined
+
+from .models import ReportFigures
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>emosim quality report</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222;
+       padding: 0 1rem; }
+h1 { margin-bottom: .2rem; } h2 { margin-top: 2.4rem; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
+th, td { border: 1px solid #ddd; padding: .25rem .6rem; text-align: left; }
+th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+img { max-width: 100%; height: auto; display: block; margin: .6rem 0; }
+p.note { color: #555; font-size: .9rem; } .bad { color: #b03a2e; font-weight: 600; }
+</style>
+</head>
+<body>
+<h1>emosim quality report</h1>
+<p class="note">Generated {{ f.generated_at.strftime("%Y-%m-%d %H:%M UTC") }} from
+{{ f.conversations }} conversation(s)
+({% for k, v in f.sources.items() %}{{ k }}: {{ v }}{% if not loop.last %}, {% endif %}{% endfor %}).
+All numbers are in <a href="figures.json">figures.json</a>.</p>
+<p class="note">Inputs: {% for i in f.inputs %}<code>{{ i }}</code>{% if not loop.last %}, {% endif %}{% endfor %}</p>
+
+<h2>Summary</h2>
+<table>
+{% for name, value in headline %}<tr><th>{{ name }}</th><td class="num">{{ value }}</td></tr>
+{% endfor %}</table>
+
+<h2>Emotion trajectories</h2>
+<p class="note">Mean valence and intensity of the client's true state (hidden arc) and of the
+turn's emotion annotation (the observer's reading; the author's in hand-authored seeds), per
+exchange, for each length class.</p>
+{{ img("trajectories", "Emotion trajectories per length class") }}
+
+<h2>Observer accuracy against the hidden arc</h2>
+{% if f.observer %}
+<p class="note">{{ f.observer.n }} client turns of simulated records, observed by
+{{ f.observer.observer | join(", ") }}. Macro-F1 is over the labels seen in truth or prediction.</p>
+<table>
+<tr><th></th><th>accuracy</th><th>macro-F1</th></tr>
+<tr><th>emotion (member)</th><td class="num">{{ "%.3f" % f.observer.emotion.accuracy }}</td>
+<td class="num">{{ "%.3f" % f.observer.emotion.macro_f1 }}</td></tr>
+<tr><th>family</th><td class="num">{{ "%.3f" % f.observer.family.accuracy }}</td>
+<td class="num">{{ "%.3f" % f.observer.family.macro_f1 }}</td></tr>
+<tr><th>intensity level</th><td class="num">{{ "%.3f" % f.observer.level_accuracy }}</td><td></td></tr>
+<tr><th>intensity MAE</th><td class="num">{{ "%.3f" % f.observer.intensity_mae }}</td><td></td></tr>
+</table>
+{{ img("observer_emotion", "Confusion matrix, emotion members") }}
+{{ img("observer_family", "Confusion matrix, emotion families") }}
+{% else %}
+<p class="note">No client turn of a simulated record has both a true state and an annotation.</p>
+{% endif %}
+
+<h2>Coverage: emotion x intensity</h2>
+<p class="note">Counted on the {{ f.coverage.basis }} ({{ f.coverage.client_turns }} client turns,
+{{ f.coverage.from_ground_truth }} with a true state). Targets:
+{{ f.coverage.targets_file or "defaults" }}. {{ f.coverage.cells_met }} of
+{{ f.coverage.cells_total }} cells meet their target.</p>
+{{ img("coverage", "Emotion by intensity coverage heatmap") }}
+<table><tr><th>length class</th><th>conversations</th><th>target</th></tr>
+{% for c, n in f.coverage.lengths.items() %}<tr><td>{{ c }}</td><td class="num">{{ n }}</td>
+<td class="num">{{ f.coverage.length_targets[c] }}</td></tr>
+{% endfor %}</table>
+
+<h2>Strategies</h2>
+<p class="note">Primary strategy of each advisor turn as planned by the advisor and as read by the
+strategy observer{% if f.strategies.observer_agreement is not none %} (agreement
+{{ "%.3f" % f.strategies.observer_agreement }}){% endif %}.</p>
+{{ img("strategies", "Strategy distribution") }}
+
+<h2>Strategy outcomes</h2>
+<p class="note">{{ f.outcomes.rule }}</p>
+{{ img("outcomes", "Movement of the next true state per strategy") }}
+{{ img("next_emotions", "Next true emotion per strategy") }}
+<table><tr><th>strategy</th><th>n</th><th>advanced</th><th>stalled</th><th>regressed</th>
+<th>most frequent next emotions</th></tr>
+{% for r in f.outcomes.rows %}<tr><td>{{ r.strategy }}</td><td class="num">{{ r.n }}</td>
+<td class="num">{{ r.advanced }}</td><td class="num">{{ r.stalled }}</td>
+<td class="num">{{ r.regressed }}</td>
+<td>{% for e, n in r.next_emotions.items() %}{% if loop.index <= 3 %}{{ e }} {{ n }}{% if not loop.last and loop.index < 3 %}, {% endif %}{% endif %}{% endfor %}</td></tr>
+{% endfor %}</table>
+
+<h2>Critic rejections</h2>
+<p class="note">{{ f.rejections.rejected_drafts }} rejected drafts over
+{{ f.rejections.advisor_turns }} advisor turns{% if f.rejections.first_pass_rate is not none %};
+first-pass acceptance {{ "%.3f" % f.rejections.first_pass_rate }}{% endif %}.</p>
+{{ img("rejections", "Critic rejection reasons") }}
+
+<h2>Compliance</h2>
+<p class="note">Findings with codes {{ f.compliance.codes | join(", ") }}; compliance-boundary
+findings are shown by boundary.
+{% if f.compliance.sent_replies_with_findings %}<span class="bad">{{ f.compliance.sent_replies_with_findings }}
+sent replies carry a compliance finding.</span>{% else %}No sent reply carries one.{% endif %}</p>
+{{ img("compliance", "Compliance findings") }}
+
+<h2>Lengths</h2>
+<p class="note">Client turns: mean {{ f.lengths.client_words.mean }} words; advisor turns: mean
+{{ f.lengths.advisor_words.mean }} words.</p>
+{{ img("lengths", "Conversation and turn lengths") }}
+
+<h2>Diversity</h2>
+<p class="note">distinct-n = unique word n-grams / all word n-grams. Near duplicates: another turn of
+the same speaker with a word {{ f.diversity.shingle_words }}-gram Jaccard of at least
+{{ f.diversity.threshold }}.</p>
+{{ img("diversity", "Lexical diversity") }}
+<table><tr><th></th><th>turns</th><th>distinct-1</th><th>distinct-2</th><th>near-duplicate rate</th></tr>
+{% for who in ["client", "advisor"] %}{% set d = f.diversity[who] %}<tr><th>{{ who }}</th>
+<td class="num">{{ d.texts }}</td><td class="num">{{ "%.3f" % d.distinct_1 }}</td>
+<td class="num">{{ "%.3f" % d.distinct_2 }}</td><td class="num">{{ "%.3f" % d.near_duplicate_rate }}</td></tr>
+{% endfor %}</table>
+
+<h2>Model cost</h2>
+<p class="note">Known cost ${{ "%.4f" % f.cost.cost_usd }}{% if f.cost.unpriced_conversations %};
+<span class="bad">{{ f.cost.unpriced_conversations }} conversation(s) used a paid backend without a
+reported cost</span>{% endif %}.{% for k, v in f.cost.tokens.items() %} {{ k }}: {{ v | int }}.{% endfor %}</p>
+<table><tr><th>role</th><th>backend</th><th>model</th><th>conversations</th><th>cost</th></tr>
+{% for r in f.cost.rows %}<tr><td>{{ r.role }}</td><td>{{ r.backend }}</td><td>{{ r.model or "" }}</td>
+<td class="num">{{ r.conversations }}</td><td>{{ "free" if r.free else "paid" }}</td></tr>
+{% endfor %}</table>
+</body>
+</html>
+"""
+
+_ENV = Environment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
+
+
+def plot_path(name: str) -> str:
+    return f"plots/{name}.png"
+
+
+def render_page(
+    figures: ReportFigures, headline: list[tuple[str, str]], plots: dict[str, bytes], *, embed: bool
+) -> str:
+    """The HTML; `embed` inlines every PNG so the page is one file."""
+    from markupsafe import Markup, escape
+
+    def img(name: str, alt: str) -> Markup:
+        if name not in plots:
+            return Markup("")
+        if embed:
+            src = "data:image/png;base64," + base64.b64encode(plots[name]).decode("ascii")
+        else:
+            src = plot_path(name)
+        return Markup(f'<img src="{escape(src)}" alt="{escape(alt)}">')
+
+    return _ENV.from_string(_TEMPLATE).render(f=figures, headline=headline, img=img)

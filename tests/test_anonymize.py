@@ -1,0 +1,129 @@
+"""Anonymizer: detection per kind, consistent placeholders, and the PII test set targets."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from emosim.anonymize import ConversationAnonymizer, detect
+from emosim.anonymize.evaluate import evaluate
+
+PII = Path(__file__).parent / "data" / "pii"
+
+
+def kinds(text: str) -> list[tuple[str, str]]:
+    return [(s.kind, s.text) for s in detect(text)]
+
+
+@pytest.fixture(scope="module")
+def anonymizer() -> ConversationAnonymizer:
+    return ConversationAnonymizer()
+
+
+def test_structured_identifiers_are_found_and_checked():
+    found = kinds(
+        "SSN 219-09-9998, routing number 021000021, card 4111 1111 1111 1111, "
+        "account number 00123456789, mail jo.ann@example.org, cell 312-555-0187."
+    )
+    assert ("national_id", "219-09-9998") in found
+    assert ("routing", "021000021") in found
+    assert ("card", "4111 1111 1111 1111") in found
+    assert ("account", "00123456789") in found
+    assert ("email", "jo.ann@example.org") in found
+    assert ("phone", "312-555-0187") in found
+
+
+def test_checksums_decide_the_kind():
+    # a 16-digit number failing Luhn is no card; a 9-digit number failing ABA is no routing
+    assert ("card", "4111 1111 1111 1112") not in kinds("card 4111 1111 1111 1112")
+    assert kinds("my routing number is 021000022") == [("account", "021000022")]
+
+
+def test_numbers_that_matter_are_kept():
+    text = (
+        "I'm 52, I owe $4,500 at 24.99% APR, we bought in 2014, between 2019-2021 I saved "
+        "12k, my salary is 85000 dollars and taxes are due April 15. Bill collectors call. "
+        "Will I retire? My 401(k) is at Fidelity and my Roth IRA at Charles Schwab."
+    )
+    assert detect(text) == []
+
+
+def test_dates_are_dob_only_with_a_birth_cue():
+    assert kinds("I was born on March 3, 1979.") == [("dob", "March 3, 1979")]
+    assert kinds("The payment is due March 3, 2025.") == []
+
+
+def test_addresses_and_urls():
+    found = kinds("We live at 1234 Oak Street, Apt 4B, Springfield, IL 62704. See irs.gov/forms")
+    assert found == [("address", "1234 Oak Street, Apt 4B, Springfield, IL 62704")]
+    assert kinds("my page https://www.linkedin.com/in/jane-doe-42a") == [
+        ("url", "https://www.linkedin.com/in/jane-doe-42a")
+    ]
+
+
+def test_placeholders_are_typed_and_consistent(anonymizer):
+    result = anonymizer.anonymize(
+        [
+            ("client", "Hi, my name is Thandiwe Okafor. My husband Bill says hello."),
+            ("advisor", "Thanks, Thandiwe. How does Bill feel? I'm Dana by the way."),
+            ("client", "Thandiwe Okafor is on the account 12345678. Bill is fine, Dana."),
+            ("advisor", "Good. Write to me at dana@example.com or call 312-555-0187."),
+        ]
+    )
+    assert result.texts[0] == "Hi, my name is [CLIENT_NAME_1]. My husband [PERSON_2] says hello."
+    assert (
+        result.texts[1]
+        == "Thanks, [CLIENT_NAME_1]. How does [PERSON_2] feel? I'm [ADVISOR_NAME_3] by the way."
+    )
+    assert (
+        result.texts[2]
+        == "[CLIENT_NAME_1] is on the account [ACCOUNT_1]. [PERSON_2] is fine, [ADVISOR_NAME_3]."
+    )
+    assert result.texts[3] == "Good. Write to me at [EMAIL_1] or call [PHONE_1]."
+    assert result.counts()["name"] == 8
+
+
+def test_generator_is_reproducible(tmp_path):
+    spec = importlib.util.spec_from_file_location("pii_generate", PII / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for path in module.generate(tmp_path):
+        assert path.read_text() == (PII / path.name).read_text(), f"{path.name} is stale"
+
+
+def test_test_set_is_big_enough_and_covers_every_kind():
+    for split in ("dev", "heldout"):
+        convs = [json.loads(line) for line in (PII / f"{split}.jsonl").read_text().splitlines()]
+        planted = [p for c in convs for p in c["pii"]]
+        assert len(planted) >= 60
+        assert {p["kind"] for p in planted} == {
+            "name",
+            "email",
+            "phone",
+            "address",
+            "dob",
+            "national_id",
+            "account",
+            "card",
+            "routing",
+            "url",
+        }
+        assert sum(len(c["negatives"]) for c in convs) >= 60
+        for c in convs:
+            for p in c["pii"] + c["negatives"]:
+                assert c["turns"][p["turn"]]["text"][p["start"] : p["end"]] == p["value"]
+
+
+def test_heldout_targets(anonymizer):
+    """The held-out half (its own templates and value pools) was not used for tuning."""
+    ev = evaluate(PII / "heldout.jsonl", anonymizer)
+    assert ev.planted >= 60
+    assert ev.recall >= 0.95, ev.misses
+    assert ev.precision >= 0.90, ev.false_positives
+    assert not ev.negatives_hit
+    for kind, score in ev.kinds.items():
+        assert score.planted > 0, kind
+        assert score.precision >= 0.90, (kind, ev.false_positives)
