@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import os
 import random
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -263,12 +264,16 @@ def _from_record(catalog: Catalog, record: ConversationRecord, where: str) -> Se
         problems.append(
             f"{where}: scenario.subcategory: {sc.subcategory!r} is not in topic {sc.topic!r}"
         )
-    if sc.client_persona_id not in catalog.clients:
+    persona = sc.client_persona_id
+    imported = record.provenance.source == "real" and persona not in catalog.clients
+    if persona not in catalog.clients and not imported:
         problems.append(
             f"{where}: scenario.client_persona_id: unknown persona id {sc.client_persona_id!r}"
         )
+    # a real transcript can run long: its first ten exchanges are the template
+    client_turns = record.client_turns[:10] if imported else record.client_turns
     arc: list[ArcStep] = []
-    for turn in record.client_turns:
+    for turn in client_turns:
         if turn.ground_truth:
             emotion, intensity = turn.ground_truth.emotion, turn.ground_truth.intensity
         elif turn.annotation:
@@ -283,7 +288,16 @@ def _from_record(catalog: Catalog, record: ConversationRecord, where: str) -> Se
             problems.append(f"{where}: turns.{turn.index}: unknown emotion id {emotion!r}")
             continue
         arc.append(ArcStep(emotion=emotion, intensity=intensity))
-    exchanges = len(record.client_turns)
+    exchanges = len(client_turns)
+    if imported and arc and sc.topic in catalog.topics:
+        # real people have no persona file: stand in the closest shipped persona
+        fitting = sorted(
+            p.id for p in catalog.clients.values() if fits(catalog, p, sc.topic, arc[0].emotion)
+        ) or sorted(p.id for p in catalog.clients.values() if sc.topic in p.topics)
+        if not fitting:
+            problems.append(f"{where}: no shipped persona fits topic {sc.topic!r}")
+        else:
+            persona = fitting[0]
     if not problems and not 2 <= exchanges <= 10:
         problems.append(
             f"{where}: turns: a seed needs 2-10 exchanges to vary, the record has {exchanges}"
@@ -291,7 +305,7 @@ def _from_record(catalog: Catalog, record: ConversationRecord, where: str) -> Se
     if problems:
         raise DataError(problems)
     per_turn = []
-    for turn in record.advisor_turns:
+    for turn in record.advisor_turns[: len(client_turns)]:
         use = turn.intended_strategies or turn.strategies
         per_turn.append(tuple([use.primary, *use.combination]) if use else ())
     used = tuple(dict.fromkeys(s for t in per_turn for s in t if s in catalog.strategies))
@@ -301,7 +315,7 @@ def _from_record(catalog: Catalog, record: ConversationRecord, where: str) -> Se
         kind="record",
         topic=sc.topic,
         subcategory=sc.subcategory,
-        persona=sc.client_persona_id,
+        persona=persona,
         exchanges=exchanges,
         length_class=length_class_for(exchanges),
         phase=sc.phase,
@@ -624,10 +638,16 @@ MAKERS = {
 }
 
 
+def _as_identifier(text: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_")
+    return cleaned if cleaned[:1].isalpha() else f"s_{cleaned}"
+
+
 def variation_id(parent: str, root: str, axis: str, value: str, number: int) -> str:
     """`<parent>__<axis>_<value>_<n>`; when that exceeds 64 characters, the parent is replaced
     by its root seed (shortened if need be) and a short hash of the parent's id."""
     suffix = f"__{ID_TAGS[axis]}_{value}_{number}"
+    parent, root = _as_identifier(parent), _as_identifier(root)  # record ids may hold '-'
     if len(parent) + len(suffix) <= MAX_ID:
         return f"{parent}{suffix}"
     digest = hashlib.sha256(parent.encode()).hexdigest()[:6]
