@@ -151,6 +151,10 @@ def build_graph(
         scenario_id = r.scenario.scenario_id
         if r.lineage.axis == "fork":
             _add_lineage(graph, r.id, r.lineage)
+        elif r.provenance.source == "real" or r.lineage.seed_id == r.id:
+            # an imported transcript (or a record that names itself its seed) roots its own
+            # family: a shared import label is not a scenario that was played
+            _add_lineage(graph, r.id, r.lineage)
         elif scenario_id != r.id:
             # the record was played from its scenario; the scenario's own lineage comes along
             _add_node(graph, scenario_id)

@@ -24,3 +24,14 @@ def test_imported_record_seeds_variations(cli, tmp_path: Path, catalog) -> None:
     assert files and validate_paths(files, catalog).problems == []
     text = files[0].read_text()
     assert "imported_client" not in text and "parent_id: real-esconv-" in text
+
+
+def test_each_imported_transcript_is_its_own_family(cli, tmp_path: Path) -> None:
+    from emosim.lineage import family_of
+    from emosim.schemas import ConversationRecord
+
+    out = tmp_path / "imported"
+    assert cli.invoke(app, ["import", str(ESCONV), "--format", "esconv", "--out", str(out)]).exit_code == 0
+    records = [ConversationRecord.model_validate_json(line)
+               for line in (out / "conversations.jsonl").read_text().splitlines()]
+    assert len(set(family_of(records).values())) == len(records)
