@@ -22,7 +22,14 @@ from pydantic import BaseModel, Field, ValidationError
 from .catalog import Catalog
 from .errors import DataError, EmosimError
 from .files import format_validation_error, load_yaml_node
-from .graphs.runner import Job, Simulator, check_backends, load_job, manifest_for
+from .graphs.runner import (
+    Job,
+    Simulator,
+    check_backends,
+    check_observer,
+    load_job,
+    manifest_for,
+)
 from .runs import RunFolder
 from .schemas import ConversationRecord, Scenario
 from .schemas.common import StrictModel
@@ -141,6 +148,7 @@ def run_batch(
     *,
     backend: str,
     concurrency: int = 1,
+    observer: str = "lexicon",
     on_record: Callable[[ConversationRecord], None] | None = None,
 ) -> BatchResult:
     """Play every job of the run that has no record yet, `concurrency` at a time."""
@@ -149,7 +157,7 @@ def run_batch(
     done = repair_records(run)
     todo = [j for j in jobs if j.conversation_id not in done]
     result = BatchResult(run, len(jobs), len(jobs) - len(todo), 0, 0)
-    with Simulator(catalog, run, backend) as sim, run.events() as log:
+    with Simulator(catalog, run, backend, observer) as sim, run.events() as log:
         for job in todo:
             sim.agents_for(job.scenario)  # build agents once, before threads start
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="emosim") as pool:
@@ -180,11 +188,18 @@ def _bounded(
 
 
 def start_batch(
-    catalog: Catalog, jobs: list[Job], runs_dir: Path, backend: str, label: str, command: str
+    catalog: Catalog,
+    jobs: list[Job],
+    runs_dir: Path,
+    backend: str,
+    label: str,
+    command: str,
+    observer: str = "lexicon",
 ) -> RunFolder:
     check_backends(catalog, jobs, backend)
+    check_observer(observer)
     run = RunFolder.create(runs_dir, label)
-    run.write_manifest(manifest_for(catalog, unique_jobs(jobs), backend, command))
+    run.write_manifest(manifest_for(catalog, unique_jobs(jobs), backend, command, observer))
     return run
 
 

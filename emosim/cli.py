@@ -106,7 +106,12 @@ def run_cli() -> None:  # pragma: no cover - console entry
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (simulations/*.yaml).")],
     seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
-    backend: Annotated[str, typer.Option(help="Agent backend.")] = "scripted",
+    backend: Annotated[
+        str, typer.Option(help="Agent backend spec (see `emosim backends show`).")
+    ] = "scripted",
+    observer: Annotated[
+        str, typer.Option(help="Emotion observer: lexicon or classifier.")
+    ] = "lexicon",
     runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
     details: Annotated[bool, typer.Option(help="Show sentence functions and objectives.")] = False,
 ) -> None:
@@ -118,7 +123,13 @@ def run(
     catalog = get_catalog()
     job = load_job(catalog, scenario, seed)
     run_folder, records = run_jobs(
-        catalog, [job], runs_dir, backend, label=job.scenario.id, command=" ".join(sys.argv)
+        catalog,
+        [job],
+        runs_dir,
+        backend,
+        label=job.scenario.id,
+        command=" ".join(sys.argv),
+        observer=observer,
     )
     for record in records:
         print_conversation(console, record, details=details)
@@ -427,7 +438,10 @@ def batch(
         str | None, typer.Option(help="Seeds for scenario files: N, A-B or a,b,c.")
     ] = None,
     concurrency: Annotated[int, typer.Option(help="Conversations in flight.")] = 4,
-    backend: Annotated[str, typer.Option(help="Agent backend.")] = "scripted",
+    backend: Annotated[str, typer.Option(help="Agent backend spec.")] = "scripted",
+    observer: Annotated[
+        str, typer.Option(help="Emotion observer: lexicon or classifier.")
+    ] = "lexicon",
     runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
     resume: Annotated[
         str | None, typer.Option(help="Finish an interrupted batch run (id or folder).")
@@ -451,11 +465,14 @@ def batch(
         run_folder = RunFolder.open(runs_dir, resume)
         jobs = jobs_of_run(run_folder)
         backend = run_folder.manifest().get("backend", backend)
+        observer = run_folder.manifest().get("observer", observer)
     elif source is None:
         raise EmosimError("batch: give a plan, scenario file or folder, or --resume RUN")
     else:
         jobs = jobs_from(catalog, source, parse_seeds(seeds) if seeds else None)
-        run_folder = start_batch(catalog, jobs, runs_dir, backend, "batch", " ".join(sys.argv))
+        run_folder = start_batch(
+            catalog, jobs, runs_dir, backend, "batch", " ".join(sys.argv), observer
+        )
     console.print(
         f"run [bold]{run_folder.run_id}[/]: {len(jobs)} conversation(s), concurrency {concurrency}"
     )
@@ -476,7 +493,13 @@ def batch(
             progress.update(task, advance=1, failed=failed)
 
         result = run_batch(
-            catalog, run_folder, jobs, backend=backend, concurrency=concurrency, on_record=advance
+            catalog,
+            run_folder,
+            jobs,
+            backend=backend,
+            concurrency=concurrency,
+            observer=observer,
+            on_record=advance,
         )
         progress.update(task, completed=result.skipped + result.completed)
     console.print(

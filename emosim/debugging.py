@@ -178,7 +178,12 @@ class RunInspector:
             return
         if not self.run.checkpoints_path.exists():
             raise EmosimError(f"run {self.run.run_id}: no {CHECKPOINTS}")
-        with Simulator(self.catalog, self.run, self.manifest.get("backend", "scripted")) as s:
+        with Simulator(
+            self.catalog,
+            self.run,
+            self.manifest.get("backend", "scripted"),
+            self.manifest.get("observer", "lexicon"),
+        ) as s:
             yield s
 
 
@@ -332,7 +337,12 @@ def fork(
         raise EmosimError("fork: give at least one --set PATH=VALUE")
     inspector = RunInspector(catalog, run)
     job = inspector.job(conversation)
-    with Simulator(catalog, run, backend or inspector.manifest.get("backend", "scripted")) as sim:
+    with Simulator(
+        catalog,
+        run,
+        backend or inspector.manifest.get("backend", "scripted"),
+        inspector.manifest.get("observer", "lexicon"),
+    ) as sim:
         cp = inspector.checkpoint(conversation, ref, sim)
         if not cp.next:
             raise EmosimError(

@@ -69,6 +69,17 @@ def emotional_taxonomy(cat: Catalog) -> str:
     return "\n".join(out) + "\n"
 
 
+def source_mappings(cat: Catalog) -> str:
+    """How human-labelled corpora (GoEmotions, ESConv) map onto this taxonomy."""
+    from .agents.classifier.mappings import MAPPINGS_FILE, load_mappings, mapping_table_markdown
+
+    if not (cat.root / MAPPINGS_FILE).is_file():
+        return ""
+    return "\n## Mappings from human-labelled corpora\n\n" + mapping_table_markdown(
+        load_mappings(cat)
+    )
+
+
 def response_strategies(cat: Catalog) -> str:
     t = cat.strategies_file
     out = [
@@ -278,7 +289,7 @@ def data_dictionary() -> str:
 
 def render_docs(cat: Catalog) -> dict[str, str]:
     return {
-        "emotional-taxonomy.md": emotional_taxonomy(cat),
+        "emotional-taxonomy.md": emotional_taxonomy(cat) + source_mappings(cat),
         "response-strategies.md": response_strategies(cat),
         "persona-voice-guidelines.md": persona_voice_guidelines(cat),
         "data-dictionary.md": data_dictionary(),

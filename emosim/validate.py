@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .agents.classifier.mappings import EmotionMappings, mapping_problems
 from .agents.llm.settings import LLMSettings
 from .agents.scripted.templates import AdvisorTemplates, ClientTemplates, ObserverMarkers
 from .catalog import Catalog
@@ -43,6 +44,7 @@ _YAML_KINDS: list[tuple[Callable[[dict], bool], type[BaseModel]]] = [
     (lambda d: "reactions" in d, ClientTemplates),
     (lambda d: "intensifiers" in d, ObserverMarkers),
     (lambda d: "roles" in d and "retry" in d, LLMSettings),
+    (lambda d: "goemotions" in d and "esconv" in d, EmotionMappings),
 ]
 
 
@@ -185,6 +187,8 @@ def _validate_yaml(path: Path, catalog: Catalog, report: Report) -> None:
         report.problems.extend(catalog.scenario_problems(obj, path))
     elif isinstance(obj, ClientPersona):
         report.problems.extend(catalog.persona_problems(obj, path))
+    elif isinstance(obj, EmotionMappings):
+        report.problems.extend(mapping_problems(catalog, path))
     elif isinstance(obj, EmotionTaxonomy):
         own = {e.id for e in obj.emotions}
         strategy_like = set(catalog.strategies) | set(catalog.anti_patterns)

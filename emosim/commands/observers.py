@@ -1,1 +1,253 @@
-"""`emosim` commands: observers."""
+"""`emosim` commands: observers (`emosim observer ...`, `emosim eval emotions`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from emosim.cli import app, console, err_console, user_errors
+from emosim.errors import EmosimError
+
+observer_app = typer.Typer(
+    help="The trained emotion observer (classifier backend): build and try it.",
+    no_args_is_help=True,
+)
+app.add_typer(observer_app, name="observer")
+
+
+def _eval_group() -> typer.Typer:
+    """The `eval` group (the reports area registers it first; made here if it has not)."""
+    for group in app.registered_groups:
+        if group.name == "eval" and group.typer_instance is not None:
+            return group.typer_instance
+    group = typer.Typer(help="Measure observers against ground truth and human labels.")
+    app.add_typer(group, name="eval")
+    return group
+
+
+eval_app = _eval_group()
+
+ModelOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--model",
+        help="Model file (default: $EMOSIM_CLASSIFIER_MODEL or .cache/classifier/, built on "
+        "first use).",
+    ),
+]
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="GoEmotions folder with train.tsv, emotions.txt, ekman_mapping.json (default: "
+        "$EMOSIM_GOEMOTIONS_DIR or shared/data/goemotions beside the checkout).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def _observer(model: Path | None, data: Path | None, lexicon: bool):
+    """The classifier observer; says so on stderr when the cached model must be built first."""
+    from emosim.agents.classifier import build_classifier_observer
+    from emosim.agents.classifier.store import default_model_path, is_current
+    from emosim.catalog import get_catalog
+
+    if model is None and not is_current(default_model_path(), data_dir=data):
+        err_console.print(
+            f"building the emotion classifier into {default_model_path()} (first use, ~30 s)"
+        )
+    return build_classifier_observer(
+        get_catalog(), model_path=model, data_dir=data, lexicon=lexicon
+    )
+
+
+@observer_app.command("train")
+@user_errors
+def observer_train(
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write the model (default: the cache).")
+    ] = None,
+    data: DataOption = None,
+    sample: Annotated[
+        int | None, typer.Option(help="Train on a seeded random sub-sample of this many rows.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Rebuild even when up to date.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Build the emotion classifier from GoEmotions' train split (deterministic, cached)."""
+    from emosim.agents.classifier.model import TrainingParams
+    from emosim.agents.classifier.store import build_model, default_model_path
+    from emosim.agents.classifier.tables import built_table
+
+    params = TrainingParams(sample=sample) if sample is not None else TrainingParams()
+    built = build_model(out or default_model_path(), data_dir=data, params=params, force=force)
+    if as_json:
+        payload = {
+            "model": str(built.path),
+            "built": built.built,
+            "seconds": round(built.seconds, 2),
+            "meta": json.loads(built.meta.model_dump_json()),
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    console.print(built_table(built))
+
+
+@observer_app.command("label")
+@user_errors
+def observer_label(
+    texts: Annotated[
+        list[str], typer.Argument(help="Client turns, read in order as one conversation.")
+    ],
+    model: ModelOption = None,
+    data: DataOption = None,
+    lexicon: Annotated[bool, typer.Option(help="Fuse the taxonomy's cue phrases in.")] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Read emotions from text with the classifier observer (each turn sees the previous)."""
+    from emosim.agents.classifier.tables import annotation_table
+    from emosim.agents.messages import EmotionObserverInput
+
+    observer = _observer(model, data, lexicon)
+    annotations = []
+    previous = None
+    for text in texts:
+        previous = observer.observe(EmotionObserverInput(text=text, previous=previous))
+        annotations.append(previous)
+    if as_json:
+        typer.echo(json.dumps([a.model_dump(mode="json") for a in annotations], indent=2))
+        return
+    console.print(annotation_table(texts, annotations))
+
+
+GO_LEVELS = ("fine", "ekman", "family")
+ESCONV_LEVELS = ("family", "emotion")
+
+
+@eval_app.command("emotions")
+@user_errors
+def eval_emotions(
+    goemotions: Annotated[
+        Path | None, typer.Option(help="A GoEmotions .tsv split (text, label indices, id).")
+    ] = None,
+    esconv: Annotated[
+        Path | None, typer.Option(help="ESConv dialogs (.json list or JSON Lines).")
+    ] = None,
+    level: Annotated[
+        str | None,
+        typer.Option(
+            help="GoEmotions: fine (default; its 28 labels), ekman or family. "
+            "ESConv: family (default) or emotion (our emotion ids)."
+        ),
+    ] = None,
+    model: ModelOption = None,
+    data: DataOption = None,
+    ekman: Annotated[
+        Path | None,
+        typer.Option(
+            help="ekman_mapping.json (default: beside the --goemotions file, else the copy "
+            "stored in the model)."
+        ),
+    ] = None,
+    lexicon: Annotated[
+        bool,
+        typer.Option(help="Fuse the lexicon cues in (family level and ESConv only)."),
+    ] = True,
+    sample: Annotated[
+        int | None, typer.Option(help="Score a seeded random sub-sample of this many rows.")
+    ] = None,
+    half_life: Annotated[
+        float, typer.Option(help="ESConv: seeker turn i weighs 0.5**(i/half-life); 0 = equal.")
+    ] = 5.0,
+    any_valence: Annotated[
+        bool,
+        typer.Option(
+            "--any-valence", help="ESConv: count all emotions, not only negative-valence ones."
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Score the classifier observer on human labels: GoEmotions rows or ESConv dialogs."""
+    from emosim.agents.classifier import load_mappings
+    from emosim.agents.classifier.esconv import read_dialogs
+    from emosim.agents.classifier.evaluate import evaluate_esconv, evaluate_goemotions
+    from emosim.agents.classifier.goemotions import (
+        EKMAN_FILE,
+        LABELS_FILE,
+        read_ekman,
+        read_examples,
+        read_label_names,
+    )
+    from emosim.agents.classifier.tables import scores_tables
+    from emosim.catalog import get_catalog
+
+    if (goemotions is None) == (esconv is None):
+        raise EmosimError("give exactly one of --goemotions FILE or --esconv FILE")
+    allowed = GO_LEVELS if goemotions is not None else ESCONV_LEVELS
+    level = level or allowed[0]
+    if level not in allowed:
+        what = "--goemotions" if goemotions is not None else "--esconv"
+        raise EmosimError(f"--level: {level!r} is not a level for {what} ({', '.join(allowed)})")
+    catalog = get_catalog()
+    mappings = load_mappings(catalog)
+    if goemotions is not None:
+        # read the file before building anything, so a bad file fails fast
+        sibling_labels = goemotions.parent / LABELS_FILE
+        labels = read_label_names(sibling_labels) if sibling_labels.is_file() else None
+        examples = read_examples(goemotions, len(labels) if labels else 28)
+    else:
+        dialogs, _ = read_dialogs(esconv)  # type: ignore[arg-type]
+    observer = _observer(model, data, lexicon)
+    if goemotions is not None:
+        if labels is not None and labels != observer.model.labels:
+            raise EmosimError(
+                f"{sibling_labels}: labels differ from the model's ({len(labels)} vs "
+                f"{len(observer.model.labels)})"
+            )
+        if sample is not None:
+            examples = _sample(examples, sample)
+        ekman_path = ekman or goemotions.parent / EKMAN_FILE
+        groups = (
+            read_ekman(ekman_path, observer.model.labels)
+            if ekman is not None or ekman_path.is_file()
+            else observer.model.meta.ekman
+        )
+        scores = evaluate_goemotions(
+            observer,
+            examples,
+            level=level,  # type: ignore[arg-type]
+            mappings=mappings,
+            ekman=groups,
+            file=goemotions,
+        )
+    else:
+        if sample is not None:
+            dialogs = _sample(dialogs, sample)
+        scores = evaluate_esconv(
+            observer,
+            dialogs,
+            level=level,  # type: ignore[arg-type]
+            mappings=mappings,
+            file=esconv,  # type: ignore[arg-type]
+            half_life=half_life,
+            negative_only=not any_valence,
+        )
+    if as_json:
+        typer.echo(scores.model_dump_json(indent=2))
+        return
+    console.print(scores_tables(scores, console.width))
+
+
+def _sample(items: list, size: int) -> list:
+    """A seeded random sub-sample in file order (the same rows every time)."""
+    import random
+
+    if size < 1:
+        raise EmosimError(f"--sample: must be at least 1, got {size}")
+    if size >= len(items):
+        return items
+    keep = sorted(random.Random(0).sample(range(len(items)), size))
+    return [items[i] for i in keep]

@@ -45,10 +45,13 @@ def load_job(catalog: Catalog, path: Path, seed: int | None) -> Job:
 class Simulator:
     """Owns a run folder's checkpointer and ledger; plays jobs and returns validated records."""
 
-    def __init__(self, catalog: Catalog, run: RunFolder, backend: str = "scripted"):
+    def __init__(
+        self, catalog: Catalog, run: RunFolder, backend: str = "scripted", observer: str = "lexicon"
+    ):
         self.catalog = catalog
         self.run = run
         self.backend = backend
+        self.observer = check_observer(observer)
         self.conn = run.connect()
         self.saver = SqliteSaver(self.conn)
         self.saver.setup()
@@ -69,9 +72,12 @@ class Simulator:
         backend = scenario.backend or self.backend
         key = (scenario.anti_pattern_rate, json.dumps(backend, sort_keys=True))
         if key not in self._agents:
-            self._agents[key] = build_agents(
+            agents = build_agents(
                 self.catalog, backend, anti_pattern_rate=scenario.anti_pattern_rate, run=self.run
             )
+            if self.observer == "classifier":
+                use_classifier_observer(self.catalog, agents)
+            self._agents[key] = agents
         return self._agents[key]
 
     def context(self, job: Job, log: Any, conversation: str | None = None) -> SimContext:
@@ -157,16 +163,40 @@ class Simulator:
         return ConversationRecord.model_validate_json(raw)
 
 
+OBSERVERS = ("lexicon", "classifier")
+
+
+def check_observer(observer: str) -> str:
+    if observer not in OBSERVERS:
+        raise EmosimError(
+            f"--observer: unknown observer {observer!r} (available: {', '.join(OBSERVERS)})"
+        )
+    return observer
+
+
+def use_classifier_observer(catalog: Catalog, agents: AgentSet) -> None:
+    """Swap the emotion observer for the one trained on GoEmotions (built on first use)."""
+    from emosim.agents.classifier import build_classifier_observer
+    from emosim.schemas import BackendInfo
+
+    observer = build_classifier_observer(catalog)
+    agents.emotion_observer = observer
+    agents.backends["emotion_observer"] = BackendInfo(backend="classifier", model=observer.name)
+
+
 def check_backends(catalog: Catalog, jobs: list[Job], backend: str) -> None:
     """Fail before a run folder exists: a bad backend spec or a missing key is one error."""
     for spec in {json.dumps(j.scenario.backend or backend, sort_keys=True) for j in jobs}:
         check_backend(catalog, json.loads(spec))
 
 
-def manifest_for(catalog: Catalog, jobs: list[Job], backend: str, command: str) -> dict[str, Any]:
+def manifest_for(
+    catalog: Catalog, jobs: list[Job], backend: str, command: str, observer: str = "lexicon"
+) -> dict[str, Any]:
     return {
         "command": command,
         "backend": backend,
+        "observer": observer,
         "engine_version": package_versions()["emosim"],
         "versions": package_versions(),
         "data_hash": catalog.content_hash(),
@@ -185,13 +215,20 @@ def manifest_for(catalog: Catalog, jobs: list[Job], backend: str, command: str) 
 
 
 def run_jobs(
-    catalog: Catalog, jobs: list[Job], runs_dir: Path, backend: str, label: str, command: str
+    catalog: Catalog,
+    jobs: list[Job],
+    runs_dir: Path,
+    backend: str,
+    label: str,
+    command: str,
+    observer: str = "lexicon",
 ) -> tuple[RunFolder, list[ConversationRecord]]:
     check_backends(catalog, jobs, backend)
+    check_observer(observer)
     run = RunFolder.create(runs_dir, label)
-    run.write_manifest(manifest_for(catalog, jobs, backend, command))
+    run.write_manifest(manifest_for(catalog, jobs, backend, command, observer))
     records = []
-    with Simulator(catalog, run, backend) as sim, run.events() as log:
+    with Simulator(catalog, run, backend, observer) as sim, run.events() as log:
         for job in jobs:
             record = sim.play(job, log)
             run.append_records([record.model_dump_json()])

@@ -1,0 +1,263 @@
+"""Scoring the classifier observer against human labels (GoEmotions rows, ESConv dialogs).
+
+Multi-label gold: the observer names one label per row, counted correct when it is any of the
+row's gold labels. For per-class scores and the confusion matrix the row's gold class is then
+the predicted one when it was right, else its first gold label in file order (after mapping
+to the level, duplicates dropped), so every row counts once.
+
+Levels for GoEmotions: `fine` = GoEmotions' own 28 labels (the model is trained per label, so
+no inverse mapping is needed; prediction = the label furthest above its threshold); `ekman` =
+the six Ekman groups of ekman_mapping.json plus `neutral`; `family` = our Goleman families
+through taxonomies/mappings.yaml plus `neutral` (GoEmotions' neutral is kept as its own class,
+not counted as enjoyment). For ekman and family the label distribution is summed per group
+and `neutral` wins when its mass is at least every group's, the observer's own decision rule.
+
+Macro-F1 averages over the classes that occur in the gold or predicted column.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+from scipy.stats import spearmanr
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+from emosim.errors import DataError
+
+from .esconv import SeekerDialog
+from .goemotions import Example
+from .mappings import NEUTRAL, EmotionMappings
+from .observer import ClassifierEmotionObserver
+
+GoLevel = Literal["fine", "ekman", "family"]
+EsconvLevel = Literal["family", "emotion"]
+
+
+class ClassScore(BaseModel):
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int = Field(description="Rows whose gold class (see module docstring) is this.")
+    predicted: int = Field(description="Rows predicted as this class.")
+
+
+class Scores(BaseModel):
+    """One evaluation: overall scores, per class, and the confusion matrix."""
+
+    dataset: Literal["goemotions", "esconv"]
+    file: str
+    level: str
+    n: int = Field(description="Rows (GoEmotions) or dialogs (ESConv) scored.")
+    accuracy: float
+    macro_f1: float
+    classes: list[ClassScore]
+    labels: list[str] = Field(description="Row/column order of the confusion matrix.")
+    confusion: list[list[int]] = Field(description="confusion[gold][predicted].")
+    model: str = Field(description="Observer name: backend, model version, data hash.")
+    skipped: dict[str, int] = Field(
+        default_factory=dict, description="What was left out, and how many."
+    )
+    extra: dict[str, float | None] = Field(default_factory=dict)
+
+
+def score(
+    gold_sets: Sequence[Sequence[str]],
+    predicted: Sequence[str],
+    order: Sequence[str],
+) -> tuple[float, float, list[ClassScore], list[str], list[list[int]]]:
+    """Accuracy, macro-F1, per-class scores and confusion matrix with 'any gold label' credit."""
+    gold = [p if p in g else g[0] for g, p in zip(gold_sets, predicted, strict=True)]
+    correct = sum(p in g for g, p in zip(gold_sets, predicted, strict=True))
+    present = set(gold) | set(predicted)
+    labels = [c for c in order if c in present] + sorted(present - set(order))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        gold, predicted, labels=labels, zero_division=0
+    )
+    counts = Counter(predicted)
+    classes = [
+        ClassScore(
+            label=label,
+            precision=round(float(precision[i]), 4),
+            recall=round(float(recall[i]), 4),
+            f1=round(float(f1[i]), 4),
+            support=int(support[i]),
+            predicted=counts[label],
+        )
+        for i, label in enumerate(labels)
+    ]
+    matrix = confusion_matrix(gold, predicted, labels=labels).tolist()
+    accuracy = correct / len(gold) if gold else 0.0
+    return round(accuracy, 4), round(float(np.mean(f1)), 4), classes, labels, matrix
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def evaluate_goemotions(
+    observer: ClassifierEmotionObserver,
+    examples: list[Example],
+    *,
+    level: GoLevel,
+    mappings: EmotionMappings,
+    ekman: dict[str, str],
+    file: Path,
+    batch: int = 2048,
+) -> Scores:
+    model = observer.model
+    labels = model.labels
+    if level == "ekman" and not ekman:
+        raise DataError([f"{file}: --level ekman needs ekman_mapping.json (pass --ekman FILE)"])
+    table = mappings.goemotions_map()
+
+    def group(label: str) -> str:
+        if label == NEUTRAL:
+            return NEUTRAL
+        if level == "fine":
+            return label
+        if level == "ekman":
+            return ekman.get(label, NEUTRAL)
+        return table[label].family
+
+    order = {
+        "fine": labels,
+        "ekman": [*sorted(set(ekman.values())), NEUTRAL],
+        "family": [*observer.family_ids, NEUTRAL],
+    }[level]
+    members = {g: [k for k, label in enumerate(labels) if group(label) == g] for g in order}
+    predicted: list[str] = []
+    for start in range(0, len(examples), batch):
+        chunk = examples[start : start + batch]
+        margins = model.margins([e.text for e in chunk])
+        if level == "fine":
+            predicted += [labels[k] for k in margins.argmax(axis=1)]
+        elif level == "family":
+            for example, row in zip(chunk, margins, strict=True):
+                reading = observer.read(example.text, row)
+                predicted.append(reading.family or NEUTRAL)
+        else:
+            dist = model.distribution(margins)
+            mass = np.stack([dist[:, members[g]].sum(axis=1) for g in order], axis=1)
+            # neutral (last column) wins ties, as in the observer
+            mass[:, -1] += 1e-12
+            predicted += [order[k] for k in mass.argmax(axis=1)]
+    gold_sets = [_dedupe([group(labels[k]) for k in e.labels]) for e in examples]
+    accuracy, macro_f1, classes, names, matrix = score(gold_sets, predicted, order)
+    shares = Counter(c for g in gold_sets for c in g)
+    majority = shares.most_common(1)[0][1] / len(gold_sets) if gold_sets else 0.0
+    return Scores(
+        dataset="goemotions",
+        file=str(file),
+        level=level,
+        n=len(examples),
+        accuracy=accuracy,
+        macro_f1=macro_f1,
+        classes=classes,
+        labels=names,
+        confusion=matrix,
+        model=observer.name,
+        extra={"majority_baseline_accuracy": round(majority, 4)},
+    )
+
+
+def evaluate_esconv(
+    observer: ClassifierEmotionObserver,
+    dialogs: list[SeekerDialog],
+    *,
+    level: EsconvLevel,
+    mappings: EmotionMappings,
+    file: Path,
+    half_life: float = 5.0,
+    negative_only: bool = True,
+) -> Scores:
+    """The seeker's dominant emotion per dialog against ESConv's `emotion_type`.
+
+    Each seeker turn is read in order, with the previous turn's annotation as its previous
+    state. The dominant emotion is the one with the most mass summed over the turns, within
+    the family with the most mass. Two choices, both because of what `emotion_type` is (the
+    distress the seeker reported before the chat): only emotions with negative valence in
+    taxonomies/emotions.yaml count (thanks and greetings to the supporter are not the
+    problem's emotion; `negative_only=False` counts all), and turn i weighs 0.5 ** (i /
+    half_life), so the opening turns, where the problem is told, count most (0: all equal).
+    """
+    table = mappings.esconv_map()
+    unmapped = Counter(d.emotion_type for d in dialogs if d.emotion_type not in table)
+    kept = [d for d in dialogs if d.emotion_type in table]
+    if not kept:
+        found = ", ".join(sorted(unmapped)) or "none"
+        raise DataError(
+            [
+                f"{file}: no dialog with an emotion_type mapped in taxonomies/mappings.yaml "
+                f"(found: {found})"
+            ]
+        )
+    catalog = observer.catalog
+    counted = np.array(
+        [not negative_only or catalog.emotions[e].valence < 0 for e in observer.emotion_ids]
+    )
+    texts = [t for d in kept for t in d.turns]
+    margins = observer.model.margins(texts)
+    predicted: list[str] = []
+    gold: list[list[str]] = []
+    observed_intensity: list[float] = []
+    reported_intensity: list[float] = []
+    row = 0
+    for dialog in kept:
+        total = np.zeros(len(observer.emotion_ids))
+        previous = None
+        intensities = []
+        for i, text in enumerate(dialog.turns):
+            reading = observer.read(text, margins[row], previous)
+            previous = observer.annotate(text, margins[row], reading, previous, evidence=False)
+            row += 1
+            weight = 0.5 ** (i / half_life) if half_life > 0 else 1.0
+            total += weight * np.where(counted, reading.emotions, 0.0)
+            intensities.append(previous.intensity)
+        families = np.bincount(
+            observer.family_of, weights=total, minlength=len(observer.family_ids)
+        )
+        family = int(np.argmax(families))
+        emotion = observer.emotion_ids[
+            int(np.argmax(np.where(observer.family_of == family, total, -1.0)))
+        ]
+        target = table[dialog.emotion_type]
+        if level == "family":
+            predicted.append(observer.family_ids[family])
+            gold.append([target.family])
+        else:
+            predicted.append(emotion)
+            gold.append([target.emotion])
+        if dialog.initial_intensity is not None:
+            observed_intensity.append(float(np.mean(intensities[:3])))
+            reported_intensity.append(dialog.initial_intensity)
+    order = observer.family_ids if level == "family" else observer.emotion_ids
+    accuracy, macro_f1, classes, names, matrix = score(gold, predicted, order)
+    rho = None
+    if len(observed_intensity) >= 3 and len(set(reported_intensity)) > 1:
+        rho = round(float(spearmanr(observed_intensity, reported_intensity).statistic), 4)
+    majority = Counter(g[0] for g in gold).most_common(1)[0][1] / len(gold)
+    skipped = {f"unmapped emotion_type {k!r}": v for k, v in sorted(unmapped.items())}
+    return Scores(
+        dataset="esconv",
+        file=str(file),
+        level=level,
+        n=len(kept),
+        accuracy=accuracy,
+        macro_f1=macro_f1,
+        classes=classes,
+        labels=names,
+        confusion=matrix,
+        model=observer.name,
+        skipped=skipped,
+        extra={
+            "seeker_turns": float(len(texts)),
+            "majority_baseline_accuracy": round(majority, 4),
+            "intensity_spearman": rho,
+        },
+    )
