@@ -14,14 +14,14 @@ from typer.testing import CliRunner
 
 from emosim.catalog import Catalog, get_catalog
 from emosim.cli import app
-from emosim.graphs.runner import load_job, run_jobs
-from emosim.reports.diversity import (
+from emosim.diversity import (
     distinct_n,
     jaccard,
     near_duplicate_pairs,
     near_duplicate_rate,
     shingles,
 )
+from emosim.graphs.runner import load_job, run_jobs
 from emosim.reports.models import ReportFigures
 from emosim.reports.outcomes import movement
 from emosim.reports.page import render_page

@@ -12,8 +12,8 @@ from emosim.catalog import Catalog
 from emosim.coverage import Targets
 from emosim.schemas import ConversationRecord, CriticFinding
 
+from ..diversity import distinct_n, near_duplicate_rate
 from .coverage import LENGTH_CLASSES, coverage
-from .diversity import distinct_n, near_duplicate_rate
 from .models import (
     Compliance,
     ComplianceCount,
@@ -166,7 +166,7 @@ def word_histogram(counts: Sequence[int]) -> dict[str, int]:
 
 
 def lengths(records: list[ConversationRecord]) -> Lengths:
-    from .diversity import words
+    from ..diversity import words
 
     client = [len(words(t.text)) for r in records for t in r.client_turns]
     advisor = [len(words(t.text)) for r in records for t in r.advisor_turns]
