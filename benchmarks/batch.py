@@ -49,8 +49,13 @@ def one(concurrency: int, tmp: Path) -> tuple[float, list[tuple[int, float]]]:
 def main() -> None:
     console = Console()
     table = Table(title=f"batch: {TOTAL} scripted conversations (shipped scenarios x seeds)")
-    for col in ("concurrency", "seconds", "conversations/s", "vs concurrency 1",
-                "peak RSS MB at 250 / 500 / 750 / 1000"):
+    for col in (
+        "concurrency",
+        "seconds",
+        "conversations/s",
+        "vs concurrency 1",
+        "peak RSS MB at 250 / 500 / 750 / 1000",
+    ):
         table.add_column(col)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -59,6 +64,11 @@ def main() -> None:
             elapsed, samples = one(concurrency, tmp)
             rate = TOTAL / elapsed
             base = base or rate
-            table.add_row(str(concurrency), f"{elapsed:.1f}", f"{rate:.1f}", f"{rate / base:.2f}x",
-                          " / ".join(f"{mb:.0f}" for _, mb in samples))
+            table.add_row(
+                str(concurrency),
+                f"{elapsed:.1f}",
+                f"{rate:.1f}",
+                f"{rate / base:.2f}x",
+                " / ".join(f"{mb:.0f}" for _, mb in samples),
+            )
     console.print(table)

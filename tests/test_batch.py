@@ -80,8 +80,10 @@ def test_kill_9_at_random_points_then_resume_gives_exactly_the_plan(
     jobs = jobs_from(catalog, root / "simulations", parse_seeds(seeds))
     reference = start_batch(catalog, jobs, tmp_path / "reference", "scripted", "ref", "pytest")
     run_batch(catalog, reference, jobs, backend="scripted", concurrency=2)
-    expected = {json.loads(line)["id"]: strip_volatile(json.loads(line))
-                for line in reference.records_path.read_text().splitlines()}
+    expected = {
+        json.loads(line)["id"]: strip_volatile(json.loads(line))
+        for line in reference.records_path.read_text().splitlines()
+    }
     for line in records.read_text().splitlines():
         got = strip_volatile(json.loads(line))
         assert got == expected[got["id"]], got["id"]

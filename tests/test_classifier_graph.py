@@ -16,14 +16,16 @@ from emosim.validate import validate_paths
 GO = Path(__file__).resolve().parents[2] / "shared" / "data" / "goemotions"
 
 
-def test_run_with_classifier_observer(tmp_path: Path, catalog: Catalog, root: Path,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_with_classifier_observer(
+    tmp_path: Path, catalog: Catalog, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = tmp_path / "model.npz"
     build_model(model, data_dir=GO, params=TrainingParams(sample=2000))
     monkeypatch.setenv("EMOSIM_CLASSIFIER_MODEL", str(model))
     job = load_job(catalog, root / "simulations" / "inherited_ira_grief_widow.yaml", 1)
-    run, (record,) = run_jobs(catalog, [job], tmp_path / "runs", "scripted", "cls", "pytest",
-                              observer="classifier")
+    run, (record,) = run_jobs(
+        catalog, [job], tmp_path / "runs", "scripted", "cls", "pytest", observer="classifier"
+    )
     assert record.provenance.backends["emotion_observer"].backend == "classifier"
     assert run.manifest()["observer"] == "classifier"
     assert all(t.annotation.observer.startswith("classifier") for t in record.client_turns)

@@ -7,7 +7,9 @@ from pathlib import Path
 from emosim.cli import app
 from emosim.validate import validate_paths
 
-ESCONV = Path(__file__).resolve().parents[2] / "shared" / "data" / "esconv_sample" / "train_sample.json"
+ESCONV = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "esconv_sample" / "train_sample.json"
+)
 
 
 def test_imported_record_seeds_variations(cli, tmp_path: Path, catalog) -> None:
@@ -18,7 +20,9 @@ def test_imported_record_seeds_variations(cli, tmp_path: Path, catalog) -> None:
     seed = tmp_path / "seed.jsonl"
     seed.write_text(first + "\n")
     variations = tmp_path / "variations"
-    result = cli.invoke(app, ["vary", str(seed), "--axis", "persona", "--n", "2", "--out", str(variations)])
+    result = cli.invoke(
+        app, ["vary", str(seed), "--axis", "persona", "--n", "2", "--out", str(variations)]
+    )
     assert result.exit_code == 0, result.output
     files = sorted(variations.glob("*.yaml"))
     assert files and validate_paths(files, catalog).problems == []
@@ -31,7 +35,12 @@ def test_each_imported_transcript_is_its_own_family(cli, tmp_path: Path) -> None
     from emosim.schemas import ConversationRecord
 
     out = tmp_path / "imported"
-    assert cli.invoke(app, ["import", str(ESCONV), "--format", "esconv", "--out", str(out)]).exit_code == 0
-    records = [ConversationRecord.model_validate_json(line)
-               for line in (out / "conversations.jsonl").read_text().splitlines()]
+    assert (
+        cli.invoke(app, ["import", str(ESCONV), "--format", "esconv", "--out", str(out)]).exit_code
+        == 0
+    )
+    records = [
+        ConversationRecord.model_validate_json(line)
+        for line in (out / "conversations.jsonl").read_text().splitlines()
+    ]
     assert len(set(family_of(records).values())) == len(records)

@@ -81,4 +81,6 @@ def test_compiled_seeds_match_their_sources(root: Path, catalog) -> None:
     for src in sources:
         compiled = compile_seed(catalog, src).model_dump_json(indent=2) + "\n"
         target = root / "seeds" / f"{src.stem}.json"
-        assert target.read_text(encoding="utf-8") == compiled, f"{target}: run `emosim seed compile`"
+        assert target.read_text(encoding="utf-8") == compiled, (
+            f"{target}: run `emosim seed compile`"
+        )

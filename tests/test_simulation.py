@@ -15,7 +15,7 @@ from emosim.catalog import Catalog
 from emosim.cli import app
 from emosim.graphs.runner import Job, Simulator, load_job, run_jobs
 from emosim.runs import RunFolder
-from emosim.schemas import AdvisorTurn, ClientTurn, ConversationRecord, Scenario
+from emosim.schemas import ClientTurn, ConversationRecord, Scenario
 from emosim.validate import validate_paths
 
 
@@ -58,7 +58,11 @@ def _scenario(**overrides) -> Scenario:
 def test_run_writes_complete_valid_run_folder(scripted_run, catalog: Catalog) -> None:
     run, records = scripted_run
     assert {p.name for p in run.path.iterdir()} >= {
-        "manifest.json", "conversations.jsonl", "events.jsonl", "checkpoints.sqlite"}
+        "manifest.json",
+        "conversations.jsonl",
+        "events.jsonl",
+        "checkpoints.sqlite",
+    }
     assert validate_paths([run.records_path], catalog).problems == []
     manifest = run.manifest()
     assert manifest["jobs"][0]["seed"] == 11 and len(manifest["jobs"][0]["scenario_hash"]) == 64
@@ -69,7 +73,9 @@ def test_run_writes_complete_valid_run_folder(scripted_run, catalog: Catalog) ->
     exchanges = len(record.advisor_turns)
     assert nodes["client_speaks"] == exchanges and nodes["update_arc"] == exchanges
     assert nodes["finalize"] == 1
-    assert nodes["advisor_drafts"] == exchanges + sum(len(t.rejected_drafts) for t in record.advisor_turns)
+    assert nodes["advisor_drafts"] == exchanges + sum(
+        len(t.rejected_drafts) for t in record.advisor_turns
+    )
     for e in events:
         assert {"run_id", "conversation_id", "exchange", "turn", "node", "timestamp"} <= set(e)
 
@@ -84,7 +90,9 @@ def test_same_seed_same_record_other_seed_other_text(catalog: Catalog, tmp_path:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_unseen_scenario_reads_as_a_conversation(catalog: Catalog, tmp_path: Path, seed: int) -> None:
+def test_unseen_scenario_reads_as_a_conversation(
+    catalog: Catalog, tmp_path: Path, seed: int
+) -> None:
     personas = sorted(catalog.clients)
     topics = sorted(catalog.topics)
     topic = catalog.topics[topics[(seed * 5) % len(topics)]]
@@ -123,8 +131,11 @@ def _dump(record: ConversationRecord, tmp_path: Path) -> Path:
 def test_observers_measured_not_perfect_and_critic_catches_anti_patterns(
     catalog: Catalog, tmp_path: Path, root: Path
 ) -> None:
-    jobs = [load_job(catalog, p, seed) for p in sorted((root / "simulations").glob("*.yaml"))
-            for seed in (1, 2)]
+    jobs = [
+        load_job(catalog, p, seed)
+        for p in sorted((root / "simulations").glob("*.yaml"))
+        for seed in (1, 2)
+    ]
     _, records = run_jobs(catalog, jobs, tmp_path / "runs", "scripted", "t", "pytest")
     client_turns = [t for r in records for t in r.turns if isinstance(t, ClientTurn)]
     correct = sum(t.annotation.primary == t.ground_truth.emotion for t in client_turns)
@@ -148,8 +159,11 @@ def test_arc_reacts_to_strategies(catalog: Catalog) -> None:
     from emosim.agents.arc import ArcController
     from emosim.schemas import ArcStep
 
-    arc = ArcController(catalog, [ArcStep(emotion="shame", intensity=0.8),
-                                  ArcStep(emotion="hope", intensity=0.5)], exchanges=3)
+    arc = ArcController(
+        catalog,
+        [ArcStep(emotion="shame", intensity=0.8), ArcStep(emotion="hope", intensity=0.5)],
+        exchanges=3,
+    )
     progress, state = arc.initial(1)
     shame = catalog.emotions["shame"]
     good = arc.update(progress, state, [shame.helpful_strategies[0]], None, seed=1)
@@ -186,7 +200,8 @@ def test_resume_after_crash_gives_the_same_record(catalog: Catalog, tmp_path: Pa
         resumed = sim.play(job, log)
     sim.close()
     assert _strip_volatile(resumed.model_dump(mode="json")) == _strip_volatile(
-        reference.model_dump(mode="json"))
+        reference.model_dump(mode="json")
+    )
 
 
 def test_broken_agent_records_failure_without_crashing(catalog: Catalog, tmp_path: Path) -> None:
@@ -211,8 +226,17 @@ def test_broken_agent_records_failure_without_crashing(catalog: Catalog, tmp_pat
 
 
 def test_cli_run_prints_summary_and_path(cli, root: Path, tmp_path: Path) -> None:
-    result = cli.invoke(app, ["run", str(root / "simulations" / "investing_shame_first_steps.yaml"),
-                              "--seed", "2", "--runs-dir", str(tmp_path)])
+    result = cli.invoke(
+        app,
+        [
+            "run",
+            str(root / "simulations" / "investing_shame_first_steps.yaml"),
+            "--seed",
+            "2",
+            "--runs-dir",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "conversations.jsonl" in result.output
     assert re.search(r"observed \w+", result.output)
@@ -220,9 +244,20 @@ def test_cli_run_prints_summary_and_path(cli, root: Path, tmp_path: Path) -> Non
 
 def test_cli_run_bad_scenario_is_one_clear_error(cli, tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump({"id": "bad_case", "title": "t", "topic": "debt_management",
-                                    "subcategory": "credit_card_debt", "client_persona": "ghost",
-                                    "length_class": "short", "exchanges": 2, "situation": "s"}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "id": "bad_case",
+                "title": "t",
+                "topic": "debt_management",
+                "subcategory": "credit_card_debt",
+                "client_persona": "ghost",
+                "length_class": "short",
+                "exchanges": 2,
+                "situation": "s",
+            }
+        )
+    )
     result = cli.invoke(app, ["run", str(path), "--runs-dir", str(tmp_path / "runs")])
     assert result.exit_code == 1
     assert "client_persona: unknown persona id 'ghost'" in result.output

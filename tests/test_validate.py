@@ -106,7 +106,9 @@ RECORD_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(RECORD_CASES))
-def test_corrupted_record_fails_clearly(case: str, record_dict: dict, tmp_path: Path, catalog) -> None:
+def test_corrupted_record_fails_clearly(
+    case: str, record_dict: dict, tmp_path: Path, catalog
+) -> None:
     mutate, expected = RECORD_CASES[case]
     path = write_json(tmp_path / f"{case}.json", _mutated(record_dict, mutate))
     problems = _problems([path], catalog)
@@ -119,7 +121,9 @@ def test_bad_json_line_is_named(record_dict: dict, tmp_path: Path, catalog) -> N
     path = tmp_path / "records.jsonl"
     path.write_text(json.dumps(record_dict) + "\n{not json\n", encoding="utf-8")
     problems = _problems([path], catalog)
-    assert problems == [f"{path}:2: invalid JSON: Expecting property name enclosed in double quotes (column 2)"]
+    assert problems == [
+        f"{path}:2: invalid JSON: Expecting property name enclosed in double quotes (column 2)"
+    ]
 
 
 def test_duplicate_record_ids(record_dict: dict, tmp_path: Path, catalog) -> None:
@@ -132,11 +136,15 @@ def test_duplicate_record_ids(record_dict: dict, tmp_path: Path, catalog) -> Non
 def test_not_utf8(tmp_path: Path, catalog) -> None:
     path = tmp_path / "latin1.jsonl"
     path.write_bytes('{"id": "caf\xe9"}\n'.encode("latin-1"))
-    assert _problems([path], catalog) == [f"{path}: not UTF-8 text (invalid continuation byte at byte 11)"]
+    assert _problems([path], catalog) == [
+        f"{path}: not UTF-8 text (invalid continuation byte at byte 11)"
+    ]
 
 
 def test_missing_file(tmp_path: Path, catalog) -> None:
-    assert _problems([tmp_path / "nope.json"], catalog) == [f"{tmp_path / 'nope.json'}: file not found"]
+    assert _problems([tmp_path / "nope.json"], catalog) == [
+        f"{tmp_path / 'nope.json'}: file not found"
+    ]
 
 
 # --- YAML data files ------------------------------------------------------------------------
@@ -152,32 +160,56 @@ def _yaml_case(root: Path, tmp_path: Path, rel: str, mutate) -> Path:
 
 SCENARIO = "simulations/investing_shame_first_steps.yaml"
 YAML_CASES = {
-    "scenario_length_mismatch": (SCENARIO, lambda d: d.update(length_class="long", exchanges=3),
-                                 "does not fit length_class 'long'"),
-    "scenario_unknown_persona": (SCENARIO, lambda d: d.update(client_persona="nobody_here"),
-                                 "client_persona: unknown persona id 'nobody_here'"),
-    "scenario_bad_subcategory": (SCENARIO, lambda d: d.update(subcategory="moon_bets"),
-                                 "subcategory: 'moon_bets' is not a sub-category"),
+    "scenario_length_mismatch": (
+        SCENARIO,
+        lambda d: d.update(length_class="long", exchanges=3),
+        "does not fit length_class 'long'",
+    ),
+    "scenario_unknown_persona": (
+        SCENARIO,
+        lambda d: d.update(client_persona="nobody_here"),
+        "client_persona: unknown persona id 'nobody_here'",
+    ),
+    "scenario_bad_subcategory": (
+        SCENARIO,
+        lambda d: d.update(subcategory="moon_bets"),
+        "subcategory: 'moon_bets' is not a sub-category",
+    ),
     "scenario_arc_unknown_emotion": (
-        SCENARIO, lambda d: d.update(arc=[{"emotion": "bliss", "intensity": 0.5}] * 2),
-        "arc.0.emotion: unknown emotion id 'bliss'"),
-    "scenario_rate_out_of_range": (SCENARIO, lambda d: d.update(anti_pattern_rate=1.5),
-                                   "anti_pattern_rate"),
-    "persona_missing_facts": ("personas/clients/marcus_johnson.yaml", lambda d: d.pop("facts"),
-                              "facts: Field required"),
-    "persona_age": ("personas/clients/marcus_johnson.yaml", lambda d: d.update(age=7),
-                    "age: Input should be greater than or equal to 18 (got 7)"),
+        SCENARIO,
+        lambda d: d.update(arc=[{"emotion": "bliss", "intensity": 0.5}] * 2),
+        "arc.0.emotion: unknown emotion id 'bliss'",
+    ),
+    "scenario_rate_out_of_range": (
+        SCENARIO,
+        lambda d: d.update(anti_pattern_rate=1.5),
+        "anti_pattern_rate",
+    ),
+    "persona_missing_facts": (
+        "personas/clients/marcus_johnson.yaml",
+        lambda d: d.pop("facts"),
+        "facts: Field required",
+    ),
+    "persona_age": (
+        "personas/clients/marcus_johnson.yaml",
+        lambda d: d.update(age=7),
+        "age: Input should be greater than or equal to 18 (got 7)",
+    ),
     "emotion_unknown_strategy": (
         "taxonomies/emotions.yaml",
         lambda d: d["emotions"][0]["helpful_strategies"].append("retail_therapy"),
         "emotions.0.helpful_strategies",
     ),
-    "strategy_bad_esconv": ("taxonomies/strategies.yaml",
-                            lambda d: d["strategies"][0].update(esconv="Hugging"), "esconv"),
+    "strategy_bad_esconv": (
+        "taxonomies/strategies.yaml",
+        lambda d: d["strategies"][0].update(esconv="Hugging"),
+        "esconv",
+    ),
     "advisor_template_bad_slot": (
         "agents/scripted/advisor.yaml",
-        lambda d: d["strategies"]["education"].append({"function": "explain_concept",
-                                                       "text": "Your {salary} matters."}),
+        lambda d: d["strategies"]["education"].append(
+            {"function": "explain_concept", "text": "Your {salary} matters."}
+        ),
         "unknown slot(s) ['salary']",
     ),
 }
@@ -196,7 +228,9 @@ def test_yaml_error_has_line_number(tmp_path: Path, catalog) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("id: x\ntitle: [unclosed\nexchanges: 3\n", encoding="utf-8")
     problems = _problems([path], catalog)
-    assert len(problems) == 1 and problems[0].startswith(f"{path}:") and "invalid YAML" in problems[0]
+    assert (
+        len(problems) == 1 and problems[0].startswith(f"{path}:") and "invalid YAML" in problems[0]
+    )
 
 
 def test_yaml_field_error_points_at_line(root: Path, tmp_path: Path, catalog) -> None:
@@ -216,7 +250,9 @@ def test_yaml_field_error_points_at_line(root: Path, tmp_path: Path, catalog) ->
 def test_unknown_yaml_kind(tmp_path: Path, catalog) -> None:
     path = tmp_path / "mystery.yaml"
     path.write_text("hello: world\n", encoding="utf-8")
-    assert _problems([path], catalog) == [f"{path}: not a known emosim file (no identifying key at top level)"]
+    assert _problems([path], catalog) == [
+        f"{path}: not a known emosim file (no identifying key at top level)"
+    ]
 
 
 def test_cli_bad_input_exit_1_no_traceback(cli, record_dict: dict, tmp_path: Path) -> None:
@@ -226,4 +262,6 @@ def test_cli_bad_input_exit_1_no_traceback(cli, record_dict: dict, tmp_path: Pat
     result = cli.invoke(app, ["validate", str(path)])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    assert "turns.0.ground_truth.intensity" in result.output and str(path) in result.output.replace("\n", "")
+    assert "turns.0.ground_truth.intensity" in result.output and str(path) in result.output.replace(
+        "\n", ""
+    )

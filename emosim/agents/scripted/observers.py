@@ -6,6 +6,7 @@ accuracy against the simulated client's true states is a real measurement.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from emosim.catalog import Catalog
@@ -16,6 +17,7 @@ from .templates import ObserverMarkers
 from .text import Lexicon, negated, split_sentences
 
 VERSION = "lexicon-1"
+STRATEGY_VERSION = "lexicon-2"
 
 QUESTION_FUNCTIONS = {
     "ask_open_question",
@@ -107,22 +109,263 @@ class LexiconEmotionObserver:
         )
 
 
-class LexiconStrategyObserver:
-    """Names the strategies an advisor reply uses from the strategies' text cues."""
+# --- strategy frames ------------------------------------------------------------------------
+#
+# Grammar that names a strategy when a sentence carries none of the taxonomy's cue phrases:
+# real supporters (ESConv) rarely use Elena's exact wording, but they ask, reflect, disclose and
+# suggest with the same few constructions. Checked in this order; the first frame that fits a
+# sentence names it.
 
-    name = f"scripted-strategy/{VERSION}"
+_FEELINGS = (
+    "sad|upset|hurt|lonely|alone|scared|afraid|frightened|worried|anxious|nervous|stressed|"
+    "overwhelmed|exhausted|tired|drained|frustrated|angry|mad|annoyed|irritated|resentful|bitter|"
+    "confused|lost|stuck|helpless|hopeless|powerless|trapped|depressed|down|low|discouraged|"
+    "disappointed|betrayed|abandoned|unsupported|isolated|torn|conflicted|guilty|ashamed|"
+    "embarrassed|humiliated|regretful|heartbroken|grieving|devastated|insecure|uncertain|unsure|"
+    "unhappy|miserable|troubled|burdened|pressured|under pressure|relieved|hopeful|excited|happy|"
+    "proud|grateful|calm|confident|determined|curious|skeptical|distressed|disgusted|jealous"
+)
+_AUX = "is|are|was|were|do|does|did|have|has|had|can|could|would|will|should|shall|may|might|am"
+_SUBJECTS = "you|i|we|he|she|they|it|there|that|this|your|my|his|her|their|anything|anyone"
+_LEAD = r"^(?:(?:oh|so|ok|okay|well|and|but|also|then|i see|wow|yes|yeah|hmm|right|sure)\W+)*"
+_IMPERATIVES = (
+    "try|take|talk|go|make|keep|get|find|write|call|reach|ask|look|consider|remember|give|"
+    "spend|set|start|stop|focus|check|join|use|avoid|search|google|apply|contact|speak|seek|"
+    "practice|treat|allow|read|watch|listen|plan|schedule|put|stay|learn|sit|share|tell|"
+    "think about|be kind|don't be afraid|do not be afraid"
+)
+
+_QUESTION = re.compile(
+    r"\?\s*$|" + _LEAD + r"((what|whats|what['’]s|how|hows|how['’]s|why|who)\b(?!\W+(a|an|awful|"
+    r"sad|great|wonderful|nice|lovely|terrible|hard|exciting|kind|cool)\b)|(when|where|which|"
+    + _AUX
+    + r")\b\W+("
+    + _SUBJECTS
+    + r"|"
+    + _AUX
+    + r")\b)",
+    re.IGNORECASE,
+)
+
+# (strategy, pattern, applies to): "question" frames only for questions, "statement" frames
+# only for sentences that are not questions, "any" for both.
+_FRAMES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
+    (sid, re.compile(pattern, re.IGNORECASE), applies)
+    for sid, pattern, applies in (
+        # a restatement offered for confirmation, or a statement asked back as a question
+        (
+            "paraphrase",
+            r"\b(so (what )?you(['’]re| are)? (saying|telling me)|if i (understand|get|hear) "
+            r"(you|this|that|correctly)|correct me if|(is|was) that (right|correct)|"
+            r"did i (get|understand) (that|it|this) right|am i (right|understanding)|"
+            r"from what i(['’]m| am)? (understand|hear|gather)|just to make sure|"
+            r"sounds like you(['’]re| are) (saying|telling))",
+            "any",
+        ),
+        ("paraphrase", _LEAD + r"(so )?(you|your|he|she|they|it|the|this|that)\b[^?]*\?$", "any"),
+        # an idea offered as a question
+        (
+            "permission_based_suggestion",
+            r"\b(have you (ever )?(tried|thought (about|of)|considered|contemplated|looked into|"
+            r"reached out|contacted|spoken to|talked to|asked (for|about))|why (don['’]?t|not) you|"
+            r"why not\b|how about|what about (trying|talking|doing|getting|going|asking)|"
+            r"would you (consider|be (willing|open)|think about)|is there (a way|any (way|chance)) "
+            r"(you|that you))",
+            "question",
+        ),
+        # any other question: the grammar, with or without its question mark
+        ("open_question", r".", "question"),
+        # hope grounded in the person or the situation
+        (
+            "honest_reassurance",
+            r"\b((things|it|everything|this) (will|['’]ll|can|is going to) (get better|improve|"
+            r"be (ok|okay|fine|alright|better)|work out|pass)|you(['’]ll| will| should| would) "
+            r"be (ok|okay|fine|alright)|you (can|will|['’]ll) (do (it|this)|get through|handle "
+            r"(it|this)|overcome|make it)|i(['’]m| am) (sure|confident|certain|positive) (that )?"
+            r"(you|things|it|everything)|don['’]?t (lose hope|give up)|i (hope|wish|know|believe) "
+            r"(that )?(you|things|it|everything)|there is (hope|always)|on (your|the) way)\b",
+            "statement",
+        ),
+        # a strength or a good step, named
+        (
+            "affirmation",
+            r"\b(you(['’]re| are) (doing|being|so|very|really)? ?(great|well|good|amazing|strong|"
+            r"brave|wonderful|smart|the right|your best)|(that(['’]s| is)|what) (a )?(really |very )?"
+            r"(great|good|wonderful|awesome|excellent|fantastic|smart|brave)\b|(is|was|sounds "
+            r"like|seems like|sounds) (a )?(really |very )?(great|good|wonderful|awesome|excellent|"
+            r"fantastic|smart|brave) (idea|plan|step|start|decision|choice|approach)|"
+            r"i(['’]m| am) (so |really )?(glad|proud|happy) (that )?(you|to hear)|"
+            r"you (made|did|are making) the right|you should be proud|(good|great) (job|for you|"
+            r"thinking)|well done|it takes (courage|strength))\b",
+            "statement",
+        ),
+        # an idea offered for the other person to take up
+        (
+            "permission_based_suggestion",
+            r"\b((maybe|perhaps) (you|try|it|there|consider|talk|reach|get|take|go|spend|ask|look|"
+            r"find|write|set|start|see)|you (could|might|may) (also |always |maybe |try to )?(try|"
+            r"consider|want to|think about|look|talk|reach|start|ask|speak|contact|go|get|take|"
+            r"find|use|set|make|write|call|join|check|apply|see if|search|spend|plan|keep|put)|"
+            r"you (should|need to|have to|ought to|must(?! (be|feel|have)\b))\b|i (\w+ )?(suggest|recommend|advise|"
+            r"encourage)|if i were you|it (also |really |often |usually )?(might|may|could|would|"
+            r"can|will) (also |really )?(help|be (a )?(good|great|helpful|useful|worth|beneficial|"
+            r"nice|idea))|(?<![Ii] )(can|could|might|may|will|would) (really |also )?help (you|to)|"
+            r"(it['’]?s|it is) (a good idea|worth|helpful|important) to|(it )?(often |usually |"
+            r"really )?helps to|make sure (to|you))",
+            "statement",
+        ),
+        (
+            "permission_based_suggestion",
+            _LEAD + r"(please |just |maybe |perhaps |also |then )?(" + _IMPERATIVES + r")\b",
+            "statement",
+        ),
+        # the speaker's own experience
+        (
+            "limited_self_disclosure",
+            r"\b(i (have|['’]ve) (also |too |personally |myself |once |recently )?(been|had|felt|"
+            r"gone|done|tried|experienced|struggled|dealt|lost|found|faced|learned|seen|worked|"
+            r"lived|suffered|used)|i (was|went|had|felt|did|used to|lost|got|worked|struggled|"
+            r"tried|remember|learned|found|moved|quit|started|broke up|failed|spent|decided|once)\b|"
+            r"when i (was|first|started|had|went|lost)|me too|same here|i (also|too)\b|"
+            r"happened to me|been there|in my (own )?(experience|life|case)|my own|myself|"
+            r"i (personally |also )?(prefer|enjoy|find myself|tend to|love to|like to)|"
+            r"my (friend|friends|family|mom|mother|dad|father|husband|wife|partner|boyfriend|"
+            r"girlfriend|son|daughter|kids|children|sister|brother|boss|coworker|parents)\b)",
+            "statement",
+        ),
+        # the other person's feeling, named back to them
+        (
+            "reflection_of_feelings",
+            r"\b((it )?(sounds|seems|looks) (like|as if|as though) (you|that|this|it)|"
+            r"you (seem|sound|appear)\b|i can (\w+ )?(tell|see|hear|sense|feel|imagine|"
+            r"understand)\b[^.?!]{0,25}?\b(how|that|you|what)|"
+            r"(it|that|this) (must|would|could|can) (be|have been|feel)\b|"
+            r"you(['’]re| are| were|['’]ve been| have been| must be| must feel| feel| felt| might "
+            r"feel| may feel| must have felt)( (so|very|really|quite|a bit|a little|pretty|extremely|"
+            r"feeling|being|also|still))* (" + _FEELINGS + r")\b|"
+            r"you(['’]re| are) feeling|feeling (as if|like|that))",
+            "statement",
+        ),
+        # the feeling accepted as it is
+        (
+            "empathic_validation",
+            r"\b(i(['’]m| am) (so |really |very |truly )?sorry|sorry (to hear|that|about|for)|"
+            r"(that|it|this)(['’]s| is| sounds| seems| must be) (really |so |very |quite |pretty )?"
+            r"(hard|tough|difficult|awful|terrible|rough|frustrating|stressful|scary|painful|"
+            r"a lot|sad|intense|unfair|exhausting|overwhelming|heartbreaking|upsetting|"
+            r"unacceptable)|i (totally |completely )?(understand|get it|hear you|know how)|"
+            r"your feelings are (valid|understandable|normal)|(understandable|valid|makes sense))",
+            "statement",
+        ),
+        (
+            "normalizing",
+            r"\b(you(['’]re| are) not (alone|the only)|not the only one|(a lot of|many|most|so many|"
+            r"lots of|plenty of|other) (people|others|folks|students|families)|we all|everyone "
+            r"(goes|feels|has|gets|needs)|it(['’]s| is) (normal|natural|common|okay|ok|human) to|"
+            r"(very |quite |so )?common)\b",
+            "statement",
+        ),
+        # a general fact about how things work
+        (
+            "education",
+            r"\b(there (is|are) (lots of|many|several|some|a lot of|different|plenty)|research|"
+            r"studies|according to|has been shown|percent|generally|typically|usually|in general|"
+            r"for example|such as)\b",
+            "statement",
+        ),
+    )
+)
+# Pleasantries carry no strategy; a greeting in front of a sentence is set aside.
+_SOCIAL = re.compile(
+    r"^\W*(hi( there)?|hello|hey|good (morning|afternoon|evening|night|day)|bye|goodbye|"
+    r"take care|thanks( so much)?|thank you( so much)?|you['’]?re welcome|your welcome|"
+    r"(it was )?my pleasure|no problem|nice (talking|chatting) (to|with) you|"
+    r"(i )?hope you( are|['’]re)( doing)? (well|good|ok|okay|fine)( today)?|"
+    r"have a (good|great|nice|wonderful) (day|night|evening|weekend))\b[\s.!,;:]*",
+    re.IGNORECASE,
+)
+# A short acknowledgement before the real move ("I see.", "I understand.") counts half.
+_PREFACE = re.compile(
+    r"^\W*(oh|ok|okay|i see|i understand|i hear you|i get it|true|yes|yeah|right|sure|wow|"
+    r"hmm|i know)\b",
+    re.IGNORECASE,
+)
+# ESConv writers often run sentences together ("Oh..is it possible", "Hi..how are you").
+_PIECES = re.compile(r"\.{2,}|(?<=[.!?])(?=[A-Za-z])")
+_FRAME_WEIGHT = 1.0
+
+
+def _pieces(sentence: str) -> list[str]:
+    """The sentence's parts once run-on sentences are split and pleasantries set aside."""
+    out = []
+    for piece in _PIECES.split(sentence):
+        while True:
+            social = _SOCIAL.match(piece)
+            if not social or not social.group(0):
+                break
+            piece = piece[social.end() :]
+        if re.search(r"\w", piece):
+            out.append(piece.strip())
+    return out
+
+
+class LexiconStrategyObserver:
+    """Names the strategies an advisor reply uses: the taxonomy's cue phrases first, then, for
+    a sentence with no cue, the grammar of what it does (asks, reflects, discloses, suggests).
+
+    A cue names the strategy it was written for; a frame is weaker evidence and only speaks for
+    sentences no cue claimed. Ties go to the strategy that appears first, the way a reply leads
+    with its main move.
+    """
+
+    name = f"scripted-strategy/{STRATEGY_VERSION}"
 
     def __init__(self, catalog: Catalog):
         self.lexicon = Lexicon({s.id: s.cues for s in catalog.strategies_file.strategies})
+        self.frames = [f for f in _FRAMES if f[0] in catalog.strategies]
+
+    def _evidence(self, text: str) -> tuple[dict[str, float], dict[str, int]]:
+        """Score per strategy and the offset where it first shows.
+
+        Each sentence is one move: its strongest cue (or, with no cue, its frame) gives its
+        strategy a full vote and any other cued strategy half a vote, so a long cue phrase
+        does not outvote two sentences. A short acknowledgement ("I see.") votes half.
+        """
+        scores: dict[str, float] = defaultdict(float)
+        first: dict[str, int] = {}
+        hits = self.lexicon.find(text)
+        for start, end, sentence in split_sentences(text):
+            cued: dict[str, float] = defaultdict(float)
+            for hit in hits:
+                if start <= hit.start < end:
+                    cued[hit.label] += 1.0 + 0.5 * (hit.words - 1)
+            votes = {sid: 1.0 if w == max(cued.values()) else 0.5 for sid, w in cued.items()}
+            if not votes:
+                for piece in _pieces(sentence):
+                    sid = self.frame(piece)
+                    if sid:
+                        votes[sid] = max(votes.get(sid, 0.0), _FRAME_WEIGHT)
+            short = len(sentence.split()) <= 5 and _PREFACE.match(sentence)
+            for sid, vote in votes.items():
+                scores[sid] += vote / 2 if short else vote
+                first.setdefault(sid, start)
+        return scores, first
+
+    def frame(self, sentence: str) -> str | None:
+        """The strategy the sentence's grammar points to, if any."""
+        question = bool(_QUESTION.search(sentence))
+        for sid, regex, applies in self.frames:
+            if applies == ("statement" if question else "question"):
+                continue
+            if regex.search(sentence):
+                return sid
+        return None
 
     def scores(self, text: str) -> dict[str, float]:
-        scores: dict[str, float] = defaultdict(float)
-        for hit in self.lexicon.find(text):
-            scores[hit.label] += 1.0 + 0.5 * (hit.words - 1)
-        return scores
+        return self._evidence(text)[0]
 
     def observe(self, text: str) -> StrategyUse:
-        scores = self.scores(text)
+        scores, first = self._evidence(text)
         if not scores:
             return StrategyUse(
                 primary="open_question" if "?" in text else "education",
@@ -130,7 +373,7 @@ class LexiconStrategyObserver:
                 confidence=0.1,
                 source=self.name,
             )
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], first[kv[0]], kv[0]))
         total = sum(scores.values())
         return StrategyUse(
             primary=ranked[0][0],
