@@ -26,3 +26,9 @@ def project_root() -> Path:
 
 def data_dir(name: str) -> Path:
     return project_root() / name
+
+
+def shipped_data(name: str) -> Path:
+    """A human-labelled dataset the project ships in data/ (EMOSIM_DATA_DIR overrides)."""
+    base = os.environ.get("EMOSIM_DATA_DIR")
+    return (Path(base) if base else project_root() / "data") / name

@@ -23,7 +23,7 @@ from emosim.cli import app
 from emosim.errors import DataError
 from emosim.schemas import EmotionAnnotation
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+SHARED = Path(__file__).resolve().parent.parent / "data"
 GO = SHARED / "goemotions"
 ESCONV = SHARED / "esconv_sample"
 

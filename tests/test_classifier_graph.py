@@ -13,7 +13,7 @@ from emosim.errors import EmosimError
 from emosim.graphs.runner import load_job, run_jobs
 from emosim.validate import validate_paths
 
-GO = Path(__file__).resolve().parents[2] / "shared" / "data" / "goemotions"
+GO = Path(__file__).resolve().parents[1] / "data" / "goemotions"
 
 
 def test_run_with_classifier_observer(

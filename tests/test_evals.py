@@ -13,7 +13,7 @@ from emosim.evals.critic import Case, score
 from emosim.evals.esconv import LABELS
 from emosim.schemas import CriticScores, CriticVerdict
 
-ESCONV = Path("/work/shared/data/esconv_sample/train_sample.json")
+ESCONV = Path(__file__).resolve().parents[1] / "data" / "esconv_sample" / "train_sample.json"
 
 
 @pytest.fixture(scope="module")

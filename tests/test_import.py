@@ -13,7 +13,7 @@ from emosim.importers.run import ANONYMIZATION_REPORT, IMPORT_REPORT, RECORDS_FI
 from emosim.schemas import AdvisorTurn, ClientTurn, ConversationRecord
 from emosim.validate import validate_paths
 
-ESCONV = Path("/work/shared/data/esconv_sample/train_sample.json")
+ESCONV = Path(__file__).resolve().parents[1] / "data" / "esconv_sample" / "train_sample.json"
 PII = Path(__file__).parent / "data" / "pii"
 PERSONA_PROBLEM = f"scenario.client_persona_id: unknown persona id {IMPORTED_CLIENT!r}"
 

@@ -7,9 +7,7 @@ from pathlib import Path
 from emosim.cli import app
 from emosim.validate import validate_paths
 
-ESCONV = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "esconv_sample" / "train_sample.json"
-)
+ESCONV = Path(__file__).resolve().parents[1] / "data" / "esconv_sample" / "train_sample.json"
 
 
 def test_imported_record_seeds_variations(cli, tmp_path: Path, catalog) -> None:

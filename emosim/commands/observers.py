@@ -43,7 +43,7 @@ DataOption = Annotated[
     typer.Option(
         "--data",
         help="GoEmotions folder with train.tsv, emotions.txt, ekman_mapping.json (default: "
-        "$EMOSIM_GOEMOTIONS_DIR or shared/data/goemotions beside the checkout).",
+        "$EMOSIM_GOEMOTIONS_DIR or data/goemotions, shipped).",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]

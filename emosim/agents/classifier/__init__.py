@@ -44,7 +44,7 @@ def build_classifier_observer(
 
     `lexicon=True` fuses the taxonomy's cue phrases in (see observer.py); `model_path`
     defaults to $EMOSIM_CLASSIFIER_MODEL or .cache/classifier/, `data_dir` to
-    $EMOSIM_GOEMOTIONS_DIR or shared/data/goemotions beside the checkout.
+    $EMOSIM_GOEMOTIONS_DIR or data/goemotions (shipped).
     """
     from emosim.files import load_yaml_model
 

@@ -19,7 +19,7 @@ from pydantic import RootModel, ValidationError
 
 from emosim.errors import DataError
 from emosim.files import format_validation_error
-from emosim.paths import project_root
+from emosim.paths import shipped_data
 
 DATA_ENV = "EMOSIM_GOEMOTIONS_DIR"
 LABELS_FILE = "emotions.txt"
@@ -38,11 +38,11 @@ class Example:
 
 
 def default_data_dir() -> Path:
-    """$EMOSIM_GOEMOTIONS_DIR, else shared/data/goemotions beside the checkout."""
+    """$EMOSIM_GOEMOTIONS_DIR, else the copy the project ships in data/goemotions."""
     env = os.environ.get(DATA_ENV)
     if env:
         return Path(env)
-    return project_root().parent / "shared" / "data" / "goemotions"
+    return shipped_data("goemotions")
 
 
 def data_dir_or_error(path: Path | None) -> Path:
