@@ -159,7 +159,7 @@ def lower_first(text: str, keep: frozenset[str] = frozenset()) -> str:
     match = re.match(r"[A-Za-z][\w'’-]*", text)
     if not match:
         return text
-    word = match.group(0)
+    word = re.split(r"['’]", match.group(0))[0]  # "Saul's" is the name "Saul"
     if _PRONOUN_I.match(text) or word in keep or (len(word) > 1 and word[:2].isupper()):
         return text
     return text[0].lower() + text[1:]
