@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_FLIGHT = 32
 LATENCY = 0.2
 EXCHANGES = 4
-BENCH_KEY = "sk-ant-bench-not-a-real-key"
+BENCH_KEY = "local-mock-key-not-a-secret"
 
 
 def _scenario(catalog: Catalog, exchanges: int) -> Scenario:
