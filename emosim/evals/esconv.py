@@ -9,18 +9,17 @@ non-commercial, attribution required) comes in two shapes: the split files (`tex
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from emosim.errors import EmosimError
+from emosim.esconv import SUPPORTER, read_documents
 from emosim.files import format_validation_error
 from emosim.schemas.taxonomy import EsconvStrategy
 
 LABELS: tuple[str, ...] = get_args(EsconvStrategy)
-SUPPORTER = frozenset({"sys", "supporter", "listener"})
 # Spellings of the original release -> the eight labels of the paper and the split files.
 ALIASES = {
     "Questions": "Question",
@@ -28,10 +27,6 @@ ALIASES = {
     "Restatement": "Restatement or Paraphrasing",
     "Approval and Reassurance": "Affirmation and Reassurance",
 }
-ATTRIBUTION = (
-    "ESConv: Liu et al. (2021), Towards Emotional Support Dialog Systems, ACL 2021. "
-    "CC BY-NC 4.0 (non-commercial use, attribution required)."
-)
 
 
 class Utterance(BaseModel):
@@ -67,36 +62,6 @@ class Labelled(BaseModel):
     label: str
 
 
-def _documents(path: Path) -> list[tuple[str, Any]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise EmosimError(f"{path}: file not found") from None
-    except (UnicodeDecodeError, IsADirectoryError) as exc:
-        raise EmosimError(f"{path}: not a UTF-8 text file ({exc.__class__.__name__})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as whole:
-        if whole.msg != "Extra data":
-            raise EmosimError(
-                f"{path}:{whole.lineno}: invalid JSON: {whole.msg} (column {whole.colno})"
-            ) from None
-        docs = []  # JSON Lines: one dialog per line
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                docs.append((f"{path}:{number}", json.loads(line)))
-            except json.JSONDecodeError as exc:
-                raise EmosimError(
-                    f"{path}:{number}: invalid JSON: {exc.msg} (column {exc.colno})"
-                ) from None
-        return docs
-    if isinstance(data, list):
-        return [(f"{path}[{i}]", item) for i, item in enumerate(data)]
-    return [(str(path), data)]
-
-
 def read_labelled(path: Path) -> tuple[list[Labelled], int]:
     """Supporter utterances with one of the eight labels, and how many labels were skipped.
 
@@ -105,7 +70,7 @@ def read_labelled(path: Path) -> tuple[list[Labelled], int]:
     """
     out: list[Labelled] = []
     skipped = 0
-    for where, doc in _documents(path):
+    for where, doc in read_documents(path):
         if not isinstance(doc, dict) or "dialog" not in doc:
             got = type(doc).__name__ if not isinstance(doc, dict) else f"keys {sorted(doc)[:6]}"
             raise EmosimError(f"{where}: expected an ESConv dialog with a 'dialog' list, got {got}")

@@ -13,9 +13,10 @@ from pydantic import Field
 
 from emosim.agents.scripted.observers import LexiconStrategyObserver
 from emosim.catalog import Catalog
+from emosim.esconv import ATTRIBUTION
 from emosim.schemas.common import StrictModel
 
-from .esconv import ATTRIBUTION, LABELS, read_labelled
+from .esconv import LABELS, read_labelled
 
 
 class LabelRow(StrictModel):

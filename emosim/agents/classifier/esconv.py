@@ -8,7 +8,6 @@ ESConv (Liu et al. 2021, ACL; CC BY-NC 4.0, attribution required) comes as the s
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from emosim.errors import DataError
+from emosim.esconv import SEEKER, SUPPORTER, read_documents
 from emosim.files import format_validation_error
-
-SEEKER = frozenset({"usr", "seeker", "speaker"})
-SUPPORTER = frozenset({"sys", "supporter", "listener"})
 
 
 class _Utterance(BaseModel):
@@ -46,40 +43,6 @@ class SeekerDialog:
     initial_intensity: float | None  # the seeker's survey answer, 1..5, when given
 
 
-def _documents(path: Path) -> list[tuple[str, Any]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError([f"{path}: file not found"]) from None
-    except IsADirectoryError:
-        raise DataError([f"{path}: is a folder, expected an ESConv .json or .jsonl file"]) from None
-    except UnicodeDecodeError as exc:
-        raise DataError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
-    if not text.strip():
-        raise DataError([f"{path}: empty file (expected ESConv dialogs)"])
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as whole:
-        if whole.msg != "Extra data":
-            raise DataError(
-                [f"{path}:{whole.lineno}: invalid JSON: {whole.msg} (column {whole.colno})"]
-            ) from None
-        docs = []  # JSON Lines: one dialog per line
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                docs.append((f"{path}:{number}", json.loads(line)))
-            except json.JSONDecodeError as exc:
-                raise DataError(
-                    [f"{path}:{number}: invalid JSON: {exc.msg} (column {exc.colno})"]
-                ) from None
-        return docs
-    if isinstance(data, list):
-        return [(f"{path}[{i}]", item) for i, item in enumerate(data)]
-    return [(str(path), data)]
-
-
 def _intensity(survey: dict[str, Any]) -> float | None:
     seeker = survey.get("seeker")
     raw = seeker.get("initial_emotion_intensity") if isinstance(seeker, dict) else None
@@ -93,7 +56,7 @@ def read_dialogs(path: Path) -> tuple[list[SeekerDialog], int]:
     """Dialogs with at least one seeker turn, and how many had none (skipped)."""
     dialogs: list[SeekerDialog] = []
     empty = 0
-    for where, doc in _documents(path):
+    for where, doc in read_documents(path):
         if not isinstance(doc, dict):
             raise DataError(
                 [f"{where}: expected an ESConv dialog object, got {type(doc).__name__}"]
