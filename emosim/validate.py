@@ -257,7 +257,8 @@ def expand(paths: Iterable[Path]) -> list[Path]:
 def validate_paths(paths: Iterable[Path], catalog: Catalog) -> Report:
     report = Report()
     ids: dict[str, str] = {}
-    for path in expand(paths):
+    # a file named twice (a run folder and its parent) is checked once
+    for path in dict.fromkeys(p.resolve() if p.exists() else p for p in expand(paths)):
         try:
             if not path.exists():
                 report.problems.append(f"{path}: file not found")
