@@ -258,7 +258,8 @@ def validate_paths(paths: Iterable[Path], catalog: Catalog) -> Report:
     report = Report()
     ids: dict[str, str] = {}
     # a file named twice (a run folder and its parent) is checked once
-    for path in dict.fromkeys(p.resolve() if p.exists() else p for p in expand(paths)):
+    unique = {(p.resolve() if p.exists() else p): p for p in reversed(expand(paths))}
+    for path in reversed(unique.values()):
         try:
             if not path.exists():
                 report.problems.append(f"{path}: file not found")
