@@ -419,25 +419,82 @@ class CueSentenceObserver:
         return sentences
 
     def _function(self, sentence: str, index: int, count: int) -> str:
+        """The sentence's function: cue phrases first, then its grammar, then its position.
+
+        Scores favour longer cues; ties go to the cue that comes first, the way a sentence
+        leads with its main move.
+        """
         scores: dict[str, float] = defaultdict(float)
+        first: dict[str, int] = {}
         for hit in self.functions.find(sentence):
             scores[hit.label] += 1.0 + 0.5 * (hit.words - 1)
+            first.setdefault(hit.label, hit.start)
         if sentence.rstrip().endswith("?"):
-            # A question's grammar says more than its words: cues may pick among the question
-            # functions (check understanding, invite a next step), otherwise the first word
-            # tells an open question from a closed one.
-            asking = {f: v for f, v in scores.items() if f in QUESTION_FUNCTIONS}
-            if asking:
-                return max(asking, key=lambda k: (asking[k], k))
-            first = sentence.split(maxsplit=1)[0].lower().strip("\"'“")
-            return "ask_closed_question" if first in AUXILIARIES else "ask_open_question"
-        scores = {
-            f: v for f, v in scores.items() if f not in QUESTION_FUNCTIONS - {"invite_next_step"}
-        }
+            return self._question(sentence, scores, first)
+        # Statements cannot ask: only an imperative request ("Tell me more about...") keeps an
+        # asking cue, and a check of the listener's reading ("Correct me if...") keeps its own.
+        if not _REQUEST.match(sentence):
+            scores.pop("ask_open_question", None)
+        scores.pop("ask_closed_question", None)
         if scores:
-            return max(scores, key=lambda k: (scores[k], k))
+            return _best(scores, first)
+        if _PRAISE.search(sentence):
+            return "affirm_strength"
+        if _FUTURE.search(sentence):
+            return "set_expectation"
         if index == 0:
             return "acknowledge_emotion"
-        if index == count - 1:
-            return "invite_next_step"
         return "explain_concept"
+
+    def _question(self, sentence: str, scores: dict[str, float], first: dict[str, int]) -> str:
+        """A question's grammar says more than its words. A check ("How does that sound?")
+        is named by its cue; a yes/no proposal ("Would you like to...", "Shall we...") by its
+        next-step or option cue; otherwise a wh-question is open unless it offers a choice
+        ("Where would you like to start: A or B?"), and an auxiliary opener makes it closed."""
+        if "check_understanding" in scores:
+            return "check_understanding"
+        opener = _OPENER.sub("", sentence).split(maxsplit=1)
+        word = opener[0].lower().strip("\"'“:,") if opener else ""
+        wh = word in _WH or (word not in AUXILIARIES and bool(_LATE_WH.search(sentence)))
+        if wh:
+            return "ask_closed_question" if _CHOICE.search(sentence) else "ask_open_question"
+        proposing = {f: v for f, v in scores.items() if f in _QUESTION_MOVES}
+        if proposing:
+            return _best(proposing, first)
+        if word in AUXILIARIES or word in {"may", "should", "shall"}:
+            return "ask_closed_question"
+        return "ask_open_question"
+
+
+def _best(scores: dict[str, float], first: dict[str, int]) -> str:
+    return max(scores, key=lambda k: (scores[k], -first.get(k, 0), k))
+
+
+# Functions a question's cues may pick; the open/closed choice is left to grammar.
+_QUESTION_MOVES = ("invite_next_step", "offer_option")
+_WH = frozenset("what how where which when why who whom whose".split())
+# A wh-word opening the real question after a preface ("I'm curious: how ...").
+_LATE_WH = re.compile(r"[:;,]\s*(what|how|where|which|when|why|who)\b", re.IGNORECASE)
+# A question that lists the answers to choose from.
+_CHOICE = re.compile(r"\bor\b(?!\s+(two|so|more|less)\b)", re.IGNORECASE)
+# Imperatives that ask for an answer without a question mark.
+_REQUEST = re.compile(
+    r"^\W*(so,?\s+)?(tell me|walk me through|help me understand|i'm curious|i'd love to hear|"
+    r"describe|talk me through)\b",
+    re.IGNORECASE,
+)
+# Leading fillers and address before a question's first real word ("So, ...", "And ...").
+_OPENER = re.compile(r"^\W*((so|and|but|okay|ok|now|then|well),?\s+)*", re.IGNORECASE)
+# Second-person praise: something the client did or is, named as a strength.
+_PRAISE = re.compile(
+    r"\b(you|your|you've|you're)\b.*\b(courage|strength|brave|honest|thoughtful|capable|"
+    r"resourceful|persistent|persistence|careful|progress|proud|impressive|smart|wise|"
+    r"commitment|determination|effort|instinct)\b",
+    re.IGNORECASE,
+)
+# Talk about what will happen: the future of the process, not a definition.
+_FUTURE = re.compile(
+    r"\b(we'll|we will|I'll|it'll|there will|will probably|won't|going to|may take|might take|"
+    r"could take|months|weeks|years from now)\b",
+    re.IGNORECASE,
+)
