@@ -329,3 +329,16 @@ def test_cues_outrank_frames_and_each_sentence_votes_once(
 def test_pleasantries_carry_no_strategy(observer: LexiconStrategyObserver) -> None:
     assert observer.scores("Hi there! Thanks so much for reaching out.") == {}
     assert observer.observe("Hello! How may I help you today?").primary == "open_question"
+
+
+def test_literal_prefilter_is_a_necessary_condition() -> None:
+    """Skipping a regex must never change what the critic finds."""
+    import re
+
+    from emosim.agents.scripted.critic import could_match
+
+    rx = re.compile(r"\b(guarantee|promise)d?\b", re.IGNORECASE)
+    assert not could_match(rx, "Nothing here is certain, and that's okay.")
+    assert could_match(rx, "I GUARANTEE it")  # case-folded
+    opaque = re.compile(r"\b[A-Z]{4}X\b")  # no literal start: never skipped
+    assert could_match(opaque, "no tickers")
