@@ -97,10 +97,6 @@ def docs(
         console.print(f"wrote {path}")
 
 
-def run_cli() -> None:  # pragma: no cover - console entry
-    sys.exit(app())
-
-
 @app.command()
 @user_errors
 def run(

@@ -21,7 +21,7 @@ from typing import Any
 from .agents.arc import ArcController
 from .catalog import Catalog
 from .errors import EmosimError
-from .graphs.runner import Job, Simulator
+from .graphs.runner import Job, Simulator, job_entry
 from .runs import CHECKPOINTS, RunFolder
 from .schemas import ConversationRecord, LineageInfo, Scenario
 
@@ -387,16 +387,7 @@ def fork(
 
 def _register_fork(run: RunFolder, job: Job, fork_id: str) -> None:
     manifest = run.manifest()
-    manifest.setdefault("jobs", []).append(
-        {
-            "conversation_id": fork_id,
-            "scenario_id": job.scenario.id,
-            "scenario_source": job.source,
-            "scenario_hash": job.scenario_hash,
-            "seed": job.seed,
-            "scenario": job.scenario.model_dump(mode="json"),
-        }
-    )
+    manifest.setdefault("jobs", []).append(job_entry(job, fork_id))
     run.write_manifest(manifest)
 
 

@@ -152,14 +152,3 @@ class RunFolder:
             handle.write("".join(line.rstrip("\n") + "\n" for line in lines))
             handle.flush()
             os.fsync(handle.fileno())
-
-    def record_ids(self) -> set[str]:
-        if not self.records_path.exists():
-            return set()
-        ids = set()
-        for line in self.records_path.read_text(encoding="utf-8").splitlines():
-            try:
-                ids.add(json.loads(line)["id"])
-            except (json.JSONDecodeError, KeyError):
-                continue
-        return ids

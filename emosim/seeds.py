@@ -7,7 +7,7 @@ runs the rule critic for scores, and validates the result like any other record.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import Field
@@ -326,7 +326,3 @@ def compile_seeds(catalog: Catalog, sources: list[Path], out_dir: Path) -> list[
         write_text_atomic(target, record.model_dump_json(indent=2) + "\n")
         written.append(target)
     return written
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

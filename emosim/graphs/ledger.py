@@ -76,17 +76,6 @@ class Ledger:
         """Drop a finished conversation from memory (a batch must not grow with its size)."""
         self._cache.pop(conversation_id, None)
 
-    def copy_turns(self, source: str, target: str, upto: int) -> None:
-        """Give a forked conversation the parent's committed turns."""
-        with self.lock:
-            self.conn.execute(
-                "INSERT OR REPLACE INTO emosim_turns SELECT ?, idx, payload FROM emosim_turns "
-                "WHERE conversation_id = ? AND idx < ?",
-                (target, source, upto),
-            )
-            self.conn.commit()
-        self._cache.pop(target, None)
-
     def put_record(self, conversation_id: str, record: Any) -> None:
         """Store the finished record; the in-process caller takes the object itself."""
         self._built[conversation_id] = record

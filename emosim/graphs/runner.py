@@ -190,6 +190,18 @@ def check_backends(catalog: Catalog, jobs: list[Job], backend: str) -> None:
         check_backend(catalog, json.loads(spec))
 
 
+def job_entry(job: Job, conversation: str | None = None) -> dict[str, Any]:
+    """A job as the manifest lists it: enough to replay, resume or fork it later."""
+    return {
+        "conversation_id": conversation or job.conversation_id,
+        "scenario_id": job.scenario.id,
+        "scenario_source": job.source,
+        "scenario_hash": job.scenario_hash,
+        "seed": job.seed,
+        "scenario": job.scenario.model_dump(mode="json"),
+    }
+
+
 def manifest_for(
     catalog: Catalog, jobs: list[Job], backend: str, command: str, observer: str = "lexicon"
 ) -> dict[str, Any]:
@@ -200,17 +212,7 @@ def manifest_for(
         "engine_version": package_versions()["emosim"],
         "versions": package_versions(),
         "data_hash": catalog.content_hash(),
-        "jobs": [
-            {
-                "conversation_id": j.conversation_id,
-                "scenario_id": j.scenario.id,
-                "scenario_source": j.source,
-                "scenario_hash": j.scenario_hash,
-                "seed": j.seed,
-                "scenario": j.scenario.model_dump(mode="json"),
-            }
-            for j in jobs
-        ],
+        "jobs": [job_entry(j) for j in jobs],
     }
 
 
