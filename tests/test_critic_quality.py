@@ -125,6 +125,19 @@ def test_honest_uncertainty_is_accepted(critic: RuleCritic, text: str) -> None:
     assert not rejects(critic, text)
 
 
+def test_elenas_own_glossary_passes_her_rules(critic: RuleCritic, catalog: Catalog) -> None:
+    """Every plain-language definition she teaches with must pass her own rules: "only for a
+    limited time" in the balance-transfer gloss once read as sales pressure."""
+    flagged = {}
+    for topic in catalog.topics.values():
+        for term, gloss in topic.key_terms.items():
+            draft = f"That's a fair question to ask. {term[0].upper() + term[1:]} is {gloss}."
+            findings = [f.code for f in judge(critic, draft).findings]
+            if set(findings) - {"unexplained_jargon"}:
+                flagged[term] = findings
+    assert not flagged
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -335,10 +348,36 @@ def test_literal_prefilter_is_a_necessary_condition() -> None:
     """Skipping a regex must never change what the critic finds."""
     import re
 
-    from emosim.agents.scripted.critic import could_match
+    from emosim.agents.scripted.prefilter import could_match, required_literals
 
     rx = re.compile(r"\b(guarantee|promise)d?\b", re.IGNORECASE)
     assert not could_match(rx, "Nothing here is certain, and that's okay.")
     assert could_match(rx, "I GUARANTEE it")  # case-folded
-    opaque = re.compile(r"\b[A-Z]{4}X\b")  # no literal start: never skipped
+    dotless = "I will prom\u0131se"  # `re` matches the dotless ı to "i" under IGNORECASE
+    assert rx.search(dotless) and could_match(rx, dotless)
+    needs_both = re.compile(r"\b(set|put)\b[^.]{0,20}\baside\b", re.IGNORECASE)
+    assert not could_match(needs_both, "Let's set up a budget.")  # "aside" missing
+    assert could_match(needs_both, "Let's put that aside.")
+    either = re.compile(r"\bact now\b|\bdon't (wait|delay)\b", re.IGNORECASE)
+    assert [len(alt) for alt in required_literals(either)] == [1, 2]
+    assert not could_match(either, "Take the time you need, there is no rush to wait.")
+    opaque = re.compile(r"\b[A-Z]{4}X\b")  # no literal: never skipped
     assert could_match(opaque, "no tickers")
+
+
+def test_prefilter_never_skips_a_pattern_that_matches(critic: RuleCritic) -> None:
+    """Every persona pattern against every held-out draft and sentence-sized pieces of it."""
+    from emosim.agents.scripted.prefilter import could_match
+
+    held = load_yaml_model(HELDOUT, HeldoutSet)
+    texts = [c.text for c in [*held.bad, *held.good]]
+    texts += [t[i:] for t in texts for i in range(0, len(t), 7)]
+    regexes = [rx for _, rx, _ in critic.patterns]
+    regexes += [rx for _, group, _ in critic.boundaries for rx in group]
+    skipped = 0
+    for rx in regexes:
+        for text in texts:
+            if not could_match(rx, text):
+                skipped += 1
+                assert rx.search(text) is None, (rx.pattern, text)
+    assert skipped > 0.8 * len(regexes) * len(texts)  # it does skip most of the work

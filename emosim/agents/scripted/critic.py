@@ -19,19 +19,15 @@ taxonomies/strategies.yaml. This module adds what a regular expression cannot sa
 
 from __future__ import annotations
 
-import functools
 import re
-import re._constants as sre  # the parser's opcodes: a stable part of CPython's re package
-import re._parser as sre_parser
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from emosim.catalog import Catalog
 from emosim.schemas import CriticFinding, CriticScores, CriticVerdict
 
 from ..messages import CriticInput
+from .prefilter import could_match, fold
 from .text import CueHit, Lexicon, split_sentences, word_count
 
 VERSION = "rules-2"
@@ -78,60 +74,6 @@ def asserted(text: str, start: int) -> bool:
 
 def negated(text: str, start: int) -> bool:
     return bool(_NEGATION.search(_clause_before(text, start)))
-
-
-# --- a cheap necessary condition before each regex --------------------------------------------
-
-
-def _literal_starts(items: Iterable[tuple[Any, Any]]) -> set[str] | None:
-    """Literal strings one of which must begin every match of a parsed pattern, or None.
-
-    Zero-width items (\\b, look-arounds) are skipped; an alternation contributes the starts of
-    all its branches; anything else (a class, a repeat) means "unknown".
-    """
-    seq = [item for item in items if item[0] not in (sre.AT, sre.ASSERT, sre.ASSERT_NOT)]
-    if not seq:
-        return None
-    op, arg = seq[0]
-    if op is sre.LITERAL:
-        literal = ""
-        for op_i, arg_i in seq:
-            if op_i is not sre.LITERAL:
-                break
-            literal += chr(arg_i)
-        return {literal}
-    if op is sre.SUBPATTERN:
-        return _literal_starts(arg[3])
-    if op is sre.BRANCH:
-        starts: set[str] = set()
-        for branch in arg[1]:
-            found = _literal_starts(branch)
-            if found is None:
-                return None
-            starts |= found
-        return starts
-    return None
-
-
-@functools.lru_cache(maxsize=512)
-def _starts(regex: re.Pattern[str]) -> tuple[str, ...] | None:
-    found = _literal_starts(sre_parser.parse(regex.pattern, regex.flags))
-    if not found or any(len(s) < 2 or not s.isascii() for s in found):
-        return None  # too short to filter anything
-    return tuple(s.lower() for s in found)
-
-
-@functools.lru_cache(maxsize=64)
-def _lower(text: str) -> str:
-    return text.lower()
-
-
-def could_match(regex: re.Pattern[str], text: str) -> bool:
-    """False only when none of the literals every match must begin with occurs in the text
-    (case-folded, so it holds for case-insensitive patterns too): the regex is then skipped.
-    Drafts are clean most of the time, so most of the ~70 persona patterns are skipped."""
-    starts = _starts(regex)
-    return starts is None or any(s in _lower(text) for s in starts)
 
 
 # --- cue strength ---------------------------------------------------------------------------
@@ -367,8 +309,9 @@ class RuleCritic:
     def review(self, request: CriticInput) -> CriticVerdict:
         text = request.draft
         findings: list[CriticFinding] = []
-        findings += self._voice(text)
-        findings += self._compliance(text)
+        folded = fold(text)
+        findings += self._voice(text, folded)
+        findings += self._compliance(text, folded)
         findings += self._anti_patterns(text)
         findings += self._jargon(text, request)
         findings += self._validation(text, request)
@@ -378,12 +321,12 @@ class RuleCritic:
     # --- checks ---------------------------------------------------------------------------
 
     @staticmethod
-    def _first_asserted(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
-        if not could_match(regex, text):
+    def _first_asserted(regex: re.Pattern[str], text: str, folded: str) -> re.Match[str] | None:
+        if not could_match(regex, text, folded):
             return None
         return next((m for m in regex.finditer(text) if asserted(text, m.start())), None)
 
-    def _voice(self, text: str) -> list[CriticFinding]:
+    def _voice(self, text: str, folded: str) -> list[CriticFinding]:
         out = []
         for hit in self.forbidden.find(text):
             if not asserted(text, hit.start):
@@ -397,7 +340,7 @@ class RuleCritic:
                 )
             )
         for pid, regex, reason in self.patterns:
-            m = self._first_asserted(regex, text)
+            m = self._first_asserted(regex, text, folded)
             if m:
                 out.append(
                     CriticFinding(
@@ -409,11 +352,11 @@ class RuleCritic:
                 )
         return out
 
-    def _compliance(self, text: str) -> list[CriticFinding]:
+    def _compliance(self, text: str, folded: str) -> list[CriticFinding]:
         out = []
         for bid, regexes, rule in self.boundaries:
             for regex in regexes:
-                m = self._first_asserted(regex, text)
+                m = self._first_asserted(regex, text, folded)
                 if m:
                     out.append(
                         CriticFinding(
