@@ -104,10 +104,10 @@ def bare_run(tmp: Path) -> tuple[float, int]:
 def mirror_run(tmp: Path) -> tuple[float, int]:
     """emosim's own graph (same state, edges and routing) with every node body a no-op."""
     conn, saver = _saver(tmp / "mirror.sqlite")
-    noop = lambda state: {}  # noqa: E731
+    noop = lambda state, runtime: {}  # noqa: E731
     nodes = {name: noop for name in NODES}
-    nodes["critic_reviews"] = lambda state: {"redraft": False}
-    nodes["update_arc"] = lambda state: {
+    nodes["critic_reviews"] = lambda state, runtime: {"redraft": False}
+    nodes["update_arc"] = lambda state, runtime: {
         "exchange": state["exchange"] + 1,
         "done": state["exchange"] >= EXCHANGES,
     }

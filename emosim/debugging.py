@@ -22,6 +22,7 @@ from .agents.arc import ArcController
 from .catalog import Catalog
 from .errors import EmosimError
 from .graphs.runner import Job, Simulator, job_entry
+from .graphs.simulation import routed_update
 from .runs import CHECKPOINTS, RunFolder
 from .schemas import ConversationRecord, LineageInfo, Scenario
 
@@ -376,8 +377,11 @@ def fork(
         with run.events() as log:
             ctx = sim.context(forked, log, conversation=fork_id)
             config = sim.config(fork_id)
-            as_node = "__start__" if cp.node == "input" else cp.node
-            sim.graph.update_state(config, values, as_node=as_node)
+            if cp.node == "input":
+                sim.graph.update_state(config, values, as_node="__start__")
+            else:  # the forked values take the route the node would take from them
+                update = routed_update(cp.node, values, values)
+                sim.graph.update_state(config, update, as_node=cp.node)
             sim.graph.invoke(None, config, context=ctx, durability="sync")
             record = sim.finished_record(fork_id)
         _register_fork(run, forked, fork_id)

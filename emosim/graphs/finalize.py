@@ -30,7 +30,7 @@ def build_record(
     now = now or datetime.now(UTC)
     raw_turns = ctx.ledger.turns(ctx.conversation_id, state.get("turn_count", 0))
     turns: list[ClientTurn | AdvisorTurn] = [
-        ClientTurn.model_validate(t) if t["speaker"] == "client" else AdvisorTurn.model_validate(t)
+        ctx.views.model(ClientTurn if t["speaker"] == "client" else AdvisorTurn, t)
         for t in raw_turns
     ]
     # a failure mid-exchange leaves a client turn without its reply: keep whole exchanges only
@@ -38,7 +38,7 @@ def build_record(
         turns = turns[:-1]
     failed = state.get("status") == "failed"
     sc = ctx.scenario
-    final_state = EmotionalState.model_validate(state["hidden"]) if state.get("hidden") else None
+    final_state = ctx.views.model(EmotionalState, state["hidden"]) if state.get("hidden") else None
     completed = ctx.arc.completed(state.get("progress", 0.0))
     record = ConversationRecord(
         id=ctx.conversation_id,

@@ -17,7 +17,7 @@ from emosim.runs import RunFolder, conversation_id, flush_events, package_versio
 from emosim.schemas import ConversationRecord, Scenario
 
 from .ledger import Ledger
-from .simulation import build_graph
+from .simulation import build_graph, routed_update
 from .state import SimContext, SimState
 
 DURABILITY = "sync"
@@ -140,7 +140,8 @@ class Simulator:
                 "without pending writes; inspect it with `emosim inspect`"
             )
         for task in done:
-            self.graph.update_state(config, task.result, as_node=task.name)
+            update = routed_update(task.name, snapshot.values, task.result)
+            self.graph.update_state(config, update, as_node=task.name)
         self.graph.invoke(None, config, context=ctx, durability=DURABILITY)
 
     def resume_from(self, job: Job, checkpoint_id: str, log: Any) -> ConversationRecord:

@@ -7,7 +7,7 @@ run context, which is not checkpointed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
 from emosim.agents.arc import ArcController
@@ -16,6 +16,7 @@ from emosim.catalog import Catalog
 from emosim.schemas import ClientPersona, Scenario
 
 from .ledger import Ledger
+from .views import Views
 
 
 class SimState(TypedDict, total=False):
@@ -54,3 +55,4 @@ class SimContext:
     seed: int
     scenario_hash: str
     log: Any  # a structlog logger bound to the run's events file
+    views: Views = field(default_factory=Views)  # models behind this conversation's state values

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import dataclass
 
 from emosim.catalog import Catalog
 
-from ..messages import AdvisorInput, AdvisorOutput, PlannedSentence
+from ..messages import AdvisorInput, AdvisorOutput
 from .templates import AdvisorSentenceTemplate, AdvisorTemplates, slots_in
 from .text import as_phrase, fill, rng_for, sentence_case, split_sentences
 
@@ -69,6 +70,58 @@ QUESTION_FUNCTIONS = {"ask_open_question", "ask_closed_question", "check_underst
 _WORDS = re.compile(r"[\w'’%$.-]*\w")
 _CLAUSE = re.compile(r"[,;:—]")
 _LEAD_FILLERS = {"like", "honestly", "and", "but", "so", "um", "well", "okay", "ok", "yeah", "just"}
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+_FUNCTION_RANK = {f: i for i, f in enumerate(FUNCTION_ORDER)}
+_TERM_SLOTS = frozenset({"term", "term_gloss"})
+
+
+@dataclass(frozen=True)
+class _Template:
+    """A sentence template with what every draft asks of it, computed once."""
+
+    source: AdvisorSentenceTemplate
+    slots: frozenset[str]
+    term_slots: frozenset[str]  # the slots that name or explain the term
+    bare_term: bool  # names the term without its plain meaning
+    question: bool
+    rank: int  # position in FUNCTION_ORDER
+    # longest literal part, lower-cased: when the conversation lacks it, it also lacks the
+    # filled sentence, so the costly fill-and-search can be skipped (see `_usable`)
+    probe: str | None
+
+    @classmethod
+    def of(cls, source: AdvisorSentenceTemplate) -> _Template:
+        text = source.text
+        parts = _PLACEHOLDER.split(text)
+        # only exact when every brace belongs to a slot and lower() of the part cannot
+        # depend on its neighbours (ASCII)
+        usable = [p for p in parts if p.isascii() and "{" not in p and "}" not in p]
+        exact = len(usable) == len(parts)
+        slots = slots_in(text)
+        return cls(
+            source=source,
+            slots=slots,
+            term_slots=slots & _TERM_SLOTS,
+            bare_term="{term}" in text and "{term_gloss}" not in text,
+            question=source.function in QUESTION_FUNCTIONS,
+            rank=_FUNCTION_RANK.get(source.function, 99),
+            probe=max(usable, key=len).lower() if exact and any(usable) else None,
+        )
+
+
+@dataclass(frozen=True)
+class _TopicTerms:
+    """A topic's key terms with their lower-cased forms and whole-word patterns."""
+
+    terms: tuple[str, ...]
+    lowered: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def of(cls, key_terms: dict[str, str]) -> _TopicTerms:
+        lowered = tuple(t.lower() for t in key_terms)
+        patterns = tuple(re.compile(rf"\b{re.escape(t)}\b") for t in lowered)
+        return cls(tuple(key_terms), lowered, patterns)
 
 
 class ScriptedAdvisor:
@@ -80,29 +133,41 @@ class ScriptedAdvisor:
         self.catalog = catalog
         self.templates = templates
         self.anti_pattern_rate = anti_pattern_rate
+        # templates and catalog are read-only configuration: derive per-call lookups once
+        self._available = frozenset(templates.strategies)
+        self._options = {
+            sid: tuple(_Template.of(t) for t in items)
+            for sid, items in templates.strategies.items()
+        }
+        self._terms: dict[str, _TopicTerms] = {}
 
     def draft(self, request: AdvisorInput, *, seed: int) -> AdvisorOutput:
         rng = rng_for(seed, request.exchange, request.attempt, "advisor")
-        slots = self._slots(request, rng)
+        last_client = next(
+            (line.text for line in reversed(request.transcript) if line.speaker == "client"), None
+        )
+        asked = self._asked_term(request, last_client)
+        slots = self._slots(request, rng, asked, last_client)
         if request.attempt == 1 and rng.random() < self.anti_pattern_rate:
             return self._anti_pattern_draft(request, rng, slots)
-        strategies = self._plan(request, rng)
-        sentences = self._compose(request, rng, slots, strategies)
-        text = " ".join(s.text for s in sentences)
-        from emosim.schemas import StrategyUse
-
-        return AdvisorOutput(
-            text=text,
-            sentences=sentences,
-            strategies=StrategyUse(
-                primary=strategies[0], combination=strategies[1:], source=self.name
-            ),
-            learning_objective=self._objective(request, strategies, slots),
+        strategies = self._plan(request, rng, asked)
+        sentences = self._compose(request, rng, slots, strategies, asked)
+        return AdvisorOutput.model_validate(
+            {
+                "text": " ".join(s["text"] for s in sentences),
+                "sentences": sentences,
+                "strategies": {
+                    "primary": strategies[0],
+                    "combination": strategies[1:],
+                    "source": self.name,
+                },
+                "learning_objective": self._objective(request, strategies, slots),
+            }
         )
 
     # --- planning -------------------------------------------------------------------------
 
-    def _plan(self, request: AdvisorInput, rng: random.Random) -> list[str]:
+    def _plan(self, request: AdvisorInput, rng: random.Random, asked: str | None) -> list[str]:
         cat = self.catalog
         observed = request.observed
         emotion = cat.emotions[observed.primary]
@@ -112,7 +177,7 @@ class ScriptedAdvisor:
         progress = request.exchange / request.exchanges
         stage = "early" if progress <= 0.34 else "middle" if progress < 0.8 else "late"
         last = request.exchange == request.exchanges
-        available = set(self.templates.strategies)
+        available = self._available
         helpful = [s for s in emotion.helpful_strategies if s in available]
         feedback = {f.code for f in request.critic_feedback}
         distressed = observed.intensity_level == "high" and emotion.valence < 0
@@ -145,7 +210,7 @@ class ScriptedAdvisor:
             if s not in chosen:
                 chosen.append(s)
         if (
-            self._asked_term(request)
+            asked
             and "education" not in chosen
             and "education" not in harmful
             and "education" in available
@@ -159,17 +224,23 @@ class ScriptedAdvisor:
 
     # --- composing ------------------------------------------------------------------------
 
-    def _slots(self, request: AdvisorInput, rng: random.Random) -> dict[str, str]:
+    def _slots(
+        self,
+        request: AdvisorInput,
+        rng: random.Random,
+        asked: str | None,
+        last_client: str | None,
+    ) -> dict[str, str]:
         cat = self.catalog
         topic = cat.topics[request.topic]
         sub = next(s for s in topic.subcategories if s.id == request.subcategory)
-        asked = self._asked_term(request)
         advisor_said = " ".join(
             t.text for t in request.transcript if t.speaker == "advisor"
         ).lower()
-        terms = [t for t in topic.key_terms if t.lower() not in advisor_said] or list(
-            topic.key_terms
-        )
+        known = self._topic_terms(request.topic)
+        terms = [
+            t for t, low in zip(known.terms, known.lowered, strict=True) if low not in advisor_said
+        ] or list(known.terms)
         term = asked or (rng.choice(terms) if terms else "")
         slots = {
             "name": request.client_name.split()[0],
@@ -179,30 +250,37 @@ class ScriptedAdvisor:
             "term": term,
             "term_gloss": topic.key_terms.get(term, "").rstrip("."),
         }
-        quote = self._quote(request)
+        quote = self._quote(request, last_client)
         if quote:
             slots["client_quote"] = quote
         if request.shared_facts:
             slots["fact"] = request.shared_facts[-1].rstrip(".")
         return slots
 
-    def _asked_term(self, request: AdvisorInput) -> str | None:
+    def _topic_terms(self, topic_id: str) -> _TopicTerms:
+        known = self._terms.get(topic_id)
+        if known is None:
+            known = self._terms[topic_id] = _TopicTerms.of(self.catalog.topics[topic_id].key_terms)
+        return known
+
+    def _asked_term(self, request: AdvisorInput, last_client: str | None) -> str | None:
         """A key term of the topic that the client just named: Elena explains that one."""
-        client_lines = [line.text for line in request.transcript if line.speaker == "client"]
-        if not client_lines:
+        if last_client is None:
             return None
-        last = client_lines[-1].lower()
-        topic = self.catalog.topics[request.topic]
-        named = [t for t in topic.key_terms if re.search(rf"\b{re.escape(t.lower())}\b", last)]
+        last = last_client.lower()
+        known = self._topic_terms(request.topic)
+        named = [
+            term
+            for term, low, pattern in zip(known.terms, known.lowered, known.patterns, strict=True)
+            if low in last and pattern.search(last)  # the substring test is a cheap pre-check
+        ]
         return max(named, key=len) if named else None
 
     @staticmethod
-    def _quote(request: AdvisorInput) -> str | None:
+    def _quote(request: AdvisorInput, text: str | None) -> str | None:
         """A few of the client's own words around the strongest emotion cue."""
-        client_lines = [line.text for line in request.transcript if line.speaker == "client"]
-        if not client_lines:
+        if text is None:
             return None
-        text = client_lines[-1]
         cues = [c for c in request.observed.cues if c.signals == request.observed.primary]
         if not cues:
             return None
@@ -225,11 +303,25 @@ class ScriptedAdvisor:
             return quote if quote.startswith(("I ", "I'")) else quote[:1].lower() + quote[1:]
         return None
 
-    @staticmethod
-    def _usable(template: str, filled: frozenset[str], slots: dict[str, str], said: str) -> bool:
-        if not slots_in(template) <= filled:
-            return False
-        return fill(template, slots).lower() not in said
+    def _usable(self, sid: str, slots: dict[str, str], said: str) -> list[_Template]:
+        """Templates of a strategy whose slots all have values and that, filled, would not
+        repeat something already said.
+
+        When no slot value holds a brace, every literal part of a template survives `fill`
+        verbatim, so a template whose probe (longest literal part) is missing from the
+        conversation cannot be a repeat: that skips most fills.
+        """
+        filled = frozenset(k for k, v in slots.items() if v)
+        probe = not any("{" in v or "}" in v for v in slots.values())
+        return [
+            t
+            for t in self._options[sid]
+            if t.slots <= filled
+            and (
+                (probe and t.probe is not None and t.probe not in said)
+                or fill(t.source.text, slots).lower() not in said
+            )
+        ]
 
     def _compose(
         self,
@@ -237,91 +329,85 @@ class ScriptedAdvisor:
         rng: random.Random,
         slots: dict[str, str],
         strategies: list[str],
-    ) -> list[PlannedSentence]:
+        asked_term: str | None,
+    ) -> list[dict[str, str]]:
+        """The draft's sentences as PlannedSentence fields (validated once, with the output)."""
         said = " ".join(line.text for line in request.transcript).lower()
         feedback = {f.code for f in request.critic_feedback}
-        filled = frozenset(k for k, v in slots.items() if v)
-        asked = self._asked_term(request) is not None
-        picked: list[tuple[AdvisorSentenceTemplate, str]] = []
+        asked = asked_term is not None
+        picked: list[tuple[_Template, str]] = []
+        used_slots: frozenset[str] = frozenset()  # term slots already used: one mention
         for sid in strategies:
-            options = [
-                t
-                for t in self.templates.strategies[sid]
-                if self._usable(t.text, filled, slots, said)
-            ]
+            options = self._usable(sid, slots, said)
             if "unexplained_jargon" in feedback or (sid == "education" and asked):
                 # a term the client asked about gets its plain meaning, not just its name
-                options = [t for t in options if "{term}" not in t.text or "{term_gloss}" in t.text]
-            used_slots = {slot for t, _ in picked for slot in slots_in(t.text)} & {
-                "term",
-                "term_gloss",
-            }
-            options = [t for t in options if not (slots_in(t.text) & used_slots)]
+                options = [t for t in options if not t.bare_term]
+            if used_slots:
+                options = [t for t in options if not (t.slots & used_slots)]
             if not options:
                 continue
             template = rng.choice(options)
             picked.append((template, sid))
+            used_slots |= template.term_slots
             if sid == strategies[0] and len(strategies) == 2 and rng.random() < 0.5:
-                more = [
-                    t for t in options if t is not template and t.function not in QUESTION_FUNCTIONS
-                ]
+                more = [t for t in options if t is not template and not t.question]
                 if more:
-                    picked.append((rng.choice(more), sid))
+                    extra = rng.choice(more)
+                    picked.append((extra, sid))
+                    used_slots |= extra.term_slots
         # one question at most, and at the end; the rest in a natural order
-        questions = [p for p in picked if p[0].function in QUESTION_FUNCTIONS]
-        others = [p for p in picked if p[0].function not in QUESTION_FUNCTIONS]
-        others.sort(
-            key=lambda p: (
-                FUNCTION_ORDER.index(p[0].function) if p[0].function in FUNCTION_ORDER else 99
-            )
-        )
+        questions = [p for p in picked if p[0].question]
+        others = [p for p in picked if not p[0].question]
+        others.sort(key=lambda p: p[0].rank)
         ordered = others + questions[:1]
         limit = self.catalog.advisor.max_sentences - 1
         if len(ordered) > limit:
             ordered = ordered[: limit - 1] + ordered[-1:]
-        sentences = []
-        for template, sid in ordered:
-            text = sentence_case(fill(template.text, slots))
-            sentences.append(PlannedSentence(text=text, function=template.function, strategy=sid))
-        return sentences
+        return [
+            {
+                "text": sentence_case(fill(t.source.text, slots)),
+                "function": t.source.function,
+                "strategy": sid,
+            }
+            for t, sid in ordered
+        ]
 
     def _anti_pattern_draft(
         self, request: AdvisorInput, rng: random.Random, slots: dict[str, str]
     ) -> AdvisorOutput:
-        from emosim.schemas import StrategyUse
-
         emotion = self.catalog.emotions[request.observed.primary]
         available = [a for a in self.templates.anti_patterns if a in self.catalog.anti_patterns]
         harmful = [a for a in emotion.harmful_strategies if a in available]
         anti = rng.choice(harmful if harmful and rng.random() < 0.7 else available)
-        pool = [t for t in self.templates.anti_patterns[anti] if slots_in(t) <= set(slots)]
+        named = set(slots)
+        pool = [t for t in self.templates.anti_patterns[anti] if slots_in(t) <= named]
         lines = rng.sample(pool, k=min(2, len(pool)))
         sentences = [
-            PlannedSentence(text=sentence_case(fill(t, slots)), function="offer_option")
-            for t in lines
+            {"text": sentence_case(fill(t, slots)), "function": "offer_option"} for t in lines
         ]
-        invite = [
-            t
-            for t in self.templates.strategies.get("open_question", [])
-            if slots_in(t.text) <= set(slots)
-        ]
+        invite = [t for t in self._options.get("open_question", ()) if t.slots <= named]
         if invite:
-            t = rng.choice(invite)
+            t = rng.choice(invite).source
             sentences.append(
-                PlannedSentence(
-                    text=sentence_case(fill(t.text, slots)),
-                    function=t.function,
-                    strategy="open_question",
-                )
+                {
+                    "text": sentence_case(fill(t.text, slots)),
+                    "function": t.function,
+                    "strategy": "open_question",
+                }
             )
-        return AdvisorOutput(
-            text=" ".join(s.text for s in sentences),
-            sentences=sentences,
-            strategies=StrategyUse(
-                primary="open_question" if invite else "education", combination=[], source=self.name
-            ),
-            learning_objective=f"Negative example: {self.catalog.anti_patterns[anti].name.lower()}.",
-            anti_pattern=anti,
+        pattern_name = self.catalog.anti_patterns[anti].name.lower()
+        return AdvisorOutput.model_validate(
+            {
+                "text": " ".join(s["text"] for s in sentences),
+                "sentences": sentences,
+                "strategies": {
+                    "primary": "open_question" if invite else "education",
+                    "combination": [],
+                    "source": self.name,
+                },
+                "learning_objective": f"Negative example: {pattern_name}.",
+                "anti_pattern": anti,
+            }
         )
 
     def _objective(

@@ -8,6 +8,7 @@ identical for the same seed.
 
 from __future__ import annotations
 
+import functools
 import random
 
 from emosim.catalog import Catalog
@@ -28,6 +29,12 @@ from .text import (
 VERSION = "scripted-client-1"
 
 
+@functools.lru_cache(maxsize=4096)
+def _sentences(line: str) -> tuple[str, ...]:
+    """The sentences of a line; cached because every turn re-scans the same template pools."""
+    return tuple(sentence for _, _, sentence in split_sentences(line))
+
+
 class ScriptedClient:
     name = VERSION
 
@@ -38,7 +45,8 @@ class ScriptedClient:
 
     def speak(self, request: ClientInput, *, seed: int) -> ClientOutput:
         rng = rng_for(seed, request.persona.id, request.exchange, "client")
-        said = {line.text for line in request.transcript}
+        # one string of every distinct line: what a new line must not repeat
+        history = " ".join({line.text for line in request.transcript})
         persona = request.persona
         style = persona.speaking_style
         parts: list[str] = []
@@ -48,11 +56,11 @@ class ScriptedClient:
         if first:
             parts.append(rng.choice(style.openers).strip())
         else:
-            reaction = self._reaction(request, rng, said)
+            reaction = self._reaction(request, rng, history)
             if reaction and not (style.verbosity == "terse" and rng.random() < 0.4):
                 parts.append(reaction)
 
-        parts.append(self._emotion_line(request, rng, said))
+        parts.append(self._emotion_line(request, rng, history))
 
         facts_used = list(request.facts_used)
         fact_chance = {"terse": 0.45, "medium": 0.65, "verbose": 0.85}[style.verbosity]
@@ -68,9 +76,9 @@ class ScriptedClient:
                 facts_used.append(fact.id)
 
         if last:
-            parts.append(self._pick(rng, self.templates.closings, said))
+            parts.append(self._pick(rng, self.templates.closings, history))
         else:
-            parts.append(self._question(request, rng, said, first))
+            parts.append(self._question(request, rng, history, first))
 
         text = " ".join(
             sentence_case(ensure_period(p)) if p[-1:] not in ",;" else p for p in parts if p
@@ -88,20 +96,20 @@ class ScriptedClient:
             self._nouns[persona.id] = proper_nouns(texts) | {persona.name.split()[0]}
         return self._nouns[persona.id]
 
-    def _reaction(self, request: ClientInput, rng: random.Random, said: set[str]) -> str:
+    def _reaction(self, request: ClientInput, rng: random.Random, history: str) -> str:
         reactions = self.templates.reactions
         if request.movement == "regressed":
-            return self._pick(rng, reactions.regressed, said)
+            return self._pick(rng, reactions.regressed, history)
         if request.movement == "stalled":
-            return self._pick(rng, reactions.stalled, said)
+            return self._pick(rng, reactions.stalled, history)
         advanced = reactions.advanced
         pool = advanced.get(request.last_advisor_strategy or "", []) + advanced.get("default", [])
-        return self._pick(rng, pool, said) if pool else ""
+        return self._pick(rng, pool, history) if pool else ""
 
-    def _emotion_line(self, request: ClientInput, rng: random.Random, said: set[str]) -> str:
+    def _emotion_line(self, request: ClientInput, rng: random.Random, history: str) -> str:
         emotion = self.catalog.emotion(request.hidden_state.emotion)
         level = request.hidden_state.intensity_level
-        line = self._pick(rng, getattr(emotion.intensities, level).examples, said)
+        line = self._pick(rng, getattr(emotion.intensities, level).examples, history)
         fillers = request.persona.speaking_style.fillers
         if (
             fillers
@@ -124,13 +132,11 @@ class ScriptedClient:
         on_topic = [f for f in unused if request.topic in f.topics]
         return rng.choice(on_topic or unused)
 
-    def _question(
-        self, request: ClientInput, rng: random.Random, said: set[str], first: bool
-    ) -> str:
+    def _question(self, request: ClientInput, rng: random.Random, history: str, first: bool) -> str:
         topic = self.catalog.topics[request.topic]
         sub = next(s for s in topic.subcategories if s.id == request.subcategory)
         if first:
-            return self._pick(rng, sub.client_questions or topic.client_questions, said)
+            return self._pick(rng, sub.client_questions or topic.client_questions, history)
         progress = request.exchange / request.exchanges
         stage = "early" if progress < 0.4 else "middle" if progress < 0.75 else "late"
         pool = list(self.templates.follow_ups[stage])
@@ -143,19 +149,19 @@ class ScriptedClient:
             "term": rng.choice(terms),
             "advisor_name": "Elena",
         }
-        return self._pick(rng, pool, said, slots)
+        return self._pick(rng, pool, history, slots)
 
     @staticmethod
     def _pick(
-        rng: random.Random, pool: list[str], said: set[str], slots: dict[str, str] | None = None
+        rng: random.Random, pool: list[str], history: str, slots: dict[str, str] | None = None
     ) -> str:
         """A line none of whose sentences is already in the conversation, when there is one."""
-        history = " ".join(said)
-
-        def fresh(line: str) -> bool:
-            filled = fill(line, slots) if slots else line
-            return not any(sentence in history for _, _, sentence in split_sentences(filled))
-
-        candidates = [p for p in pool if fresh(p)]
+        said = history.__contains__
+        candidates = [
+            line
+            for line in pool
+            # a line without '{' has no slot to fill
+            if not any(map(said, _sentences(fill(line, slots) if slots and "{" in line else line)))
+        ]
         choice = rng.choice(candidates or pool)
         return fill(choice, slots) if slots else choice

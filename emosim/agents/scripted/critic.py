@@ -19,15 +19,17 @@ taxonomies/strategies.yaml. This module adds what a regular expression cannot sa
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass
 
 from emosim.catalog import Catalog
 from emosim.schemas import CriticFinding, CriticScores, CriticVerdict
+from emosim.schemas.persona import AdvisorPersona
 
 from ..messages import CriticInput
-from .prefilter import could_match, fold
+from .prefilter import fold, shared_index
 from .text import CueHit, Lexicon, split_sentences, word_count
 
 VERSION = "rules-2"
@@ -202,6 +204,8 @@ class JargonCheck:
         self.glosses = {
             term: Gloss(frozenset(stems(g) - stems(term))) for term, g in jargon.items()
         }
+        # Every review re-reads the advisor's earlier lines: remember each line's reading.
+        self._uses = functools.lru_cache(maxsize=1024)(self._read)
 
     def unexplained(self, text: str, earlier: list[str] | tuple[str, ...] = ()) -> list[CueHit]:
         """First occurrence of every term that is explained nowhere in `text` and was not
@@ -209,7 +213,7 @@ class JargonCheck:
         taught = {term for line in earlier for term in self._uses(line)[1]}
         return [hit for hit in self._uses(text)[0] if hit.label not in taught]
 
-    def _uses(self, text: str) -> tuple[list[CueHit], set[str]]:
+    def _read(self, text: str) -> tuple[tuple[CueHit, ...], frozenset[str]]:
         """(first occurrence of each unexplained term, terms explained somewhere) in `text`."""
         spans = split_sentences(text)
         quoted = [m.span() for m in _QUOTES.finditer(text)]
@@ -224,7 +228,7 @@ class JargonCheck:
                 explained.add(term)
             elif "topic" not in readings:
                 unexplained.append(hits[0])
-        return unexplained, explained
+        return tuple(unexplained), frozenset(explained)
 
     def _reading(self, spans: list[tuple[int, int, str]], hit: CueHit) -> str | None:
         """'defined' when the term is explained in place, 'topic' when it is only named as
@@ -274,6 +278,17 @@ class JargonCheck:
 # --- the critic -----------------------------------------------------------------------------
 
 
+def _voice_sample(advisor: AdvisorPersona) -> list[str]:
+    """Elena's own prose from her persona file: what the drafts under review sound like."""
+    return [
+        advisor.philosophy,
+        *advisor.voice_principles,
+        *advisor.signature_phrases,
+        *advisor.jargon.values(),
+        *(adaptation.approach for adaptation in advisor.adaptations),
+    ]
+
+
 class RuleCritic:
     name = f"scripted-critic/{VERSION}"
 
@@ -290,6 +305,16 @@ class RuleCritic:
             (b.id, [re.compile(p, re.IGNORECASE) for p in b.patterns], b.rule)
             for b in advisor.compliance_boundaries
         ]
+        # One literal test rules out most of them at once. Slots: the patterns, then every
+        # boundary's patterns, as (boundary index, pattern).
+        self._boundary_slots = [
+            (b, rx) for b, (_, group, _) in enumerate(self.boundaries) for rx in group
+        ]
+        self.prefilter = shared_index(
+            tuple([rx for _, rx, _ in self.patterns] + [rx for _, rx in self._boundary_slots]),
+            tight=True,
+            sample=tuple(_voice_sample(advisor)),
+        )
         self.anti = Lexicon({a.id: a.cues for a in catalog.strategies_file.anti_patterns})
         # Only the persona's curated list: topic key terms include everyday words ("will",
         # "bond", "premium") that would flag ordinary sentences.
@@ -297,6 +322,21 @@ class RuleCritic:
         validating = {"empathic_validation", "reflection_of_feelings", "normalizing"}
         self.validation = Lexicon(
             {s.id: s.cues for s in catalog.strategies_file.strategies if s.id in validating}
+        )
+        # finding codes that lower each score: voice, empathy, compliance, clarity
+        self._score_codes = (
+            frozenset({"forbidden_phrase", "forbidden_pattern", *catalog.anti_patterns}),
+            frozenset(
+                {
+                    "missing_validation",
+                    "minimizing",
+                    "dismissal",
+                    "judgment_blame",
+                    "toxic_positivity",
+                }
+            ),
+            frozenset({"compliance", "false_guarantee", "specific_security"}),
+            frozenset({"unexplained_jargon", "jargon_dump", "too_long", "too_short"}),
         )
         self.validation_functions = Lexicon(
             {
@@ -309,9 +349,11 @@ class RuleCritic:
     def review(self, request: CriticInput) -> CriticVerdict:
         text = request.draft
         findings: list[CriticFinding] = []
-        folded = fold(text)
-        findings += self._voice(text, folded)
-        findings += self._compliance(text, folded)
+        slots = self.prefilter.candidates(text, fold(text))
+        findings += self._voice(text, [i for i in slots if i < len(self.patterns)])
+        findings += self._compliance(
+            text, [i - len(self.patterns) for i in slots if i >= len(self.patterns)]
+        )
         findings += self._anti_patterns(text)
         findings += self._jargon(text, request)
         findings += self._validation(text, request)
@@ -321,12 +363,11 @@ class RuleCritic:
     # --- checks ---------------------------------------------------------------------------
 
     @staticmethod
-    def _first_asserted(regex: re.Pattern[str], text: str, folded: str) -> re.Match[str] | None:
-        if not could_match(regex, text, folded):
-            return None
+    def _first_asserted(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
         return next((m for m in regex.finditer(text) if asserted(text, m.start())), None)
 
-    def _voice(self, text: str, folded: str) -> list[CriticFinding]:
+    def _voice(self, text: str, candidates: list[int]) -> list[CriticFinding]:
+        """Forbidden phrases, and the patterns of `candidates` (the others cannot match)."""
         out = []
         for hit in self.forbidden.find(text):
             if not asserted(text, hit.start):
@@ -339,8 +380,9 @@ class RuleCritic:
                     message=f"Elena never says {hit.text!r}.",
                 )
             )
-        for pid, regex, reason in self.patterns:
-            m = self._first_asserted(regex, text, folded)
+        for i in candidates:
+            pid, regex, reason = self.patterns[i]
+            m = self._first_asserted(regex, text)
             if m:
                 out.append(
                     CriticFinding(
@@ -352,21 +394,27 @@ class RuleCritic:
                 )
         return out
 
-    def _compliance(self, text: str, folded: str) -> list[CriticFinding]:
+    def _compliance(self, text: str, candidates: list[int]) -> list[CriticFinding]:
+        """The first asserted match of each boundary, among its patterns in `candidates`
+        (indices into `_boundary_slots`, ascending; the others cannot match)."""
         out = []
-        for bid, regexes, rule in self.boundaries:
-            for regex in regexes:
-                m = self._first_asserted(regex, text, folded)
-                if m:
-                    out.append(
-                        CriticFinding(
-                            code="compliance",
-                            severity="blocker",
-                            evidence=m.group(0),
-                            message=f"{bid}: {rule}",
-                        )
+        reported = set()
+        for i in candidates:
+            b, regex = self._boundary_slots[i]
+            if b in reported:
+                continue
+            m = self._first_asserted(regex, text)
+            if m:
+                bid, _, rule = self.boundaries[b]
+                out.append(
+                    CriticFinding(
+                        code="compliance",
+                        severity="blocker",
+                        evidence=m.group(0),
+                        message=f"{bid}: {rule}",
                     )
-                    break
+                )
+                reported.add(b)
         return out
 
     def _anti_patterns(self, text: str) -> list[CriticFinding]:
@@ -452,25 +500,13 @@ class RuleCritic:
     # --- verdict --------------------------------------------------------------------------
 
     def _verdict(self, findings: list[CriticFinding]) -> CriticVerdict:
-        def score(codes: set[str]) -> float:
+        def score(codes: frozenset[str]) -> float:
             penalty = sum(_SEVERITY_PENALTY[f.severity] for f in findings if f.code in codes)
             return round(max(0.0, 1.0 - penalty), 2)
 
-        anti = set(self.catalog.anti_patterns)
+        voice, empathy, compliance, clarity = map(score, self._score_codes)
         scores = CriticScores(
-            voice=score({"forbidden_phrase", "forbidden_pattern"} | anti),
-            empathy=score(
-                {
-                    "missing_validation",
-                    "minimizing",
-                    "dismissal",
-                    "judgment_blame",
-                    "toxic_positivity",
-                }
-            ),
-            compliance=score({"compliance", "false_guarantee", "specific_security"}),
-            clarity=score({"unexplained_jargon", "jargon_dump", "too_long", "too_short"}),
-            overall=0.0,
+            voice=voice, empathy=empathy, compliance=compliance, clarity=clarity, overall=0.0
         )
         scores.overall = round(
             (scores.voice + scores.empathy + scores.compliance + scores.clarity) / 4, 2

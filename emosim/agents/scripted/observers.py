@@ -6,15 +6,18 @@ accuracy against the simulated client's true states is a real measurement.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from emosim.catalog import Catalog
-from emosim.schemas import EmotionAnnotation, Sentence, StrategyUse, TextCue, intensity_level
+from emosim.schemas import EmotionAnnotation, Sentence, StrategyUse, intensity_level
 
 from ..messages import EmotionObserverInput
 from .templates import ObserverMarkers
-from .text import Lexicon, negated, split_sentences
+from .text import Lexicon, negated, split_sentences, tokens
 
 VERSION = "lexicon-1"
 STRATEGY_VERSION = "lexicon-2"
@@ -31,6 +34,138 @@ AUXILIARIES = frozenset(
 )
 
 
+# --- cue matching -----------------------------------------------------------------------------
+#
+# `Lexicon.find` tokenizes a text before it looks up cues; the observers read every client
+# turn, every reply and each of its sentences, mostly text not tokenized before. `_Cues` finds
+# the same hits with one regex pass over the lower-cased text: the cue phrases compiled into a
+# trie whose assertions hold exactly where `text.tokens` would start or end a token (a word is
+# `\w+('\w+)*`, any other character but whitespace is a token by itself).
+
+_WORD_START = r"(?<!\w)(?<!\w')"  # a cue's first word: not inside a word or after its "'"
+_WORD_END = r"(?!\w)(?!'\w)"  # a cue's last word: it does not go on, not even past a "'"
+_APOSTROPHE = r"(?!(?<=\w)'\w)'"  # an apostrophe on its own, not the one inside "don't"
+_SPACE = r"\s+"  # between two words (without it they would be one)
+_GAP = r"\s*"  # next to a punctuation mark, which is a token even when it touches a word
+_WORDLIKE = re.compile(r"\w")
+_KEY = ""  # trie slot for the cue that ends at a node (no unit is empty)
+
+
+def _lower(text: str) -> str | None:
+    """`text` lower-cased with ’ read as ', if that keeps every character where it was and of
+    the same class (plain ASCII); otherwise None and the caller asks `Lexicon.find`."""
+    low = text.replace("’", "'").lower()
+    return low if low.isascii() else None
+
+
+def _units(key: tuple[str, ...]) -> list[str]:
+    """Regex pieces of one cue: a trie over them shares the prefixes cues have in common.
+
+    Words are fenced only at the cue's two ends: inside it, what follows a word (whitespace,
+    a mark, a guarded apostrophe) already ends it, and what precedes one already starts it.
+    """
+    units: list[str] = []
+    word = False
+    for index, token in enumerate(key):
+        follows_word, word = word, bool(_WORDLIKE.match(token))
+        if index == 0:
+            units += [_WORD_START] if word else []
+        else:
+            units.append(_SPACE if word and follows_word else _GAP)
+        if token == "'":
+            units.append(_APOSTROPHE)
+        else:
+            units += map(re.escape, token)
+    if word:
+        units.append(_WORD_END)
+    return units
+
+
+def _trie_pattern(keys: Iterable[tuple[str, ...]]) -> tuple[str, list[tuple[str, ...]]]:
+    """One regex for all cues and the cue behind each of its groups.
+
+    At every node the longer continuations come first and the end of a cue last (the end of
+    its last word, then an empty group), so at any position the regex takes the cue with the
+    most tokens, as `Lexicon.find` does; `match.lastindex` then names the cue.
+    """
+    root: dict[str, Any] = {}
+    for key in keys:
+        node = root
+        for unit in _units(key):
+            node = node.setdefault(unit, {})
+        node[_KEY] = key
+    order: list[tuple[str, ...]] = []
+
+    def emit(node: dict[str, Any]) -> str:
+        units = sorted((u for u in node if u != _KEY), key=lambda u: u == _WORD_END)
+        alternatives = [unit + emit(node[unit]) for unit in units]
+        if _KEY in node:
+            order.append(node[_KEY])
+            alternatives.append("()")
+        if len(alternatives) == 1:
+            return alternatives[0]
+        return "(?:" + "|".join(alternatives) + ")"
+
+    return emit(root), order
+
+
+Hit = tuple[str, int, int]  # label, start, end
+# Tokens a sentence can end with (`text.split_sentences`): its end mark and closing quotes.
+_SENTENCE_TAIL = frozenset(".!?\"')”")
+
+
+class _Cues:
+    """Label -> cue phrases; finds exactly the hits of `text.Lexicon.find`, as
+    (label, start, end), in the same order."""
+
+    def __init__(self, cues: Mapping[str, Iterable[str]]):
+        self.lexicon = Lexicon(cues)
+        owner: dict[tuple[str, ...], list[str]] = {}
+        for label, items in cues.items():
+            for cue in items:
+                key = tuple(t for t, _, _ in tokens(cue))
+                if key and label not in owner.setdefault(key, []):
+                    owner[key].append(label)
+        self.keys = list(owner)
+        pattern, order = _trie_pattern(owner)
+        self.regex = re.compile(pattern) if order else None
+        self.owners: list[tuple[str, ...]] = [(), *(tuple(owner[key]) for key in order)]
+        # Whether a hit can run from one sentence into the next: only through a token that
+        # ends a sentence. If none can, a text's hits are its sentences' hits, each found in
+        # the sentence alone (token boundaries are the same at the whitespace between them).
+        self.can_cross_sentences = any(t in _SENTENCE_TAIL for key in owner for t in key[:-1])
+
+    def find(self, text: str, low: str | None) -> list[Hit]:
+        """Hits in `text`; `low` is `_lower(text)`."""
+        if low is None:
+            return [(hit.label, hit.start, hit.end) for hit in self.lexicon.find(text)]
+        if self.regex is None:
+            return []
+        owners = self.owners
+        return [
+            (label, m.start(), m.end())
+            for m in self.regex.finditer(low)
+            for label in owners[m.lastindex]  # type: ignore[index]
+        ]
+
+
+def _may_overlap(first: list[tuple[str, ...]], second: list[tuple[str, ...]]) -> bool:
+    """Whether a cue of `first` and one of `second` can share a token in some text: one
+    holds the other, or one's last tokens are the other's first."""
+    for a in first:
+        for b in second:
+            for shift in range(1 - len(b), len(a)):
+                lo, hi = max(0, shift), min(len(a), shift + len(b))
+                if a[lo:hi] == b[lo - shift : hi - shift]:
+                    return True
+    return False
+
+
+def _weight(text: str, start: int, end: int) -> float:
+    """A cue's vote: longer phrases are more specific than single words."""
+    return 1.0 + 0.5 * (max(1, len(text[start:end].split())) - 1)
+
+
 class LexiconEmotionObserver:
     """Scores every emotion by its cues in the text; intensity from intensifiers and hedges."""
 
@@ -38,26 +173,37 @@ class LexiconEmotionObserver:
 
     def __init__(self, catalog: Catalog, markers: ObserverMarkers):
         self.catalog = catalog
-        self.cues = Lexicon({e.id: e.cues for e in catalog.emotions_file.emotions})
-        self.intensifiers = Lexicon({"up": [m for m in markers.intensifiers if m != "!"]})
-        self.hedges = Lexicon({"down": markers.hedges})
+        self._cues = _Cues({e.id: e.cues for e in catalog.emotions_file.emotions})
+        ups = {"up": [m for m in markers.intensifiers if m != "!"]}
+        downs = {"down": markers.hedges}
+        intensifiers, hedges = _Cues(ups), _Cues(downs)
+        # plain `Lexicon`s, as the classifier observer reads them
+        self.cues = self._cues.lexicon
+        self.intensifiers, self.hedges = intensifiers.lexicon, hedges.lexicon
+        # One pass finds both kinds of marker when no intensifier can share a word with a
+        # hedge: then neither can hide a hit of the other.
+        self._markers = (
+            (intensifiers, hedges)
+            if _may_overlap(intensifiers.keys, hedges.keys)
+            else (_Cues(ups | downs),)
+        )
 
     def observe(self, request: EmotionObserverInput) -> EmotionAnnotation:
         text = request.text
-        scores: dict[str, float] = defaultdict(float)
-        evidence: list[TextCue] = []
-        for hit in self.cues.find(text):
-            if negated(text, hit.start):
+        low = _lower(text)
+        scores: dict[str, float] = {}
+        # evidence as plain dicts: the annotation validates them into TextCues in one go
+        evidence: list[dict[str, Any]] = []
+        for label, start, end in self._cues.find(text, low):
+            if _negated(text, low, start):
                 continue
-            # longer phrases are more specific than single words
-            scores[hit.label] += 1.0 + 0.5 * (hit.words - 1)
-            evidence.append(TextCue(text=hit.text, start=hit.start, end=hit.end, signals=hit.label))
-        ups = self.intensifiers.find(text)
-        downs = self.hedges.find(text)
-        for hit in ups + downs:
-            evidence.append(
-                TextCue(text=hit.text, start=hit.start, end=hit.end, signals="intensity")
-            )
+            scores[label] = scores.get(label, 0.0) + _weight(text, start, end)
+            evidence.append(_cue(text, start, end, label))
+        markers = [hit for lexicon in self._markers for hit in lexicon.find(text, low)]
+        ups = [hit for hit in markers if hit[0] == "up"]
+        downs = [hit for hit in markers if hit[0] == "down"]
+        for _, start, end in ups + downs:
+            evidence.append(_cue(text, start, end, "intensity"))
         if not scores:
             return self._fallback(request, evidence)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -75,13 +221,13 @@ class LexiconEmotionObserver:
             secondary=secondary,
             intensity=intensity,
             intensity_level=intensity_level(intensity),
-            cues=sorted(evidence, key=lambda c: c.start),
+            cues=sorted(evidence, key=lambda c: c["start"]),
             confidence=round(min(0.95, 0.35 + 0.6 * top / total * min(1.0, top / 2)), 2),
             observer=self.name,
         )
 
     def _fallback(
-        self, request: EmotionObserverInput, evidence: list[TextCue]
+        self, request: EmotionObserverInput, evidence: list[dict[str, Any]]
     ) -> EmotionAnnotation:
         """No emotion cue: carry the previous reading forward, less sure and a little calmer."""
         if request.previous is not None:
@@ -107,6 +253,22 @@ class LexiconEmotionObserver:
             confidence=0.15,
             observer=self.name,
         )
+
+
+# Every negation `text.negated` knows contains one of these: without any in the 40
+# characters before a cue, the cue is not negated and its regex need not run.
+_NEGATION_HINT = re.compile(r"no|n't|dont|never|without|hardly|less")
+
+
+def _negated(text: str, low: str | None, start: int) -> bool:
+    """`text.negated(text, start)`; `low` is `_lower(text)`."""
+    if low is not None and not _NEGATION_HINT.search(low, max(0, start - 40), start):
+        return False
+    return negated(text, start)
+
+
+def _cue(text: str, start: int, end: int, signals: str) -> dict[str, Any]:
+    return {"text": text[start:end], "start": start, "end": end, "signals": signals}
 
 
 # --- strategy frames ------------------------------------------------------------------------
@@ -309,6 +471,13 @@ def _pieces(sentence: str) -> list[str]:
     return out
 
 
+# Distinct sentences remembered per observer: the scripted advisor writes from templates, so
+# most sentences of a run come back, and each is read once.
+_SENTENCE_CACHE = 4096
+
+Votes = tuple[tuple[tuple[str, float], ...], bool]  # (strategy, vote) pairs; short preface
+
+
 class LexiconStrategyObserver:
     """Names the strategies an advisor reply uses: the taxonomy's cue phrases first, then, for
     a sentence with no cue, the grammar of what it does (asks, reflects, discloses, suggests).
@@ -321,35 +490,54 @@ class LexiconStrategyObserver:
     name = f"scripted-strategy/{STRATEGY_VERSION}"
 
     def __init__(self, catalog: Catalog):
-        self.lexicon = Lexicon({s.id: s.cues for s in catalog.strategies_file.strategies})
+        self._cues = _Cues({s.id: s.cues for s in catalog.strategies_file.strategies})
+        self.lexicon = self._cues.lexicon
         self.frames = [f for f in _FRAMES if f[0] in catalog.strategies]
+        self._read_votes = functools.lru_cache(maxsize=_SENTENCE_CACHE)(self._sentence_votes)
 
     def _evidence(self, text: str) -> tuple[dict[str, float], dict[str, int]]:
-        """Score per strategy and the offset where it first shows.
-
-        Each sentence is one move: its strongest cue (or, with no cue, its frame) gives its
-        strategy a full vote and any other cued strategy half a vote, so a long cue phrase
-        does not outvote two sentences. A short acknowledgement ("I see.") votes half.
-        """
+        """Score per strategy (the sum of its sentences' votes) and the offset where it first
+        shows."""
         scores: dict[str, float] = defaultdict(float)
         first: dict[str, int] = {}
-        hits = self.lexicon.find(text)
-        for start, end, sentence in split_sentences(text):
-            cued: dict[str, float] = defaultdict(float)
-            for hit in hits:
-                if start <= hit.start < end:
-                    cued[hit.label] += 1.0 + 0.5 * (hit.words - 1)
-            votes = {sid: 1.0 if w == max(cued.values()) else 0.5 for sid, w in cued.items()}
-            if not votes:
-                for piece in _pieces(sentence):
-                    sid = self.frame(piece)
-                    if sid:
-                        votes[sid] = max(votes.get(sid, 0.0), _FRAME_WEIGHT)
-            short = len(sentence.split()) <= 5 and _PREFACE.match(sentence)
-            for sid, vote in votes.items():
+        spans = split_sentences(text)
+        if self._cues.can_cross_sentences:  # a sentence's cues depend on its neighbours
+            hits = self._cues.find(text, _lower(text))
+            moves = [self._votes(text, hits, start, end) for start, end, _ in spans]
+        else:
+            moves = [self._read_votes(sentence) for _, _, sentence in spans]
+        for (start, _, _), (votes, short) in zip(spans, moves, strict=True):
+            for sid, vote in votes:
                 scores[sid] += vote / 2 if short else vote
                 first.setdefault(sid, start)
         return scores, first
+
+    def _sentence_votes(self, sentence: str) -> Votes:
+        """The votes of a sentence read alone (cached per distinct sentence)."""
+        return self._votes(sentence, self._cues.find(sentence, _lower(sentence)), 0)
+
+    def _votes(self, text: str, hits: list[Hit], start: int, end: int = -1) -> Votes:
+        """The move of the sentence `text[start:end]` (the whole text by default).
+
+        Its strongest cue (or, with no cue, its frame) gives its strategy a full vote and any
+        other cued strategy half a vote, so a long cue phrase does not outvote two sentences.
+        A short acknowledgement ("I see.") votes half.
+        """
+        end = len(text) if end < 0 else end
+        sentence = text[start:end]
+        cued: dict[str, float] = defaultdict(float)
+        for label, hit_start, hit_end in hits:
+            if start <= hit_start < end:
+                cued[label] += _weight(text, hit_start, hit_end)
+        top = max(cued.values(), default=0.0)
+        votes = {sid: 1.0 if w == top else 0.5 for sid, w in cued.items()}
+        if not votes:
+            for piece in _pieces(sentence):
+                sid = self.frame(piece)
+                if sid:
+                    votes[sid] = max(votes.get(sid, 0.0), _FRAME_WEIGHT)
+        short = len(sentence.split()) <= 5 and bool(_PREFACE.match(sentence))
+        return tuple(votes.items()), short
 
     def frame(self, sentence: str) -> str | None:
         """The strategy the sentence's grammar points to, if any."""
@@ -360,6 +548,14 @@ class LexiconStrategyObserver:
             if regex.search(sentence):
                 return sid
         return None
+
+    def sentence_strategy(self, sentence: str) -> str | None:
+        """The strategy of one sentence read alone: its best-scored move, ties to the
+        alphabetically last id."""
+        votes, short = self._read_votes(sentence)
+        if not votes:
+            return None
+        return max(votes, key=lambda sv: (sv[1] / 2 if short else sv[1], sv[0]))[0]
 
     def scores(self, text: str) -> dict[str, float]:
         return self._evidence(text)[0]
@@ -388,47 +584,51 @@ class CueSentenceObserver:
 
     name = f"scripted-sentence/{VERSION}"
 
-    def __init__(self, catalog: Catalog):
-        self.functions = Lexicon(
+    def __init__(self, catalog: Catalog, strategies: LexiconStrategyObserver | None = None):
+        """`strategies`: the run's strategy observer, to share its reading of each sentence."""
+        self._functions = _Cues(
             {f.id: [c for c in f.cues if c != "?"] for f in catalog.functions_file.functions}
         )
-        self.strategies = LexiconStrategyObserver(catalog)
+        self.functions = self._functions.lexicon
+        self.strategies = LexiconStrategyObserver(catalog) if strategies is None else strategies
         self.question_functions = [f.id for f in catalog.functions_file.functions if "?" in f.cues]
+        self._read = functools.lru_cache(maxsize=_SENTENCE_CACHE)(self._read_sentence)
 
     def label(self, text: str) -> list[Sentence]:
         sentences = []
-        spans = split_sentences(text)
-        for index, (start, end, sentence) in enumerate(spans):
-            function = self._function(sentence, index, len(spans))
-            strategy_scores = self.strategies.scores(sentence)
-            strategy = (
-                max(strategy_scores, key=lambda k: (strategy_scores[k], k))
-                if strategy_scores
-                else None
-            )
+        for index, (start, end, sentence) in enumerate(split_sentences(text)):
+            function, strategy = self._read(sentence)
             sentences.append(
                 Sentence(
                     index=index,
                     text=sentence,
                     start=start,
                     end=end,
-                    function=function,
+                    # with neither cue nor grammar to go by, position decides
+                    function=function
+                    or ("acknowledge_emotion" if index == 0 else "explain_concept"),
                     strategy=strategy,
                 )
             )
         return sentences
 
-    def _function(self, sentence: str, index: int, count: int) -> str:
-        """The sentence's function: cue phrases first, then its grammar, then its position.
+    def _read_sentence(self, sentence: str) -> tuple[str | None, str | None]:
+        """A sentence's function (None: only its position can tell) and strategy; both depend
+        on the sentence alone, so each distinct sentence is read once."""
+        hits = self._functions.find(sentence, _lower(sentence))
+        return self._function(sentence, hits), self.strategies.sentence_strategy(sentence)
+
+    def _function(self, sentence: str, hits: list[Hit]) -> str | None:
+        """The sentence's function: cue phrases first, then its grammar (None: neither).
 
         Scores favour longer cues; ties go to the cue that comes first, the way a sentence
         leads with its main move.
         """
         scores: dict[str, float] = defaultdict(float)
         first: dict[str, int] = {}
-        for hit in self.functions.find(sentence):
-            scores[hit.label] += 1.0 + 0.5 * (hit.words - 1)
-            first.setdefault(hit.label, hit.start)
+        for label, start, end in hits:
+            scores[label] += _weight(sentence, start, end)
+            first.setdefault(label, start)
         if sentence.rstrip().endswith("?"):
             return self._question(sentence, scores, first)
         # Statements cannot ask: only an imperative request ("Tell me more about...") keeps an
@@ -442,9 +642,7 @@ class CueSentenceObserver:
             return "affirm_strength"
         if _FUTURE.search(sentence):
             return "set_expectation"
-        if index == 0:
-            return "acknowledge_emotion"
-        return "explain_concept"
+        return None
 
     def _question(self, sentence: str, scores: dict[str, float], first: dict[str, int]) -> str:
         """A question's grammar says more than its words. A check ("How does that sound?")

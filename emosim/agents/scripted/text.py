@@ -8,12 +8,19 @@ import random
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import compress
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
 
 
 def split_sentences(text: str) -> list[tuple[int, int, str]]:
     """Sentences of `text` as (start, end, sentence) with exact character offsets."""
+    return list(_sentences(text))
+
+
+@functools.lru_cache(maxsize=512)
+def _sentences(text: str) -> tuple[tuple[int, int, str], ...]:
+    """Cached: the advisor, the critic and the observers split the same draft."""
     spans: list[tuple[int, int, str]] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
@@ -26,7 +33,7 @@ def split_sentences(text: str) -> list[tuple[int, int, str]]:
         start = match.end()
     if text[start:].strip():
         spans.append(_strip_span(text, start, len(text)))
-    return spans
+    return tuple(spans)
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int, str]:
@@ -46,9 +53,20 @@ def tokens(text: str) -> tuple[tuple[str, int, int], ...]:
 
     Cached: the critic and the observers tokenize the same draft several times.
     """
+    if text.isascii():  # lower-casing an ASCII text keeps every offset and token boundary
+        return tuple([(m[0], m.start(), m.end()) for m in _TOKEN.finditer(text.lower())])
     return tuple(
         (m.group(0).lower().replace("’", "'"), m.start(), m.end()) for m in _TOKEN.finditer(text)
     )
+
+
+@functools.lru_cache(maxsize=512)
+def _token_words(text: str) -> tuple[str, ...]:
+    """The words of `tokens(text)`, for cue lookups. Most texts have no cue, so the words are
+    found alone (in C) and the offsets only when a cue is found."""
+    if text.isascii():
+        return tuple(_TOKEN.findall(text.lower()))
+    return tuple([word for word, _, _ in tokens(text)])
 
 
 @dataclass(frozen=True)
@@ -81,28 +99,30 @@ class Lexicon:
                 owners = owner.setdefault(key, [])
                 if label not in owners:
                     owners.append(label)
-        # first token -> candidate cues, longest first
-        self._by_first: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
-        for key, owners in owner.items():
-            self._by_first.setdefault(key[0], []).append((key, owners))
-        for candidates in self._by_first.values():
-            candidates.sort(key=lambda kv: -len(kv[0]))
+        self._owners = owner
+        # first token -> the lengths of the cues it starts, longest first
+        lengths: dict[str, set[int]] = {}
+        for key in owner:
+            lengths.setdefault(key[0], set()).add(len(key))
+        self._lengths = {first: tuple(sorted(ns, reverse=True)) for first, ns in lengths.items()}
 
     def find(self, text: str) -> list[CueHit]:
-        toks = tokens(text)
-        words = [t for t, _, _ in toks]
+        """Cue hits left to right; a hit's tokens are not looked at again."""
+        words = _token_words(text)
+        lengths, owner = self._lengths, self._owners
         hits: list[CueHit] = []
-        i = 0
-        while i < len(toks):
-            for key, owners in self._by_first.get(words[i], ()):
-                n = len(key)
-                if tuple(words[i : i + n]) == key:
+        free = 0  # the first token not inside an earlier hit
+        for i in compress(range(len(words)), map(lengths.__contains__, words)):
+            if i < free:
+                continue
+            for n in lengths[words[i]]:
+                owners = owner.get(words[i : i + n]) if i + n <= len(words) else None
+                if owners is not None:
+                    toks = tokens(text)
                     start, end = toks[i][1], toks[i + n - 1][2]
                     hits.extend(CueHit(label, text[start:end], start, end) for label in owners)
-                    i += n
+                    free = i + n
                     break
-            else:
-                i += 1
         return hits
 
 
@@ -170,8 +190,11 @@ def ensure_period(text: str) -> str:
     return text if text[-1:] in '.!?"”' else text + "."
 
 
+_WORD = re.compile(r"\b[\w'’-]+\b")
+
+
 def word_count(text: str) -> int:
-    return len(re.findall(r"\b[\w'’-]+\b", text))
+    return len(_WORD.findall(text))
 
 
 def as_phrase(name: str) -> str:

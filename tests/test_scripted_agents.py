@@ -1,0 +1,172 @@
+"""The scripted advisor's and client's shortcuts agree with the plain definitions they replace.
+
+The agents skip work (a literal "probe" instead of filling every template, a substring test
+before a regex, cached sentence splits); these tests compare each shortcut with the direct
+computation on the real templates, including the inputs where a shortcut must step aside.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from emosim.agents.backends import scripted_template_paths
+from emosim.agents.messages import AdvisorInput, Line
+from emosim.agents.scripted.advisor import ScriptedAdvisor
+from emosim.agents.scripted.client import ScriptedClient
+from emosim.agents.scripted.templates import AdvisorTemplates, ClientTemplates, slots_in
+from emosim.agents.scripted.text import fill, split_sentences
+from emosim.catalog import Catalog
+from emosim.files import load_yaml_model
+
+
+@pytest.fixture(scope="module")
+def advisor(catalog: Catalog) -> ScriptedAdvisor:
+    path = scripted_template_paths(catalog)["advisor"]
+    return ScriptedAdvisor(catalog, load_yaml_model(path, AdvisorTemplates))
+
+
+@pytest.fixture(scope="module")
+def client(catalog: Catalog) -> ScriptedClient:
+    return ScriptedClient(
+        catalog, load_yaml_model(scripted_template_paths(catalog)["client"], ClientTemplates)
+    )
+
+
+def _slot_sets() -> list[dict[str, str]]:
+    base = {
+        "name": "Dana",
+        "emotion_adj": "anxious",
+        "topic_phrase": "debt management",
+        "subtopic_phrase": "credit card debt",
+        "term": "APR",
+        "term_gloss": "the yearly cost of borrowing",
+        "client_quote": "I can't sleep over it",
+        "fact": "you owe about $18,000",
+    }
+    return [
+        base,
+        {**base, "client_quote": "", "term": "", "term_gloss": ""},  # empty slots are unusable
+        {k: v for k, v in base.items() if k != "fact"},  # missing slot
+        # braces in a value: fill() may then rewrite later slots, so no shortcut applies
+        {**base, "client_quote": "I wrote {fact} on a sticky note", "name": "Dana {term}"},
+    ]
+
+
+def test_usable_templates_match_fill_and_search(advisor: ScriptedAdvisor) -> None:
+    rng = random.Random(7)
+    checked = repeats = 0
+    for slots in _slot_sets():
+        filled = frozenset(k for k, v in slots.items() if v)
+        for sid, templates in advisor.templates.strategies.items():
+            # a conversation that already holds some of this strategy's sentences, filled
+            said_before = rng.sample(templates, k=3)
+            said = " ".join(
+                ["I keep going back and forth on this."]
+                + [fill(t.text, slots).upper() for t in said_before]  # case must not matter
+            ).lower()
+            want = [
+                t
+                for t in templates
+                if slots_in(t.text) <= filled and fill(t.text, slots).lower() not in said
+            ]
+            got = [t.source for t in advisor._usable(sid, slots, said)]
+            assert got == want, (sid, slots)
+            checked += len(templates)
+            repeats += sum(
+                slots_in(t.text) <= filled and fill(t.text, slots).lower() in said
+                for t in templates
+            )
+    assert checked > 100 and repeats > 10  # both outcomes were exercised
+
+
+def test_braces_in_slot_values_turn_the_probe_off(catalog: Catalog) -> None:
+    """fill() replaces slots one after another, so braces in a value can consume a literal
+    part of the template; the probe must then not be trusted."""
+    consumed = "{client_quote}fact{name}."  # with these values the literal 'fact' vanishes
+    templates = AdvisorTemplates.model_validate(
+        {
+            "version": "t",
+            "strategies": {
+                "open_question": [{"function": "ask_open_question", "text": consumed}]
+                + [
+                    {"function": "ask_open_question", "text": f"What matters most, {n}?"}
+                    for n in ("{name}", "friend", "then", "now", "today")
+                ]
+            },
+            "anti_patterns": {},
+        }
+    )
+    advisor = ScriptedAdvisor(catalog, templates)
+    slots = {"name": "} to me", "client_quote": "{", "fact": "the card"}
+    said = "so, the card to me. what matters most, friend?"
+    assert fill(consumed, slots) == "the card to me." and "fact" not in said
+    got = [t.source.text for t in advisor._usable("open_question", slots, said)]
+    assert got == [
+        "What matters most, {name}?",
+        "What matters most, then?",
+        "What matters most, now?",
+        "What matters most, today?",
+    ]
+
+
+def test_asked_term_matches_whole_word_search(advisor: ScriptedAdvisor, catalog: Catalog) -> None:
+    found = 0
+    for topic in catalog.topics.values():
+        terms = list(topic.key_terms)
+        for i, term in enumerate(terms):
+            other = terms[(i + 1) % len(terms)]
+            for said in (
+                f"What does {term.upper()} mean, and is {other} related?",
+                f"I read about {term}s and pre{term.lower()} online.",  # not whole words
+                "Nothing technical here.",
+            ):
+                request = AdvisorInput.model_validate(
+                    {
+                        "client_name": "Dana Lee",
+                        "topic": topic.id,
+                        "subcategory": topic.subcategories[0].id,
+                        "transcript": [Line(speaker="client", text=said)],
+                        "observed": {
+                            "primary": "anxiety",
+                            "family": "fear",
+                            "intensity": 0.5,
+                            "intensity_level": "medium",
+                            "confidence": 0.5,
+                            "observer": "test",
+                        },
+                        "exchange": 1,
+                        "exchanges": 4,
+                        "attempt": 1,
+                    }
+                )
+                last = said.lower()
+                named = [t for t in terms if re.search(rf"\b{re.escape(t.lower())}\b", last)]
+                want = max(named, key=len) if named else None
+                assert advisor._asked_term(request, said) == want, (topic.id, said)
+                found += want is not None
+    assert found > 20
+
+
+def test_pick_skips_lines_already_said(client: ScriptedClient) -> None:
+    pool = list(client.templates.closings) + list(client.templates.follow_ups["middle"])
+    slots = {
+        "topic_phrase": "debt management",
+        "subtopic_phrase": "credit card debt",
+        "term": "APR",
+        "advisor_name": "Elena",
+    }
+    for seed in range(20):
+        rng = random.Random(seed)
+        said = rng.sample(pool, k=seed % 6)
+        history = " ".join(fill(line, slots) for line in said)
+        fresh = [
+            line
+            for line in pool
+            if not any(s in history for _, _, s in split_sentences(fill(line, slots)))
+        ]
+        want = fill(random.Random(seed).choice(fresh or pool), slots)
+        assert client._pick(random.Random(seed), pool, history, slots) == want
+        assert all(fill(line, slots) not in history for line in fresh)
