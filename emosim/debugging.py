@@ -21,6 +21,7 @@ from typing import Any
 from .agents.arc import ArcController
 from .catalog import Catalog
 from .errors import EmosimError
+from .graphs.ledger import TURN
 from .graphs.runner import Job, Simulator, job_entry
 from .graphs.simulation import routed_update
 from .runs import CHECKPOINTS, RunFolder
@@ -162,7 +163,9 @@ class RunInspector:
         """Channel values plus the turns committed at that checkpoint."""
         with self._simulator(None) as sim:
             cp = self.checkpoint(conversation, ref, sim)
-            turns = sim.ledger.turns(conversation, cp.turn_count)
+            turns = [
+                t.model_dump(mode="json") for t in sim.ledger.turns(conversation, cp.turn_count)
+            ]
         return {
             "checkpoint": cp.checkpoint_id,
             "step": cp.step,
@@ -350,7 +353,7 @@ def fork(
                 f"checkpoint {cp.checkpoint_id} is the end of the conversation: nothing to continue"
             )
         values = json.loads(json.dumps(cp.values))
-        turns = json.loads(json.dumps(sim.ledger.turns(conversation, cp.turn_count)))
+        turns = [t.model_dump(mode="json") for t in sim.ledger.turns(conversation, cp.turn_count)]
         ctx_probe = sim.context(job, None)
         apply_sets(values, turns, sets, ctx_probe.arc)
         parent = LineageInfo.model_validate(job.scenario.lineage.model_dump())
@@ -372,7 +375,7 @@ def fork(
         if fork_id in inspector.jobs:
             raise EmosimError(f"this fork already exists in the run: {fork_id}")
         for index, turn in enumerate(turns):
-            sim.ledger.put_turn(fork_id, index, turn)
+            sim.ledger.put_turn(fork_id, index, TURN.validate_python(turn))
         sim.conn.commit()
         with run.events() as log:
             ctx = sim.context(forked, log, conversation=fork_id)

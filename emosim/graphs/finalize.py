@@ -28,11 +28,7 @@ def build_record(
     ctx: SimContext, state: SimState, *, now: datetime | None = None
 ) -> ConversationRecord:
     now = now or datetime.now(UTC)
-    raw_turns = ctx.ledger.turns(ctx.conversation_id, state.get("turn_count", 0))
-    turns: list[ClientTurn | AdvisorTurn] = [
-        ctx.views.model(ClientTurn if t["speaker"] == "client" else AdvisorTurn, t)
-        for t in raw_turns
-    ]
+    turns = ctx.ledger.turns(ctx.conversation_id, state.get("turn_count", 0))
     # a failure mid-exchange leaves a client turn without its reply: keep whole exchanges only
     if turns and turns[-1].speaker == "client":
         turns = turns[:-1]

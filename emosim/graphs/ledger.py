@@ -8,17 +8,22 @@ it with the identical row. Rows at or past the state's `turn_count` are not yet 
 
 A turn row is not committed on its own: it rides in the same SQLite transaction as the
 checkpoint that follows its node (both use one connection), so a turn and the checkpoint that
-counts it become durable together. Finished turns are also kept in memory per conversation,
-so nodes read the transcript without touching the database.
+counts it become durable together. Finished turns are also kept in memory per conversation
+(as the validated models the nodes built), so nodes read the transcript without touching the
+database or validating a turn twice.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
+
+from pydantic import TypeAdapter
+
+from emosim.schemas import AdvisorTurn, ClientTurn
+from emosim.schemas.record import Turn
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS emosim_turns (
@@ -34,18 +39,21 @@ CREATE TABLE IF NOT EXISTS emosim_records (
 """
 
 
+TURN: TypeAdapter[Turn] = TypeAdapter(Turn)  # a turn of either speaker, by its `speaker`
+
+
 class Ledger:
     def __init__(self, conn: sqlite3.Connection, lock: threading.Lock | None = None):
         self.conn = conn
         self.lock: AbstractContextManager[Any] = lock or nullcontext()
-        self._cache: dict[str, list[dict[str, Any]]] = {}
+        self._cache: dict[str, list[ClientTurn | AdvisorTurn]] = {}
         self._built: dict[str, Any] = {}
         with self.lock:
             conn.executescript(_SCHEMA)
             conn.commit()
 
-    def put_turn(self, conversation_id: str, index: int, turn: dict[str, Any]) -> None:
-        payload = json.dumps(turn, ensure_ascii=False, separators=(",", ":"))
+    def put_turn(self, conversation_id: str, index: int, turn: ClientTurn | AdvisorTurn) -> None:
+        payload = turn.model_dump_json()
         with self.lock:
             self.conn.execute(
                 "INSERT OR REPLACE INTO emosim_turns VALUES (?, ?, ?)",
@@ -58,8 +66,8 @@ class Ledger:
         else:
             self._cache.pop(conversation_id, None)
 
-    def turns(self, conversation_id: str, upto: int) -> list[dict[str, Any]]:
-        """Committed turns 0..upto-1, in order."""
+    def turns(self, conversation_id: str, upto: int) -> list[ClientTurn | AdvisorTurn]:
+        """Committed turns 0..upto-1, in order (shared objects: read-only)."""
         cached = self._cache.get(conversation_id)
         if cached is not None and len(cached) >= upto:
             return cached[:upto]
@@ -68,7 +76,7 @@ class Ledger:
                 "SELECT payload FROM emosim_turns WHERE conversation_id = ? AND idx < ? ORDER BY idx",
                 (conversation_id, upto),
             ).fetchall()
-        turns = [json.loads(r[0]) for r in rows]
+        turns = [TURN.validate_json(r[0]) for r in rows]
         self._cache[conversation_id] = list(turns)
         return turns
 
@@ -77,7 +85,8 @@ class Ledger:
         self._cache.pop(conversation_id, None)
 
     def put_record(self, conversation_id: str, record: Any) -> None:
-        """Store the finished record; the in-process caller takes the object itself."""
+        """Store the finished record (committed with the final checkpoint, like a turn);
+        the in-process caller takes the object itself."""
         self._built[conversation_id] = record
         record_json = record.model_dump_json()
         with self.lock:
@@ -85,7 +94,6 @@ class Ledger:
                 "INSERT OR REPLACE INTO emosim_records VALUES (?, ?)",
                 (conversation_id, record_json),
             )
-            self.conn.commit()
 
     def take_built(self, conversation_id: str) -> Any:
         """The record object built in this process, if any (saves parsing it back)."""

@@ -85,8 +85,8 @@ def _transcript(ctx: SimContext, state: SimState) -> list[Line]:
     return [ctx.views.model(Line, t, _line) for t in turns]
 
 
-def _line(turn: dict[str, Any]) -> Line:
-    return Line(speaker=turn["speaker"], text=turn["text"])
+def _line(turn: ClientTurn | AdvisorTurn) -> Line:
+    return Line(speaker=turn.speaker, text=turn.text)
 
 
 # --- nodes -----------------------------------------------------------------------------------
@@ -135,15 +135,12 @@ def observe_client(state: SimState, runtime: Runtime[SimContext]) -> dict[str, A
         ground_truth=ctx.views.model(EmotionalState, state["hidden"]),
         annotation=annotation,
     )
-    ctx.ledger.put_turn(ctx.conversation_id, index, ctx.views.dump(turn))
+    ctx.ledger.put_turn(ctx.conversation_id, index, turn)
     return {
         "turn_count": index + 1,
         "client_text": None,
         "observed": ctx.views.dump(annotation),
-        "attempt": 1,
-        "draft": None,
-        "verdict": None,
-        "rejected": [],
+        "attempt": 1,  # draft, verdict and rejected were cleared by the last update_arc
     }
 
 
@@ -224,7 +221,7 @@ def observe_advisor(state: SimState, runtime: Runtime[SimContext]) -> dict[str, 
         rejected_drafts=[ctx.views.model(RejectedDraft, r) for r in state.get("rejected", [])],
         training_weight=1.0 if verdict.accepted and draft.anti_pattern is None else 0.0,
     )
-    ctx.ledger.put_turn(ctx.conversation_id, index, ctx.views.dump(turn))
+    ctx.ledger.put_turn(ctx.conversation_id, index, turn)
     return {
         "turn_count": index + 1,
         "strategies_history": [*state.get("strategies_history", []), draft.strategies.primary],
