@@ -13,19 +13,13 @@ import yaml
 from emosim.agents.scripted.text import split_sentences
 from emosim.catalog import Catalog
 from emosim.cli import app
+from emosim.debugging import strip_volatile
 from emosim.graphs.runner import Job, Simulator, load_job, run_jobs
 from emosim.runs import RunFolder
 from emosim.schemas import ClientTurn, ConversationRecord, Scenario
 from emosim.validate import validate_paths
 
 
-def _strip_volatile(obj):
-    """Remove what legitimately differs between two runs of the same scenario and seed."""
-    if isinstance(obj, dict):
-        return {k: _strip_volatile(v) for k, v in obj.items() if k not in {"created_at", "run_id"}}
-    if isinstance(obj, list):
-        return [_strip_volatile(v) for v in obj]
-    return obj
 
 
 def _play(catalog: Catalog, tmp_path: Path, scenario: Scenario, seed: int) -> ConversationRecord:
@@ -85,8 +79,27 @@ def test_same_seed_same_record_other_seed_other_text(catalog: Catalog, tmp_path:
     a = _play(catalog, tmp_path / "a", scenario, 3)
     b = _play(catalog, tmp_path / "b", scenario, 3)
     c = _play(catalog, tmp_path / "c", scenario, 4)
-    assert _strip_volatile(a.model_dump(mode="json")) == _strip_volatile(b.model_dump(mode="json"))
+    assert strip_volatile(a.model_dump(mode="json")) == strip_volatile(b.model_dump(mode="json"))
     assert [t.text for t in a.turns] != [t.text for t in c.turns]
+
+
+def test_same_record_in_other_processes(root: Path, tmp_path: Path) -> None:
+    """Determinism must not hang on the process: set and dict-of-set orders follow
+    PYTHONHASHSEED, so two processes with different hash seeds must write the same record."""
+    import os
+    import subprocess
+    import sys
+
+    scenario = root / "simulations" / "divorce_overwhelm_credit_untangling.yaml"
+    records = []
+    for hash_seed in ("1", "2"):
+        runs = tmp_path / hash_seed
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        command = [sys.executable, "-m", "emosim", "run", str(scenario), "--seed", "5"]
+        subprocess.run([*command, "--runs-dir", str(runs)], env=env, check=True, capture_output=True)
+        (path,) = runs.glob("*/conversations.jsonl")
+        records.append(strip_volatile(json.loads(path.read_text())))
+    assert records[0] == records[1]
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -199,7 +212,7 @@ def test_resume_after_crash_gives_the_same_record(catalog: Catalog, tmp_path: Pa
     with run.events() as log:
         resumed = sim.play(job, log)
     sim.close()
-    assert _strip_volatile(resumed.model_dump(mode="json")) == _strip_volatile(
+    assert strip_volatile(resumed.model_dump(mode="json")) == strip_volatile(
         reference.model_dump(mode="json")
     )
 

@@ -45,8 +45,10 @@ class ScriptedClient:
 
     def speak(self, request: ClientInput, *, seed: int) -> ClientOutput:
         rng = rng_for(seed, request.persona.id, request.exchange, "client")
-        # one string of every distinct line: what a new line must not repeat
-        history = " ".join({line.text for line in request.transcript})
+        # one string of every distinct line: what a new line must not repeat. Lines are joined
+        # by newlines, which no sentence contains, so no match can straddle two lines and the
+        # result does not depend on their order (set order varies with PYTHONHASHSEED).
+        history = "\n".join({line.text for line in request.transcript})
         persona = request.persona
         style = persona.speaking_style
         parts: list[str] = []
