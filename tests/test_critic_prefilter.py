@@ -148,35 +148,36 @@ def test_skipping_changes_no_finding(critic: RuleCritic) -> None:
         assert critic._compliance(text, compliance) == critic._compliance(text, list(everything))
 
 
-# --- tighter literal groups ------------------------------------------------------------------
+# --- literal groups ---------------------------------------------------------------------------
 
 
 def _texts(condition: tuple[tuple[frozenset, ...], ...]) -> list[list[set[str]]]:
     return [[{lit.text for lit in group} for group in groups] for groups in condition]
 
 
-def test_tight_groups_take_in_small_sets_of_alternatives() -> None:
+def test_groups_take_in_small_sets_of_alternatives() -> None:
     choice = re.compile(r"\b(bad|poor) (call|move)\b", re.IGNORECASE)
-    assert _texts(required_literals(choice)) == [[{"call", "move"}, {"bad", "poor"}]]
-    assert _texts(required_literals(choice, tight=True)) == [
+    assert _texts(required_literals(choice)) == [
         [{"bad call", "bad move", "poor call", "poor move"}]
     ]
     optional = re.compile(r"\bif (only )?you(['’]d| had)", re.IGNORECASE)
-    assert {"if you", "if only you"} in _texts(required_literals(optional, tight=True))[0]
-    index = LiteralIndex([choice, optional], tight=True)
+    assert {"if you", "if only you"} in _texts(required_literals(optional))[0]
+    index = LiteralIndex([choice, optional])
     assert index.candidates("That was a bad idea, and a poor start. Call me.") == []
     assert index.candidates("A POOR Move.") == [0]
     assert index.candidates("If only you’d said.") == [1]
 
 
-def test_tight_groups_use_rare_single_characters() -> None:
+def test_groups_use_rare_single_characters() -> None:
     percent = re.compile(r"\bwill earn \d+ ?(%|percent\b)", re.IGNORECASE)
     ticker = re.compile(r"(?-i:\b[A-Z]{4}X\b)", re.IGNORECASE)
-    index = LiteralIndex([percent, ticker], tight=True)
+    index = LiteralIndex([percent, ticker])
     assert index.candidates("It will earn 5 dollars; vtsax is lower-case.") == []
     assert index.candidates("It will earn 5% in VTSAX.") == [0, 1]
     assert index.candidates("It WILL EARN 5 PERCENT.") == [0]
-    assert required_literals(ticker) == ()  # one letter is no literal unless `tight`
+    assert _texts(required_literals(ticker)) == [[{"X"}]]  # a capital matched exactly
+    assert index.candidates("no tickers") == []
+    assert index.candidates("VTSAX") == [1]
 
 
 def test_dotted_capital_i_is_read_as_i() -> None:
@@ -185,14 +186,14 @@ def test_dotted_capital_i_is_read_as_i() -> None:
     text = "İT WAS A MİSTAKE."
     assert rx.search(text)
     assert "it was a mistake" in fold(text)
-    assert LiteralIndex([rx], tight=True).candidates(text) == [0]
+    assert LiteralIndex([rx]).candidates(text) == [0]
 
 
 def test_sample_orders_the_work_not_the_answer() -> None:
     rx = re.compile(r"\byou (must|should) (sell|buy) (it|them) today\b", re.IGNORECASE)
     texts = ["You must sell it today.", "you should buy them today", "You must wait.", ""]
-    plain = LiteralIndex([rx], tight=True)
-    tuned = LiteralIndex([rx], tight=True, sample=["you must, you should, it, today"] * 5)
+    plain = LiteralIndex([rx])
+    tuned = LiteralIndex([rx], sample=["you must, you should, it, today"] * 5)
     for text in texts:
         assert plain.candidates(text) == tuned.candidates(text) == ([0] if rx.search(text) else [])
 

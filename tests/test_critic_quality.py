@@ -359,10 +359,16 @@ def test_literal_prefilter_is_a_necessary_condition() -> None:
     assert not could_match(needs_both, "Let's set up a budget.")  # "aside" missing
     assert could_match(needs_both, "Let's put that aside.")
     either = re.compile(r"\bact now\b|\bdon't (wait|delay)\b", re.IGNORECASE)
-    assert [len(alt) for alt in required_literals(either)] == [1, 2]
+    assert [[{lit.text for lit in g} for g in alt] for alt in required_literals(either)] == [
+        [{"act now"}],
+        [{"don't wait", "don't delay"}],  # one run takes in the alternatives
+    ]
     assert not could_match(either, "Take the time you need, there is no rush to wait.")
-    opaque = re.compile(r"\b[A-Z]{4}X\b")  # no literal: never skipped
-    assert could_match(opaque, "no tickers")
+    ticker = re.compile(r"\b[A-Z]{4}X\b")  # case-sensitive: the capital "X" is a literal
+    assert not could_match(ticker, "no tickers") and not could_match(ticker, "vtsax")
+    assert could_match(ticker, "Buy VTSAX.")
+    opaque = re.compile(r"\b[a-z]{4}x\b", re.IGNORECASE)  # no literal: never skipped
+    assert required_literals(opaque) == () and could_match(opaque, "no tickers")
 
 
 def test_prefilter_never_skips_a_pattern_that_matches(critic: RuleCritic) -> None:

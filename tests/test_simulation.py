@@ -20,8 +20,6 @@ from emosim.schemas import ClientTurn, ConversationRecord, Scenario
 from emosim.validate import validate_paths
 
 
-
-
 def _play(catalog: Catalog, tmp_path: Path, scenario: Scenario, seed: int) -> ConversationRecord:
     job = Job(scenario, f"hash-{scenario.id}", seed)
     _, records = run_jobs(catalog, [job], tmp_path / "runs", "scripted", "t", "pytest")
@@ -96,7 +94,9 @@ def test_same_record_in_other_processes(root: Path, tmp_path: Path) -> None:
         runs = tmp_path / hash_seed
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         command = [sys.executable, "-m", "emosim", "run", str(scenario), "--seed", "5"]
-        subprocess.run([*command, "--runs-dir", str(runs)], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [*command, "--runs-dir", str(runs)], env=env, check=True, capture_output=True
+        )
         (path,) = runs.glob("*/conversations.jsonl")
         records.append(strip_volatile(json.loads(path.read_text())))
     assert records[0] == records[1]

@@ -312,7 +312,6 @@ class RuleCritic:
         ]
         self.prefilter = shared_index(
             tuple([rx for _, rx, _ in self.patterns] + [rx for _, rx in self._boundary_slots]),
-            tight=True,
             sample=tuple(_voice_sample(advisor)),
         )
         self.anti = Lexicon({a.id: a.cues for a in catalog.strategies_file.anti_patterns})

@@ -33,8 +33,8 @@ class Literal(NamedTuple):
 Group = frozenset[Literal]
 Condition = tuple[tuple[Group, ...], ...]
 
-_MIN_LENGTH = 2  # a one-letter literal occurs in nearly every draft: not worth checking
-_MAX_STRINGS = 32  # alternatives a run of literals may take in (when `tight`)
+_MIN_LENGTH = 2  # one letter occurs in nearly every draft: only rarer single characters count
+_MAX_STRINGS = 32  # alternatives a run of literals may take in
 # Soundness: for every ASCII character c, each character that `re` matches to c under
 # IGNORECASE case-folds to exactly fold(c), so a run of literals folds to a run, except the
 # dotless ı and the dotted İ (which folds to "i" plus a combining dot): both mapped to "i"
@@ -48,13 +48,13 @@ def fold(text: str) -> str:
     return text.translate(_FOLD_FIXES).casefold()
 
 
-def _useful(literal: Literal, tight: bool) -> bool:
-    """Long enough to be rare: two characters or, when `tight`, one symbol ("%") or one
-    capital letter matched exactly (as in "(?-i:[A-Z]{4}X)")."""
+def _useful(literal: Literal) -> bool:
+    """Long enough to be rare: two characters, one symbol ("%") or one capital letter
+    matched exactly (as in "(?-i:[A-Z]{4}X)")."""
     if len(literal.text) >= _MIN_LENGTH:
         return True
     char = literal.text
-    return tight and ((literal.exact and char.isupper()) or not (char.isalnum() or char.isspace()))
+    return (literal.exact and char.isupper()) or not (char.isalnum() or char.isspace())
 
 
 def _strings(op: Any, arg: Any) -> set[str] | None:
@@ -91,12 +91,12 @@ def _sequence_strings(items: Any) -> set[str] | None:
     return out
 
 
-def _groups(items: Any, ignorecase: bool, tight: bool) -> list[Group]:
+def _groups(items: Any, ignorecase: bool) -> list[Group]:
     """Groups of literals, each needed by every match of the sequence `items`.
 
-    A run of literals makes a group of one string. When `tight`, a run also takes in small
-    sets of alternatives: "(bad|poor) (call|move)" needs one of four strings, which is
-    rarer than needing "call" or "move"."""
+    A run of literals makes a group of its strings, taking in small sets of alternatives:
+    "(bad|poor) (call|move)" needs one of four strings, which is rarer than needing "call"
+    or "move"."""
     groups: list[Group] = []
     run = {""}
 
@@ -111,10 +111,7 @@ def _groups(items: Any, ignorecase: bool, tight: bool) -> list[Group]:
         run = {""}
 
     for op, arg in items:
-        if tight:
-            strings = _strings(op, arg)
-        else:
-            strings = {chr(arg)} if op is sre.LITERAL and arg < 128 else None
+        strings = _strings(op, arg)
         if strings is not None and len(run) * len(strings) <= _MAX_STRINGS:
             run = {a + b for a in run for b in strings}
             continue
@@ -126,17 +123,17 @@ def _groups(items: Any, ignorecase: bool, tight: bool) -> list[Group]:
             inner = bool(add_flags & re.IGNORECASE) or (
                 ignorecase and not del_flags & re.IGNORECASE
             )
-            groups += _groups(pattern, inner, tight)
+            groups += _groups(pattern, inner)
         elif op is sre.ATOMIC_GROUP:
-            groups += _groups(arg, ignorecase, tight)
+            groups += _groups(arg, ignorecase)
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and arg[0] >= 1:
-            groups += _groups(arg[2], ignorecase, tight)
+            groups += _groups(arg[2], ignorecase)
         elif op is sre.BRANCH:
-            alternatives = [_best(_groups(branch, ignorecase, tight)) for branch in arg[1]]
+            alternatives = [_best(_groups(branch, ignorecase)) for branch in arg[1]]
             if all(alternatives):
                 groups.append(frozenset().union(*alternatives))  # type: ignore[arg-type]
     close_run()
-    return [g for g in groups if all(_useful(lit, tight) for lit in g)]
+    return [g for g in groups if all(map(_useful, g))]
 
 
 def _selectivity(group: Group) -> tuple[int, int]:
@@ -158,20 +155,18 @@ def _alternatives(items: Any) -> list[Any]:
 
 
 @functools.lru_cache(maxsize=1024)
-def required_literals(regex: re.Pattern[str], tight: bool = False) -> Condition:
+def required_literals(regex: re.Pattern[str]) -> Condition:
     """For each top-level alternative of `regex`, the literal groups its matches need, most
     selective first. Empty when some alternative needs no literal (the regex always runs).
 
-    `tight` derives rarer groups: runs that take in small sets of alternatives ("(bad|poor)
-    (call|move)", "if (only )?you"), single symbols ("%") and single capitals matched
+    Groups come from runs that take in small sets of alternatives ("(bad|poor) (call|move)",
+    "if (only )?you"), and may be single symbols ("%") or single capitals matched
     case-sensitively."""
     parsed = sre_parser.parse(regex.pattern, regex.flags)
     ignorecase = bool(parsed.state.flags & re.IGNORECASE)
     condition = []
     for alternative in _alternatives(parsed):
-        groups = sorted(
-            set(_groups(alternative, ignorecase, tight)), key=_selectivity, reverse=True
-        )
+        groups = sorted(set(_groups(alternative, ignorecase)), key=_selectivity, reverse=True)
         if not groups:
             return ()
         condition.append(tuple(groups))
@@ -224,10 +219,8 @@ class LiteralIndex:
     `sample` only makes the test faster or slower, never changes its answer.
     """
 
-    def __init__(
-        self, regexes: Sequence[re.Pattern[str]], tight: bool = False, sample: Iterable[str] = ()
-    ):
-        conditions = [required_literals(rx, tight) for rx in regexes]
+    def __init__(self, regexes: Sequence[re.Pattern[str]], sample: Iterable[str] = ()):
+        conditions = [required_literals(rx) for rx in regexes]
         rarity = _Rarity(
             sample,
             {lit.text for c in conditions for groups in c for g in groups for lit in g},
@@ -326,11 +319,11 @@ def _any_met(
 
 @functools.lru_cache(maxsize=16)
 def shared_index(
-    regexes: tuple[re.Pattern[str], ...], tight: bool = False, sample: tuple[str, ...] = ()
+    regexes: tuple[re.Pattern[str], ...], sample: tuple[str, ...] = ()
 ) -> LiteralIndex:
     """A `LiteralIndex` built once per set of patterns (it takes ~20 ms), shared by every
     critic made from the same persona; the index never changes after it is built."""
-    return LiteralIndex(regexes, tight, sample)
+    return LiteralIndex(regexes, sample)
 
 
 @functools.lru_cache(maxsize=1024)
