@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
 import structlog
 
 from . import __version__
@@ -68,6 +69,11 @@ class _LineLogger:
 
     def flush(self) -> None:
         self.handle.flush()
+
+
+def _orjson_dumps(obj: Any, default: Any = None, **_: Any) -> str:
+    """structlog's serializer hook; `default` renders what JSON cannot (paths, errors)."""
+    return orjson.dumps(obj, default=default).decode()
 
 
 def flush_events(log: Any) -> None:
@@ -133,14 +139,15 @@ class RunFolder:
         """
         handle: IO[str] = open(self.path / EVENTS, "a", encoding="utf-8", buffering=1 << 16)  # noqa: SIM115
         try:
+            # bound once (a lazy proxy re-binds on every call); orjson renders twice as fast
             yield structlog.wrap_logger(
                 _LineLogger(handle),
                 processors=[
                     structlog.processors.add_log_level,
                     structlog.processors.TimeStamper(fmt="iso", utc=True),
-                    structlog.processors.JSONRenderer(sort_keys=False),
+                    structlog.processors.JSONRenderer(serializer=_orjson_dumps),
                 ],
-            )
+            ).bind()
         finally:
             handle.close()
 

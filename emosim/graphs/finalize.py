@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from emosim import __version__
 from emosim.schemas import (
     AdvisorTurn,
@@ -12,8 +14,6 @@ from emosim.schemas import (
     ConversationRecord,
     EmotionalState,
     LabelEvent,
-    LabelSource,
-    LabelTarget,
     Outcome,
     Provenance,
     Quality,
@@ -131,8 +131,9 @@ def quality_scores(turns: list) -> dict[str, float]:
 def model_label_events(
     conversation_id: str, turns: list, now: datetime, sentence_observer: str
 ) -> list[LabelEvent]:
-    """Every observer label enters the label history as a `model` event."""
-    events: list[LabelEvent] = []
+    """Every observer label enters the label history as a `model` event (validated in one
+    batch: one call into pydantic's core instead of one per event and nested object)."""
+    events: list[dict[str, Any]] = []
 
     def add(
         turn: int,
@@ -145,21 +146,21 @@ def model_label_events(
         suffix = f"s{sentence}" if sentence is not None else ""
         name, _, version = source.partition("/")
         events.append(
-            LabelEvent(
-                event_id=f"{conversation_id}:t{turn}{suffix}:{field}:model",
-                created_at=now,
-                target=LabelTarget(
-                    conversation_id=conversation_id,
-                    turn_index=turn,
-                    sentence_index=sentence,
-                    field=field,
-                ),
-                value=value,
-                source=LabelSource(kind="model", name=name, version=version),
-                action="suggest",
-                confidence=confidence,
-                reason="observer annotation from the text alone",
-            )
+            {
+                "event_id": f"{conversation_id}:t{turn}{suffix}:{field}:model",
+                "created_at": now,
+                "target": {
+                    "conversation_id": conversation_id,
+                    "turn_index": turn,
+                    "sentence_index": sentence,
+                    "field": field,
+                },
+                "value": value,
+                "source": {"kind": "model", "name": name, "version": version},
+                "action": "suggest",
+                "confidence": confidence,
+                "reason": "observer annotation from the text alone",
+            }
         )
 
     for t in turns:
@@ -187,4 +188,7 @@ def model_label_events(
                     None,
                     sentence=s.index,
                 )
-    return events
+    return _EVENTS.validate_python(events)
+
+
+_EVENTS: TypeAdapter[list[LabelEvent]] = TypeAdapter(list[LabelEvent])
