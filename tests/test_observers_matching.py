@@ -11,14 +11,12 @@ import pytest
 from emosim.agents.backends import scripted_template_paths
 from emosim.agents.messages import EmotionObserverInput
 from emosim.agents.scripted import text
+from emosim.agents.scripted.cues import Cues, lower, may_overlap
 from emosim.agents.scripted.observers import (
     _NEGATION_HINT,
     CueSentenceObserver,
     LexiconEmotionObserver,
     LexiconStrategyObserver,
-    _Cues,
-    _lower,
-    _may_overlap,
 )
 from emosim.agents.scripted.templates import ObserverMarkers
 from emosim.files import load_yaml_model
@@ -44,15 +42,15 @@ TEXTS = [
 ]
 
 
-def lexicon_hits(cues: _Cues, sample: str) -> list[tuple[str, int, int]]:
+def lexicon_hits(cues: Cues, sample: str) -> list[tuple[str, int, int]]:
     return [(hit.label, hit.start, hit.end) for hit in cues.lexicon.find(sample)]
 
 
 @pytest.mark.parametrize("sample", TEXTS)
 def test_matcher_finds_what_the_lexicon_finds(sample: str) -> None:
-    cues = _Cues(CUES)
-    assert _lower(sample) is not None  # the regex path, not the fallback
-    assert cues.find(sample, _lower(sample)) == lexicon_hits(cues, sample)
+    cues = Cues(CUES)
+    assert lower(sample) is not None  # the regex path, not the fallback
+    assert cues.find(sample, lower(sample)) == lexicon_hits(cues, sample)
 
 
 def test_matcher_agrees_on_random_text(catalog) -> None:
@@ -66,28 +64,28 @@ def test_matcher_agrees_on_random_text(catalog) -> None:
     pieces += ["'", "’", ",", ".", "-", "!", "x", "I", "'s", "not", "So"]
     rng = random.Random(7)
     for lexicon in lexicons:
-        cues = _Cues(lexicon)
+        cues = Cues(lexicon)
         for _ in range(300):
             parts = [rng.choice(pieces) for _ in range(rng.randint(1, 8))]
             sample = "".join(p + rng.choice(["", " ", "  ", "'", "\n", ". "]) for p in parts)
             sample = sample.upper() if rng.random() < 0.2 else sample
-            assert cues.find(sample, _lower(sample)) == lexicon_hits(cues, sample), sample
+            assert cues.find(sample, lower(sample)) == lexicon_hits(cues, sample), sample
 
 
 def test_text_the_regex_cannot_read_goes_to_the_lexicon() -> None:
-    assert _lower("It’s FINE") == "it's fine"
-    assert _lower("naïve") is None
-    cues = _Cues(CUES)
+    assert lower("It’s FINE") == "it's fine"
+    assert lower("naïve") is None
+    cues = Cues(CUES)
     sample = "İ so much, naïve you"
-    assert cues.find(sample, _lower(sample)) == lexicon_hits(cues, sample) != []
+    assert cues.find(sample, lower(sample)) == lexicon_hits(cues, sample) != []
 
 
-def test_may_overlap() -> None:
-    assert _may_overlap([("a", "b")], [("b", "c")])  # one runs on into the other
-    assert _may_overlap([("x", "y", "z")], [("y",)])  # one holds the other
-    assert _may_overlap([("so",)], [("so", "much")])
-    assert not _may_overlap([("so",)], [("sort", "of")])
-    assert _may_overlap([("a", "b")], [("c", "a")])  # "c a b": they share the "a"
+def testmay_overlap() -> None:
+    assert may_overlap([("a", "b")], [("b", "c")])  # one runs on into the other
+    assert may_overlap([("x", "y", "z")], [("y",)])  # one holds the other
+    assert may_overlap([("so",)], [("so", "much")])
+    assert not may_overlap([("so",)], [("sort", "of")])
+    assert may_overlap([("a", "b")], [("c", "a")])  # "c a b": they share the "a"
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +98,7 @@ def test_one_marker_pass_finds_both_kinds(catalog, markers: ObserverMarkers) -> 
     assert len(observer._markers) == 1  # intensifiers and hedges never share a word
     samples = [*TEXTS, "I'm not sure, maybe a little scared and really, REALLY tired at all."]
     for sample in samples:
-        merged = [hit for m in observer._markers for hit in m.find(sample, _lower(sample))]
+        merged = [hit for m in observer._markers for hit in m.find(sample, lower(sample))]
         separate = [
             (h.label, h.start, h.end)
             for lexicon in (observer.intensifiers, observer.hedges)
@@ -127,7 +125,7 @@ def test_negated_cues_still_skipped(catalog, markers: ObserverMarkers) -> None:
 def test_cue_across_sentences_is_read_in_the_whole_text(catalog) -> None:
     observer = LexiconStrategyObserver(catalog)
     assert not observer._cues.can_cross_sentences
-    observer._cues = _Cues({"affirmation": ["fine . thanks"]})
+    observer._cues = Cues({"affirmation": ["fine . thanks"]})
     assert observer._cues.can_cross_sentences
     # the cue starts in the first sentence and ends in the second: only the whole text has it
     assert observer.scores("I'm fine. Thanks a lot.")["affirmation"] == 1.0
