@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -96,6 +96,24 @@ def score(
     return round(accuracy, 4), round(float(np.mean(f1)), 4), classes, labels, matrix
 
 
+def _scores(
+    gold_sets: Sequence[Sequence[str]],
+    predicted: Sequence[str],
+    order: Sequence[str],
+    **about: Any,
+) -> Scores:
+    """`score` as a Scores record; `about` names the dataset, file, level, model, extras."""
+    accuracy, macro_f1, classes, labels, matrix = score(gold_sets, predicted, order)
+    return Scores(
+        accuracy=accuracy,
+        macro_f1=macro_f1,
+        classes=classes,
+        labels=labels,
+        confusion=matrix,
+        **about,
+    )
+
+
 def _dedupe(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
@@ -148,19 +166,16 @@ def evaluate_goemotions(
             mass[:, -1] += 1e-12
             predicted += [order[k] for k in mass.argmax(axis=1)]
     gold_sets = [_dedupe([group(labels[k]) for k in e.labels]) for e in examples]
-    accuracy, macro_f1, classes, names, matrix = score(gold_sets, predicted, order)
     shares = Counter(c for g in gold_sets for c in g)
     majority = shares.most_common(1)[0][1] / len(gold_sets) if gold_sets else 0.0
-    return Scores(
+    return _scores(
+        gold_sets,
+        predicted,
+        order,
         dataset="goemotions",
         file=str(file),
         level=level,
         n=len(examples),
-        accuracy=accuracy,
-        macro_f1=macro_f1,
-        classes=classes,
-        labels=names,
-        confusion=matrix,
         model=observer.name,
         extra={"majority_baseline_accuracy": round(majority, 4)},
     )
@@ -237,22 +252,19 @@ def evaluate_esconv(
             observed_intensity.append(float(np.mean(intensities[:3])))
             reported_intensity.append(dialog.initial_intensity)
     order = observer.family_ids if level == "family" else observer.emotion_ids
-    accuracy, macro_f1, classes, names, matrix = score(gold, predicted, order)
     rho = None
     if len(observed_intensity) >= 3 and len(set(reported_intensity)) > 1:
         rho = round(float(spearmanr(observed_intensity, reported_intensity).statistic), 4)
     majority = Counter(g[0] for g in gold).most_common(1)[0][1] / len(gold)
     skipped = {f"unmapped emotion_type {k!r}": v for k, v in sorted(unmapped.items())}
-    return Scores(
+    return _scores(
+        gold,
+        predicted,
+        order,
         dataset="esconv",
         file=str(file),
         level=level,
         n=len(kept),
-        accuracy=accuracy,
-        macro_f1=macro_f1,
-        classes=classes,
-        labels=names,
-        confusion=matrix,
         model=observer.name,
         skipped=skipped,
         extra={
