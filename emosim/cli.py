@@ -188,17 +188,24 @@ def seed_compile(
 @app.command()
 @user_errors
 def show(
-    path: Annotated[Path, typer.Argument(help="A record file (.json) or records (.jsonl).")],
+    source: Annotated[
+        str, typer.Argument(help="A run folder, a run id, or a .json/.jsonl record file.")
+    ],
     conversation: Annotated[str | None, typer.Option(help="Only this conversation id.")] = None,
     details: Annotated[bool, typer.Option(help="Sentence functions and objectives.")] = True,
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders are looked up by id.")] = Path(
+        "runs"
+    ),
 ) -> None:
     """Render conversations with emotions, strategies, sentence functions and critic calls."""
     from pydantic import ValidationError
 
     from .files import format_validation_error, iter_json_documents
     from .render import print_conversation
+    from .reports.loading import records_file
     from .schemas import ConversationRecord
 
+    path = records_file(source, runs_dir)
     shown = 0
     for where, doc in iter_json_documents(path):
         try:

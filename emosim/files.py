@@ -72,13 +72,20 @@ def format_validation_error(
     return lines
 
 
-def load_yaml_node(path: Path) -> tuple[Any, yaml.Node | None]:
+def read_text(path: Path, expected: str) -> str:
+    """A UTF-8 text file's content; a missing file, a folder or other bytes is one DataError."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DataError([f"{path}: file not found"]) from None
+    except IsADirectoryError:
+        raise DataError([f"{path}: is a folder; expected {expected}"]) from None
     except UnicodeDecodeError as exc:
         raise DataError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
+
+
+def load_yaml_node(path: Path) -> tuple[Any, yaml.Node | None]:
+    text = read_text(path, "a YAML file")
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -102,12 +109,7 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
 
 def iter_json_documents(path: Path) -> Iterator[tuple[str, Any]]:
     """Yield (location, document) from a .json file (object or list) or a .jsonl file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError([f"{path}: file not found"]) from None
-    except UnicodeDecodeError as exc:
-        raise DataError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
+    text = read_text(path, "a .json or .jsonl record file")
     if path.suffix == ".jsonl":
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():

@@ -17,7 +17,7 @@ from emosim.agents.messages import AdvisorInput, Line
 from emosim.agents.scripted.advisor import ScriptedAdvisor
 from emosim.agents.scripted.client import ScriptedClient
 from emosim.agents.scripted.templates import AdvisorTemplates, ClientTemplates, slots_in
-from emosim.agents.scripted.text import fill, split_sentences
+from emosim.agents.scripted.text import fill, join_lead_ins, split_sentences
 from emosim.catalog import Catalog
 from emosim.files import load_yaml_model
 
@@ -170,3 +170,52 @@ def test_pick_skips_lines_already_said(client: ScriptedClient) -> None:
         want = fill(random.Random(seed).choice(fresh or pool), slots)
         assert client._pick(random.Random(seed), pool, history, slots) == want
         assert all(fill(line, slots) not in history for line in fresh)
+
+
+def test_lead_ins_run_on_into_the_next_sentence() -> None:
+    assert (
+        join_lead_ins(["Okay, don't judge me, but", "This feels like my fault", "What now?"])
+        == "Okay, don't judge me, but this feels like my fault. What now?"
+    )
+    assert join_lead_ins(["Quick sanity check:", "Is this normal"]) == (
+        "Quick sanity check: is this normal."
+    )
+    assert join_lead_ins(["Hello Elena,", "Saul said to ask"], frozenset({"Saul"})) == (
+        "Hello Elena, Saul said to ask."
+    )
+    assert join_lead_ins(["Hey.", "I'm here", ""]) == "Hey. I'm here."
+    assert join_lead_ins(["Elena, but"]) == "Elena, but."
+
+
+# a sentence cut off after a conjunction or a lead-in, or punctuation run together
+_BROKEN = re.compile(r"\b(?:but|and|so)[.?!]|[?!,:][,.]|\.,|(?<!\.)\.\.(?!\.)|\s{2}")
+
+
+@pytest.mark.parametrize("exchange", [1, 3])
+def test_client_messages_of_every_persona_read_as_sentences(
+    client: ScriptedClient, catalog: Catalog, exchange: int
+) -> None:
+    from emosim.agents.arc import ArcController
+    from emosim.agents.messages import ClientInput
+
+    checked = 0
+    for persona in catalog.clients.values():
+        topic = next(iter(catalog.topics.values()))
+        arc = ArcController(catalog, persona.default_arc, 6)
+        for seed in range(8):
+            _, hidden = arc.initial((seed, persona.id))
+            request = ClientInput(
+                persona=persona,
+                topic=topic.id,
+                subcategory=topic.subcategories[0].id,
+                situation="test",
+                hidden_state=hidden,
+                transcript=[],
+                exchange=exchange,
+                exchanges=6,
+            )
+            text = client.speak(request, seed=seed).text
+            assert not _BROKEN.search(text), (persona.id, seed, text)
+            assert text[-1] in ".?!", (persona.id, seed, text)
+            checked += 1
+    assert checked == 8 * len(catalog.clients)

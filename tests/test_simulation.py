@@ -254,6 +254,15 @@ def test_cli_run_prints_summary_and_path(cli, root: Path, tmp_path: Path) -> Non
     assert "conversations.jsonl" in result.output
     assert re.search(r"observed \w+", result.output)
 
+    (run_dir,) = tmp_path.iterdir()
+    for source in (str(run_dir), run_dir.name):  # a run folder, or its id under --runs-dir
+        shown = cli.invoke(app, ["show", source, "--runs-dir", str(tmp_path)])
+        assert shown.exit_code == 0, shown.output
+        assert "Elena #1" in shown.output
+    not_a_run = cli.invoke(app, ["show", str(tmp_path)])
+    assert not_a_run.exit_code == 1
+    assert not_a_run.output.strip() == f"error: {tmp_path}: not a run folder (no manifest.json)"
+
 
 def test_cli_run_bad_scenario_is_one_clear_error(cli, tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"

@@ -271,3 +271,12 @@ def test_validate_a_run_folder_checks_its_records(cli, scripted_run) -> None:
     run, _ = scripted_run
     result = cli.invoke(app, ["validate", str(run.path), str(run.path.parent)])
     assert result.exit_code == 0, result.output
+
+
+def test_a_folder_where_a_record_file_is_expected_is_one_clear_error(tmp_path: Path) -> None:
+    from emosim.errors import DataError
+    from emosim.files import iter_json_documents
+
+    with pytest.raises(DataError) as info:
+        list(iter_json_documents(tmp_path))
+    assert str(info.value) == f"{tmp_path}: is a folder; expected a .json or .jsonl record file"

@@ -19,6 +19,7 @@ from .text import (
     as_phrase,
     ensure_period,
     fill,
+    join_lead_ins,
     lower_first,
     proper_nouns,
     rng_for,
@@ -26,7 +27,7 @@ from .text import (
     split_sentences,
 )
 
-VERSION = "scripted-client-1"
+VERSION = "scripted-client-2"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -82,9 +83,7 @@ class ScriptedClient:
         else:
             parts.append(self._question(request, rng, history, first))
 
-        text = " ".join(
-            sentence_case(ensure_period(p)) if p[-1:] not in ",;" else p for p in parts if p
-        )
+        text = join_lead_ins(parts, self._proper_nouns(persona))
         return ClientOutput(text=text, facts_used=facts_used)
 
     # --- parts ----------------------------------------------------------------------------
@@ -119,7 +118,9 @@ class ScriptedClient:
             and not line.lower().startswith(tuple(f.lower() for f in fillers))
         ):
             filler = rng.choice(fillers).strip().rstrip(",")
-            if filler and filler[0].isalpha() and len(filler.split()) <= 3:
+            if filler.endswith("?"):  # "is that normal?" asks about the line: it goes after
+                line = f"{line.rstrip().rstrip('.!')}, {filler}"
+            elif filler and filler[0].isalpha() and len(filler.split()) <= 3:
                 line = f"{sentence_case(filler)}, {lower_first(line, self._proper_nouns(request.persona))}"
         return line
 

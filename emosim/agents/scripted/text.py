@@ -185,6 +185,25 @@ def lower_first(text: str, keep: frozenset[str] = frozenset()) -> str:
     return text[0].lower() + text[1:]
 
 
+_LEAD_IN = re.compile(r"(?:[,;:]|\b(?:but|and|so))$")
+
+
+def join_lead_ins(parts: Iterable[str], keep: frozenset[str] = frozenset()) -> str:
+    """Join message parts into sentences. A part that ends in a comma, a colon or a conjunction ("Okay,
+    don't judge me, but") leads into the next one, which then goes on in lower case."""
+    out: list[str] = []
+    leading = False
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        text = lower_first(part, keep) if leading else sentence_case(part)
+        leading = bool(_LEAD_IN.search(part))
+        out.append(text if leading else ensure_period(text))
+    if leading:  # a lead-in with nothing after it still ends as a sentence
+        out[-1] = ensure_period(out[-1])
+    return " ".join(out)
+
+
 def ensure_period(text: str) -> str:
     text = text.strip().rstrip(":;,").rstrip()
     return text if text[-1:] in '.!?"”' else text + "."
