@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -56,3 +57,7 @@ def write_json(path: Path, obj) -> Path:
 def copy_data(src: Path, dst: Path) -> Path:
     shutil.copy(src, dst)
     return dst
+
+
+# a sentence cut off after a conjunction, punctuation run together, or a doubled space
+BROKEN_TEXT = re.compile(r"\b(?:but|and|so)[.?!]|[?!,:][,.]|\.,|(?<!\.)\.\.(?!\.)|\s{2}")

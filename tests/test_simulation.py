@@ -19,6 +19,8 @@ from emosim.runs import RunFolder
 from emosim.schemas import ClientTurn, ConversationRecord, Scenario
 from emosim.validate import validate_paths
 
+from .conftest import BROKEN_TEXT
+
 
 def _play(catalog: Catalog, tmp_path: Path, scenario: Scenario, seed: int) -> ConversationRecord:
     job = Job(scenario, f"hash-{scenario.id}", seed)
@@ -125,7 +127,8 @@ def test_unseen_scenario_reads_as_a_conversation(
     sentences: list[str] = []
     for turn in record.turns:
         assert "{" not in turn.text and "}" not in turn.text, turn.text
-        sentences += [s for _, _, s in split_sentences(turn.text) if len(s.split()) > 4]
+        assert not BROKEN_TEXT.search(turn.text), turn.text
+        sentences += [s.lower() for _, _, s in split_sentences(turn.text) if len(s.split()) > 4]
     repeated = [s for s, n in Counter(sentences).items() if n > 1]
     assert repeated == []
     # every fact the client states is one of its persona's facts, and none is said twice

@@ -32,8 +32,9 @@ VERSION = "scripted-client-2"
 
 @functools.lru_cache(maxsize=4096)
 def _sentences(line: str) -> tuple[str, ...]:
-    """The sentences of a line; cached because every turn re-scans the same template pools."""
-    return tuple(sentence for _, _, sentence in split_sentences(line))
+    """The sentences of a line, lower-cased; cached because every turn re-scans the same
+    template pools."""
+    return tuple(sentence.lower() for _, _, sentence in split_sentences(line))
 
 
 class ScriptedClient:
@@ -63,7 +64,8 @@ class ScriptedClient:
             if reaction and not (style.verbosity == "terse" and rng.random() < 0.4):
                 parts.append(reaction)
 
-        parts.append(self._emotion_line(request, rng, history))
+        # what this message already says counts too ("Thanks." must not open and close it)
+        parts.append(self._emotion_line(request, rng, "\n".join([history, *parts])))
 
         facts_used = list(request.facts_used)
         fact_chance = {"terse": 0.45, "medium": 0.65, "verbose": 0.85}[style.verbosity]
@@ -78,10 +80,11 @@ class ScriptedClient:
                 )
                 facts_used.append(fact.id)
 
+        said = "\n".join([history, *parts])
         if last:
-            parts.append(self._pick(rng, self.templates.closings, history))
+            parts.append(self._pick(rng, self.templates.closings, said))
         else:
-            parts.append(self._question(request, rng, history, first))
+            parts.append(self._question(request, rng, said, first))
 
         text = join_lead_ins(parts, self._proper_nouns(persona))
         return ClientOutput(text=text, facts_used=facts_used)
@@ -158,8 +161,9 @@ class ScriptedClient:
     def _pick(
         rng: random.Random, pool: list[str], history: str, slots: dict[str, str] | None = None
     ) -> str:
-        """A line none of whose sentences is already in the conversation, when there is one."""
-        said = history.__contains__
+        """A line none of whose sentences is already in the conversation, when there is one.
+        Case is ignored: a filler in front ("Technically, this is...") lower-cases a line."""
+        said = history.lower().__contains__
         candidates = [
             line
             for line in pool
