@@ -225,3 +225,25 @@ def test_client_messages_of_every_persona_read_as_sentences(
             assert text[-1] in ".?!", (persona.id, seed, text)
             checked += 1
     assert checked == 8 * len(catalog.clients)
+
+
+def test_question_picks_the_term_it_is_about(advisor: ScriptedAdvisor, catalog: Catalog) -> None:
+    terms = advisor._topic_terms("caring_for_parents")
+    about = terms.about
+    assert (
+        about("How do the costs of in-home care, assisted living and a nursing home compare?", "")
+        == "assisted living facility"
+    )
+    # explained already: the next best term, or none
+    assert about("How does assisted living work?", "an assisted living facility is") is None
+    # only words every question in the topic shares: no term in particular
+    assert about("What should people in my position do first with their parents?", "") is None
+    assert about("Is this normal?", "") is None
+    # across the shipped topics, most terms are found from a question that names their words
+    found = sum(
+        advisor._topic_terms(topic.id).about(f"How does {term} work for me?", "") == term
+        for topic in catalog.topics.values()
+        for term in topic.key_terms
+    )
+    total = sum(len(topic.key_terms) for topic in catalog.topics.values())
+    assert found >= 0.8 * total, (found, total)

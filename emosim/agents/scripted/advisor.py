@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass
 
 from emosim.catalog import Catalog
+from emosim.schemas.taxonomy import Topic
 
 from ..messages import AdvisorInput, AdvisorOutput
 from .templates import AdvisorSentenceTemplate, AdvisorTemplates, slots_in
-from .text import as_phrase, fill, rng_for, sentence_case, split_sentences
+from .text import as_phrase, fill, rng_for, sentence_case, split_sentences, stems
 
 VERSION = "scripted-advisor-1"
 
@@ -109,19 +110,53 @@ class _Template:
         )
 
 
+# Words too common in clients' questions to tie a question to one term ("How do people
+# keep...", "What are my options..."); the topic's own name words are added per topic.
+_VAGUE = frozenset(
+    stems(
+        "people keep option options plan money month work cover goes happen look decide "
+        "actual actually realistic pay make need help start worth right best smart normal "
+        "difference usually policy account"
+    )
+)
+
+
 @dataclass(frozen=True)
 class _TopicTerms:
-    """A topic's key terms with their lower-cased forms and whole-word patterns."""
+    """A topic's key terms with their lower-cased forms, whole-word patterns, and the
+    content words of each term's name and plain gloss."""
 
     terms: tuple[str, ...]
     lowered: tuple[str, ...]
     patterns: tuple[re.Pattern[str], ...]
+    names: tuple[frozenset[str], ...]
+    glosses: tuple[frozenset[str], ...]
+    vague: frozenset[str]
 
     @classmethod
-    def of(cls, key_terms: dict[str, str]) -> _TopicTerms:
+    def of(cls, topic: Topic) -> _TopicTerms:
+        key_terms = topic.key_terms
         lowered = tuple(t.lower() for t in key_terms)
         patterns = tuple(re.compile(rf"\b{re.escape(t)}\b") for t in lowered)
-        return cls(tuple(key_terms), lowered, patterns)
+        names = tuple(frozenset(stems(t)) for t in key_terms)
+        glosses = tuple(
+            frozenset(stems(g)) - n for g, n in zip(key_terms.values(), names, strict=True)
+        )
+        vague = _VAGUE | stems(f"{topic.name} {topic.phrase or ''}")
+        return cls(tuple(key_terms), lowered, patterns, names, glosses, vague)
+
+    def about(self, question: str, skip: str) -> str | None:
+        """The term a question is most about: a word of the term's name counts two, a word of
+        its gloss one, and it takes two. Terms whose name is in `skip` (explained) are passed."""
+        words = stems(question) - self.vague
+        best, best_score = None, 1
+        for term, low, name, gloss in zip(
+            self.terms, self.lowered, self.names, self.glosses, strict=True
+        ):
+            score = 2 * len(words & name) + len(words & gloss)
+            if score > best_score and low not in skip:
+                best, best_score = term, score
+        return best
 
 
 class ScriptedAdvisor:
@@ -260,11 +295,12 @@ class ScriptedAdvisor:
     def _topic_terms(self, topic_id: str) -> _TopicTerms:
         known = self._terms.get(topic_id)
         if known is None:
-            known = self._terms[topic_id] = _TopicTerms.of(self.catalog.topics[topic_id].key_terms)
+            known = self._terms[topic_id] = _TopicTerms.of(self.catalog.topics[topic_id])
         return known
 
     def _asked_term(self, request: AdvisorInput, last_client: str | None) -> str | None:
-        """A key term of the topic that the client just named: Elena explains that one."""
+        """The key term Elena explains: one the client just named, else the one the client's
+        question is most about, unless she has explained it already."""
         if last_client is None:
             return None
         last = last_client.lower()
@@ -274,7 +310,15 @@ class ScriptedAdvisor:
             for term, low, pattern in zip(known.terms, known.lowered, known.patterns, strict=True)
             if low in last and pattern.search(last)  # the substring test is a cheap pre-check
         ]
-        return max(named, key=len) if named else None
+        if named:
+            return max(named, key=len)
+        question = next(
+            (s for _, _, s in reversed(split_sentences(last_client)) if s.endswith("?")), None
+        )
+        if question is None:
+            return None
+        said = " ".join(t.text for t in request.transcript if t.speaker == "advisor").lower()
+        return known.about(question, said)
 
     @staticmethod
     def _quote(request: AdvisorInput, text: str | None) -> str | None:

@@ -30,7 +30,7 @@ from emosim.schemas.persona import AdvisorPersona
 
 from ..messages import CriticInput
 from .prefilter import fold, shared_index
-from .text import CueHit, Lexicon, split_sentences, word_count
+from .text import CueHit, Lexicon, split_sentences, stems, word_count
 
 VERSION = "rules-2"
 
@@ -104,34 +104,6 @@ def cue_weight(hit: CueHit) -> float:
 
 
 # --- jargon ---------------------------------------------------------------------------------
-
-_STOP = frozenset(
-    "a an the and or but of to in on at for with by from as is are was were be been being it "
-    "its this that these those you your yours we our they their them he she his her i me my "
-    "so such than then there here what which who whom when where how why if about into over "
-    "under up down out off can could will would should may might must do does did have has had "
-    "not no more most less least each every some any all one also just only very much many "
-    "like usually often sometimes set before after between during within without until since "
-    "through across against among around behind below beyond toward towards per via else "
-    "anything something someone everything nothing way thing things".split()
-)
-
-
-def stems(text: str) -> set[str]:
-    """Content words of `text`, crudely stemmed, to compare a sentence with a term's gloss."""
-    out = set()
-    for word in re.findall(r"[a-z0-9][a-z0-9'’-]*", text.lower()):
-        word = word.replace("’", "'").removesuffix("'s")
-        if word in _STOP or len(word) < 3:
-            continue
-        for _ in range(2):  # "earnings" -> "earning" -> "earn"
-            for suffix in ("ing", "ed", "es", "s", "ly"):
-                if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                    word = word[: -len(suffix)]
-                    break
-        out.add(word)
-    return out
-
 
 # A definition right after the term: "X means", "X, which is", "X refers to", "X stands for".
 _DEFINES_AFTER = re.compile(

@@ -209,6 +209,35 @@ def ensure_period(text: str) -> str:
     return text if text[-1:] in '.!?"”' else text + "."
 
 
+_STOP = frozenset(
+    "a an the and or but of to in on at for with by from as is are was were be been being it "
+    "its this that these those you your yours we our they their them he she his her i me my "
+    "so such than then there here what which who whom when where how why if about into over "
+    "under up down out off can could will would should may might must do does did have has had "
+    "not no more most less least each every some any all one also just only very much many "
+    "like usually often sometimes set before after between during within without until since "
+    "through across against among around behind below beyond toward towards per via else "
+    "anything something someone everything nothing way thing things".split()
+)
+
+
+def stems(text: str) -> set[str]:
+    """Content words of `text`, crudely stemmed: to compare a sentence with a term and its
+    gloss (the critic's jargon check, the advisor's pick of the term a question is about)."""
+    out = set()
+    for word in re.findall(r"[a-z0-9][a-z0-9'’-]*", text.lower()):
+        word = word.replace("’", "'").removesuffix("'s")
+        if word in _STOP or len(word) < 3:
+            continue
+        for _ in range(2):  # "earnings" -> "earning" -> "earn"
+            for suffix in ("ing", "ed", "es", "s", "ly"):
+                if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                    word = word[: -len(suffix)]
+                    break
+        out.add(word)
+    return out
+
+
 _WORD = re.compile(r"\b[\w'’-]+\b")
 
 
