@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from emosim.catalog import Catalog
@@ -72,10 +73,6 @@ def _clause_before(text: str, start: int) -> str:
 def asserted(text: str, start: int) -> bool:
     """Whether the draft itself makes the claim that starts at `start`."""
     return not _NOT_ASSERTED.search(_clause_before(text, start))
-
-
-def negated(text: str, start: int) -> bool:
-    return bool(_NEGATION.search(_clause_before(text, start)))
 
 
 # --- cue strength ---------------------------------------------------------------------------
@@ -179,11 +176,15 @@ class JargonCheck:
         # Every review re-reads the advisor's earlier lines: remember each line's reading.
         self._uses = functools.lru_cache(maxsize=1024)(self._read)
 
-    def unexplained(self, text: str, earlier: list[str] | tuple[str, ...] = ()) -> list[CueHit]:
+    def unexplained(self, text: str, earlier: Iterable[str] = ()) -> list[CueHit]:
         """First occurrence of every term that is explained nowhere in `text` and was not
-        explained in `earlier` (what the advisor already said in this conversation)."""
+        explained in `earlier` (what the advisor already said in this conversation; read
+        only when `text` has such a term, which is rare)."""
+        hits = self._uses(text)[0]
+        if not hits:
+            return []
         taught = {term for line in earlier for term in self._uses(line)[1]}
-        return [hit for hit in self._uses(text)[0] if hit.label not in taught]
+        return [hit for hit in hits if hit.label not in taught]
 
     def _read(self, text: str) -> tuple[tuple[CueHit, ...], frozenset[str]]:
         """(first occurrence of each unexplained term, terms explained somewhere) in `text`."""
@@ -392,11 +393,10 @@ class RuleCritic:
         weight: dict[str, float] = defaultdict(float)
         evidence: dict[str, list[str]] = defaultdict(list)
         for hit in self.anti.find(text):
-            if negated(text, hit.start) or not asserted(text, hit.start):
+            clause = _clause_before(text, hit.start)  # read once for the three tests
+            if _NEGATION.search(clause) or _NOT_ASSERTED.search(clause):  # negated or distanced
                 continue
-            if _COMMAND_CUE.match(hit.text) and _SUBORDINATE.search(
-                _clause_before(text, hit.start)
-            ):
+            if _COMMAND_CUE.match(hit.text) and _SUBORDINATE.search(clause):
                 continue
             weight[hit.label] += cue_weight(hit)
             evidence[hit.label].append(hit.text)
@@ -415,7 +415,7 @@ class RuleCritic:
         return out
 
     def _jargon(self, text: str, request: CriticInput) -> list[CriticFinding]:
-        earlier = [line.text for line in request.transcript if line.speaker == "advisor"]
+        earlier = (line.text for line in request.transcript if line.speaker == "advisor")
         return [
             CriticFinding(
                 code="unexplained_jargon",
@@ -471,16 +471,19 @@ class RuleCritic:
     # --- verdict --------------------------------------------------------------------------
 
     def _verdict(self, findings: list[CriticFinding]) -> CriticVerdict:
-        def score(codes: frozenset[str]) -> float:
-            penalty = sum(_SEVERITY_PENALTY[f.severity] for f in findings if f.code in codes)
-            return round(max(0.0, 1.0 - penalty), 2)
-
-        voice, empathy, compliance, clarity = map(score, self._score_codes)
+        # one pass over the findings: each adds its penalty to the scores its code lowers
+        penalties = [0, 0, 0, 0]
+        for f in findings:
+            for i, codes in enumerate(self._score_codes):
+                if f.code in codes:
+                    penalties[i] += _SEVERITY_PENALTY[f.severity]
+        voice, empathy, compliance, clarity = (round(max(0.0, 1.0 - p), 2) for p in penalties)
         scores = CriticScores(
-            voice=voice, empathy=empathy, compliance=compliance, clarity=clarity, overall=0.0
-        )
-        scores.overall = round(
-            (scores.voice + scores.empathy + scores.compliance + scores.clarity) / 4, 2
+            voice=voice,
+            empathy=empathy,
+            compliance=compliance,
+            clarity=clarity,
+            overall=round((voice + empathy + compliance + clarity) / 4, 2),
         )
         accepted = not any(f.severity in {"major", "blocker"} for f in findings)
         return CriticVerdict(accepted=accepted, scores=scores, findings=findings, critic=self.name)

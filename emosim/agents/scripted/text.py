@@ -185,7 +185,11 @@ def lower_first(text: str, keep: frozenset[str] = frozenset()) -> str:
     return text[0].lower() + text[1:]
 
 
-_LEAD_IN = re.compile(r"(?:[,;:]|\b(?:but|and|so))$")
+_LEAD_IN_WORDS = frozenset({"but", "and", "so"})
+
+
+def _leads_in(part: str) -> bool:
+    return part.endswith((",", ";", ":")) or part.rpartition(" ")[2].lower() in _LEAD_IN_WORDS
 
 
 def join_lead_ins(parts: Iterable[str], keep: frozenset[str] = frozenset()) -> str:
@@ -197,7 +201,7 @@ def join_lead_ins(parts: Iterable[str], keep: frozenset[str] = frozenset()) -> s
         if not part:
             continue
         text = lower_first(part, keep) if leading else sentence_case(part)
-        leading = bool(_LEAD_IN.search(part))
+        leading = _leads_in(part)
         out.append(text if leading else ensure_period(text))
     if leading:  # a lead-in with nothing after it still ends as a sentence
         out[-1] = ensure_period(out[-1])
