@@ -204,11 +204,11 @@ def test_client_messages_of_every_persona_read_as_sentences(
     from emosim.agents.arc import ArcController
     from emosim.agents.messages import ClientInput
 
-    checked = 0
+    checked = tagged = 0
     for persona in catalog.clients.values():
         topic = next(iter(catalog.topics.values()))
         arc = ArcController(catalog, persona.default_arc, 6)
-        for seed in range(8):
+        for seed in range(16):
             _, hidden = arc.initial((seed, persona.id))
             request = ClientInput(
                 persona=persona,
@@ -223,8 +223,14 @@ def test_client_messages_of_every_persona_read_as_sentences(
             text = client.speak(request, seed=seed).text
             assert not BROKEN_TEXT.search(text), (persona.id, seed, text)
             assert text[-1] in ".?!", (persona.id, seed, text)
+            for tag in persona.speaking_style.tags:  # tags close a sentence, never open one
+                for found in re.finditer(re.escape(tag), text):
+                    end = tag[-1] if tag[-1] in "?!." else text[found.end() : found.end() + 1]
+                    assert end in {".", "?", "!"}, text
+                    tagged += 1
             checked += 1
-    assert checked == 8 * len(catalog.clients)
+    assert checked == 16 * len(catalog.clients)
+    assert tagged > 0
 
 
 def test_question_picks_the_term_it_is_about(advisor: ScriptedAdvisor, catalog: Catalog) -> None:

@@ -38,7 +38,15 @@ class SpeakingStyle(StrictModel):
     openers: list[str] = Field(
         min_length=2, description="How this person tends to start a message."
     )
-    fillers: list[str] = Field(default_factory=list, description="Hedges and verbal habits.")
+    fillers: list[str] = Field(
+        default_factory=list,
+        description='Hedges and verbal habits that open a sentence ("honestly", "look").',
+    )
+    tags: list[str] = Field(
+        default_factory=list,
+        description='Phrases tacked on at the end of a sentence ("so to speak", "haha", '
+        '"you know?").',
+    )
     notes: str = Field(description="Anything else about how they write.")
 
 

@@ -18,7 +18,7 @@ from ..messages import AdvisorInput, AdvisorOutput
 from .templates import AdvisorSentenceTemplate, AdvisorTemplates, slots_in
 from .text import as_phrase, fill, rng_for, sentence_case, split_sentences, stems
 
-VERSION = "scripted-advisor-1"
+VERSION = "scripted-advisor-2"
 
 STAGE_STRATEGIES = {
     "early": [

@@ -114,17 +114,15 @@ class ScriptedClient:
         emotion = self.catalog.emotion(request.hidden_state.emotion)
         level = request.hidden_state.intensity_level
         line = self._pick(rng, getattr(emotion.intensities, level).examples, history)
-        fillers = request.persona.speaking_style.fillers
-        if (
-            fillers
-            and rng.random() < 0.3
-            and not line.lower().startswith(tuple(f.lower() for f in fillers))
-        ):
-            filler = rng.choice(fillers).strip().rstrip(",")
-            if filler.endswith("?"):  # "is that normal?" asks about the line: it goes after
-                line = f"{line.rstrip().rstrip('.!')}, {filler}"
-            elif filler and filler[0].isalpha() and len(filler.split()) <= 3:
-                line = f"{sentence_case(filler)}, {lower_first(line, self._proper_nouns(request.persona))}"
+        style = request.persona.speaking_style
+        habits = style.fillers + style.tags
+        if habits and rng.random() < 0.3 and not any(h.lower() in line.lower() for h in habits):
+            habit = rng.choice(habits).strip().rstrip(",")
+            if habit in style.tags:  # "so to speak", "is that normal?": after the line
+                end = "" if habit[-1:] in "?!." else "."
+                line = f"{line.rstrip().rstrip('.!')}, {habit}{end}"
+            elif habit and habit[0].isalpha() and len(habit.split()) <= 3:
+                line = f"{sentence_case(habit)}, {lower_first(line, self._proper_nouns(request.persona))}"
         return line
 
     def _next_fact(self, request: ClientInput, rng: random.Random):  # noqa: ANN202
