@@ -212,6 +212,17 @@ def _validate_yaml(path: Path, catalog: Catalog, report: Report) -> None:
                     report.problems.append(
                         f"{path}: strategies.{sid}.{j}.function: unknown function id {tpl.function!r}"
                     )
+        for i, answer in enumerate(obj.answers):
+            if answer.strategy not in catalog.strategies:
+                report.problems.append(
+                    f"{path}: answers.{i}.strategy: unknown strategy id {answer.strategy!r}"
+                )
+            for j, tpl in enumerate(answer.replies):
+                if tpl.function not in catalog.functions:
+                    report.problems.append(
+                        f"{path}: answers.{i}.replies.{j}.function: unknown function id "
+                        f"{tpl.function!r}"
+                    )
         for aid in obj.anti_patterns:
             if aid not in catalog.anti_patterns:
                 report.problems.append(

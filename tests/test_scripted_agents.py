@@ -14,10 +14,10 @@ import pytest
 
 from emosim.agents.backends import scripted_template_paths
 from emosim.agents.messages import AdvisorInput, Line
-from emosim.agents.scripted.advisor import ScriptedAdvisor
+from emosim.agents.scripted.advisor import ScriptedAdvisor, _last_question
 from emosim.agents.scripted.client import ScriptedClient
 from emosim.agents.scripted.templates import AdvisorTemplates, ClientTemplates, slots_in
-from emosim.agents.scripted.text import fill, join_lead_ins, split_sentences
+from emosim.agents.scripted.text import fill, join_lead_ins, sentence_case, split_sentences
 from emosim.catalog import Catalog
 from emosim.files import load_yaml_model
 
@@ -74,7 +74,7 @@ def test_usable_templates_match_fill_and_search(advisor: ScriptedAdvisor) -> Non
                 for t in templates
                 if slots_in(t.text) <= filled and fill(t.text, slots).lower() not in said
             ]
-            got = [t.source for t in advisor._usable(sid, slots, said)]
+            got = [t.source for t in advisor._usable(advisor._options[sid], slots, said)]
             assert got == want, (sid, slots)
             checked += len(templates)
             repeats += sum(
@@ -105,7 +105,7 @@ def test_braces_in_slot_values_turn_the_probe_off(catalog: Catalog) -> None:
     slots = {"name": "} to me", "client_quote": "{", "fact": "the card"}
     said = "so, the card to me. what matters most, friend?"
     assert fill(consumed, slots) == "the card to me." and "fact" not in said
-    got = [t.source.text for t in advisor._usable("open_question", slots, said)]
+    got = [t.source.text for t in advisor._usable(advisor._options["open_question"], slots, said)]
     assert got == [
         "What matters most, {name}?",
         "What matters most, then?",
@@ -147,7 +147,10 @@ def test_asked_term_matches_whole_word_search(advisor: ScriptedAdvisor, catalog:
                 last = said.lower()
                 named = [t for t in terms if re.search(rf"\b{re.escape(t.lower())}\b", last)]
                 want = max(named, key=len) if named else None
-                assert advisor._asked_term(request, said) == want, (topic.id, said)
+                assert advisor._asked_term(request, said, _last_question(said)) == want, (
+                    topic.id,
+                    said,
+                )
                 found += want is not None
     assert found > 20
 
@@ -253,3 +256,48 @@ def test_question_picks_the_term_it_is_about(advisor: ScriptedAdvisor, catalog: 
     )
     total = sum(len(topic.key_terms) for topic in catalog.topics.values())
     assert found >= 0.8 * total, (found, total)
+
+
+def test_every_follow_up_question_gets_its_answer(
+    advisor: ScriptedAdvisor, client: ScriptedClient, catalog: Catalog
+) -> None:
+    topic = catalog.topics["debt_management"]
+    slots = {
+        "topic_phrase": topic.phrase or topic.name,
+        "subtopic_phrase": topic.subcategories[0].phrase or topic.subcategories[0].name,
+        "term": "APR",
+        "advisor_name": "Elena",
+    }
+    answered = 0
+    for stage, questions in client.templates.follow_ups.items():
+        for question in questions:
+            if "{term}" in question:  # answered by explaining the term
+                continue
+            asked = fill(question, slots)
+            answer = advisor._answer(asked)
+            assert answer is not None, asked
+            request = AdvisorInput.model_validate(
+                {
+                    "client_name": "Dana Lee",
+                    "topic": topic.id,
+                    "subcategory": topic.subcategories[0].id,
+                    "transcript": [Line(speaker="client", text=f"Okay. {asked}")],
+                    "observed": {
+                        "primary": "curiosity",
+                        "family": "surprise",
+                        "intensity": 0.5,
+                        "intensity_level": "medium",
+                        "confidence": 0.5,
+                        "observer": "test",
+                    },
+                    "exchange": 2,
+                    "exchanges": 4,
+                    "attempt": 2,  # no injected anti-pattern
+                }
+            )
+            draft = advisor.draft(request, seed=7)
+            replies = {sentence_case(fill(r.source.text, slots)) for r in answer.replies}
+            assert any(s.text in replies for s in draft.sentences), (stage, asked, draft.text)
+            assert answer.strategy in [draft.strategies.primary, *draft.strategies.combination]
+            answered += 1
+    assert answered >= 25

@@ -212,6 +212,16 @@ YAML_CASES = {
         ),
         "unknown slot(s) ['salary']",
     ),
+    "advisor_answer_unknown_strategy": (
+        "agents/scripted/advisor.yaml",
+        lambda d: d["answers"][0].update(strategy="lecturing"),
+        "answers.0.strategy: unknown strategy id 'lecturing'",
+    ),
+    "advisor_answer_unknown_function": (
+        "agents/scripted/advisor.yaml",
+        lambda d: d["answers"][1]["replies"][0].update(function="shrug"),
+        "answers.1.replies.0.function: unknown function id 'shrug'",
+    ),
 }
 
 

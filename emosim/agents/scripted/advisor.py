@@ -15,7 +15,7 @@ from emosim.catalog import Catalog
 from emosim.schemas.taxonomy import Topic
 
 from ..messages import AdvisorInput, AdvisorOutput
-from .templates import AdvisorSentenceTemplate, AdvisorTemplates, slots_in
+from .templates import AdvisorSentenceTemplate, AdvisorTemplates, AnswerTemplate, slots_in
 from .text import as_phrase, fill, rng_for, sentence_case, split_sentences, stems
 
 VERSION = "scripted-advisor-2"
@@ -110,6 +110,31 @@ class _Template:
         )
 
 
+def _last_question(text: str | None) -> str | None:
+    """The last sentence of `text` that asks something."""
+    if text is None:
+        return None
+    return next((s for _, _, s in reversed(split_sentences(text)) if s.endswith("?")), None)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """Answers to one follow-up question; `question` matches the client's sentence."""
+
+    question: re.Pattern[str]
+    strategy: str
+    replies: tuple[_Template, ...]
+
+    @classmethod
+    def of(cls, source: AnswerTemplate) -> _Answer:
+        words = ".+?".join(re.escape(part) for part in _PLACEHOLDER.split(source.question))
+        return cls(
+            re.compile(words, re.IGNORECASE),
+            source.strategy,
+            tuple(_Template.of(r) for r in source.replies),
+        )
+
+
 # Words too common in clients' questions to tie a question to one term ("How do people
 # keep...", "What are my options..."); the topic's own name words are added per topic.
 _VAGUE = frozenset(
@@ -175,18 +200,21 @@ class ScriptedAdvisor:
             for sid, items in templates.strategies.items()
         }
         self._terms: dict[str, _TopicTerms] = {}
+        self._answers = tuple(_Answer.of(a) for a in templates.answers)
 
     def draft(self, request: AdvisorInput, *, seed: int) -> AdvisorOutput:
         rng = rng_for(seed, request.exchange, request.attempt, "advisor")
         last_client = next(
             (line.text for line in reversed(request.transcript) if line.speaker == "client"), None
         )
-        asked = self._asked_term(request, last_client)
+        question = _last_question(last_client)
+        asked = self._asked_term(request, last_client, question)
         slots = self._slots(request, rng, asked, last_client)
         if request.attempt == 1 and rng.random() < self.anti_pattern_rate:
             return self._anti_pattern_draft(request, rng, slots)
-        strategies = self._plan(request, rng, asked)
-        sentences = self._compose(request, rng, slots, strategies, asked)
+        answer = self._answer(question)
+        strategies = self._plan(request, rng, asked, answer)
+        sentences = self._compose(request, rng, slots, strategies, asked, answer)
         return AdvisorOutput.model_validate(
             {
                 "text": " ".join(s["text"] for s in sentences),
@@ -202,7 +230,13 @@ class ScriptedAdvisor:
 
     # --- planning -------------------------------------------------------------------------
 
-    def _plan(self, request: AdvisorInput, rng: random.Random, asked: str | None) -> list[str]:
+    def _plan(
+        self,
+        request: AdvisorInput,
+        rng: random.Random,
+        asked: str | None,
+        answer: _Answer | None = None,
+    ) -> list[str]:
         cat = self.catalog
         observed = request.observed
         emotion = cat.emotions[observed.primary]
@@ -251,6 +285,8 @@ class ScriptedAdvisor:
             and "education" in available
         ):
             chosen.insert(1, "education")
+        if answer and answer.strategy not in chosen and answer.strategy not in harmful:
+            chosen.insert(1, answer.strategy)  # the client's question is taken up early
         if last and not {"summarizing", "celebrating_progress"} & set(chosen):
             chosen.append("summarizing" if rng.random() < 0.6 else "celebrating_progress")
         elif not last and not set(INVITING) & set(chosen):
@@ -298,7 +334,9 @@ class ScriptedAdvisor:
             known = self._terms[topic_id] = _TopicTerms.of(self.catalog.topics[topic_id])
         return known
 
-    def _asked_term(self, request: AdvisorInput, last_client: str | None) -> str | None:
+    def _asked_term(
+        self, request: AdvisorInput, last_client: str | None, question: str | None
+    ) -> str | None:
         """The key term Elena explains: one the client just named, else the one the client's
         question is most about, unless she has explained it already."""
         if last_client is None:
@@ -312,13 +350,16 @@ class ScriptedAdvisor:
         ]
         if named:
             return max(named, key=len)
-        question = next(
-            (s for _, _, s in reversed(split_sentences(last_client)) if s.endswith("?")), None
-        )
         if question is None:
             return None
         said = " ".join(t.text for t in request.transcript if t.speaker == "advisor").lower()
         return known.about(question, said)
+
+    def _answer(self, question: str | None) -> _Answer | None:
+        """The answers to the client's last question, when it is a known follow-up."""
+        if question is None:
+            return None
+        return next((a for a in self._answers if a.question.fullmatch(question)), None)
 
     @staticmethod
     def _quote(request: AdvisorInput, text: str | None) -> str | None:
@@ -347,7 +388,9 @@ class ScriptedAdvisor:
             return quote if quote.startswith(("I ", "I'")) else quote[:1].lower() + quote[1:]
         return None
 
-    def _usable(self, sid: str, slots: dict[str, str], said: str) -> list[_Template]:
+    def _usable(
+        self, templates: tuple[_Template, ...], slots: dict[str, str], said: str
+    ) -> list[_Template]:
         """Templates of a strategy whose slots all have values and that, filled, would not
         repeat something already said.
 
@@ -359,7 +402,7 @@ class ScriptedAdvisor:
         probe = not any("{" in v or "}" in v for v in slots.values())
         return [
             t
-            for t in self._options[sid]
+            for t in templates
             if t.slots <= filled
             and (
                 (probe and t.probe is not None and t.probe not in said)
@@ -374,6 +417,7 @@ class ScriptedAdvisor:
         slots: dict[str, str],
         strategies: list[str],
         asked_term: str | None,
+        answer: _Answer | None = None,
     ) -> list[dict[str, str]]:
         """The draft's sentences as PlannedSentence fields (validated once, with the output)."""
         said = " ".join(line.text for line in request.transcript).lower()
@@ -382,7 +426,10 @@ class ScriptedAdvisor:
         picked: list[tuple[_Template, str]] = []
         used_slots: frozenset[str] = frozenset()  # term slots already used: one mention
         for sid in strategies:
-            options = self._usable(sid, slots, said)
+            answering = answer is not None and sid == answer.strategy
+            options = (answering and self._usable(answer.replies, slots, said)) or self._usable(
+                self._options.get(sid, ()), slots, said
+            )
             if "unexplained_jargon" in feedback or (sid == "education" and asked):
                 # a term the client asked about gets its plain meaning, not just its name
                 options = [t for t in options if not t.bare_term]
@@ -393,7 +440,12 @@ class ScriptedAdvisor:
             template = rng.choice(options)
             picked.append((template, sid))
             used_slots |= template.term_slots
-            if sid == strategies[0] and len(strategies) == 2 and rng.random() < 0.5:
+            if (
+                sid == strategies[0]
+                and len(strategies) == 2
+                and not answering  # one answer is enough
+                and rng.random() < 0.5
+            ):
                 more = [t for t in options if t is not template and not t.question]
                 if more:
                     extra = rng.choice(more)

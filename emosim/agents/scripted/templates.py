@@ -53,12 +53,34 @@ class AdvisorSentenceTemplate(StrictModel):
         return _check_slots(v, ADVISOR_SLOTS)
 
 
+class AnswerTemplate(StrictModel):
+    """Elena's answers to one of the client's follow-up questions, so that a reply takes up
+    the question the client just asked instead of passing over it."""
+
+    question: str = Field(
+        description="The question as the client templates write it ({slots} match any words)."
+    )
+    strategy: Identifier = Field(description="Strategy id the answer realizes.")
+    replies: list[AdvisorSentenceTemplate] = Field(
+        min_length=2, description="Alternative one-sentence answers."
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _slots(cls, v: str) -> str:
+        return _check_slots(v, CLIENT_SLOTS)
+
+
 class AdvisorTemplates(StrictModel):
     """Sentence templates of the scripted advisor."""
 
     version: str = Field(description="Template set version; part of the prompt hash.")
     strategies: dict[Identifier, list[AdvisorSentenceTemplate]] = Field(
         description="Strategy id -> sentences that realize it (at least 6 each)."
+    )
+    answers: list[AnswerTemplate] = Field(
+        default_factory=list,
+        description="Answers to the client's follow-up questions (client.yaml `follow_ups`).",
     )
     anti_patterns: dict[Identifier, list[str]] = Field(
         description="Anti-pattern id -> sentences that commit it (drafts the critic must reject)."
