@@ -235,7 +235,7 @@ class ScriptedAdvisor:
         request: AdvisorInput,
         rng: random.Random,
         asked: str | None,
-        answer: _Answer | None = None,
+        answer: _Answer | None,
     ) -> list[str]:
         cat = self.catalog
         observed = request.observed
@@ -417,7 +417,7 @@ class ScriptedAdvisor:
         slots: dict[str, str],
         strategies: list[str],
         asked_term: str | None,
-        answer: _Answer | None = None,
+        answer: _Answer | None,
     ) -> list[dict[str, str]]:
         """The draft's sentences as PlannedSentence fields (validated once, with the output)."""
         said = " ".join(line.text for line in request.transcript).lower()
@@ -427,9 +427,8 @@ class ScriptedAdvisor:
         used_slots: frozenset[str] = frozenset()  # term slots already used: one mention
         for sid in strategies:
             answering = answer is not None and sid == answer.strategy
-            options = (answering and self._usable(answer.replies, slots, said)) or self._usable(
-                self._options.get(sid, ()), slots, said
-            )
+            options = self._usable(answer.replies, slots, said) if answering else []
+            options = options or self._usable(self._options.get(sid, ()), slots, said)
             if "unexplained_jargon" in feedback or (sid == "education" and asked):
                 # a term the client asked about gets its plain meaning, not just its name
                 options = [t for t in options if not t.bare_term]
