@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from .agents.scripted.templates import AdvisorTemplates, ClientTemplates
+from .agents.scripted.templates import AdvisorTemplates, ClientTemplates, TopicAnswers
 from .files import write_text_atomic
 from .schemas import (
     SCHEMA_VERSION,
@@ -34,6 +34,7 @@ PUBLISHED: dict[str, type[BaseModel]] = {
     "topic_taxonomy": TopicTaxonomy,
     "scripted_advisor_templates": AdvisorTemplates,
     "scripted_client_templates": ClientTemplates,
+    "scripted_topic_answers": TopicAnswers,
 }
 
 

@@ -11,7 +11,12 @@ from pydantic import BaseModel, ValidationError
 
 from .agents.classifier.mappings import EmotionMappings, mapping_problems
 from .agents.llm.settings import LLMSettings
-from .agents.scripted.templates import AdvisorTemplates, ClientTemplates, ObserverMarkers
+from .agents.scripted.templates import (
+    AdvisorTemplates,
+    ClientTemplates,
+    ObserverMarkers,
+    TopicAnswers,
+)
 from .catalog import Catalog
 from .errors import DataError
 from .files import format_validation_error, iter_json_documents, load_yaml_node
@@ -36,6 +41,7 @@ _YAML_KINDS: list[tuple[Callable[[dict], bool], type[BaseModel]]] = [
     (lambda d: "turns" in d and "arc" in d, SeedSource),
     (lambda d: isinstance(d.get("strategies"), list), StrategyTaxonomy),
     (lambda d: isinstance(d.get("strategies"), dict), AdvisorTemplates),
+    (lambda d: "topic" in d and "answers" in d, TopicAnswers),
     (lambda d: "functions" in d, SentenceFunctionTaxonomy),
     (lambda d: "compliance_boundaries" in d, AdvisorPersona),
     (lambda d: "default_arc" in d, ClientPersona),
@@ -203,6 +209,20 @@ def _validate_yaml(path: Path, catalog: Catalog, report: Report) -> None:
                         report.problems.append(
                             f"{path}: emotions.{i}.{key}.{j}: unknown {what} id {value!r}"
                         )
+    elif isinstance(obj, TopicAnswers):
+        topic = catalog.topics.get(obj.topic)
+        if topic is None:
+            report.problems.append(f"{path}: topic: unknown topic id {obj.topic!r}")
+            return
+        asked = set(topic.client_questions).union(
+            *(sub.client_questions for sub in topic.subcategories)
+        )
+        for i, answer in enumerate(obj.answers):
+            if answer.question not in asked:
+                report.problems.append(
+                    f"{path}: answers.{i}.question: not a client question of topic "
+                    f"{obj.topic!r}: {answer.question!r}"
+                )
     elif isinstance(obj, AdvisorTemplates):
         for sid in obj.strategies:
             if sid not in catalog.strategies:

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from emosim.agents.backends import scripted_template_paths
+from emosim.agents.backends import load_advisor_templates, scripted_template_paths
 from emosim.agents.messages import AdvisorInput, Line
 from emosim.agents.scripted.advisor import ScriptedAdvisor, _last_question
 from emosim.agents.scripted.client import ScriptedClient
@@ -26,8 +26,7 @@ from .conftest import BROKEN_TEXT
 
 @pytest.fixture(scope="module")
 def advisor(catalog: Catalog) -> ScriptedAdvisor:
-    path = scripted_template_paths(catalog)["advisor"]
-    return ScriptedAdvisor(catalog, load_yaml_model(path, AdvisorTemplates))
+    return ScriptedAdvisor(catalog, load_advisor_templates(catalog))
 
 
 @pytest.fixture(scope="module")
@@ -301,3 +300,37 @@ def test_every_follow_up_question_gets_its_answer(
             assert answer.strategy in [draft.strategies.primary, *draft.strategies.combination]
             answered += 1
     assert answered >= 25
+
+
+def test_every_topic_question_gets_its_answer(advisor: ScriptedAdvisor, catalog: Catalog) -> None:
+    answered = 0
+    for topic in catalog.topics.values():
+        questions = list(topic.client_questions)
+        questions += [q for sub in topic.subcategories for q in sub.client_questions]
+        for question in questions:
+            answer = advisor._answer(question)
+            assert answer is not None and answer.strategy == "education", (topic.id, question)
+            request = AdvisorInput.model_validate(
+                {
+                    "client_name": "Dana Lee",
+                    "topic": topic.id,
+                    "subcategory": topic.subcategories[0].id,
+                    "transcript": [Line(speaker="client", text=f"Thanks. {question}")],
+                    "observed": {
+                        "primary": "curiosity",
+                        "family": "surprise",
+                        "intensity": 0.5,
+                        "intensity_level": "medium",
+                        "confidence": 0.5,
+                        "observer": "test",
+                    },
+                    "exchange": 2,
+                    "exchanges": 4,
+                    "attempt": 2,
+                }
+            )
+            draft = advisor.draft(request, seed=answered)
+            replies = {r.source.text for r in answer.replies}
+            assert any(s.text in replies for s in draft.sentences), (question, draft.text)
+            answered += 1
+    assert answered == 344

@@ -217,6 +217,11 @@ YAML_CASES = {
         lambda d: d["answers"][0].update(strategy="lecturing"),
         "answers.0.strategy: unknown strategy id 'lecturing'",
     ),
+    "topic_answer_foreign_question": (
+        "agents/scripted/answers/caring_for_parents.yaml",
+        lambda d: d["answers"][0].update(question="Should I buy a boat?"),
+        "answers.0.question: not a client question of topic 'caring_for_parents'",
+    ),
     "advisor_answer_unknown_function": (
         "agents/scripted/advisor.yaml",
         lambda d: d["answers"][1]["replies"][0].update(function="shrug"),

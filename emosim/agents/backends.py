@@ -8,6 +8,7 @@ call is recorded in the run's cassette.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from .protocols import (
     SentenceObserver,
     StrategyObserver,
 )
+from .scripted.templates import AdvisorTemplates, TopicAnswers
 
 ROLES = SPEC_ROLES  # client, advisor, emotion_observer, strategy_observer, ...
 
@@ -55,6 +57,30 @@ def scripted_template_paths(catalog: Catalog) -> dict[str, Path]:
     }
 
 
+def files_sha256(paths: list[Path]) -> str:
+    """One hash over several files, in the order given."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(file_sha256(path).encode())
+    return digest.hexdigest()
+
+
+def scripted_answer_paths(catalog: Catalog) -> list[Path]:
+    """Elena's answers to each topic's client questions, one file per topic."""
+    return sorted((catalog.root / "agents" / "scripted" / "answers").glob("*.yaml"))
+
+
+def load_advisor_templates(catalog: Catalog) -> AdvisorTemplates:
+    """The advisor's templates with every topic's answers added to its `answers`."""
+    templates = load_yaml_model(scripted_template_paths(catalog)["advisor"], AdvisorTemplates)
+    topic_answers = [
+        answer
+        for path in scripted_answer_paths(catalog)
+        for answer in load_yaml_model(path, TopicAnswers).as_templates()
+    ]
+    return templates.model_copy(update={"answers": templates.answers + topic_answers})
+
+
 def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
     from .scripted.advisor import ScriptedAdvisor
     from .scripted.client import ScriptedClient
@@ -64,14 +90,12 @@ def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
         LexiconEmotionObserver,
         LexiconStrategyObserver,
     )
-    from .scripted.templates import AdvisorTemplates, ClientTemplates, ObserverMarkers
+    from .scripted.templates import ClientTemplates, ObserverMarkers
 
     paths = scripted_template_paths(catalog)
     client = ScriptedClient(catalog, load_yaml_model(paths["client"], ClientTemplates))
     advisor = ScriptedAdvisor(
-        catalog,
-        load_yaml_model(paths["advisor"], AdvisorTemplates),
-        anti_pattern_rate=anti_pattern_rate,
+        catalog, load_advisor_templates(catalog), anti_pattern_rate=anti_pattern_rate
     )
     markers = load_yaml_model(paths["observers"], ObserverMarkers)
     agents = AgentSet(
@@ -82,7 +106,8 @@ def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
         sentence_observer=CueSentenceObserver(catalog),
         critic=RuleCritic(catalog),
         backends={},
-        prompt_hashes={role: file_sha256(path) for role, path in paths.items()},
+        prompt_hashes={role: file_sha256(path) for role, path in paths.items()}
+        | {"advisor": files_sha256([paths["advisor"], *scripted_answer_paths(catalog)])},
     )
     for role in ROLES:
         agents.backends[role] = BackendInfo(backend="scripted", model=getattr(agents, role).name)

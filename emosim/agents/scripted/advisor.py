@@ -200,7 +200,12 @@ class ScriptedAdvisor:
             for sid, items in templates.strategies.items()
         }
         self._terms: dict[str, _TopicTerms] = {}
-        self._answers = tuple(_Answer.of(a) for a in templates.answers)
+        # answers to literal questions are looked up by text, the few with slots by pattern
+        answers = [(a, _Answer.of(a)) for a in templates.answers]
+        self._answer_by_text = {
+            a.question.lower(): answer for a, answer in answers if not slots_in(a.question)
+        }
+        self._answer_patterns = tuple(answer for a, answer in answers if slots_in(a.question))
 
     def draft(self, request: AdvisorInput, *, seed: int) -> AdvisorOutput:
         rng = rng_for(seed, request.exchange, request.attempt, "advisor")
@@ -359,7 +364,10 @@ class ScriptedAdvisor:
         """The answers to the client's last question, when it is a known follow-up."""
         if question is None:
             return None
-        return next((a for a in self._answers if a.question.fullmatch(question)), None)
+        known = self._answer_by_text.get(question.lower())
+        if known is not None:
+            return known
+        return next((a for a in self._answer_patterns if a.question.fullmatch(question)), None)
 
     @staticmethod
     def _quote(request: AdvisorInput, text: str | None) -> str | None:

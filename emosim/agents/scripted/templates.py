@@ -71,6 +71,44 @@ class AnswerTemplate(StrictModel):
         return _check_slots(v, CLIENT_SLOTS)
 
 
+class TopicAnswer(StrictModel):
+    question: str = Field(
+        description="A client question of the topic, exactly as in taxonomies/topics.yaml."
+    )
+    replies: list[str] = Field(
+        min_length=2, description="Alternative one-sentence answers (plain text, no slots)."
+    )
+
+    @field_validator("replies")
+    @classmethod
+    def _plain(cls, v: list[str]) -> list[str]:
+        for text in v:
+            if "{" in text or "}" in text:
+                raise ValueError(f"a reply is plain text, without braces: {text!r}")
+        return v
+
+
+class TopicAnswers(StrictModel):
+    """Elena's answers to one topic's client questions (agents/scripted/answers/<topic>.yaml):
+    a factual question gets a factual answer, as education."""
+
+    topic: Identifier = Field(description="Topic id the questions belong to.")
+    answers: list[TopicAnswer] = Field(description="One entry per question of the topic.")
+
+    def as_templates(self) -> list[AnswerTemplate]:
+        return [
+            AnswerTemplate(
+                question=a.question,
+                strategy="education",
+                replies=[
+                    AdvisorSentenceTemplate(function="explain_concept", text=text)
+                    for text in a.replies
+                ],
+            )
+            for a in self.answers
+        ]
+
+
 class AdvisorTemplates(StrictModel):
     """Sentence templates of the scripted advisor."""
 
