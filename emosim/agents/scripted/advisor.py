@@ -278,6 +278,8 @@ class ScriptedAdvisor:
         ]
         rng.shuffle(pool)
         want = 1 if "too_long" in feedback else rng.choice([1, 2, 2])
+        if answer is not None:  # the answer takes the place of one supporting strategy
+            want -= 1
         for s in pool:
             if len(chosen) > want:
                 break
