@@ -257,6 +257,30 @@ def test_question_picks_the_term_it_is_about(advisor: ScriptedAdvisor, catalog: 
     assert found >= 0.8 * total, (found, total)
 
 
+def _curious_question(topic, said: str) -> AdvisorInput:  # noqa: ANN001
+    """A request after a calm, curious client message (a second attempt: no injected
+    anti-pattern), so that the advisor's plan is free to answer."""
+    return AdvisorInput.model_validate(
+        {
+            "client_name": "Dana Lee",
+            "topic": topic.id,
+            "subcategory": topic.subcategories[0].id,
+            "transcript": [Line(speaker="client", text=said)],
+            "observed": {
+                "primary": "curiosity",
+                "family": "surprise",
+                "intensity": 0.5,
+                "intensity_level": "medium",
+                "confidence": 0.5,
+                "observer": "test",
+            },
+            "exchange": 2,
+            "exchanges": 4,
+            "attempt": 2,
+        }
+    )
+
+
 def test_every_follow_up_question_gets_its_answer(
     advisor: ScriptedAdvisor, client: ScriptedClient, catalog: Catalog
 ) -> None:
@@ -275,25 +299,7 @@ def test_every_follow_up_question_gets_its_answer(
             asked = fill(question, slots)
             answer = advisor._answer(asked)
             assert answer is not None, asked
-            request = AdvisorInput.model_validate(
-                {
-                    "client_name": "Dana Lee",
-                    "topic": topic.id,
-                    "subcategory": topic.subcategories[0].id,
-                    "transcript": [Line(speaker="client", text=f"Okay. {asked}")],
-                    "observed": {
-                        "primary": "curiosity",
-                        "family": "surprise",
-                        "intensity": 0.5,
-                        "intensity_level": "medium",
-                        "confidence": 0.5,
-                        "observer": "test",
-                    },
-                    "exchange": 2,
-                    "exchanges": 4,
-                    "attempt": 2,  # no injected anti-pattern
-                }
-            )
+            request = _curious_question(topic, f"Okay. {asked}")
             draft = advisor.draft(request, seed=7)
             replies = {sentence_case(fill(r.source.text, slots)) for r in answer.replies}
             assert any(s.text in replies for s in draft.sentences), (stage, asked, draft.text)
@@ -310,25 +316,7 @@ def test_every_topic_question_gets_its_answer(advisor: ScriptedAdvisor, catalog:
         for question in questions:
             answer = advisor._answer(question)
             assert answer is not None and answer.strategy == "education", (topic.id, question)
-            request = AdvisorInput.model_validate(
-                {
-                    "client_name": "Dana Lee",
-                    "topic": topic.id,
-                    "subcategory": topic.subcategories[0].id,
-                    "transcript": [Line(speaker="client", text=f"Thanks. {question}")],
-                    "observed": {
-                        "primary": "curiosity",
-                        "family": "surprise",
-                        "intensity": 0.5,
-                        "intensity_level": "medium",
-                        "confidence": 0.5,
-                        "observer": "test",
-                    },
-                    "exchange": 2,
-                    "exchanges": 4,
-                    "attempt": 2,
-                }
-            )
+            request = _curious_question(topic, f"Thanks. {question}")
             draft = advisor.draft(request, seed=answered)
             replies = {r.source.text for r in answer.replies}
             assert any(s.text in replies for s in draft.sentences), (question, draft.text)
