@@ -29,6 +29,14 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def files_sha256(paths: list[Path]) -> str:
+    """One hash over several files' hashes, in the order given."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(file_sha256(path).encode())
+    return digest.hexdigest()
+
+
 @dataclass
 class Catalog:
     """Everything an agent may look up by id. Built once per process and shared."""

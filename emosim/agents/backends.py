@@ -8,12 +8,11 @@ call is recorded in the run's cassette.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emosim.catalog import Catalog, file_sha256
+from emosim.catalog import Catalog, file_sha256, files_sha256
 from emosim.files import load_yaml_model
 from emosim.schemas import BackendInfo
 
@@ -57,14 +56,6 @@ def scripted_template_paths(catalog: Catalog) -> dict[str, Path]:
     }
 
 
-def files_sha256(paths: list[Path]) -> str:
-    """One hash over several files, in the order given."""
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(file_sha256(path).encode())
-    return digest.hexdigest()
-
-
 def scripted_answer_paths(catalog: Catalog) -> list[Path]:
     """Elena's answers to each topic's client questions, one file per topic."""
     return sorted((catalog.root / "agents" / "scripted" / "answers").glob("*.yaml"))
@@ -106,8 +97,11 @@ def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
         sentence_observer=CueSentenceObserver(catalog),
         critic=RuleCritic(catalog),
         backends={},
-        prompt_hashes={role: file_sha256(path) for role, path in paths.items()}
-        | {"advisor": files_sha256([paths["advisor"], *scripted_answer_paths(catalog)])},
+        prompt_hashes={
+            "client": file_sha256(paths["client"]),
+            "advisor": files_sha256([paths["advisor"], *scripted_answer_paths(catalog)]),
+            "observers": file_sha256(paths["observers"]),
+        },
     )
     for role in ROLES:
         agents.backends[role] = BackendInfo(backend="scripted", model=getattr(agents, role).name)

@@ -119,20 +119,20 @@ def _last_question(text: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class _Answer:
-    """Answers to one follow-up question; `question` matches the client's sentence."""
+    """Elena's answers to one client question, under one strategy."""
 
-    question: re.Pattern[str]
     strategy: str
     replies: tuple[_Template, ...]
 
     @classmethod
     def of(cls, source: AnswerTemplate) -> _Answer:
-        words = ".+?".join(re.escape(part) for part in _PLACEHOLDER.split(source.question))
-        return cls(
-            re.compile(words, re.IGNORECASE),
-            source.strategy,
-            tuple(_Template.of(r) for r in source.replies),
-        )
+        return cls(source.strategy, tuple(_Template.of(r) for r in source.replies))
+
+
+def _question_pattern(question: str) -> re.Pattern[str]:
+    """A question template as a pattern: its {slots} match any words."""
+    words = ".+?".join(re.escape(part) for part in _PLACEHOLDER.split(question))
+    return re.compile(words, re.IGNORECASE)
 
 
 # Words too common in clients' questions to tie a question to one term ("How do people
@@ -201,11 +201,14 @@ class ScriptedAdvisor:
         }
         self._terms: dict[str, _TopicTerms] = {}
         # answers to literal questions are looked up by text, the few with slots by pattern
-        answers = [(a, _Answer.of(a)) for a in templates.answers]
         self._answer_by_text = {
-            a.question.lower(): answer for a, answer in answers if not slots_in(a.question)
+            a.question.lower(): _Answer.of(a) for a in templates.answers if not slots_in(a.question)
         }
-        self._answer_patterns = tuple(answer for a, answer in answers if slots_in(a.question))
+        self._answer_patterns = tuple(
+            (_question_pattern(a.question), _Answer.of(a))
+            for a in templates.answers
+            if slots_in(a.question)
+        )
 
     def draft(self, request: AdvisorInput, *, seed: int) -> AdvisorOutput:
         rng = rng_for(seed, request.exchange, request.attempt, "advisor")
@@ -213,8 +216,10 @@ class ScriptedAdvisor:
             (line.text for line in reversed(request.transcript) if line.speaker == "client"), None
         )
         question = _last_question(last_client)
-        asked = self._asked_term(request, last_client, question)
-        slots = self._slots(request, rng, asked, last_client)
+        advisor_said = " ".join(t.text for t in request.transcript if t.speaker == "advisor")
+        advisor_said = advisor_said.lower()
+        asked = self._asked_term(request.topic, last_client, question, advisor_said)
+        slots = self._slots(request, rng, asked, last_client, advisor_said)
         if request.attempt == 1 and rng.random() < self.anti_pattern_rate:
             return self._anti_pattern_draft(request, rng, slots)
         answer = self._answer(question)
@@ -308,13 +313,11 @@ class ScriptedAdvisor:
         rng: random.Random,
         asked: str | None,
         last_client: str | None,
+        advisor_said: str,
     ) -> dict[str, str]:
         cat = self.catalog
         topic = cat.topics[request.topic]
         sub = next(s for s in topic.subcategories if s.id == request.subcategory)
-        advisor_said = " ".join(
-            t.text for t in request.transcript if t.speaker == "advisor"
-        ).lower()
         known = self._topic_terms(request.topic)
         terms = [
             t for t, low in zip(known.terms, known.lowered, strict=True) if low not in advisor_said
@@ -342,14 +345,14 @@ class ScriptedAdvisor:
         return known
 
     def _asked_term(
-        self, request: AdvisorInput, last_client: str | None, question: str | None
+        self, topic_id: str, last_client: str | None, question: str | None, advisor_said: str
     ) -> str | None:
         """The key term Elena explains: one the client just named, else the one the client's
-        question is most about, unless she has explained it already."""
+        question is most about, unless she has explained it already (in `advisor_said`)."""
         if last_client is None:
             return None
         last = last_client.lower()
-        known = self._topic_terms(request.topic)
+        known = self._topic_terms(topic_id)
         named = [
             term
             for term, low, pattern in zip(known.terms, known.lowered, known.patterns, strict=True)
@@ -359,17 +362,19 @@ class ScriptedAdvisor:
             return max(named, key=len)
         if question is None:
             return None
-        said = " ".join(t.text for t in request.transcript if t.speaker == "advisor").lower()
-        return known.about(question, said)
+        return known.about(question, advisor_said)
 
     def _answer(self, question: str | None) -> _Answer | None:
-        """The answers to the client's last question, when it is a known follow-up."""
+        """The answers to the client's last question, when it is a known topic question or
+        follow-up."""
         if question is None:
             return None
         known = self._answer_by_text.get(question.lower())
         if known is not None:
             return known
-        return next((a for a in self._answer_patterns if a.question.fullmatch(question)), None)
+        return next(
+            (a for pattern, a in self._answer_patterns if pattern.fullmatch(question)), None
+        )
 
     @staticmethod
     def _quote(request: AdvisorInput, text: str | None) -> str | None:

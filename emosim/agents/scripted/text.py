@@ -193,8 +193,9 @@ def _leads_in(part: str) -> bool:
 
 
 def join_lead_ins(parts: Iterable[str], keep: frozenset[str] = frozenset()) -> str:
-    """Join message parts into sentences. A part that ends in a comma, a colon or a conjunction ("Okay,
-    don't judge me, but") leads into the next one, which then goes on in lower case."""
+    """Join message parts into sentences. A part that ends in a comma, a colon or a
+    conjunction ("Okay, don't judge me, but") leads into the next one, which then goes on in
+    lower case."""
     out: list[str] = []
     leading = False
     for part in (p.strip() for p in parts):
