@@ -32,7 +32,7 @@ from rich.table import Table
 from emosim.catalog import get_catalog
 from emosim.graphs.runner import DURABILITY, Job, Simulator
 from emosim.graphs.simulation import NODES, build_graph
-from emosim.graphs.state import SimContext
+from emosim.graphs.state import WORK, SimContext
 from emosim.runs import RunFolder
 from emosim.schemas import Scenario
 
@@ -134,7 +134,7 @@ def mirror_graph(tmp: Path) -> _Graph:
         "status": "running",
         "done": False,
     }
-    return _Graph(tmp / "mirror.sqlite", lambda saver: build_graph(saver, nodes), initial)
+    return _Graph(tmp / "mirror.sqlite", lambda saver: build_graph(saver, nodes), {WORK: initial})
 
 
 class _AgentClock:

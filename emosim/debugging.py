@@ -24,6 +24,7 @@ from .errors import EmosimError
 from .graphs.ledger import TURN
 from .graphs.runner import Job, Simulator, job_entry
 from .graphs.simulation import routed_update
+from .graphs.state import WORK, working_set
 from .runs import CHECKPOINTS, RunFolder
 from .schemas import ConversationRecord, LineageInfo, Scenario
 
@@ -136,7 +137,7 @@ class RunInspector:
                     node=node,
                     next=tuple(snap.next),
                     created_at=str(snap.created_at),
-                    values=dict(snap.values),
+                    values=dict(working_set(snap.values)),
                 )
             )
             previous_next = tuple(snap.next)
@@ -381,7 +382,7 @@ def fork(
             ctx = sim.context(forked, log, conversation=fork_id)
             config = sim.config(fork_id)
             if cp.node == "input":
-                sim.graph.update_state(config, values, as_node="__start__")
+                sim.graph.update_state(config, {WORK: values}, as_node="__start__")
             else:  # the forked values take the route the node would take from them
                 update = routed_update(cp.node, values, values)
                 sim.graph.update_state(config, update, as_node=cp.node)

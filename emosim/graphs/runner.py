@@ -13,12 +13,13 @@ from emosim.agents.arc import ArcController
 from emosim.agents.backends import AgentSet, build_agents, check_backend
 from emosim.catalog import Catalog, file_sha256
 from emosim.errors import EmosimError
+from emosim.heap import settle_long_lived
 from emosim.runs import RunFolder, conversation_id, flush_events, package_versions
 from emosim.schemas import ConversationRecord, Scenario
 
 from .ledger import Ledger
 from .simulation import build_graph, routed_update
-from .state import SimContext, SimState
+from .state import WORK, SimContext, SimState, working_set
 
 DURABILITY = "sync"
 
@@ -78,6 +79,7 @@ class Simulator:
             if self.observer == "classifier":
                 use_classifier_observer(self.catalog, agents)
             self._agents[key] = agents
+            settle_long_lived()
         return self._agents[key]
 
     def context(self, job: Job, log: Any, conversation: str | None = None) -> SimContext:
@@ -124,7 +126,7 @@ class Simulator:
                 "status": "running",
                 "done": False,
             }
-            self.graph.invoke(initial, config, context=ctx, durability=DURABILITY)
+            self.graph.invoke({WORK: initial}, config, context=ctx, durability=DURABILITY)
         flush_events(log)
         return self.finished_record(ctx.conversation_id)
 
@@ -140,7 +142,8 @@ class Simulator:
                 "without pending writes; inspect it with `emosim inspect`"
             )
         for task in done:
-            update = routed_update(task.name, snapshot.values, task.result)
+            work = working_set(snapshot.values)
+            update = routed_update(task.name, work, working_set(task.result))
             self.graph.update_state(config, update, as_node=task.name)
         self.graph.invoke(None, config, context=ctx, durability=DURABILITY)
 

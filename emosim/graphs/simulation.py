@@ -44,7 +44,7 @@ from emosim.schemas import (
 )
 
 from .finalize import build_record
-from .state import SimContext, SimState
+from .state import WORK, GraphState, SimContext, SimState
 
 Node = Callable[[SimState, Runtime[SimContext]], dict[str, Any]]
 
@@ -307,18 +307,25 @@ def next_node(node: str, state: SimState) -> str:
     return targets[decide(state)]
 
 
-def routed_update(node: str, state: SimState, update: dict[str, Any]) -> Any:
-    """A node's update as LangGraph takes it: with the next node when `node` routes."""
+def routed_update(node: str, work: SimState, update: dict[str, Any]) -> Any:
+    """A node's update as LangGraph takes it: into the working set, with the next node when
+    `node` routes."""
+    written = {WORK: update}
     if node not in ROUTES:
-        return update
-    return Command(update=update, goto=next_node(node, {**state, **update}))  # type: ignore[typeddict-item]
+        return written
+    return Command(update=written, goto=next_node(node, {**work, **update}))  # type: ignore[typeddict-item]
 
 
-def _routed(node: str, body: Node) -> Callable[..., Any]:
-    @functools.wraps(body)
-    def step(state: SimState, runtime: Runtime[SimContext]) -> Any:
-        return routed_update(node, state, body(state, runtime))
+def _step(node: str, body: Node) -> Callable[..., Any]:
+    """The node as LangGraph runs it: the body reads the working set and updates it.
 
+    Not `functools.wraps`: LangGraph reads a node's input schema off its annotations."""
+
+    def step(state: GraphState, runtime: Runtime[SimContext]) -> Any:
+        work = state[WORK]
+        return routed_update(node, work, body(work, runtime))
+
+    step.__name__ = node
     return step
 
 
@@ -348,12 +355,10 @@ def build_graph(checkpointer: Any = None, nodes: dict[str, Any] | None = None) -
     by ROUTES on the updated state; one routing step per node is cheaper than a conditional
     edge, and the drawing shows the same labelled edges."""
     body = {**NODES, **(nodes or {})}
-    graph = StateGraph(SimState, context_schema=SimContext)
+    graph = StateGraph(GraphState, context_schema=SimContext)
     for name, func in body.items():
-        if name in ROUTES:
-            graph.add_node(name, _routed(name, func), destinations=_labels(ROUTES[name][1]))
-        else:
-            graph.add_node(name, func)
+        targets = _labels(ROUTES[name][1]) if name in ROUTES else None
+        graph.add_node(name, _step(name, func), destinations=targets)
     graph.add_edge(START, "client_speaks")
     graph.add_edge("finalize", END)
     return graph.compile(checkpointer=checkpointer)

