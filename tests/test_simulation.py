@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections import Counter
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from emosim import heap
 from emosim.agents.scripted.text import split_sentences
 from emosim.catalog import Catalog
 from emosim.cli import app
@@ -218,6 +220,23 @@ def test_resume_after_crash_gives_the_same_record(catalog: Catalog, tmp_path: Pa
     assert strip_volatile(resumed.model_dump(mode="json")) == strip_volatile(
         reference.model_dump(mode="json")
     )
+
+
+def test_loaded_agents_leave_the_collectors_sight(catalog: Catalog, tmp_path: Path) -> None:
+    """Once the agents are loaded they are frozen out of the cyclic collector and the young
+    generation is widened; a process that turned collection off keeps it off."""
+    saved = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with Simulator(catalog, RunFolder.create(tmp_path / "runs", "gc")) as sim:
+            sim.agents_for(_scenario())
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (heap.YOUNG_GENERATION, heap.MIDDLE_GENERATION, 10)
+        gc.set_threshold(0)
+        heap.settle_long_lived()
+        assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*saved)
 
 
 def test_broken_agent_records_failure_without_crashing(catalog: Catalog, tmp_path: Path) -> None:
