@@ -7,6 +7,7 @@ and the redraft loop run and preference negatives exist.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from dataclasses import dataclass
@@ -170,18 +171,21 @@ class _TopicTerms:
         vague = _VAGUE | stems(f"{topic.name} {topic.phrase or ''}")
         return cls(tuple(key_terms), lowered, patterns, names, glosses, vague)
 
-    def about(self, question: str, skip: str) -> str | None:
-        """The term a question is most about: a word of the term's name counts two, a word of
-        its gloss one, and it takes two. Terms whose name is in `skip` (explained) are passed."""
+    def about(self, question: str, skip: str, ranked: tuple[int, ...] | None = None) -> str | None:
+        """The term a question is most about (`ranked(question)`, passed in when known), but
+        not one whose name is in `skip` (explained already)."""
+        ranked = self.ranked(question) if ranked is None else ranked
+        return next((self.terms[i] for i in ranked if self.lowered[i] not in skip), None)
+
+    def ranked(self, question: str) -> tuple[int, ...]:
+        """The terms a question may be about (indices), most first: a word of the term's name
+        counts two, a word of its gloss one, and it takes two. Ties keep the terms' order."""
         words = stems(question) - self.vague
-        best, best_score = None, 1
-        for term, low, name, gloss in zip(
-            self.terms, self.lowered, self.names, self.glosses, strict=True
-        ):
-            score = 2 * len(words & name) + len(words & gloss)
-            if score > best_score and low not in skip:
-                best, best_score = term, score
-        return best
+        scores = [
+            2 * len(words & name) + len(words & gloss)
+            for name, gloss in zip(self.names, self.glosses, strict=True)
+        ]
+        return tuple(sorted((i for i, s in enumerate(scores) if s > 1), key=lambda i: -scores[i]))
 
 
 class ScriptedAdvisor:
@@ -200,6 +204,8 @@ class ScriptedAdvisor:
             for sid, items in templates.strategies.items()
         }
         self._terms: dict[str, _TopicTerms] = {}
+        # clients ask the same template questions again and again: rank the terms once each
+        self._ranked = functools.lru_cache(maxsize=1024)(self._rank_terms)
         # answers to literal questions are looked up by text, the few with slots by pattern
         self._answer_by_text = {
             a.question.lower(): _Answer.of(a) for a in templates.answers if not slots_in(a.question)
@@ -362,7 +368,10 @@ class ScriptedAdvisor:
             return max(named, key=len)
         if question is None:
             return None
-        return known.about(question, advisor_said)
+        return known.about(question, advisor_said, self._ranked(topic_id, question))
+
+    def _rank_terms(self, topic_id: str, question: str) -> tuple[int, ...]:
+        return self._topic_terms(topic_id).ranked(question)
 
     def _answer(self, question: str | None) -> _Answer | None:
         """The answers to the client's last question, when it is a known topic question or

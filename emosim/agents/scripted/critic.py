@@ -31,7 +31,7 @@ from emosim.schemas.persona import AdvisorPersona
 
 from ..messages import CriticInput
 from .prefilter import fold, shared_index
-from .text import CueHit, Lexicon, split_sentences, stems, word_count
+from .text import CueHit, Lexicon, lower_twin, split_sentences, stems, word_count
 
 VERSION = "rules-2"
 
@@ -287,6 +287,11 @@ class RuleCritic:
             tuple([rx for _, rx, _ in self.patterns] + [rx for _, rx in self._boundary_slots]),
             sample=tuple(_voice_sample(advisor)),
         )
+        # the persona's patterns scan a lower-cased ASCII draft without IGNORECASE when they can
+        self._twins = {
+            rx: lower_twin(rx)
+            for rx in [rx for _, rx, _ in self.patterns] + [rx for _, rx in self._boundary_slots]
+        }
         self.anti = Lexicon({a.id: a.cues for a in catalog.strategies_file.anti_patterns})
         # Only the persona's curated list: topic key terms include everyday words ("will",
         # "bond", "premium") that would flag ordinary sentences.
@@ -334,9 +339,14 @@ class RuleCritic:
 
     # --- checks ---------------------------------------------------------------------------
 
-    @staticmethod
-    def _first_asserted(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
-        return next((m for m in regex.finditer(text) if asserted(text, m.start())), None)
+    def _first_asserted(self, regex: re.Pattern[str], text: str) -> str | None:
+        """The words of the first match of `regex` that the draft asserts, if any."""
+        twin = self._twins.get(regex)
+        if twin is not None and text.isascii():  # the same matches, found twice as fast
+            matches = twin.finditer(text.lower())
+        else:
+            matches = regex.finditer(text)
+        return next((text[m.start() : m.end()] for m in matches if asserted(text, m.start())), None)
 
     def _voice(self, text: str, candidates: list[int]) -> list[CriticFinding]:
         """Forbidden phrases, and the patterns of `candidates` (the others cannot match)."""
@@ -354,13 +364,13 @@ class RuleCritic:
             )
         for i in candidates:
             pid, regex, reason = self.patterns[i]
-            m = self._first_asserted(regex, text)
-            if m:
+            evidence = self._first_asserted(regex, text)
+            if evidence is not None:
                 out.append(
                     CriticFinding(
                         code="forbidden_pattern",
                         severity="major",
-                        evidence=m.group(0),
+                        evidence=evidence,
                         message=f"{pid}: {reason}",
                     )
                 )
@@ -375,14 +385,14 @@ class RuleCritic:
             b, regex = self._boundary_slots[i]
             if b in reported:
                 continue
-            m = self._first_asserted(regex, text)
-            if m:
+            evidence = self._first_asserted(regex, text)
+            if evidence is not None:
                 bid, _, rule = self.boundaries[b]
                 out.append(
                     CriticFinding(
                         code="compliance",
                         severity="blocker",
-                        evidence=m.group(0),
+                        evidence=evidence,
                         message=f"{bid}: {rule}",
                     )
                 )

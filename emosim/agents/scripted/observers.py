@@ -17,7 +17,7 @@ from emosim.schemas import EmotionAnnotation, Sentence, StrategyUse, intensity_l
 from ..messages import EmotionObserverInput
 from .cues import Cues, Hit, lower, may_overlap
 from .templates import ObserverMarkers
-from .text import negated, split_sentences
+from .text import lower_twin, negated, split_sentences
 
 VERSION = "lexicon-1"
 STRATEGY_VERSION = "lexicon-2"
@@ -244,7 +244,7 @@ _FRAMES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
             r"you (should|need to|have to|ought to|must(?! (be|feel|have)\b))\b|i (\w+ )?(suggest|recommend|advise|"
             r"encourage)|if i were you|it (also |really |often |usually )?(might|may|could|would|"
             r"can|will) (also |really )?(help|be (a )?(good|great|helpful|useful|worth|beneficial|"
-            r"nice|idea))|(?<![Ii] )(can|could|might|may|will|would) (really |also )?help (you|to)|"
+            r"nice|idea))|(?<!i )(can|could|might|may|will|would) (really |also )?help (you|to)|"
             r"(it['’]?s|it is) (a good idea|worth|helpful|important) to|(it )?(often |usually |"
             r"really )?helps to|make sure (to|you))",
             "statement",
@@ -366,6 +366,11 @@ class LexiconStrategyObserver:
         self._cues = Cues({s.id: s.cues for s in catalog.strategies_file.strategies})
         self.lexicon = self._cues.lexicon
         self.frames = [f for f in _FRAMES if f[0] in catalog.strategies]
+        # the frames' case-sensitive twins, for lower-cased ASCII sentences (see `frame`)
+        twins = [(sid, lower_twin(rx), on) for sid, rx, on in self.frames]
+        self._question_twin = lower_twin(_QUESTION)
+        ok = self._question_twin is not None and all(twin for _, twin, _ in twins)
+        self._lower_frames = twins if ok else None
         self._read_votes = functools.lru_cache(maxsize=_SENTENCE_CACHE)(self._sentence_votes)
 
     def _evidence(self, text: str) -> tuple[dict[str, float], dict[str, int]]:
@@ -414,8 +419,12 @@ class LexiconStrategyObserver:
 
     def frame(self, sentence: str) -> str | None:
         """The strategy the sentence's grammar points to, if any."""
-        question = bool(_QUESTION.search(sentence))
-        for sid, regex, applies in self.frames:
+        frames, question_rx = self.frames, _QUESTION
+        if self._lower_frames is not None and sentence.isascii():
+            frames, question_rx = self._lower_frames, self._question_twin
+            sentence = sentence.lower()
+        question = bool(question_rx.search(sentence))  # type: ignore[union-attr]
+        for sid, regex, applies in frames:
             if applies == ("statement" if question else "question"):
                 continue
             if regex.search(sentence):

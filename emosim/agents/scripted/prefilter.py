@@ -9,6 +9,7 @@ Drafts are clean most of the time, so most of the ~70 persona patterns are skipp
 test itself must cost far less than the scans it saves, so `LiteralIndex` evaluates the
 conditions of all patterns together: the text's trigrams, intersected with an index of the
 literals, find the few literals worth a substring check, and groups are bits of one integer.
+Drafts are made of template sentences, so this is done once per distinct sentence-like piece.
 """
 
 from __future__ import annotations
@@ -259,6 +260,13 @@ class LiteralIndex:
             if not lit.exact and len(lit.text) > 2:
                 self._by_trigram[tuple(rarity.key(lit.text))].append((lit.text, mask))
         self._keys = frozenset(self._by_trigram)
+        # Drafts reuse template sentences, so a text is read in pieces, cut between the "."
+        # and the " " of each ". ", and each distinct piece is read once. A literal without
+        # ". " lies within one piece; the few with one are looked for in the whole text.
+        self._across = [
+            (lit, mask) for items in self._by_trigram.values() for lit, mask in items if ". " in lit
+        ]
+        self._in_piece = functools.lru_cache(maxsize=4096)(self._piece_present)
 
     def _present(self, text: str, folded: str) -> int:
         """Bit mask of the first groups that have a literal in the text."""
@@ -269,9 +277,23 @@ class LiteralIndex:
         for literal, mask in self._short:
             if literal in folded:
                 found |= mask
-        for key in self._keys.intersection(zip(folded, folded[1:], folded[2:], strict=False)):
+        parts = folded.split(". ")
+        last = len(parts) - 1
+        for i, part in enumerate(parts):
+            found |= self._in_piece(part, i > 0, i < last)
+        for literal, mask in self._across:
+            if literal in folded:
+                found |= mask
+        return found
+
+    def _piece_present(self, part: str, after_cut: bool, before_cut: bool) -> int:
+        """Bits of the trigram-indexed literals in one piece: `part` with the " " that
+        follows the cut before it and the "." that precedes the cut after it."""
+        piece = (" " if after_cut else "") + part + ("." if before_cut else "")
+        found = 0
+        for key in self._keys.intersection(zip(piece, piece[1:], piece[2:], strict=False)):
             for literal, mask in self._by_trigram[key]:
-                if mask & ~found and (len(literal) == 3 or literal in folded):
+                if mask & ~found and (len(literal) == 3 or literal in piece):
                     found |= mask
         return found
 

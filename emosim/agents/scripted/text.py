@@ -44,6 +44,27 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int, str]:
     return start, end, text[start:end]
 
 
+_INLINE_FLAGS = re.compile(r"\(\?[-a-zA-Z]")
+_CODE_ESCAPE = re.compile(r"\\[xuUN0-9]")  # a character given by its code, or a group
+_ESCAPE = re.compile(r"\\.", re.DOTALL)
+
+
+def lower_twin(regex: re.Pattern[str]) -> re.Pattern[str] | None:
+    """`regex` without IGNORECASE, to scan the lower-cased text of an ASCII text instead (at
+    the same offsets, about twice as fast). It finds the same there when the pattern spells
+    every letter in ASCII lower case (escapes such as \\W aside; uncased marks such as ’ are
+    fine), names no character by its code and sets no flags inline; else None."""
+    pattern = regex.pattern
+    if (
+        not regex.flags & re.IGNORECASE
+        or _INLINE_FLAGS.search(pattern)
+        or _CODE_ESCAPE.search(pattern)
+        or any(c.upper() != c.lower() for c in _ESCAPE.sub("", pattern) if not "a" <= c <= "z")
+    ):
+        return None
+    return re.compile(pattern, regex.flags & ~re.IGNORECASE)
+
+
 _TOKEN = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
 
 
