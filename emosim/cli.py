@@ -312,7 +312,7 @@ def inspect(
             f"next: {', '.join(state['next']) or 'end'} ({state['checkpoint']})"
         )
         table = Table(show_header=True)
-        table.add_column("channel")
+        table.add_column("field")
         table.add_column("value", overflow="fold")
         for key, value in state["values"].items():
             table.add_row(key, _short(value, 300))

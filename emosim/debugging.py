@@ -1,7 +1,7 @@
 """Inspect, replay and fork finished runs, checkpoint by checkpoint.
 
 A conversation's checkpoints hold the working state of each step; its finished turns live in
-the run's turn ledger. The state "at" a checkpoint is both: the channel values plus the turns
+the run's turn ledger. The state "at" a checkpoint is both: the working set plus the turns
 committed by then (`turn_count`). Replays and forks never touch the original run: they work
 on a copy of its checkpoint database.
 """

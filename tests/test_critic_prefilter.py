@@ -19,8 +19,9 @@ import pytest
 
 from emosim.agents.messages import CriticInput, Line
 from emosim.agents.scripted.critic import RuleCritic
+from emosim.agents.scripted.observers import _FRAMES, _QUESTION
 from emosim.agents.scripted.prefilter import LiteralIndex, fold, required_literals
-from emosim.agents.scripted.text import CueHit, Lexicon, split_sentences, tokens
+from emosim.agents.scripted.text import CueHit, Lexicon, lower_twin, split_sentences, tokens
 from emosim.catalog import Catalog
 from emosim.evals.critic import NEUTRAL
 from emosim.files import load_yaml_model
@@ -146,6 +147,38 @@ def test_skipping_changes_no_finding(critic: RuleCritic) -> None:
         compliance = [i - len(critic.patterns) for i in slots if i >= len(critic.patterns)]
         assert critic._voice(text, voice) == critic._voice(text, list(range(len(critic.patterns))))
         assert critic._compliance(text, compliance) == critic._compliance(text, list(everything))
+
+
+def test_lower_twins_find_what_the_patterns_find(critic: RuleCritic) -> None:
+    """A case-sensitive twin on the lower-cased ASCII text matches where the IGNORECASE
+    pattern matches on the text itself: same spans, on generated texts in any case."""
+    rng = random.Random(11)
+    observer_frames = [rx for _, rx, _ in _FRAMES] + [_QUESTION]
+    twins = [(rx, lower_twin(rx)) for rx in [*_regexes(critic), *observer_frames]]
+    assert sum(twin is not None for _, twin in twins) > 50
+    compared = 0
+    for rx, twin in twins:
+        if twin is None:
+            continue
+        for text in _generated(rx, rng, 20):
+            if not text.isascii():
+                continue
+            spans = [m.span() for m in rx.finditer(text)]
+            assert [m.span() for m in twin.finditer(text.lower())] == spans, (rx.pattern, text)
+            compared += bool(spans)
+    assert compared > 1000
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"\bI was\b", r"(?i)you", r"caf\xe9", r"(a)\1", r"[A-Z]+ fee"],
+)
+def test_patterns_that_spell_case_or_codes_get_no_twin(pattern: str) -> None:
+    assert lower_twin(re.compile(pattern, re.IGNORECASE)) is None
+
+
+def test_case_sensitive_patterns_get_no_twin() -> None:
+    assert lower_twin(re.compile("you")) is None
 
 
 # --- literal groups ---------------------------------------------------------------------------
