@@ -4,15 +4,16 @@ The baseline is a bare LangGraph chain of the same seven nodes with no-op bodies
 SQLite checkpointer and durability; emosim's own graph with no-op bodies (same state, routing
 and wrappers) is shown beside it. The three take turns conversation by conversation, so a
 slow spell of this shared machine hits all of them alike (timing whole runs one after the
-other gave ratios 1.76-1.98x for the same code; in turns, rounds agree within ~2%).
+other gave ratios 1.76-1.98x for the same code; in turns, rounds mostly agree within 0.1x).
 Figures: ms per exchange and their ratio (target <= 1.5x); checkpoint bytes per conversation
 over record bytes (target <= 5x); conversations per second.
 
 The ratio is shown two ways. "All time" counts everything, including the scripted agents
-writing and labelling the text. "Engine only" leaves out the time spent inside the seven agent
-calls (client, advisor, three observers, critic, arc controller), timed around each call, and
-keeps everything the engine adds around them: graph steps, state, checkpoints, ledger,
-messages and their validation, records, events.
+writing and labelling the text. "Engine only" leaves out the time spent inside the six calls
+of the backend's agents (client, advisor, three observers, critic: each swaps for a model),
+timed around each call, and keeps everything the engine does around them: graph steps,
+state, checkpoints, ledger, the arc controller, messages and their validation, records,
+events.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from rich.table import Table
 from emosim.catalog import get_catalog
 from emosim.graphs.runner import DURABILITY, Job, Simulator
 from emosim.graphs.simulation import NODES, build_graph
-from emosim.graphs.state import WORK, SimContext
+from emosim.graphs.state import WORK
 from emosim.runs import RunFolder
 from emosim.schemas import Scenario
 
@@ -191,14 +192,7 @@ class _Engine:
         self.log = self._events.__enter__()
         self.clock = _AgentClock()
         self.clock.wrap(self.sim.agents_for(self.scenario))  # templates load outside the timing
-        self.sim.context = self._context  # type: ignore[method-assign]
         self.records: list = []
-
-    def _context(self, job: Job, log: object, conversation: str | None = None) -> SimContext:
-        """The simulator's context, with the arc controller's update timed as an agent call."""
-        ctx = Simulator.context(self.sim, job, log, conversation)
-        ctx.arc.update = self.clock.timed(ctx.arc.update)  # type: ignore[method-assign]
-        return ctx
 
     def play(self, i: int) -> None:
         self.records.append(self.sim.play(Job(self.scenario, "bench", i), self.log))
