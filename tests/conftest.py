@@ -59,5 +59,9 @@ def copy_data(src: Path, dst: Path) -> Path:
     return dst
 
 
-# a sentence cut off after a conjunction, punctuation run together, or a doubled space
-BROKEN_TEXT = re.compile(r"\b(?:but|and|so)[.?!]|[?!,:][,.]|\.,|(?<!\.)\.\.(?!\.)|\s{2}")
+# a sentence cut off after a conjunction, punctuation run together, a doubled space, or a
+# sentence that starts in lower case (not after an ellipsis, an initial or "e.g.")
+BROKEN_TEXT = re.compile(
+    r"\b(?:but|and|so)[.?!]|[?!,:][,.]|\.,|(?<!\.)\.\.(?!\.)|\s{2}"
+    r"|(?<![.A-Z])(?<!e\.g)(?<!i\.e)[.!?] [a-z]"
+)
