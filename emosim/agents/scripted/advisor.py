@@ -19,7 +19,7 @@ from ..messages import AdvisorInput, AdvisorOutput
 from .templates import AdvisorSentenceTemplate, AdvisorTemplates, AnswerTemplate, slots_in
 from .text import as_phrase, fill, rng_for, sentence_case, split_sentences, stems
 
-VERSION = "scripted-advisor-2"
+VERSION = "scripted-advisor-3"
 
 STAGE_STRATEGIES = {
     "early": [
@@ -456,6 +456,8 @@ class ScriptedAdvisor:
             if "unexplained_jargon" in feedback or (sid == "education" and asked):
                 # a term the client asked about gets its plain meaning, not just its name
                 options = [t for t in options if not t.bare_term]
+            if sid == "education" and asked and not answering:
+                options = [t for t in options if "term_gloss" in t.slots] or options
             if used_slots:
                 options = [t for t in options if not (t.slots & used_slots)]
             if not options:
