@@ -14,7 +14,7 @@ import pytest
 
 from emosim.agents.backends import load_advisor_templates, scripted_template_paths
 from emosim.agents.messages import AdvisorInput, Line
-from emosim.agents.scripted.advisor import ScriptedAdvisor, _last_question
+from emosim.agents.scripted.advisor import ScriptedAdvisor, _last_question, whole_words
 from emosim.agents.scripted.client import ScriptedClient
 from emosim.agents.scripted.templates import AdvisorTemplates, ClientTemplates, slots_in
 from emosim.agents.scripted.text import fill, join_lead_ins, sentence_case, split_sentences
@@ -113,6 +113,14 @@ def test_braces_in_slot_values_turn_the_probe_off(catalog: Catalog) -> None:
     ]
 
 
+def test_whole_words_respect_terms_that_end_in_punctuation() -> None:
+    assert whole_words("401(k)").search("the words 401(k) come up")
+    assert whole_words("401(k)").search("two 401(k)s from old jobs")
+    assert not whole_words("401(k)").search("a pre401(k) plan")
+    assert whole_words("apr").search("what is apr?")
+    assert not whole_words("apr").search("aprs and capr")
+
+
 def test_asked_term_matches_whole_word_search(advisor: ScriptedAdvisor, catalog: Catalog) -> None:
     found = 0
     for topic in catalog.topics.values():
@@ -125,7 +133,7 @@ def test_asked_term_matches_whole_word_search(advisor: ScriptedAdvisor, catalog:
                 "Nothing technical here.",
             ):
                 last = said.lower()
-                named = [t for t in terms if re.search(rf"\b{re.escape(t.lower())}\b", last)]
+                named = [t for t in terms if whole_words(t.lower()).search(last)]
                 want = max(named, key=len) if named else None
                 asked = advisor._asked_term(topic.id, said, _last_question(said), "")
                 assert asked == want, (topic.id, said)
@@ -285,6 +293,24 @@ def test_every_follow_up_question_gets_its_answer(
             assert answer.strategy in [draft.strategies.primary, *draft.strategies.combination]
             answered += 1
     assert answered >= 25
+
+
+def test_term_questions_get_the_terms_plain_meaning(
+    advisor: ScriptedAdvisor, client: ScriptedClient, catalog: Catalog
+) -> None:
+    """ "Can you explain the term X...?" gets X with its gloss, for every term question and
+    every key term of every topic."""
+    questions = [q for qs in client.templates.follow_ups.values() for q in qs if "{term}" in q]
+    assert len(questions) >= 3
+    asked = 0
+    for topic in catalog.topics.values():
+        for term, gloss in topic.key_terms.items():
+            question = fill(questions[asked % len(questions)], {"term": term})
+            draft = advisor.draft(_curious_question(topic, f"Okay. {question}"), seed=asked)
+            explained = [s.text for s in draft.sentences if gloss in s.text]
+            assert explained and term in explained[0], (topic.id, question, draft.text)
+            asked += 1
+    assert asked > 100
 
 
 def test_every_topic_question_gets_its_answer(advisor: ScriptedAdvisor, catalog: Catalog) -> None:

@@ -147,6 +147,14 @@ _VAGUE = frozenset(
 )
 
 
+def whole_words(term: str) -> re.Pattern[str]:
+    """The term where it is not part of a longer word: a word boundary on each side where
+    the term begins or ends with a word character ("401(k)s" names 401(k), "APRs" not APR)."""
+    start = r"\b" if re.match(r"\w", term) else ""
+    end = r"\b" if re.match(r"\w", term[-1:]) else ""
+    return re.compile(start + re.escape(term) + end)
+
+
 @dataclass(frozen=True)
 class _TopicTerms:
     """A topic's key terms with their lower-cased forms, whole-word patterns, and the
@@ -163,7 +171,7 @@ class _TopicTerms:
     def of(cls, topic: Topic) -> _TopicTerms:
         key_terms = topic.key_terms
         lowered = tuple(t.lower() for t in key_terms)
-        patterns = tuple(re.compile(rf"\b{re.escape(t)}\b") for t in lowered)
+        patterns = tuple(whole_words(t) for t in lowered)
         names = tuple(frozenset(stems(t)) for t in key_terms)
         glosses = tuple(
             frozenset(stems(g)) - n for g, n in zip(key_terms.values(), names, strict=True)
