@@ -1,6 +1,6 @@
 """Garbage-collector settings for long simulation runs.
 
-The catalog, templates, answers and lexicons are ~150k Python objects that live as long as
+The catalog, templates, answers and lexicons are ~130k Python objects that live as long as
 the process. Every full collection walks all of them (35-55 ms a pass), and a conversation's
 graph steps allocate enough short-lived containers to trigger a young collection every
 exchange or so: together about 0.6 ms per exchange, a tenth of the engine's time

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import re
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -217,6 +218,34 @@ def test_resume_after_crash_gives_the_same_record(catalog: Catalog, tmp_path: Pa
     with run.events() as log:
         resumed = sim.play(job, log)
     sim.close()
+    assert strip_volatile(resumed.model_dump(mode="json")) == strip_volatile(
+        reference.model_dump(mode="json")
+    )
+
+
+def test_kill_between_a_steps_writes_and_its_checkpoint_resumes(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """Killed after update_arc's writes were saved but before its checkpoint (and before
+    finalize): LangGraph reports the thread as finished; play() folds those writes in and
+    finishes the conversation to the record an uninterrupted play gives."""
+    scenario = _scenario()
+    job = Job(scenario, f"hash-{scenario.id}", 5)
+    run = RunFolder.create(tmp_path / "runs", "stalled")
+    with Simulator(catalog, run) as sim, run.events() as log:
+        reference = sim.play(job, log)
+    conn = sqlite3.connect(run.checkpoints_path)
+    newest = conn.execute(
+        "SELECT checkpoint_id FROM checkpoints ORDER BY checkpoint_id DESC LIMIT 2"
+    ).fetchall()
+    conn.executemany("DELETE FROM checkpoints WHERE checkpoint_id = ?", newest)
+    conn.execute("DELETE FROM emosim_records")  # finalize never ran
+    conn.commit()
+    conn.close()
+    with Simulator(catalog, run) as sim, run.events() as log:
+        snapshot = sim.graph.get_state(sim.config(job.conversation_id))
+        assert snapshot.next == () and [t.name for t in snapshot.tasks] == ["update_arc"]
+        resumed = sim.play(job, log)
     assert strip_volatile(resumed.model_dump(mode="json")) == strip_volatile(
         reference.model_dump(mode="json")
     )
