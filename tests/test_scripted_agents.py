@@ -313,6 +313,24 @@ def test_term_questions_get_the_terms_plain_meaning(
     assert asked > 100
 
 
+def test_a_reply_asks_one_question_and_last(advisor: ScriptedAdvisor, catalog: Catalog) -> None:
+    """An offer put as a question ("Would it help if we...?") counts as the reply's question."""
+    topic = catalog.topics["debt_management"]
+    request = _curious_question(topic, "Okay. I think I follow.")
+    offers_as_questions = 0
+    for seed in range(150):
+        rng = random.Random(seed)
+        slots = advisor._slots(request, rng, None, "Okay. I think I follow.", "")
+        planned = ["permission_based_suggestion", "collaborative_agenda", "open_question"]
+        sentences = advisor._compose(request, rng, slots, planned, None, None)
+        asks = [i for i, s in enumerate(sentences) if s["text"].endswith("?")]
+        assert asks in ([], [len(sentences) - 1]), [s["text"] for s in sentences]
+        offers_as_questions += any(
+            s["text"].endswith("?") and s["function"] == "offer_option" for s in sentences
+        )
+    assert offers_as_questions > 0
+
+
 def test_every_topic_question_gets_its_answer(advisor: ScriptedAdvisor, catalog: Catalog) -> None:
     answered = 0
     for topic in catalog.topics.values():

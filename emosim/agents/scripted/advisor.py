@@ -105,7 +105,8 @@ class _Template:
             slots=slots,
             term_slots=slots & _TERM_SLOTS,
             bare_term="{term}" in text and "{term_gloss}" not in text,
-            question=source.function in QUESTION_FUNCTIONS,
+            # an offer can be put as a question too ("Would it help if we...?")
+            question=source.function in QUESTION_FUNCTIONS or text.rstrip().endswith("?"),
             rank=_FUNCTION_RANK.get(source.function, 99),
             probe=max(usable, key=len).lower() if exact and any(usable) else None,
         )
