@@ -253,7 +253,8 @@ def test_kill_between_a_steps_writes_and_its_checkpoint_resumes(
 
 def test_loaded_agents_leave_the_collectors_sight(catalog: Catalog, tmp_path: Path) -> None:
     """Once the agents are loaded they are frozen out of the cyclic collector and the young
-    generation is widened; a process that turned collection off keeps it off."""
+    generation is widened; a process that turned collection off keeps it off, and an
+    application can opt out."""
     saved = gc.get_threshold()
     try:
         gc.set_threshold(700, 10, 10)
@@ -264,6 +265,11 @@ def test_loaded_agents_leave_the_collectors_sight(catalog: Catalog, tmp_path: Pa
         gc.set_threshold(0)
         heap.settle_long_lived()
         assert gc.get_threshold()[0] == 0
+        gc.set_threshold(700, 10, 10)
+        run = RunFolder.create(tmp_path / "runs", "own-gc")
+        with Simulator(catalog, run, settle_heap=False) as sim:
+            sim.agents_for(_scenario())
+        assert gc.get_threshold() == (700, 10, 10)
     finally:
         gc.set_threshold(*saved)
 

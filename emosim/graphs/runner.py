@@ -44,12 +44,23 @@ def load_job(catalog: Catalog, path: Path, seed: int | None) -> Job:
 
 
 class Simulator:
-    """Owns a run folder's checkpointer and ledger; plays jobs and returns validated records."""
+    """Owns a run folder's checkpointer and ledger; plays jobs and returns validated records.
+
+    `settle_heap` freezes the loaded agents out of the garbage collector's sight and widens its
+    young generation, process-wide (see `emosim.heap`); an application that tunes its own
+    collector passes False."""
 
     def __init__(
-        self, catalog: Catalog, run: RunFolder, backend: str = "scripted", observer: str = "lexicon"
+        self,
+        catalog: Catalog,
+        run: RunFolder,
+        backend: str = "scripted",
+        observer: str = "lexicon",
+        *,
+        settle_heap: bool = True,
     ):
         self.catalog = catalog
+        self.settle_heap = settle_heap
         self.run = run
         self.backend = backend
         self.observer = check_observer(observer)
@@ -79,7 +90,8 @@ class Simulator:
             if self.observer == "classifier":
                 use_classifier_observer(self.catalog, agents)
             self._agents[key] = agents
-            settle_long_lived()
+            if self.settle_heap:
+                settle_long_lived()
         return self._agents[key]
 
     def context(self, job: Job, log: Any, conversation: str | None = None) -> SimContext:
