@@ -153,8 +153,8 @@ class Simulator:
                 f"conversation {ctx.conversation_id}: checkpoints end without a record and "
                 "without pending writes; inspect it with `emosim inspect`"
             )
+        work = working_set(snapshot.values)
         for task in done:
-            work = working_set(snapshot.values)
             update = routed_update(task.name, work, working_set(task.result))
             self.graph.update_state(config, update, as_node=task.name)
         self.graph.invoke(None, config, context=ctx, durability=DURABILITY)

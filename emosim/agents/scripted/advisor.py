@@ -465,8 +465,8 @@ class ScriptedAdvisor:
             if "unexplained_jargon" in feedback or (sid == "education" and asked):
                 # a term the client asked about gets its plain meaning, not just its name
                 options = [t for t in options if not t.bare_term]
-            if sid == "education" and asked and not answering:
-                options = [t for t in options if "term_gloss" in t.slots] or options
+                if sid == "education" and asked and not answering:  # best: the gloss itself
+                    options = [t for t in options if "term_gloss" in t.slots] or options
             if used_slots:
                 options = [t for t in options if not (t.slots & used_slots)]
             if not options:
