@@ -168,6 +168,30 @@ def rng_for(*parts: object) -> random.Random:
     return random.Random(derive_seed(*parts))
 
 
+_CHOICE = re.compile(r"\[([^\[\]]*\|[^\[\]]*)\]")
+
+
+def has_choices(template: str) -> bool:
+    return "[" in template and _CHOICE.search(template) is not None
+
+
+def expand(template: str, rng: random.Random) -> str:
+    """Resolve inline alternatives: "[It makes sense|It's understandable] that ..." becomes one
+    of them. An empty alternative ("[, {name}|]") lets a part be left out. Alternatives do not
+    nest; a template without them comes back unchanged (and draws nothing from `rng`)."""
+    if "[" not in template:
+        return template
+    return _CHOICE.sub(lambda m: rng.choice(m.group(1).split("|")), template)
+
+
+def variants(template: str) -> int:
+    """How many distinct texts `expand` can make of a template (product of group sizes)."""
+    count = 1
+    for group in _CHOICE.findall(template):
+        count *= len(set(group.split("|")))
+    return count
+
+
 def fill(template: str, slots: Mapping[str, str]) -> str:
     out = template
     for key, value in slots.items():
