@@ -26,6 +26,7 @@ ADVISOR_SLOTS = frozenset(
     }
 )
 CLIENT_SLOTS = frozenset({"topic_phrase", "subtopic_phrase", "term", "advisor_name"})
+CLOSING_SLOTS = frozenset({"name", "next_step"})
 _SLOT = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -123,6 +124,17 @@ class AdvisorTemplates(StrictModel):
     anti_patterns: dict[Identifier, list[str]] = Field(
         description="Anti-pattern id -> sentences that commit it (drafts the critic must reject)."
     )
+    closings: list[str] = Field(
+        default_factory=list,
+        description="Elena's last message when the client signs off: one or two warm sentences, "
+        "no question and no new agenda or homework. Slots {name} and {next_step} (a short noun "
+        "phrase such as 'the enrollment form'); [a|b] groups are inline alternatives.",
+    )
+    closings_unresolved: list[str] = Field(
+        default_factory=list,
+        description="Elena's last message when the client leaves unconvinced: gracious, no "
+        "pressure and no question. Same slots and alternatives as `closings`.",
+    )
 
     @field_validator("strategies")
     @classmethod
@@ -130,6 +142,15 @@ class AdvisorTemplates(StrictModel):
         for sid, items in v.items():
             if len(items) < 6:
                 raise ValueError(f"strategy {sid!r} has {len(items)} templates; at least 6 needed")
+        return v
+
+    @field_validator("closings", "closings_unresolved")
+    @classmethod
+    def _closing_lines(cls, v: list[str]) -> list[str]:
+        for text in v:
+            _check_slots(text, CLOSING_SLOTS)
+            if "?" in text:
+                raise ValueError(f"a closing asks nothing, so it has no '?': {text!r}")
         return v
 
     @field_validator("anti_patterns")
