@@ -1,0 +1,54 @@
+"""The fact observer: reads the client's words only and keeps the conversation's running facts.
+
+Rules, not a model: a figure's meaning comes from the words of its clause, which is what a
+reader of the transcript has. It serves every backend alike (a model advisor gets the same
+running facts as the scripted one), so what Elena may quote is decided outside the advisor.
+"""
+
+from __future__ import annotations
+
+import re
+
+from emosim.schemas.grounding import ClientFacts, OpenQuestion, StatedFact
+
+from .figures import find_figures, meaning
+
+VERSION = "fact-observer-1"
+_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
+
+
+class RuleFactObserver:
+    name = VERSION
+
+    def observe(self, text: str, turn: int) -> ClientFacts:
+        facts: list[StatedFact] = []
+        for n, figure in enumerate(find_figures(text), start=1):
+            kind, subject, evidence = meaning(text, figure)
+            facts.append(
+                StatedFact(
+                    id=f"t{turn}-f{n}",
+                    turn=turn,
+                    kind=kind,
+                    value=figure.value,
+                    unit=figure.unit,
+                    text=figure.text,
+                    start=figure.start,
+                    end=figure.end,
+                    evidence=evidence.strip(),
+                    subject=subject,
+                )
+            )
+        questions = [s.strip() for s in _SENTENCE.findall(text) if s.rstrip().endswith("?")]
+        return ClientFacts(facts=facts, questions=questions)
+
+
+def merge_questions(
+    open_questions: list[OpenQuestion], turn: int, asked: list[str], answered: str | None
+) -> list[OpenQuestion]:
+    """The open questions after a client turn asked `asked` (the last one is the newest) and
+    the reply before it answered `answered`."""
+    out = [
+        q.model_copy(update={"answered": True}) if answered and q.text == answered else q
+        for q in open_questions
+    ]
+    return out + [OpenQuestion(turn=turn, text=q) for q in asked]

@@ -1,0 +1,212 @@
+"""A scenario's situation in the client's own voice.
+
+Scenario files describe the client in the third person ("He has about $9,400 sitting in
+checking"); the client tells it in the first person over the first turns. The rewrite changes
+only the client's own name and pronouns (and the verbs that agree with them), so every figure
+reaches the conversation exactly as the scenario states it.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“$])")
+_OBJECT_BEFORE = re.compile(
+    r"\b(?:left|pushed|told|asked|gave|helped|made|sent|let|leaves|pushes|tells|asks|gives|"
+    r"helps|makes|sends|lets|for|to|with|from|of|by|about|at|on|like|than|toward|behind)\s+$",
+    re.IGNORECASE,
+)
+_COORDINATED = frozenset(
+    {
+        "has",
+        "is",
+        "does",
+        "wants",
+        "expects",
+        "comes",
+        "needs",
+        "feels",
+        "worries",
+        "hopes",
+        "knows",
+        "keeps",
+        "sends",
+        "owes",
+        "plans",
+        "wonders",
+        "fears",
+        "thinks",
+        "believes",
+        "says",
+        "admits",
+        "avoids",
+        "sees",
+        "gets",
+        "pays",
+        "earns",
+        "makes",
+        "asks",
+        "doesn't",
+        "doesn’t",
+        "hasn't",
+        "hasn’t",
+        "isn't",
+        "isn’t",
+        "would",
+    }
+)
+_IRREGULAR = {
+    "has": "have",
+    "is": "am",
+    "does": "do",
+    "doesn't": "don't",
+    "doesn’t": "don’t",
+    "isn't": "am not",
+    "isn’t": "am not",
+    "hasn't": "haven't",
+    "hasn’t": "haven’t",
+    "was": "was",
+    "goes": "go",
+    "'s": "'m",
+}
+# words ending in s after a subject that are not verbs in the third person
+_NOT_VERBS = frozenset(
+    {"always", "also", "has", "was", "is", "its", "this", "thus", "less", "just"}
+)
+_ADVERBS = frozenset(
+    {
+        "also",
+        "still",
+        "never",
+        "already",
+        "just",
+        "now",
+        "recently",
+        "finally",
+        "often",
+        "only",
+        "really",
+        "always",
+        "rarely",
+        "usually",
+        "barely",
+        "quietly",
+        "secretly",
+        "suddenly",
+    }
+)
+_PRONOUNS = {
+    "he": ("he", "him", "his", "himself"),
+    "she": ("she", "her", "her", "herself"),
+    "they": ("they", "them", "their", "themselves"),
+}
+
+
+def _first_person_verb(word: str) -> str:
+    low = word.lower()
+    if low in _IRREGULAR:
+        return _IRREGULAR[low]
+    if low in _NOT_VERBS or not low.isalpha() or len(low) < 3:
+        return word
+    if low.endswith("ies") and len(low) > 4:
+        return word[:-3] + "y"
+    if low.endswith(("ches", "shes", "sses", "xes", "zes", "oes")):
+        return word[:-2]
+    if low.endswith("s") and not low.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _agree(text: str) -> str:
+    """After every new 'I', the verb (past any adverbs) agrees with it."""
+    out: list[str] = []
+    tokens = re.split(r"(\s+)", text)
+    after_i = seen_i = False
+    previous = ""
+    for token in tokens:
+        if token.isspace() or not token:
+            out.append(token)
+            continue
+        if after_i:
+            bare = token.rstrip(",.;:!?")
+            if bare.lower() in _ADVERBS:
+                out.append(token)
+                continue
+            token = _first_person_verb(bare) + token[len(bare) :]
+            if token.lower().startswith("am not") and out and out[-1].isspace():
+                pass
+            after_i = False
+        elif seen_i and previous in {"and", ","} and token.lower() in _COORDINATED:
+            token = _first_person_verb(token) if token.lower() != "would" else token
+        out.append(token)
+        if token == "I":
+            after_i = seen_i = True
+        if token.endswith((".", "!", "?")):
+            seen_i = False
+        previous = "," if token.endswith(",") else token.lower()
+    return "".join(out)
+
+
+def first_person(
+    situation: str, full_name: str, pronouns: str = "", others: frozenset[str] = frozenset()
+) -> str:
+    """The situation as the client would tell it: their name and pronouns become I/me/my.
+
+    `others` are the names of the other people in the client's life: a pronoun after one of
+    them in the same sentence is taken to be about that person and left alone."""
+    first = full_name.split()[0]
+    subject = (pronouns.split("/")[0].strip().lower() if pronouns else "") or "they"
+    he, him, his, himself = _PRONOUNS.get(subject, _PRONOUNS["they"])
+    text = situation
+    people = set(others) | set(re.findall(r"\b([A-Z][a-z]+)['’]s\b", situation))
+    people -= {first, *full_name.split()}
+    other_rx = (
+        re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(people))) + r")\b(?!['’]s)")
+        if people
+        else None
+    )
+
+    def name_as(m: re.Match[str]) -> str:
+        return "me" if _OBJECT_BEFORE.search(m.string[: m.start()]) else "I"
+
+    for name in sorted({full_name, first}, key=len, reverse=True):
+        text = re.sub(rf"\b{re.escape(name)}['’]s\b", "my", text)
+        text = re.sub(rf"\b{re.escape(name)}\b", name_as, text)
+    text = re.sub(r"\bI and ([A-Z][a-z]+)\b", r"\1 and I", text)
+    text = re.sub(r"\bElena\b", "you", text)  # the client is talking to her
+    text = re.sub(rf"\b{himself}\b", "myself", text, flags=re.IGNORECASE)
+
+    def subject(m: re.Match[str]) -> str:
+        # a pronoun after another person's name in the same sentence is about that person
+        start = max(text.rfind(". ", 0, m.start()), 0)
+        near = other_rx is not None and other_rx.search(m.string, start, m.start())
+        return m.group(0) if near else "I"
+
+    text = re.sub(rf"\b{he}\b", subject, text, flags=re.IGNORECASE)
+    if his == him:  # "her": possessive before a word, object otherwise
+        text = re.sub(
+            rf"\b{his}\b(?=\s+[A-Za-z0-9$])(?!\s+(?:and|but|to|for|with|that|if|so|a|an|the|"
+            rf"\w+ly)\b)",
+            "my",
+            text,
+            flags=re.IGNORECASE,
+        )
+        text = re.sub(rf"\b{him}\b", "me", text, flags=re.IGNORECASE)
+    else:
+        text = re.sub(rf"\b{his}\b", "my", text, flags=re.IGNORECASE)
+        text = re.sub(rf"\b{him}\b", "me", text, flags=re.IGNORECASE)
+    if he == "they":
+        text = re.sub(r"\bI are\b", "I am", text)
+        text = re.sub(r"\bI were\b", "I was", text)
+    text = _agree(text)
+    # "my" at a sentence start, "i" after a lower-casing
+    text = re.sub(r"(^|[.!?]\s+)my\b", lambda m: m.group(1) + "My", text)
+    return text
+
+
+def situation_sentences(
+    situation: str, full_name: str, pronouns: str = "", others: frozenset[str] = frozenset()
+) -> list[str]:
+    """The situation's sentences in the first person, in order."""
+    told = first_person(" ".join(situation.split()), full_name, pronouns, others)
+    return [s.strip() for s in _SPLIT.split(told) if s.strip()]
