@@ -1,9 +1,19 @@
-"""A small Messages API on 127.0.0.1 for tests and benchmarks.
+"""A small Messages API on 127.0.0.1 for tests and benchmarks, as strict as the real one
+where emosim could go wrong.
 
 It answers `POST /v1/messages` with structured outputs (`output_config.format`) that fit each
-emosim role's schema, reports prompt-cache usage the way the API does (cache_control
-breakpoints, a minimum cacheable prefix, reads and writes), and injects faults on request:
-429, 529, 500, timeouts, invalid answers, 400/401/404.
+emosim role's schema and `POST /v1/messages/count_tokens`. Like the API it
+- rejects unknown model ids (404), more than 4 cache_control breakpoints, sampling parameters
+  (temperature, top_p, top_k) and manual thinking budgets on 5.x models, and
+  `thinking: disabled` on models that always think (400);
+- thinks: unless thinking is disabled, the answer starts with a thinking block whose tokens
+  (by effort) count toward max_tokens and output tokens; an answer that does not fit stops
+  with `max_tokens`, cut off;
+- reports prompt-cache usage per model (minimum cacheable prefix per model, reads, writes);
+and injects faults on request: 429 (with retry-after), 529, 500, 409, 500 with
+`x-should-retry: false`, timeouts, invalid or non-JSON answers, `max_tokens` and `refusal`
+stops, 400/401/404, and connections dropped before or in the middle of the response
+(`drop`, `drop_before`; `drop_rate` drops that share of all requests mid-response).
 
     with MockAnthropic(latency=0.2, fault_rate=0.1) as mock:
         ... ANTHROPIC_BASE_URL=mock.url ...
@@ -19,6 +29,7 @@ import hashlib
 import json
 import random
 import re
+import socket
 import sys
 import threading
 import time
@@ -28,6 +39,87 @@ from typing import Any
 
 FAULTS = ("429", "529", "500", "timeout", "invalid", "not_json")
 _WORDS = re.compile(r"[A-Za-z']{3,}")
+
+
+def _known_models() -> frozenset[str]:
+    from typing import get_args
+
+    from anthropic.types.model import Model
+
+    literal = get_args(Model)[0]
+    return frozenset(get_args(literal))
+
+
+KNOWN_MODELS = _known_models()  # the ids the installed SDK lists
+ALWAYS_THINKING = ("claude-fable-", "claude-mythos-", "claude-opus-5-5")
+NO_SAMPLING = (
+    "claude-fable-",
+    "claude-mythos-",
+    "claude-opus-5",
+    "claude-sonnet-5",
+    "claude-haiku-5",
+)
+# Minimum cacheable prefix, tokens (the mock's table; the API documents one per model).
+CACHE_MINIMUM = {
+    "claude-fable-": 512,
+    "claude-mythos-": 512,
+    "claude-opus-5": 512,
+    "claude-sonnet-5": 1024,
+    "claude-haiku-5-5": 2048,
+    "claude-opus-4-": 4096,
+    "claude-haiku-4-5": 4096,
+}
+THINKING_TOKENS = {"low": 48, "medium": 160, "high": 480, "xhigh": 960, "max": 1600}
+MAX_BREAKPOINTS = 4
+
+
+def cache_minimum(model: str) -> int:
+    for prefix, size in CACHE_MINIMUM.items():
+        if model.startswith(prefix):
+            return size
+    return 1024
+
+
+def problems(body: dict[str, Any]) -> tuple[int, str, str] | None:
+    """(status, error type, message) of a request the API would reject, or None."""
+    model = str(body.get("model"))
+    if model not in KNOWN_MODELS:
+        return 404, "not_found_error", f"model: {model}"
+    if not isinstance(body.get("max_tokens"), int) or body["max_tokens"] < 1:
+        return 400, "invalid_request_error", "max_tokens: required, a positive integer"
+    if model.startswith(NO_SAMPLING):
+        for name in ("temperature", "top_p", "top_k"):
+            if name in body:
+                return 400, "invalid_request_error", f"{name}: not supported by {model}"
+    thinking = (body.get("thinking") or {}).get("type")
+    if thinking == "enabled" and model.startswith(NO_SAMPLING):
+        return 400, "invalid_request_error", "thinking.type.enabled: use adaptive"
+    if thinking == "disabled" and model.startswith(ALWAYS_THINKING):
+        return 400, "invalid_request_error", f"thinking: {model} always thinks"
+    breakpoints = 0
+    system = body.get("system") or []
+    blocks = [b for b in system if isinstance(b, dict)] if isinstance(system, list) else []
+    for message in body.get("messages", []):
+        if isinstance(message.get("content"), list):
+            blocks += [b for b in message["content"] if isinstance(b, dict)]
+    blocks += [t for t in body.get("tools") or [] if isinstance(t, dict)]
+    breakpoints = sum("cache_control" in b for b in blocks) + ("cache_control" in body)
+    if breakpoints > MAX_BREAKPOINTS:
+        return (
+            400,
+            "invalid_request_error",
+            f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be provided. "
+            f"Found {breakpoints}.",
+        )
+    return None
+
+
+def thinks(body: dict[str, Any]) -> bool:
+    model = str(body.get("model"))
+    kind = (body.get("thinking") or {}).get("type")
+    if model.startswith("claude-haiku-4"):
+        return kind in ("enabled", "adaptive")
+    return kind != "disabled"
 
 
 def tokens(text: str) -> int:
@@ -148,8 +240,8 @@ def answer(schema: dict[str, Any], prompt: str, digest: int) -> dict[str, Any]:
 class CacheBook:
     """Prompt-cache simulation: prefixes up to cache_control breakpoints, kept 5 minutes."""
 
-    def __init__(self, min_tokens: int, ttl: float = 300.0):
-        self.min_tokens = min_tokens
+    def __init__(self, min_tokens: int | None, ttl: float = 300.0):
+        self.min_tokens = min_tokens  # None: per model (CACHE_MINIMUM)
         self.ttl = ttl
         self.entries: dict[str, float] = {}
         self.lock = threading.Lock()
@@ -190,7 +282,8 @@ class CacheBook:
                     break
             if breakpoints:
                 key, size = breakpoints[-1]
-                if size > read and size >= self.min_tokens:
+                minimum = self.min_tokens or cache_minimum(str(body.get("model")))
+                if size > read and size >= minimum:
                     write = size - read
                     self.entries[key] = now + self.ttl
         return total - read - write, read, write
@@ -206,9 +299,11 @@ class MockAnthropic:
         seed: int = 0,
         api_key: str | None = None,
         timeout_delay: float = 1.5,
-        min_cache_tokens: int = 1024,
+        min_cache_tokens: int | None = None,
         record: bool = True,
         port: int = 0,
+        drop_rate: float = 0.0,
+        drop_seed: int = 1,
     ):
         self.latency = latency
         self.fault_rate = fault_rate
@@ -222,6 +317,10 @@ class MockAnthropic:
         self.calls = 0
         self.injected: list[str] = []
         self.queue: deque[str] = deque()
+        self.drop_rate = drop_rate
+        self.drop_rng = random.Random(drop_seed)
+        self.dropped = 0
+        self.rejected: list[str] = []
         self.lock = threading.Lock()
         self.server = _Server(("127.0.0.1", port), self._handler())
         self.thread: threading.Thread | None = None
@@ -258,9 +357,13 @@ class MockAnthropic:
                 fault = self.queue.popleft()
             elif self.fault_rate and self.rng.random() < self.fault_rate:
                 fault = self.rng.choice(self.faults)
+            elif self.drop_rate and self.drop_rng.random() < self.drop_rate:
+                fault = "drop"
             else:
                 return None
             self.injected.append(fault)
+            if fault.startswith("drop"):
+                self.dropped += 1
             return fault
 
     def respond(
@@ -272,18 +375,31 @@ class MockAnthropic:
                 self.requests.append(body)
         if self.api_key is not None and key != self.api_key:
             return 401, _error("authentication_error", f"invalid x-api-key: {key}"), {}
+        problem = problems(body)
+        if problem is not None:
+            status, kind, message = problem
+            with self.lock:
+                self.rejected.append(message)
+            return status, _error(kind, message), {"x-should-retry": "false"}
         fault = self._fault()
         if self.latency:
             time.sleep(self.latency)
-        if fault in ("429", "529", "500", "400", "404"):
+        if fault in ("drop", "drop_before"):
+            return 0, {}, {"x-mock-drop": fault}
+        if fault in ("429", "529", "500", "400", "404", "409", "should_retry_false"):
             kinds = {
                 "429": "rate_limit_error",
                 "529": "overloaded_error",
                 "500": "api_error",
+                "409": "conflict_error",
                 "400": "invalid_request_error",
                 "404": "not_found_error",
+                "should_retry_false": "api_error",
             }
             headers = {"retry-after": "0"} if fault == "429" else {}
+            if fault == "should_retry_false":
+                headers = {"x-should-retry": "false"}
+                return 500, _error(kinds[fault], "injected 500, do not retry"), headers
             return int(fault), _error(kinds[fault], f"injected {fault}"), headers
         if fault == "401":
             return 401, _error("authentication_error", f"invalid x-api-key: {key}"), {}
@@ -303,25 +419,65 @@ class MockAnthropic:
         else:
             text = json.dumps(answer(fmt.get("schema") or {}, prompt, digest))
         uncached, read, write = self.cache.usage(body)
-        return (
-            200,
-            {
-                "id": f"msg_mock_{digest:08x}",
-                "type": "message",
-                "role": "assistant",
-                "model": body.get("model"),
-                "content": [{"type": "text", "text": text}],
-                "stop_reason": "end_turn",
-                "stop_sequence": None,
-                "usage": {
-                    "input_tokens": uncached,
-                    "output_tokens": tokens(text),
-                    "cache_creation_input_tokens": write,
-                    "cache_read_input_tokens": read,
-                },
+        return 200, self.message(body, text, digest, fault, (uncached, read, write)), {}
+
+    def message(
+        self,
+        body: dict[str, Any],
+        text: str,
+        digest: int,
+        fault: str | None,
+        usage: tuple[int, int, int],
+    ) -> dict[str, Any]:
+        """The Message: thinking first (when on), then the answer, cut at max_tokens."""
+        content: list[dict[str, Any]] = []
+        used = 0
+        effort = (body.get("output_config") or {}).get("effort") or "high"
+        if thinks(body):
+            budget = THINKING_TOKENS.get(effort, 480)
+            thought = "Weighing the client's words before answering. " * (budget // 10)
+            content.append({"type": "thinking", "thinking": thought, "signature": "sig-mock"})
+            used = budget
+        stop, details = "end_turn", None
+        room = int(body["max_tokens"]) - used
+        if fault == "refusal":
+            content, stop = [], "refusal"
+            details = {
+                "type": "refusal",
+                "category": "general_harms",
+                "explanation": "This request was declined by the mock.",
+            }
+        elif fault == "max_tokens" or tokens(text) > room:
+            stop = "max_tokens"
+            keep = max(0, min(room, tokens(text) // 2 if fault == "max_tokens" else room)) * 4
+            text = text[:keep]
+        if stop != "refusal" and (text or stop == "end_turn"):
+            content.append({"type": "text", "text": text})
+        uncached, read, write = usage
+        return {
+            "id": f"msg_mock_{digest:08x}",
+            "type": "message",
+            "role": "assistant",
+            "model": body.get("model"),
+            "content": content,
+            "stop_reason": stop,
+            "stop_details": details,
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": uncached,
+                "output_tokens": used + (tokens(text) if text else 0),
+                "cache_creation_input_tokens": write,
+                "cache_read_input_tokens": read,
             },
-            {},
-        )
+        }
+
+    def count(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        problem = problems({**body, "max_tokens": 1})
+        if problem is not None:
+            status, kind, message = problem
+            return status, _error(kind, message), {}
+        uncached, read, write = CacheBook(10**9).usage(body)  # counts, caches nothing
+        return 200, {"input_tokens": uncached + read + write}, {}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         mock = self
@@ -336,7 +492,8 @@ class MockAnthropic:
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length)
-                if self.path.rstrip("/") != "/v1/messages":
+                route = self.path.split("?")[0].rstrip("/")
+                if route not in ("/v1/messages", "/v1/messages/count_tokens"):
                     self._send(404, _error("not_found_error", f"no route {self.path}"), {})
                     return
                 try:
@@ -346,8 +503,31 @@ class MockAnthropic:
                     return
                 bearer = (self.headers.get("authorization") or "").removeprefix("Bearer ")
                 key = self.headers.get("x-api-key") or bearer or None
+                if route.endswith("count_tokens"):
+                    self._send(*mock.count(body))
+                    return
                 status, payload, headers = mock.respond(body, key)
+                drop = headers.pop("x-mock-drop", None)
+                if drop:
+                    self._drop(drop, payload)
+                    return
                 self._send(status, payload, headers)
+
+            def _drop(self, how: str, payload: dict[str, Any]) -> None:
+                """Close the connection before answering, or after half the body."""
+                try:
+                    if how == "drop":
+                        data = json.dumps({"type": "message", "content": [], "pad": "x" * 400})
+                        self.send_response(200)
+                        self.send_header("content-type", "application/json")
+                        self.send_header("content-length", str(len(data) * 2))
+                        self.end_headers()
+                        self.wfile.write(data.encode())
+                        self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                self.close_connection = True
 
             def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
                 data = json.dumps(payload).encode()
@@ -414,11 +594,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--fault-rate", type=float, default=0.0)
-    parser.add_argument("--min-cache-tokens", type=int, default=1024)
+    parser.add_argument("--min-cache-tokens", type=int, default=None)
+    parser.add_argument("--drop-rate", type=float, default=0.0)
     args = parser.parse_args(argv)
     mock = MockAnthropic(
         latency=args.latency,
         fault_rate=args.fault_rate,
+        drop_rate=args.drop_rate,
         min_cache_tokens=args.min_cache_tokens,
         record=False,
         port=args.port,

@@ -205,19 +205,47 @@ def test_anthropic_errors_sorted(status: int, error: type, kind: str) -> None:
         assert info.value.retry_after == 7.0
 
 
-def test_anthropic_timeout_is_transient_and_unreachable_is_fatal() -> None:
-    def slow(request: httpx2.Request) -> httpx2.Response:
-        raise httpx2.ReadTimeout("slow", request=request)
-
-    def refused(request: httpx2.Request) -> httpx2.Response:
-        raise httpx2.ConnectError("refused", request=request)
+@pytest.mark.parametrize(
+    "failure",
+    [httpx2.ReadTimeout, httpx2.ConnectError, httpx2.ReadError, httpx2.RemoteProtocolError],
+)
+def test_anthropic_timeouts_and_lost_connections_are_transient(failure: type) -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        raise failure(
+            "peer closed connection without sending complete message body", request=request
+        )
 
     with pytest.raises(TransientCallError) as info:
-        AnthropicTransport(_sdk(slow), timeout=5).send(_request(), CallSite("client", None, 0))
-    assert info.value.kind == "timeout"
-    with pytest.raises(FatalCallError) as info:
-        AnthropicTransport(_sdk(refused), timeout=5).send(_request(), CallSite("client", None, 0))
-    assert info.value.kind == "unreachable" and "cannot reach" in str(info.value)
+        AnthropicTransport(_sdk(handler), timeout=5).send(_request(), CallSite("client", None, 0))
+    expected = "timeout" if failure is httpx2.ReadTimeout else "connection"
+    assert info.value.kind == expected and info.value.retry
+    if expected == "connection":
+        assert failure.__name__ in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "header", "error", "retry"),
+    [
+        (409, None, TransientCallError, True),
+        (500, "false", TransientCallError, False),
+        (529, "false", TransientCallError, False),
+        (400, "true", TransientCallError, True),
+        (400, "false", FatalCallError, None),
+        (503, "true", TransientCallError, True),
+    ],
+)
+def test_x_should_retry_overrides_the_status(
+    status: int, header: str | None, error: type, retry: bool | None
+) -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        headers = {"retry-after-ms": "1500"} | ({"x-should-retry": header} if header else {})
+        body = {"type": "error", "error": {"type": "x", "message": "busy"}}
+        return httpx2.Response(status, json=body, headers=headers)
+
+    with pytest.raises(error) as info:
+        AnthropicTransport(_sdk(handler), timeout=5).send(_request(), CallSite("client", None, 0))
+    if retry is not None:
+        assert info.value.retry is retry and info.value.retry_after == 1.5
 
 
 # --- caller: retries, repair, accounting ----------------------------------------------------
@@ -288,6 +316,66 @@ def test_transient_errors_back_off_exponentially_then_succeed(tmp_path: Path) ->
     ]
     totals = caller.accounting.conversation("c1")
     assert (totals.calls, totals.failed_calls, totals.input_tokens) == (4, 3, 100)
+
+
+def test_retry_after_is_waited_out_in_full_and_bounded_by_total_time() -> None:
+    fake = Scripted(
+        TransientCallError("rate_limited", "429", status=429, retry_after=45.0),
+        _reply(1),
+    )
+    caller = _caller(fake)  # max_seconds 4: a longer retry-after still wins
+    assert caller.ask(CallSite("advisor", "c1", 3), _request(), _parse) == 1
+    assert caller.waits == [45.0]  # type: ignore[attr-defined]
+    fake = Scripted(TransientCallError("rate_limited", "429", status=429, retry_after=600.0))
+    caller = _caller(fake)  # total_seconds 60: waiting 600 s would be in vain
+    with pytest.raises(AgentFailure):
+        caller.ask(CallSite("advisor", "c1", 3), _request(), _parse)
+    assert caller.waits == [] and len(fake.requests) == 1  # type: ignore[attr-defined]
+
+
+def test_x_should_retry_false_fails_the_turn_without_a_retry(tmp_path: Path) -> None:
+    fake = Scripted(TransientCallError("server_error", "500 boom", status=500, retry=False))
+    caller = _caller(fake, tmp_path)
+    with pytest.raises(AgentFailure) as info:
+        caller.ask(CallSite("advisor", "c1", 3), _request(), _parse)
+    assert "not retried (x-should-retry: false)" in str(info.value)
+    assert len(fake.requests) == 1
+    replay = ReplayTransport(Cassette(tmp_path / "cassette.jsonl"))
+    with pytest.raises(TransientCallError) as replayed:
+        replay.send(_request(), CallSite("advisor", "c1", 3))
+    assert replayed.value.retry is False
+
+
+def test_a_cut_off_answer_is_asked_again_once_with_a_larger_budget() -> None:
+    cut = ModelReply(text='{"n": ', output=None, stop_reason="max_tokens")
+    fake = Scripted(cut, _reply(7))
+    caller = _caller(fake)
+    assert caller.ask(CallSite("advisor", None, 1), _request(), _parse) == 7
+    assert [r.max_tokens for r in fake.requests] == [256, 512]
+    assert fake.requests[0].key() == fake.requests[1].key()  # the same question
+
+    fake = Scripted(cut, cut, _reply(1))
+    caller = _caller(fake)
+    caller.settings = caller.settings.model_copy(update={"max_tokens_retry": 4000})
+    with pytest.raises(AgentFailure) as info:
+        caller.ask(CallSite("advisor", None, 1), _request(), _parse)
+    assert "cut off at max_tokens twice (256, then 4000 tokens" in str(info.value)
+    assert "raise max_tokens for advisor" in str(info.value) and len(fake.requests) == 2
+
+
+def test_a_refusal_is_recorded_as_one_with_its_reason_and_never_repaired() -> None:
+    from emosim.agents.llm.caller import ModelRefusal
+
+    refusal = ModelReply(
+        text="",
+        stop_reason="refusal",
+        stop_details={"type": "refusal", "category": "general_harms", "explanation": "Not this."},
+    )
+    fake = Scripted(refusal, _reply(1))
+    with pytest.raises(ModelRefusal) as info:
+        _caller(fake).ask(CallSite("client", None, 4), _request(), _parse)
+    assert str(info.value) == "client turn 4: refused by the model: general_harms; Not this."
+    assert isinstance(info.value, AgentFailure) and len(fake.requests) == 1
 
 
 def test_retries_are_bounded_then_the_turn_fails() -> None:

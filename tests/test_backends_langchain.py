@@ -70,10 +70,13 @@ class ToolCallingChatModel(BaseChatModel):
 
 
 def test_every_role_on_a_langchain_chat_model(catalog: Catalog, tmp_path: Path) -> None:
+    from emosim.agents.llm.settings import UnpricedModelWarning
+
     CALLS.clear()
-    run, (record,), sim = _play(
-        catalog, tmp_path, f"{SPEC}?model=tool-caller-2", [Job(_scenario(catalog, 3), "h", 6)]
-    )
+    with pytest.warns(UnpricedModelWarning, match="no price for model 'tool-caller-2'"):
+        run, (record,), sim = _play(
+            catalog, tmp_path, f"{SPEC}?model=tool-caller-2", [Job(_scenario(catalog, 3), "h", 6)]
+        )
     assert record.outcome.status == "completed", record.outcome.failure_reason
     assert validate_paths([run.records_path], catalog).problems == []
     assert {c["choice"] for c in CALLS} == {"any"}  # with_structured_output forced the tool
@@ -99,7 +102,9 @@ def test_every_role_on_a_langchain_chat_model(catalog: Catalog, tmp_path: Path) 
         "cache_write_tokens": 0,
     }
     scores = sim.agents_for(_scenario(catalog, 3)).accounting.scores(record.id)
-    assert scores["tokens_in"] == 1200 * len(CALLS) and scores["cost_usd"] == 0  # unpriced model
+    # an unpriced model's cost is unknown, never $0
+    assert scores["tokens_in"] == 1200 * len(CALLS) and "cost_usd" not in scores
+    assert scores["unpriced_calls"] == len(CALLS)
 
 
 def test_a_model_that_never_answers_in_structure_fails_the_turn(catalog: Catalog) -> None:

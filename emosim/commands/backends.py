@@ -145,7 +145,7 @@ def usage(
             f"{row.tokens_in:,}",
             f"{row.tokens_out:,}",
             f"{row.cache_read_share:.0%}",
-            f"{row.cost_usd:.4f}",
+            f"{row.cost_usd:.4f}" if row.cost_usd is not None else "unknown",
             f"{row.latency_p50_ms:.0f}",
             f"{row.latency_p95_ms:.0f}",
             end_section=row is report.roles[-1],

@@ -18,6 +18,8 @@ class Totals:
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
     cost_usd: float = 0.0
+    unpriced_calls: int = 0
+    """Answered calls of a model the price table does not list: their cost is unknown."""
 
     @property
     def tokens_in(self) -> int:
@@ -28,22 +30,35 @@ class Totals:
     def cache_read_share(self) -> float:
         return self.cache_read_tokens / self.tokens_in if self.tokens_in else 0.0
 
-    def add(self, usage: Usage | None, price: Price | None, failed: bool = False) -> None:
+    @property
+    def cost_known(self) -> bool:
+        return self.unpriced_calls == 0
+
+    def add(
+        self, usage: Usage | None, price: Price | None, failed: bool = False, factor: float = 1.0
+    ) -> None:
+        """`factor` scales the price (0.5 for the Message Batches API)."""
         self.calls += 1
         self.failed_calls += int(failed)
         if usage is None:
             return
+        if price is None:
+            self.unpriced_calls += 1
         self.input_tokens += usage.input_tokens
         self.output_tokens += usage.output_tokens
         self.cache_read_tokens += usage.cache_read_tokens
         self.cache_write_tokens += usage.cache_write_tokens
         if price is not None:
             self.cost_usd += (
-                usage.input_tokens * price.input
-                + usage.output_tokens * price.output
-                + usage.cache_write_tokens * price.cache_write
-                + usage.cache_read_tokens * price.cache_read
-            ) / 1_000_000
+                (
+                    usage.input_tokens * price.input
+                    + usage.output_tokens * price.output
+                    + usage.cache_write_tokens * price.cache_write
+                    + usage.cache_read_tokens * price.cache_read
+                )
+                * factor
+                / 1_000_000
+            )
 
     def merge(self, other: Totals) -> None:
         for name in (
@@ -54,19 +69,25 @@ class Totals:
             "cache_read_tokens",
             "cache_write_tokens",
             "cost_usd",
+            "unpriced_calls",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def scores(self) -> dict[str, float]:
-        """The `quality.scores` entries a record carries."""
-        return {
+        """The `quality.scores` entries a record carries. A cost is given only when every
+        answered call was priced: an unknown model's calls give `unpriced_calls`, never $0."""
+        out = {
             "model_calls": float(self.calls),
             "tokens_in": float(self.tokens_in),
             "tokens_out": float(self.output_tokens),
             "cache_read_tokens": float(self.cache_read_tokens),
             "cache_write_tokens": float(self.cache_write_tokens),
-            "cost_usd": round(self.cost_usd, 6),
         }
+        if self.cost_known:
+            out["cost_usd"] = round(self.cost_usd, 6)
+        else:
+            out["unpriced_calls"] = float(self.unpriced_calls)
+        return out
 
 
 @dataclass

@@ -30,6 +30,7 @@ from . import replies
 from .caller import ModelCaller, ReplyError
 from .context import CallSite, TurnTracker
 from .prompts import Prompts
+from .settings import thinking_for
 from .wire import Message, ModelReply, ModelRequest, SystemBlock
 
 
@@ -82,6 +83,7 @@ class LLMAgent:
             output_schema=self.replies.schema(output),
             max_tokens=settings.max_tokens,
             effort=settings.effort,
+            thinking=thinking_for(settings.model, settings.thinking),
         )
 
     def render_turn(self, **context: Any) -> str:

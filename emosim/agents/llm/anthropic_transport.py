@@ -3,8 +3,11 @@
 The structured answer is asked for with `output_config.format` (a JSON schema from the
 reply's pydantic model), which current models support and which, unlike forced tool use,
 the newest models accept. The system prompt's stable blocks carry
-`cache_control: {"type": "ephemeral"}`. The SDK's own retries are off (`max_retries=0`):
-retries are ours, so that only retryable errors are retried and every attempt is recorded.
+`cache_control: {"type": "ephemeral"}`. Thinking (`adaptive` or `disabled`) and effort come
+from the role's settings; thinking blocks in the answer are not part of its text. The SDK's
+own retries are off (`max_retries=0`): retries are ours (emosim/agents/llm/faults.py), so
+that only retryable errors are retried, the server's `x-should-retry` and `retry-after` are
+obeyed, and every attempt is recorded in the cassette.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 import anthropic
 
 from .context import CallSite
-from .faults import KEY_ENV, FatalCallError, TransientCallError, classify_status
+from .faults import KEY_ENV, TransientCallError, classify_status, parse_retry_after
 from .wire import ModelReply, ModelRequest, Usage, parse_json_object
 
 
@@ -36,27 +39,36 @@ def request_params(request: ModelRequest) -> dict[str, Any]:
     }
     if request.effort:
         output_config["effort"] = request.effort
-    system = []
+    system: list[dict[str, Any]] = []
     for block in request.system:
         item: dict[str, Any] = {"type": "text", "text": block.text}
         if block.cache:
             item["cache_control"] = {"type": "ephemeral"}
         system.append(item)
-    return {
+    params: dict[str, Any] = {
         "model": request.model,
         "max_tokens": request.max_tokens,
         "system": system,
         "messages": [{"role": m.role, "content": m.text} for m in request.messages],
         "output_config": output_config,
     }
+    if request.thinking:
+        params["thinking"] = {"type": request.thinking}
+    return params
 
 
-def _retry_after(exc: anthropic.APIStatusError) -> float | None:
-    value = exc.response.headers.get("retry-after")
+def _told_not_to_retry(exc: Exception) -> bool:
+    """The SDK notes transport failures whose response headers said `x-should-retry: false`."""
     try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+        from anthropic._base_client import errors_not_to_retry
+    except ImportError:  # pragma: no cover - a future SDK without the note
+        return False
+    return exc in errors_not_to_retry
+
+
+def _cause(exc: Exception) -> str:
+    cause = exc.__cause__ or exc
+    return f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
 
 
 class AnthropicTransport:
@@ -70,28 +82,38 @@ class AnthropicTransport:
     def send(self, request: ModelRequest, site: CallSite) -> ModelReply:
         try:
             message = self.client.messages.create(**request_params(request), timeout=self.timeout)
-        except anthropic.APITimeoutError:
+        except anthropic.APITimeoutError as exc:
             raise TransientCallError(
-                "timeout", f"no answer within {self.timeout:g} s from {request.model}"
+                "timeout",
+                f"no answer within {self.timeout:g} s from {request.model}",
+                retry=not _told_not_to_retry(exc),
             ) from None
         except anthropic.APIConnectionError as exc:
-            raise FatalCallError(
-                "unreachable",
-                f"cannot reach the Messages API at {self.client.base_url} ({exc.__cause__ or exc})",
+            # refused, reset, or dropped mid-response (RemoteProtocolError): transient
+            raise TransientCallError(
+                "connection",
+                f"connection to the Messages API at {self.client.base_url} failed ({_cause(exc)})",
+                retry=not _told_not_to_retry(exc),
             ) from None
         except anthropic.APIStatusError as exc:
             detail = exc.api_message or exc.type or "error"
+            headers = exc.response.headers
             raise classify_status(
-                exc.status_code, f"{exc.status_code} {detail}", _retry_after(exc)
+                exc.status_code,
+                f"{exc.status_code} {detail}",
+                parse_retry_after(headers),
+                headers.get("x-should-retry"),
             ) from None
         except (anthropic.APIResponseValidationError, ValueError) as exc:
             raise TransientCallError("bad_response", f"unreadable API response ({exc})") from None
         text = "".join(block.text for block in message.content if block.type == "text")
         usage = message.usage
+        details = getattr(message, "stop_details", None)
         return ModelReply(
             output=parse_json_object(text),
             text=text,
             stop_reason=message.stop_reason,
+            stop_details=details.model_dump(exclude_none=True) if details is not None else None,
             model=message.model,
             usage=Usage(
                 input_tokens=usage.input_tokens,

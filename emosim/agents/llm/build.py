@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,7 +35,16 @@ from .cassette import CASSETTE, Cassette, ReplayTransport, open_writer
 from .context import TurnTracker
 from .faults import KEY_ENV
 from .prompts import prompts_for
-from .settings import LLMSettings, Price, RetrySettings, RoleSettings, load_settings, price_for
+from .settings import (
+    LLMSettings,
+    Price,
+    RetrySettings,
+    RoleSettings,
+    UnpricedModelWarning,
+    load_settings,
+    price_for,
+    unpriced_message,
+)
 from .spec import ROLES, AnthropicRole, BackendPlan, LangChainRole
 
 RESOLVED = "backends.json"
@@ -100,6 +110,18 @@ def resolve(plan: BackendPlan, settings: LLMSettings) -> ResolvedBackends:
     )
 
 
+def warn_unpriced(resolved: ResolvedBackends) -> list[str]:
+    """One warning per model the price table does not list; returns the messages."""
+    roles: dict[str, list[str]] = {}
+    for role, info in resolved.roles.items():
+        if info.settings is not None and price_for(resolved.pricing, info.settings.model) is None:
+            roles.setdefault(info.settings.model, []).append(role)
+    messages = [unpriced_message(model, names) for model, names in roles.items()]
+    for message in messages:
+        warnings.warn(message, UnpricedModelWarning, stacklevel=3)
+    return messages
+
+
 def check_key(plan: BackendPlan) -> None:
     """One clear error before any call when a Claude role has no key."""
     if plan.replay is not None:
@@ -162,6 +184,7 @@ def build_model_agents(
         check_key(plan)
         settings = load_settings(catalog.root, plan.settings, plan.source)
         resolved = resolve(plan, settings)
+        warn_unpriced(resolved)
         transports = _transports(plan, resolved, settings)
     prompts = prompts_for(catalog.root / resolved.prompts)
     accounting = Accounting()

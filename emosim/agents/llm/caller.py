@@ -2,7 +2,13 @@
 
     ask(request, parse)
       send -> transient error? back off and retry (bounded) -> still failing: AgentFailure
-           -> fatal error (key, bad request, unreachable): EmosimError, the run stops
+           -> fatal error (key, bad request, unknown model): EmosimError, the run stops
+      stop_reason refusal -> ModelRefusal (an AgentFailure: the conversation ends as refused,
+                             with the model's reason; no repair request: it would be refused
+                             again and cost a call)
+      stop_reason max_tokens -> the same request once more with the role's larger budget
+                                (max_tokens_retry, default twice max_tokens); cut off again:
+                                AgentFailure naming the setting to raise
       parse the reply -> invalid? send one repair request with the validation error
                       -> still invalid: AgentFailure("<role> turn N: ...")
 
@@ -30,6 +36,18 @@ T = TypeVar("T")
 
 class ReplyError(ValueError):
     """A reply that is not a valid answer; the message is sent back in the repair request."""
+
+
+class ModelRefusal(AgentFailure):
+    """The model declined to answer (stop_reason `refusal`): the turn ends as refused."""
+
+
+def refusal_reason(reply: ModelReply) -> str:
+    details = reply.stop_details or {}
+    parts = [str(details[k]) for k in ("category", "explanation") if details.get(k)]
+    if not parts and reply.text.strip():
+        parts.append(reply.text.strip()[:200])
+    return "; ".join(parts) or "no reason given"
 
 
 class Transport(Protocol):
@@ -68,18 +86,40 @@ class ModelCaller:
         return CallSite(self.role, current_conversation(), turn)
 
     def ask(self, site: CallSite, request: ModelRequest, parse: Callable[[ModelReply], T]) -> T:
-        reply = self._send(site, request)
+        reply, request = self._answer(site, request)
         try:
             return parse(reply)
         except ReplyError as exc:
             problem = str(exc)
-        reply = self._send(site, request.with_repair(reply.text, problem))
+        reply, _ = self._answer(site, request.with_repair(reply.text, problem))
         try:
             return parse(reply)
         except ReplyError as exc:
             raise AgentFailure(
                 f"{site.label}: invalid answer after one repair request: {exc}"
             ) from None
+
+    def larger_budget(self, max_tokens: int) -> int:
+        asked = self.settings.max_tokens_retry or 2 * max_tokens
+        return min(128_000, max(asked, max_tokens + 1))
+
+    def _answer(self, site: CallSite, request: ModelRequest) -> tuple[ModelReply, ModelRequest]:
+        """A complete answer: refusals end the turn; a cut-off answer is asked again once with
+        the larger budget, which the request keeps (for its repair request too)."""
+        reply = self._send(site, request)
+        if reply.stop_reason == "max_tokens":
+            first = request.max_tokens
+            request = request.model_copy(update={"max_tokens": self.larger_budget(first)})
+            reply = self._send(site, request)
+            if reply.stop_reason == "max_tokens":
+                raise AgentFailure(
+                    f"{site.label}: answer cut off at max_tokens twice ({first}, then "
+                    f"{request.max_tokens} tokens, thinking included): raise max_tokens for "
+                    f"{self.role} in agents/llm/defaults.yaml"
+                )
+        if reply.stop_reason == "refusal":
+            raise ModelRefusal(f"{site.label}: refused by the model: {refusal_reason(reply)}")
+        return reply, request
 
     def _send(self, site: CallSite, request: ModelRequest) -> ModelReply:
         try:
@@ -90,7 +130,8 @@ class ModelCaller:
                 sleep=self.sleep,
             )
         except TransientCallError as exc:
-            raise AgentFailure(f"{site.label}: model call failed, retries spent: {exc}") from None
+            why = "retries spent" if exc.retry else "not retried (x-should-retry: false)"
+            raise AgentFailure(f"{site.label}: model call failed, {why}: {exc}") from None
         except FatalCallError as exc:
             raise EmosimError(f"{self.role} ({request.model}): {exc}") from None
 

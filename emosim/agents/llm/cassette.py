@@ -40,6 +40,7 @@ class ErrorInfo(StrictModel):
     status: int | None = None
     message: str
     transient: bool
+    retry: bool = Field(default=True, description="False when the server said not to retry.")
 
 
 class CallLine(StrictModel):
@@ -120,6 +121,7 @@ class CassetteWriter:
                     status=error.status,
                     message=str(error),
                     transient=isinstance(error, TransientCallError),
+                    retry=getattr(error, "retry", True),
                 ),
                 latency_ms=round(latency_ms, 3),
                 at=datetime.now(UTC).isoformat(),
@@ -208,8 +210,12 @@ class ReplayTransport:
     """Answers from a cassette, in recorded order per request; never touches the network.
 
     Recorded failures are replayed too (a 529 then a success replays as a retry and a
-    success), so a replay reproduces failed turns as well as good ones. When a request's
-    recorded answers run out, its last one answers again.
+    success), so a replay reproduces failed turns as well as good ones. Answers are looked up
+    by conversation and request: two conversations can ask the same question (an observer
+    reading the same reply), and in a concurrent batch one may have met a dropped connection
+    where the other did not. A request of a conversation the cassette does not hold (a fork)
+    is answered from any conversation's recording. When a request's recorded answers run out,
+    its last one answers again.
     """
 
     provider = "replay"
@@ -217,15 +223,17 @@ class ReplayTransport:
 
     def __init__(self, cassette: Cassette):
         self.cassette = cassette
-        self._queues: dict[str, deque[CallLine]] = {}
+        self._queues: dict[tuple[str | None, str], deque[CallLine]] = {}
+        self._any: dict[str, deque[CallLine]] = {}
         for call in cassette.calls:
-            self._queues.setdefault(call.key, deque()).append(call)
+            self._queues.setdefault((call.conversation, call.key), deque()).append(call)
+            self._any.setdefault(call.key, deque()).append(call)
         self._lock = threading.Lock()
 
     def send(self, request: ModelRequest, site: CallSite) -> ModelReply:
         key = request.key()
         with self._lock:
-            queue = self._queues.get(key)
+            queue = self._queues.get((site.conversation, key)) or self._any.get(key)
             if not queue:
                 where = f" of conversation {site.conversation}" if site.conversation else ""
                 raise ReplayMiss(
@@ -236,8 +244,11 @@ class ReplayTransport:
             call = queue.popleft() if len(queue) > 1 else queue[0]
         if call.error is not None:
             error = call.error
-            cls = TransientCallError if error.transient else FatalCallError
-            raise cls(error.kind, error.message, status=error.status)
+            if error.transient:
+                raise TransientCallError(
+                    error.kind, error.message, status=error.status, retry=error.retry
+                )
+            raise FatalCallError(error.kind, error.message, status=error.status)
         if call.reply is None:
             raise ReplayMiss(f"replay: {self.cassette.path}: call {key[:16]} has no reply")
         return call.reply

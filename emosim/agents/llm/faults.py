@@ -1,8 +1,16 @@
 """Which model-call failures are worth retrying, how long to wait, and keeping keys out of text.
 
-Transports turn provider errors into `TransientCallError` (429, 529, other 5xx, timeouts:
-retried with exponential backoff and jitter) or `FatalCallError` (401/403 key problems,
-400/404 bad requests or unknown models, unreachable endpoints: the run stops at once).
+Transports turn provider errors into `TransientCallError` or `FatalCallError`:
+
+- transient, retried with exponential backoff and jitter: 408, 409, 429, 529, other 5xx,
+  timeouts, and connection failures (refused, reset, dropped mid-response); a `retry-after`
+  (or `retry-after-ms`) header is waited out, within the call's total time;
+- `x-should-retry: true` makes any status transient; `x-should-retry: false` is obeyed: the
+  error is not retried (a transient one ends its turn as failed at once);
+- fatal, the run stops at once: 401/403 key problems, 400/404 bad requests or unknown models.
+
+A transient error that outlives its retries ends the conversation as failed, with the reason,
+and the batch goes on.
 """
 
 from __future__ import annotations
@@ -17,9 +25,9 @@ from typing import Any, TypeVar
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
-    stop_after_delay,
+    stop_before_delay,
 )
 
 from .settings import RetrySettings
@@ -39,7 +47,8 @@ class CallError(Exception):
 
 
 class TransientCallError(CallError):
-    """Rate limit, overload, server error or timeout: worth another attempt."""
+    """Rate limit, overload, server error, timeout or lost connection: worth another attempt,
+    unless the server said not to (`retry=False`, from `x-should-retry: false`)."""
 
     def __init__(
         self,
@@ -48,9 +57,11 @@ class TransientCallError(CallError):
         *,
         status: int | None = None,
         retry_after: float | None = None,
+        retry: bool = True,
     ):
         super().__init__(kind, message, status=status)
         self.retry_after = retry_after
+        self.retry = retry
 
 
 class FatalCallError(CallError):
@@ -76,8 +87,42 @@ def redact_data(value: Any) -> Any:
     return value
 
 
-def classify_status(status: int, message: str, retry_after: float | None = None) -> CallError:
-    """An HTTP status from any provider as a transient or fatal call error."""
+def parse_retry_after(headers: Any) -> float | None:
+    """Seconds asked for by `retry-after-ms` or `retry-after` (seconds), or None."""
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            continue
+        return max(0.0, seconds)
+    return None
+
+
+def classify_status(
+    status: int,
+    message: str,
+    retry_after: float | None = None,
+    should_retry: str | None = None,
+) -> CallError:
+    """An HTTP status from any provider as a transient or fatal call error; `should_retry` is
+    the `x-should-retry` header, which overrides the status when present."""
+    error = _by_status(status, message, retry_after)
+    hint = (should_retry or "").strip().lower()
+    if hint == "true" and isinstance(error, FatalCallError):
+        return TransientCallError(error.kind, message, status=status, retry_after=retry_after)
+    if hint == "false" and isinstance(error, TransientCallError):
+        error.retry = False
+    return error
+
+
+def _by_status(status: int, message: str, retry_after: float | None) -> CallError:
+    if status == 409:
+        return TransientCallError("conflict", message, status=status, retry_after=retry_after)
     if status == 429:
         return TransientCallError("rate_limited", message, status=status, retry_after=retry_after)
     if status == 529:
@@ -110,11 +155,17 @@ def classify_generic(exc: Exception) -> CallError:
         return TransientCallError("timeout", message)
     if "ratelimit" in name or "overloaded" in name:
         return TransientCallError("rate_limited", message)
+    if isinstance(exc, ConnectionError) or any(
+        word in name for word in ("connect", "protocol", "readerror", "networkerror")
+    ):
+        return TransientCallError("connection", message)
     return FatalCallError("error", message)
 
 
 class _Backoff:
-    """Exponential backoff with jitter; a longer retry-after from the API wins (capped)."""
+    """Exponential backoff with jitter, up to max_seconds; a longer `retry-after` from the API
+    is waited out in full (the call's total_seconds still bounds it: when the wait asked for
+    would end past it, the call gives up at once instead of sleeping in vain)."""
 
     def __init__(self, settings: RetrySettings):
         self.settings = settings
@@ -126,8 +177,12 @@ class _Backoff:
         exc = state.outcome.exception() if state.outcome else None
         asked = getattr(exc, "retry_after", None)
         if isinstance(asked, int | float) and asked > wait:
-            wait = min(float(asked), self.settings.max_seconds)
+            wait = float(asked)
         return wait
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, TransientCallError) and exc.retry
 
 
 def with_retries(
@@ -139,12 +194,12 @@ def with_retries(
 ) -> T:
     """`call()` retried on TransientCallError: bounded in attempts and in total time.
 
-    Re-raises the last TransientCallError when the budget is spent; FatalCallError and any
-    other exception pass through at once.
+    Re-raises the last TransientCallError when the budget is spent (or at once when the
+    server said not to retry); FatalCallError and any other exception pass through at once.
     """
     retrying = Retrying(
-        retry=retry_if_exception_type(TransientCallError),
-        stop=stop_after_attempt(retries + 1) | stop_after_delay(settings.total_seconds),
+        retry=retry_if_exception(_retryable),
+        stop=stop_after_attempt(retries + 1) | stop_before_delay(settings.total_seconds),
         wait=_Backoff(settings),
         sleep=sleep,
         reraise=True,

@@ -27,7 +27,9 @@ class RoleUsage(StrictModel):
     cache_read_tokens: int
     cache_write_tokens: int
     cache_read_share: float
-    cost_usd: float
+    cost_usd: float | None = Field(
+        description="USD; null when a model of these calls has no price in the table."
+    )
     latency_p50_ms: float
     latency_p95_ms: float
 
@@ -52,7 +54,7 @@ def _row(role: str, model: str, totals: Totals, repairs: int, latencies: list[fl
         cache_read_tokens=totals.cache_read_tokens,
         cache_write_tokens=totals.cache_write_tokens,
         cache_read_share=round(totals.cache_read_share, 4),
-        cost_usd=round(totals.cost_usd, 6),
+        cost_usd=round(totals.cost_usd, 6) if totals.cost_known else None,
         latency_p50_ms=round(statistics.median(ordered), 1),
         latency_p95_ms=round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1),
     )

@@ -35,6 +35,17 @@ class RoleSettings(StrictModel):
     effort: Effort | None = Field(
         default=None, description="output_config.effort sent to the Messages API (null: omit)."
     )
+    thinking: Literal["adaptive", "disabled"] | None = Field(
+        default=None,
+        description="thinking.type sent to the Messages API (null: omit, the model's default).",
+    )
+    max_tokens_retry: int | None = Field(
+        default=None,
+        ge=16,
+        le=128_000,
+        description="Budget of the one retry of an answer cut off at max_tokens "
+        "(null: twice max_tokens).",
+    )
 
 
 class RetrySettings(StrictModel):
@@ -64,6 +75,12 @@ class LLMSettings(StrictModel):
     anthropic: AnthropicSettings = Field(default_factory=AnthropicSettings)
     retry: RetrySettings
     roles: dict[Role, RoleSettings]
+    pricing_checked: str | None = Field(
+        default=None, description="When and where the price table was last checked."
+    )
+    batch_discount: float = Field(
+        default=0.5, ge=0, le=1, description="Price factor of the Message Batches API."
+    )
     pricing: dict[str, Price] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -80,6 +97,29 @@ def price_for(pricing: dict[str, Price], model: str) -> Price | None:
         return pricing[model]
     base, _, suffix = model.rpartition("-")
     return pricing.get(base) if suffix.isdigit() and len(suffix) == 8 else None
+
+
+# Models whose adaptive thinking is always on: they answer `thinking: disabled` with a 400.
+ALWAYS_THINKING = ("claude-fable-", "claude-mythos-", "claude-opus-5-5")
+
+
+def thinking_for(model: str, thinking: str | None) -> str | None:
+    """The thinking setting to send: `disabled` is omitted for models that always think."""
+    if thinking == "disabled" and model.startswith(ALWAYS_THINKING):
+        return None
+    return thinking
+
+
+class UnpricedModelWarning(UserWarning):
+    """A model the price table does not list: its calls are counted, its cost is unknown."""
+
+
+def unpriced_message(model: str, roles: list[str]) -> str:
+    return (
+        f"no price for model {model!r} ({', '.join(roles)}) in {DEFAULTS} pricing: its tokens "
+        "are counted but its cost is reported as unknown, not $0; add the model's prices there "
+        "(or under settings: pricing: in a backend config file)"
+    )
 
 
 def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

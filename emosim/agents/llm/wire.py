@@ -33,12 +33,16 @@ class ModelRequest(StrictModel):
     output_schema: dict[str, Any]
     max_tokens: int
     effort: str | None = None
+    thinking: str | None = Field(
+        default=None, description="adaptive | disabled; None: the model's default."
+    )
 
     def key(self) -> str:
         """Stable hash: sorted JSON of model, system, messages and output schema.
 
-        No timestamps, ids or limits: the same prompt asks the same question, so a replay
-        finds it after a settings change that does not alter what the model is shown.
+        No timestamps, ids or limits (max_tokens, effort, thinking): the same prompt asks the
+        same question, so a replay finds it after a settings change that does not alter what
+        the model is shown, and a retry with a larger max_tokens is the same request.
         """
         body = {
             "model": self.model,
@@ -85,6 +89,9 @@ class ModelReply(StrictModel):
     )
     text: str = Field(default="", description="The answer as the model wrote it.")
     stop_reason: str | None = None
+    stop_details: dict[str, Any] | None = Field(
+        default=None, description="Why the model stopped, when it says (a refusal's category)."
+    )
     model: str | None = None
     usage: Usage = Field(default_factory=Usage)
 
