@@ -53,6 +53,7 @@ def _resolved_rows(spec: str) -> tuple[str, list[dict[str, Any]]]:
                 "timeout": s.timeout if s else None,
                 "retries": s.retries if s else None,
                 "effort": s.effort if s else None,
+                "thinking": s.thinking if s else None,
                 "prompt_hash": prompts.role_hash(role) if s else None,
                 "langchain": info.langchain,
             }
@@ -85,6 +86,7 @@ def show(
         "timeout s",
         "retries",
         "effort",
+        "thinking",
         "prompt",
     ):
         table.add_column(column)
@@ -97,6 +99,7 @@ def show(
             f"{row['timeout']:g}" if row["timeout"] else "-",
             str(row["retries"] if row["retries"] is not None else "-"),
             row["effort"] or "-",
+            row["thinking"] or "-",
             (row["prompt_hash"] or "-")[:12],
         )
     console.print(table)

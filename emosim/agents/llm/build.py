@@ -160,7 +160,8 @@ def _transports(
             out[role] = AnthropicTransport(client, info.settings.timeout)
         elif isinstance(backend, LangChainRole):
             where = f"backend {plan.source!r}: {role}"
-            out[role] = LangChainTransport(build_chat_model(backend, where), backend.method)
+            model = build_chat_model(backend, where, info.settings)
+            out[role] = LangChainTransport(model, backend.method)
     return out
 
 

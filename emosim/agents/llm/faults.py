@@ -144,12 +144,13 @@ def _by_status(status: int, message: str, retry_after: float | None) -> CallErro
 
 def classify_generic(exc: Exception) -> CallError:
     """Errors of providers we do not know by type: by status code or by name."""
-    status = getattr(exc, "status_code", None) or getattr(
-        getattr(exc, "response", None), "status_code", None
-    )
+    response = getattr(exc, "response", None)
+    status = getattr(exc, "status_code", None) or getattr(response, "status_code", None)
     message = f"{type(exc).__name__}: {exc}"
     if isinstance(status, int):
-        return classify_status(status, message)
+        headers = getattr(response, "headers", None)
+        hint = headers.get("x-should-retry") if headers is not None else None
+        return classify_status(status, message, parse_retry_after(headers), hint)
     name = type(exc).__name__.lower()
     if isinstance(exc, TimeoutError) or "timeout" in name or "timedout" in name:
         return TransientCallError("timeout", message)
