@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import DataError
 from .files import load_yaml_model
@@ -23,6 +25,12 @@ from .schemas import (
     TopicTaxonomy,
 )
 from .schemas.taxonomy import SentenceFunction, Topic
+
+if TYPE_CHECKING:
+    from .grounding.facts import FactBase
+
+# A fact file to use instead of the newest one in `facts/` (see Catalog.facts).
+FACTS_ENV = "EMOSIM_FACTS"
 
 
 def file_sha256(path: Path) -> str:
@@ -49,6 +57,7 @@ class Catalog:
     advisor: AdvisorPersona
     clients: dict[str, ClientPersona]
     sources: dict[str, Path] = field(default_factory=dict)
+    facts_path: Path | None = None
 
     # --- indexes --------------------------------------------------------------------------
 
@@ -72,6 +81,16 @@ class Catalog:
     def topics(self) -> dict[str, Topic]:
         return {t.id: t for t in self.topics_file.topics}
 
+    @cached_property
+    def facts(self) -> FactBase:
+        """The vetted fact base: `facts_path` (EMOSIM_FACTS, or the newest tax year in
+        `facts/`), parsed and checked on first use (an empty base when there is none)."""
+        from .grounding.facts import FactBase, load_fact_base
+
+        if self.facts_path is None:
+            return FactBase([])
+        return load_fact_base(self.facts_path, self.topics)
+
     def emotion(self, emotion_id: str) -> Emotion:
         try:
             return self.emotions[emotion_id]
@@ -89,7 +108,7 @@ class Catalog:
     # --- loading --------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, root: Path | None = None) -> Catalog:
+    def load(cls, root: Path | None = None, facts_path: Path | None = None) -> Catalog:
         root = root or project_root()
         problems: list[str] = []
         sources: dict[str, Path] = {}
@@ -123,6 +142,9 @@ class Catalog:
         if problems:
             raise DataError(problems)
         catalog = cls(root, emotions, strategies, functions, topics, advisor, clients, sources)
+        catalog.facts_path = _facts_path(root, facts_path)
+        if catalog.facts_path is not None:  # part of the data hash; parsed on first use
+            sources[_rel(catalog.facts_path, root)] = catalog.facts_path
         catalog.check_references()
         return catalog
 
@@ -227,6 +249,26 @@ class Catalog:
         if problems:
             raise DataError(problems)
         return scenario
+
+
+def _facts_path(root: Path, given: Path | None) -> Path | None:
+    from .grounding.facts import FACTS_DIR, newest_fact_file
+
+    chosen = given or (Path(os.environ[FACTS_ENV]) if os.environ.get(FACTS_ENV) else None)
+    if chosen is not None:
+        if not chosen.is_absolute() and not chosen.is_file():  # relative to cwd, else root
+            chosen = root / chosen
+        if not chosen.is_file():
+            raise DataError([f"{chosen}: fact file not found ({FACTS_ENV} or facts_path)"])
+        return chosen
+    return newest_fact_file(root / FACTS_DIR)
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 _cache: dict[Path, Catalog] = {}

@@ -20,6 +20,7 @@ from .agents.scripted.templates import (
 from .catalog import Catalog
 from .errors import DataError
 from .files import format_validation_error, iter_json_documents, load_yaml_node
+from .grounding.facts import fact_file_problems
 from .importers import IMPORTED_CLIENT
 from .schemas import (
     AdvisorPersona,
@@ -33,10 +34,12 @@ from .schemas import (
     StrategyTaxonomy,
     TopicTaxonomy,
 )
+from .schemas.facts import FactFile
 from .seeds import SeedSource
 
 # Which model a YAML file is, told by the keys only that kind of file has (most specific first).
 _YAML_KINDS: list[tuple[Callable[[dict], bool], type[BaseModel]]] = [
+    (lambda d: "facts" in d and "tax_year" in d, FactFile),
     (lambda d: "families" in d, EmotionTaxonomy),
     (lambda d: "turns" in d and "arc" in d, SeedSource),
     (lambda d: isinstance(d.get("strategies"), list), StrategyTaxonomy),
@@ -189,7 +192,9 @@ def _validate_yaml(path: Path, catalog: Catalog, report: Report) -> None:
     except ValidationError as exc:
         report.problems.extend(format_validation_error(exc, str(path), node))
         return
-    if isinstance(obj, Scenario):
+    if isinstance(obj, FactFile):
+        report.problems.extend(fact_file_problems(obj, path, catalog.topics, node=node))
+    elif isinstance(obj, Scenario):
         report.problems.extend(catalog.scenario_problems(obj, path))
     elif isinstance(obj, ClientPersona):
         report.problems.extend(catalog.persona_problems(obj, path))

@@ -1,6 +1,7 @@
 """Pydantic models: the single source of truth for the dataset format and the data files."""
 
 from .common import SCHEMA_VERSION, intensity_level, length_class_for
+from .facts import Fact, FactFile, FactSource, FactValue
 from .labels import LabelEvent, LabelSource, LabelTarget
 from .persona import AdvisorPersona, ArcStep, ClientPersona, PersonaFact
 from .record import (
@@ -49,6 +50,10 @@ __all__ = [
     "EmotionAnnotation",
     "EmotionTaxonomy",
     "EmotionalState",
+    "Fact",
+    "FactFile",
+    "FactSource",
+    "FactValue",
     "LabelEvent",
     "LabelSource",
     "LabelTarget",
