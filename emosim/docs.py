@@ -287,12 +287,75 @@ def data_dictionary() -> str:
     return "\n".join(out) + "\n"
 
 
+def _fact_value(value: float, unit: str) -> str:
+    from .grounding.calculators import money, percent
+
+    if unit.startswith("usd"):
+        cents = value != int(value)
+        text = money(value, cents=cents)
+        return {"usd_per_month": f"{text}/month", "usd_per_year": f"{text}/year"}.get(unit, text)
+    if unit.startswith("percent"):
+        return percent(value) + {"percent_per_month": "/month", "percent_per_year": "/year"}.get(
+            unit, ""
+        )
+    number = f"{value:g}" if unit in {"year", "age"} else f"{value:,g}"
+    return {"age": f"age {number}", "year": number, "count": number}.get(unit, f"{number} {unit}")
+
+
+def fact_base(cat: Catalog) -> str:
+    """docs/facts.md: the fact base Elena may quote, one table per topic."""
+    base = cat.facts
+    file = base.file
+    out = [GENERATED, "# Fact base\n"]
+    if file is None:
+        return "\n".join([*out, "No fact file in `facts/`.\n"])
+    where = (
+        base.path.relative_to(cat.root)
+        if base.path and base.path.is_relative_to(cat.root)
+        else base.path
+    )
+    out.append(
+        f"`{where}` · {file.jurisdiction} · tax year {file.tax_year} · version {file.version} · "
+        f"reviewed {file.as_of.isoformat()} · {len(base)} facts. {file.description}\n"
+    )
+    out.append(
+        "Every figure Elena states from the fact base cites a fact id below. A fact with a tax "
+        "year or an `expires` date is out of date after it; update the file for each tax year "
+        "(`facts/README.md`).\n"
+    )
+    topics = [t for t in cat.topics_file.topics if base.by_topic(t.id)]
+    out.append(
+        "Topics: "
+        + ", ".join(
+            f"[{t.name}](#{t.id.replace('_', '-')}) ({len(base.by_topic(t.id))})" for t in topics
+        )
+        + ".\n"
+    )
+    for topic in topics:
+        out.append(f'## {topic.name}\n<a id="{topic.id.replace("_", "-")}"></a>\n')
+        out.append("| Id | Statement | Values | Tax year | Source | As of |")
+        out.append("|---|---|---|---|---|---|")
+        for f in base.by_topic(topic.id):
+            values = "<br>".join(f"{_fact_value(v.value, v.unit)} ({v.label})" for v in f.values)
+            year = f.tax_year if f.tax_year is not None else "-"
+            if f.expires:
+                year = f"{year} (until {f.expires.isoformat()})"
+            source = f"[{_cell(f.source.publisher)}: {_cell(f.source.title)}]({f.source.url})"
+            out.append(
+                f"| `{f.id}` | {_cell(f.statement)} | {_cell(values)} | {year} | {source} "
+                f"| {f.as_of.isoformat()} |"
+            )
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
 def render_docs(cat: Catalog) -> dict[str, str]:
     return {
         "emotional-taxonomy.md": emotional_taxonomy(cat) + source_mappings(cat),
         "response-strategies.md": response_strategies(cat),
         "persona-voice-guidelines.md": persona_voice_guidelines(cat),
         "data-dictionary.md": data_dictionary(),
+        "facts.md": fact_base(cat),
     }
 
 

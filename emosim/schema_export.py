@@ -21,6 +21,7 @@ from .schemas import (
     StrategyTaxonomy,
     TopicTaxonomy,
 )
+from .schemas.facts import FactFile
 
 PUBLISHED: dict[str, type[BaseModel]] = {
     "conversation_record": ConversationRecord,
@@ -35,6 +36,7 @@ PUBLISHED: dict[str, type[BaseModel]] = {
     "scripted_advisor_templates": AdvisorTemplates,
     "scripted_client_templates": ClientTemplates,
     "scripted_topic_answers": TopicAnswers,
+    "fact_base": FactFile,
 }
 
 

@@ -344,3 +344,50 @@ def test_catalog_fact_path_is_configurable(tmp_path: Path, root: Path, monkeypat
     monkeypatch.setenv("EMOSIM_FACTS", str(tmp_path / "nope.yaml"))
     with pytest.raises(DataError, match="fact file not found"):
         Catalog.load(root)
+
+
+# --- generated artifacts ---------------------------------------------------------------------
+
+
+def test_facts_document_matches_the_fact_file(root: Path, catalog: Catalog) -> None:
+    from emosim.docs import fact_base, render_docs
+
+    path = root / "docs" / "facts.md"
+    assert path.is_file(), f"{path} missing: run `emosim docs`"
+    text = fact_base(catalog)
+    assert render_docs(catalog)["facts.md"] == text
+    assert path.read_text(encoding="utf-8") == text, f"{path} drifted: run `emosim docs`"
+    # a table per topic with every fact, its source link and as_of
+    for fact in catalog.facts:
+        assert f"| `{fact.id}` |" in text
+        assert f"]({fact.source.url})" in text
+    assert text.count("| Id | Statement | Values | Tax year | Source | As of |") == len(
+        set(catalog.facts.topics)
+    )
+
+
+def test_fact_document_formats_values() -> None:
+    from emosim.docs import _fact_value
+
+    assert _fact_value(202.9, "usd_per_month") == "$202.90/month"
+    assert _fact_value(24_500, "usd_per_year") == "$24,500/year"
+    assert _fact_value(0.5, "percent_per_month") == "0.5%/month"
+    assert _fact_value(67, "age") == "age 67"
+    assert _fact_value(1960, "year") == "1960"
+    assert _fact_value(120, "count") == "120"
+    assert _fact_value(180, "days") == "180 days"
+
+
+def test_published_fact_schema_matches_and_accepts_the_file(root: Path) -> None:
+    import json
+
+    import jsonschema
+
+    from emosim.schema_export import render_schemas
+
+    path = root / "schemas" / "fact_base.schema.json"
+    text = render_schemas()["fact_base.schema.json"]
+    assert path.read_text(encoding="utf-8") == text, f"{path} drifted: run `emosim schema`"
+    data = yaml.safe_load((root / "facts" / "us-2026.yaml").read_text(encoding="utf-8"))
+    doc = json.loads(json.dumps(data, default=str))  # YAML dates -> ISO strings
+    jsonschema.validate(doc, json.loads(text))
