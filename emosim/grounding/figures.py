@@ -51,9 +51,9 @@ _YEARLY_BEFORE = re.compile(r"\b(?:annual|yearly)\b(?:\s+\w+){0,2}\s*$", re.IGNO
 _PERCENT = re.compile(rf"(?<![\w.])(?P<num>{_NUM})\s*(?:%|percent\b)", re.IGNORECASE)
 _WORDNUM = "|".join(WORD_NUMBERS)
 _AGE = re.compile(
-    rf"\b(?:I'm|I am|I’m|I'll be|I’ll be|I turn|I turned|turning|turn|turned|at age|age|aged|at)\s+"
-    rf"(?P<num>\d{{2}})\b(?!\s*(?:%|percent|months?|years?(?!\s+old)|\.\d|,\d|k\b))"
-    rf"|\b(?P<num2>\d{{2}})(?:\s+|-)years?(?:\s+|-)old\b",
+    r"\b(?:I'm|I am|I’m|I'll be|I’ll be|I turn|I turned|turning|turn|turned|at age|age|aged|at)\s+"
+    r"(?P<num>\d{2})\b(?!\s*(?:%|percent|months?|years?(?!\s+old)|\.\d|,\d|k\b))"
+    r"|\b(?P<num2>\d{2})(?:\s+|-)years?(?:\s+|-)old\b",
     re.IGNORECASE,
 )
 _DURATION = re.compile(
@@ -146,7 +146,25 @@ def find_figures(text: str) -> list[Found]:
             continue  # vague: not a figure anyone can misquote
         unit = "years" if m.group("unit").lower().startswith("year") else "months"
         add(value, unit, m.start(), m.end())
-    return sorted(found, key=lambda f: f.start)
+    found.sort(key=lambda f: f.start)
+    # "$2,150 a month if I claim at 62 and $3,050 at 67": a bare amount in a list after a
+    # monthly one is monthly too
+    prev: Found | None = None
+    for i, cur in enumerate(found):
+        if not cur.unit.startswith("usd"):
+            continue
+        between = text[prev.end : cur.start] if prev else ""
+        if (
+            prev is not None
+            and cur.unit == "usd"
+            and prev.unit in {"usd_per_month", "usd_per_year"}
+            and len(between) <= 40
+            and not re.search(r"[.!?;]", between)
+            and re.search(r"\b(?:and|or|to|vs\.?|versus)\b", between)
+        ):
+            found[i] = cur = Found(cur.value, prev.unit, cur.text, cur.start, cur.end)
+        prev = cur
+    return found
 
 
 # --- meaning --------------------------------------------------------------------------------
@@ -176,6 +194,8 @@ _KIND_WORDS: list[tuple[FactKind, tuple[str, ...]]] = [
             "social security",
             "pension",
             "benefit",
+            "claim",
+            "statement shows",
             "take home",
             "take-home",
             "brings in",

@@ -24,6 +24,9 @@ class RuleFactObserver:
         facts: list[StatedFact] = []
         for n, figure in enumerate(find_figures(text), start=1):
             kind, subject, evidence = meaning(text, figure)
+            same_unit = [f for f in facts if f.unit == figure.unit]
+            if kind == "amount" and same_unit:  # "... $2,150 a month at 62 and $3,050 at 67"
+                kind, subject = same_unit[-1].kind, same_unit[-1].subject
             facts.append(
                 StatedFact(
                     id=f"t{turn}-f{n}",

@@ -1,0 +1,169 @@
+"""Grounding: the client's figures read with their meaning, the situation in the client's
+voice, calculations from the client's own numbers, and every figure of a reply traced."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from emosim.agents.reading import read_reply
+from emosim.grounding.facts import load_fact_base, newest_fact_file
+from emosim.grounding.figures import find_figures, to_second_person
+from emosim.grounding.numbers import numbers_block
+from emosim.grounding.observer import RuleFactObserver
+from emosim.grounding.situation import situation_sentences
+from emosim.grounding.trace import trace_figures
+from emosim.paths import project_root as repo_root
+
+OBSERVER = RuleFactObserver()
+CARE = (
+    "I have about $180,000 in savings, and my Social Security is $1,400 a month. "
+    "The care home quoted $8,900 a month. How long does that last?"
+)
+ON = dt.date(2026, 12, 7)
+
+
+@pytest.fixture(scope="module")
+def fact_base():
+    return load_fact_base(newest_fact_file(repo_root() / "facts"))
+
+
+def test_figures_have_units_and_identifiers_are_not_figures() -> None:
+    found = find_figures("My 401(k) has $52k and I pay $300 a month at 22% APR; I'm 62.")
+    assert [(f.text, f.value, f.unit) for f in found] == [
+        ("$52k", 52_000.0, "usd"),
+        ("$300 a month", 300.0, "usd_per_month"),
+        ("22%", 22.0, "percent"),
+        ("62", 62.0, "age"),
+    ]
+
+
+def test_fact_observer_reads_meaning_and_evidence_spans() -> None:
+    read = OBSERVER.observe(CARE, 4)
+    kinds = [(f.kind, f.value, f.unit) for f in read.facts]
+    assert kinds == [
+        ("savings", 180_000.0, "usd"),
+        ("income", 1_400.0, "usd_per_month"),
+        ("cost", 8_900.0, "usd_per_month"),
+    ]
+    for fact in read.facts:
+        assert CARE[fact.start : fact.end] == fact.text
+        assert fact.text in fact.evidence and fact.turn == 4
+    assert read.questions == ["How long does that last?"]
+
+
+def test_a_listed_amount_inherits_the_monthly_unit() -> None:
+    read = OBSERVER.observe("My statement shows $2,150 a month at 62 and $3,050 at 67.", 0)
+    assert [(f.kind, f.unit) for f in read.facts if f.unit != "age"] == [
+        ("income", "usd_per_month"),
+        ("income", "usd_per_month"),
+    ]
+    (calc,) = numbers_block(read.facts)
+    assert calc.name == "social_security_break_even"
+    assert round(calc.outputs["break_even_age"]) == 79
+
+
+def test_runway_from_the_clients_own_figures() -> None:
+    (calc, *_rest) = numbers_block(OBSERVER.observe(CARE, 0).facts)
+    assert calc.name == "months_of_runway"
+    assert calc.outputs["monthly_gap"] == 7_500 and calc.outputs["months"] == 24
+    assert set(calc.input_facts) == {"savings", "monthly_costs", "monthly_income"}
+
+
+def test_no_three_year_payoff_plan_for_a_mortgage() -> None:
+    facts = OBSERVER.observe("We still owe about $165,000 on the house at 3.1%.", 0).facts
+    assert not [c for c in numbers_block(facts) if c.name == "payment_to_payoff"]
+    loans = OBSERVER.observe("I still owe $14,000 on my student loans at 5%.", 0).facts
+    assert [c.name for c in numbers_block(loans)] == ["payment_to_payoff"]
+
+
+def test_second_person_keeps_figures_exactly() -> None:
+    assert to_second_person("I owe $14,000 on my loans and we pay 5%") == (
+        "you owe $14,000 on your loans and you pay 5%"
+    )
+
+
+def test_situation_is_told_in_the_first_person_with_its_figures() -> None:
+    told = situation_sentences(
+        "Marcus has about $9,400 sitting in checking and a 401(k) he never enrolled in "
+        "because the site confused him. He doesn't know where to begin.",
+        "Marcus Johnson",
+        "he/him",
+    )
+    assert told == [
+        "I have about $9,400 sitting in checking and a 401(k) I never enrolled in because "
+        "the site confused me.",
+        "I don't know where to begin.",
+    ]
+
+
+def test_pronouns_of_other_people_stay_theirs() -> None:
+    told = situation_sentences(
+        "Omar and Sana want to buy near Yusuf's school before he starts first grade.",
+        "Omar Siddiqui",
+        "he/him",
+        frozenset({"Yusuf", "Sana"}),
+    )
+    assert told == ["Sana and I want to buy near Yusuf's school before he starts first grade."]
+
+
+def test_every_figure_of_a_grounded_reply_is_traced(fact_base) -> None:
+    facts = OBSERVER.observe(CARE, 0).facts
+    numbers = numbers_block(facts)
+    reply = (
+        "With $180,000 set aside and a $7,500 monthly gap, that covers about 24 months. "
+        "The FDIC insures deposits up to $250,000 per depositor, per bank."
+    )
+    trace = trace_figures(reply, facts=facts, calculations=numbers, fact_base=fact_base, on=ON)
+    assert trace.problems == []
+    assert [f.origin for f in trace.figures] == [
+        "calculation",
+        "calculation",
+        "calculation",
+        "fact_base",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reply", "code"),
+    [
+        ("You mentioned $18,000 in savings.", "misquoted_client_figure"),
+        ("Most people need about $412,000 to feel safe.", "untraceable_figure"),
+        ("That money covers about 31 months.", "untraceable_figure"),
+    ],
+)
+def test_figures_from_nowhere_are_problems(fact_base, reply: str, code: str) -> None:
+    facts = OBSERVER.observe(CARE, 0).facts
+    trace = trace_figures(
+        reply, facts=facts, calculations=numbers_block(facts), fact_base=fact_base, on=ON
+    )
+    assert [p.code for p in trace.problems] == [code]
+
+
+def test_a_fact_base_value_out_of_date_is_a_problem(fact_base) -> None:
+    trace = trace_figures(
+        "The FDIC insures deposits up to $250,000.",
+        facts=[],
+        fact_base=fact_base,
+        on=dt.date(2031, 1, 1),
+    )
+    assert [p.code for p in trace.problems] in (["out_of_date_fact"], [])
+    if not trace.problems:  # the fact is not year-bound and was checked recently enough
+        assert trace.figures[0].origin == "fact_base"
+
+
+def test_reading_tells_an_answer_from_a_miss() -> None:
+    facts = OBSERVER.observe(CARE, 0).facts
+    hit = read_reply(CARE, "Putting your numbers together, $180,000 covers 24 months.", facts=facts)
+    assert hit.answered is True and hit.client_figures_used == ["$180,000"]
+    miss = read_reply(
+        CARE, "It makes sense that you'd feel worried about all of this.", facts=facts
+    )
+    assert miss.answered is False
+    jargon = read_reply(
+        "What should I do?",
+        "Your best move is a Roth IRA.",
+        key_terms={"Roth IRA": "a retirement account you fund with money already taxed"},
+    )
+    assert jargon.unexplained_terms == ["Roth IRA"]
