@@ -331,3 +331,32 @@ def test_mismatches_catches_a_wrong_output() -> None:
 def test_unknown_calculator() -> None:
     with pytest.raises(ValueError, match="unknown calculator 'nope'"):
         calculate("nope", x=1)
+
+
+def test_calculate_reports_bad_arguments() -> None:
+    with pytest.raises(ValueError, match=r"debt_payoff: missing monthly_payment; unexpected rate"):
+        calculate("debt_payoff", balance=100, apr_percent=5, rate=3)
+    with pytest.raises(ValueError, match="balance must be a number"):
+        calculate("debt_payoff", balance="100", apr_percent=5, monthly_payment=10)
+
+
+def test_tool_definitions_cover_every_parameter() -> None:
+    import inspect
+
+    from emosim.grounding.calculators import tool_definitions
+
+    tools = tool_definitions()
+    assert [t["name"] for t in tools] == list(CALCULATORS)
+    json.dumps(tools)
+    for tool in tools:
+        fn = CALCULATORS[tool["name"]]
+        params = inspect.signature(fn).parameters
+        schema = tool["input_schema"]
+        assert list(schema["properties"]) == list(params)
+        assert all(
+            p["type"] == "number" and p["description"] for p in schema["properties"].values()
+        )
+        assert tool["description"] and "\n" not in tool["description"]
+    runway = next(t for t in tools if t["name"] == "months_of_runway")
+    assert runway["input_schema"]["required"] == ["savings", "monthly_costs"]
+    assert [t["name"] for t in tool_definitions(["debt_payoff"])] == ["debt_payoff"]

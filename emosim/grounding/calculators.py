@@ -17,6 +17,7 @@ Conventions (stated so a checker and a reader agree):
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 
@@ -529,14 +530,91 @@ CALCULATORS: dict[str, Callable[..., Calculation]] = {
 
 
 def calculate(name: str, **inputs: float) -> Calculation:
-    """Run a calculator by registry name (what a tool call names)."""
+    """Run a calculator by registry name (what a tool call names). Unknown names, missing or
+    unexpected arguments and non-numbers are ValueErrors that say what was expected."""
     try:
         fn = CALCULATORS[name]
     except KeyError:
         raise ValueError(
             f"unknown calculator {name!r} (expected one of: {', '.join(sorted(CALCULATORS))})"
         ) from None
+    params = inspect.signature(fn).parameters
+    missing = [p for p, spec in params.items() if spec.default is spec.empty and p not in inputs]
+    extra = [k for k in inputs if k not in params]
+    if missing or extra:
+        raise ValueError(
+            f"{name}: "
+            + "; ".join(
+                part
+                for part in (
+                    f"missing {', '.join(missing)}" if missing else "",
+                    f"unexpected {', '.join(extra)}" if extra else "",
+                )
+                if part
+            )
+            + f" (parameters: {', '.join(params)})"
+        )
+    for key, value in inputs.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{name}: {key} must be a number, got {value!r}")
     return fn(**inputs)
+
+
+# What each parameter means, for tool definitions (LLM tool use) and documentation.
+PARAMETERS: dict[str, str] = {
+    "savings": "Savings available to draw on, in dollars.",
+    "monthly_costs": "Monthly costs, in dollars.",
+    "monthly_income": "Monthly income that keeps coming in (e.g. Social Security), in dollars.",
+    "balance": "Amount owed, in dollars.",
+    "apr_percent": "Annual percentage rate as a percent (22 means 22%).",
+    "monthly_payment": "Fixed payment made each month, in dollars.",
+    "months": "Number of monthly payments.",
+    "principal": "Amount invested at the start, in dollars.",
+    "annual_rate_percent": "Expected yearly growth rate as a percent (7 means 7%).",
+    "years": "Number of years.",
+    "monthly_contribution": "Amount added at the end of each month, in dollars.",
+    "monthly_expenses": "Essential monthly expenses, in dollars.",
+    "months_low": "Months of expenses at the low end of the target.",
+    "months_high": "Months of expenses at the high end of the target.",
+    "salary": "Yearly salary, in dollars.",
+    "match_rate_percent": "Employer match as a percent of what the employee puts in (50 = 50 cents per dollar).",
+    "match_cap_percent_of_pay": "Share of pay the employer matches up to, as a percent (6 = 6% of pay).",
+    "contribution_percent_of_pay": "Share of pay the employee puts in now, as a percent.",
+    "gains": "Capital gains realized this year, in dollars.",
+    "losses": "Capital losses realized this year (including any carried in), in dollars.",
+    "ordinary_cap": "Yearly limit on net capital loss deductible against other income, in dollars (3000; 1500 married filing separately).",
+    "monthly_early": "Monthly benefit if claimed at the earlier age, in dollars.",
+    "age_early": "The earlier claiming age, in years.",
+    "monthly_late": "Monthly benefit if claimed at the later age, in dollars.",
+    "age_late": "The later claiming age, in years.",
+    "upfront_cost": "One-time cost paid now, in dollars.",
+    "monthly_saving": "Amount saved each month because of it, in dollars.",
+}
+
+
+def tool_definitions(names: list[str] | None = None) -> list[dict]:
+    """Calculators as tool definitions (name, description, JSON Schema `input_schema`), the
+    shape the Anthropic Messages API and LangChain's tool binding take."""
+    tools = []
+    for name in names or list(CALCULATORS):
+        fn = CALCULATORS[name]
+        params = inspect.signature(fn).parameters
+        doc = inspect.getdoc(fn) or name
+        tools.append(
+            {
+                "name": name,
+                "description": " ".join(doc.split("\n\n")[0].split()),
+                "input_schema": {
+                    "type": "object",
+                    "properties": {
+                        p: {"type": "number", "description": PARAMETERS[p]} for p in params
+                    },
+                    "required": [p for p, spec in params.items() if spec.default is spec.empty],
+                    "additionalProperties": False,
+                },
+            }
+        )
+    return tools
 
 
 def recompute(calculation: Calculation) -> Calculation:
