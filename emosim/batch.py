@@ -119,6 +119,15 @@ def repair_records(run: RunFolder) -> set[str]:
     return ids
 
 
+def repair_records_readonly(run: RunFolder) -> set[str]:
+    """Ids of the complete record lines on disk, changing nothing (for a dry run)."""
+    path = run.records_path
+    if not path.exists():
+        return set()
+    data = path.read_bytes()
+    return {json.loads(line)["id"] for line in data[: data.rfind(b"\n") + 1].splitlines()}
+
+
 def jobs_of_run(run: RunFolder) -> list[Job]:
     manifest = run.manifest()
     return [

@@ -449,6 +449,20 @@ def batch(
     resume: Annotated[
         str | None, typer.Option(help="Finish an interrupted batch run (id or folder).")
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Show the model calls, tokens and cost the batch would take; play nothing.",
+        ),
+    ] = False,
+    message_batches: Annotated[
+        bool,
+        typer.Option(
+            "--message-batches",
+            help="Send Claude calls through the Message Batches API (half price, asynchronous).",
+        ),
+    ] = False,
 ) -> None:
     """Run many conversations into one run folder; resumable after any interruption."""
     from rich.progress import (
@@ -459,11 +473,34 @@ def batch(
         TimeRemainingColumn,
     )
 
-    from .batch import jobs_from, jobs_of_run, parse_seeds, run_batch, start_batch
+    from .batch import (
+        jobs_from,
+        jobs_of_run,
+        parse_seeds,
+        repair_records_readonly,
+        run_batch,
+        start_batch,
+    )
     from .catalog import get_catalog
     from .runs import RunFolder
 
     catalog = get_catalog()
+    if dry_run:
+        from .commands.backends import print_estimate
+
+        if resume:
+            run_folder = RunFolder.open(runs_dir, resume)
+            done = repair_records_readonly(run_folder)
+            jobs = [j for j in jobs_of_run(run_folder) if j.conversation_id not in done]
+            backend = run_folder.manifest().get("backend", backend)
+        elif source is None:
+            raise EmosimError("batch: give a plan, scenario file or folder, or --resume RUN")
+        else:
+            jobs = jobs_from(catalog, source, parse_seeds(seeds) if seeds else None)
+        print_estimate(catalog, jobs, backend, message_batches)
+        return
+    if message_batches:
+        raise EmosimError("batch --message-batches: only --dry-run pricing so far")
     if resume:
         run_folder = RunFolder.open(runs_dir, resume)
         jobs = jobs_of_run(run_folder)

@@ -7,7 +7,13 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from .agents.scripted.templates import AdvisorTemplates, ClientTemplates, TopicAnswers
+from .agents.scripted.templates import (
+    AdvisorTemplates,
+    ClientFeelings,
+    ClientReactionBank,
+    ClientTemplates,
+    TopicAnswers,
+)
 from .files import write_text_atomic
 from .schemas import (
     SCHEMA_VERSION,
@@ -36,6 +42,8 @@ PUBLISHED: dict[str, type[BaseModel]] = {
     "scripted_advisor_templates": AdvisorTemplates,
     "scripted_client_templates": ClientTemplates,
     "scripted_topic_answers": TopicAnswers,
+    "scripted_client_feelings": ClientFeelings,
+    "scripted_client_reactions": ClientReactionBank,
     "fact_base": FactFile,
 }
 

@@ -13,9 +13,12 @@ from .agents.classifier.mappings import EmotionMappings, mapping_problems
 from .agents.llm.settings import LLMSettings
 from .agents.scripted.templates import (
     AdvisorTemplates,
+    ClientFeelings,
+    ClientReactionBank,
     ClientTemplates,
     ObserverMarkers,
     TopicAnswers,
+    feeling_problems,
 )
 from .catalog import Catalog
 from .errors import DataError
@@ -54,6 +57,8 @@ _YAML_KINDS: list[tuple[Callable[[dict], bool], type[BaseModel]]] = [
     (lambda d: "intensifiers" in d, ObserverMarkers),
     (lambda d: "roles" in d and "retry" in d, LLMSettings),
     (lambda d: "goemotions" in d and "esconv" in d, EmotionMappings),
+    (lambda d: "emotions" in d and "families" not in d, ClientFeelings),
+    (lambda d: "sign_off_unresolved" in d, ClientReactionBank),
 ]
 
 
@@ -200,6 +205,9 @@ def _validate_yaml(path: Path, catalog: Catalog, report: Report) -> None:
         report.problems.extend(catalog.persona_problems(obj, path))
     elif isinstance(obj, EmotionMappings):
         report.problems.extend(mapping_problems(catalog, path))
+    elif isinstance(obj, ClientFeelings):
+        problems = feeling_problems(obj, set(catalog.emotions))
+        report.problems.extend(f"{path}: {p}" for p in problems)
     elif isinstance(obj, EmotionTaxonomy):
         own = {e.id for e in obj.emotions}
         strategy_like = set(catalog.strategies) | set(catalog.anti_patterns)

@@ -195,3 +195,48 @@ def prompt(
         f"[dim]{len(text):,} characters, about {len(text) // 4:,} tokens; "
         f"templates: {', '.join(prompts.files(role))}[/]"
     )
+
+
+def print_estimate(catalog: Any, jobs: list[Any], backend: str, message_batches: bool) -> None:
+    """`batch --dry-run`: the estimate as a table, and how it was made."""
+    from emosim.agents.llm.estimate import count_client, estimate_jobs
+
+    estimate = estimate_jobs(
+        catalog,
+        jobs,
+        backend,
+        message_batches=message_batches,
+        client=count_client(catalog, backend),
+    )
+    title = f"dry run: {estimate.conversations} conversation(s), backend {backend}"
+    if not estimate.roles:
+        console.print(f"{title}: no model calls (every role is scripted or replayed): $0")
+        return
+    table = Table(title=title)
+    for column in (
+        "role",
+        "model",
+        "calls",
+        "tokens in",
+        "cache write",
+        "cache read",
+        "tokens out",
+        "cost $",
+    ):
+        table.add_column(column, justify="left" if column in ("role", "model") else "right")
+    for row in estimate.roles.values():
+        table.add_row(
+            row.role,
+            row.model,
+            f"{row.calls:,.0f}",
+            f"{row.input_tokens:,.0f}",
+            f"{row.cache_write_tokens:,.0f}",
+            f"{row.cache_read_tokens:,.0f}",
+            f"{row.output_tokens:,.0f}",
+            f"{row.cost_usd:.2f}" if row.cost_usd is not None else "unknown",
+        )
+    console.print(table)
+    total = estimate.cost_usd
+    cost = f"${total:,.2f}" if total is not None else "unknown (a model has no price in the table)"
+    console.print(f"estimated cost: [bold]{cost}[/]")
+    console.print(f"[dim]{estimate.method}: {estimate.note}[/]")

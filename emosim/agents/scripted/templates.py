@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 
+from emosim.errors import DataError
+from emosim.files import load_yaml_model
 from emosim.schemas.common import Identifier, StrictModel
+
+if TYPE_CHECKING:
+    from emosim.catalog import Catalog
 
 ADVISOR_SLOTS = frozenset(
     {
@@ -207,3 +213,202 @@ class ObserverMarkers(StrictModel):
     version: str = Field(description="Marker set version.")
     intensifiers: list[str] = Field(min_length=5, description="Words that raise intensity.")
     hedges: list[str] = Field(min_length=5, description="Words that lower intensity.")
+
+
+# --- the client's own material: feelings and reactions (issue 19, items 1 and 7) -------------
+
+CLIENT_FEELINGS_FILE = "agents/scripted/client_feelings.yaml"
+CLIENT_REACTIONS_FILE = "agents/scripted/client_reactions.yaml"
+FEELING_LEVELS = ("low", "medium", "high")
+FEELING_SLOTS = frozenset({"thing"})
+_ALTERNATIVES = re.compile(r"\[([^\[\]]*)\]")
+
+
+def _check_line(text: str, allowed: frozenset[str], required: frozenset[str] = frozenset()) -> str:
+    """A client material line: known slots only, required slots present, and well-formed
+    inline alternatives ("[a|b]": balanced, not nested, at least two options)."""
+    _check_slots(text, allowed)
+    missing = required - slots_in(text)
+    if missing:
+        raise ValueError(f"{text!r} lacks slot(s) {sorted(missing)}")
+    depth = 0
+    for ch in text:
+        depth += (ch == "[") - (ch == "]")
+        if depth not in (0, 1):
+            raise ValueError(f"unbalanced or nested [ ] in {text!r}")
+    if depth:
+        raise ValueError(f"unbalanced [ ] in {text!r}")
+    for group in _ALTERNATIVES.findall(text):
+        if "|" not in group:
+            raise ValueError(f"[{group}] in {text!r} has one option; write a|b")
+    if "|" in _ALTERNATIVES.sub("", text):
+        raise ValueError(f"'|' outside [ ] in {text!r}")
+    if text.lstrip().startswith("{"):
+        raise ValueError(f"{text!r} starts with a slot; slot values are lower case")
+    return text
+
+
+def _lines_field(minimum: int, description: str):
+    return Field(min_length=minimum, description=description)
+
+
+class FeelingLevels(StrictModel):
+    """Feeling lines of one emotion at the three intensity levels."""
+
+    low: list[str] = _lines_field(8, "Mild, hedged lines (at least 8).")
+    medium: list[str] = _lines_field(8, "Clearly stated lines (at least 8).")
+    high: list[str] = _lines_field(8, "Raw, intense lines (at least 8).")
+
+    @field_validator("low", "medium", "high")
+    @classmethod
+    def _syntax(cls, v: list[str]) -> list[str]:
+        for text in v:
+            _check_line(text, FEELING_SLOTS)
+        return v
+
+
+class ClientFeelings(StrictModel):
+    """First-person feeling lines of the scripted client (agents/scripted/client_feelings.yaml),
+    written apart from taxonomies/emotions.yaml so that the emotion observer's cues are not the
+    generator's material."""
+
+    version: str = Field(description="Material version; part of the prompt hash.")
+    emotions: dict[Identifier, FeelingLevels] = Field(
+        description="Emotion id (taxonomies/emotions.yaml; every one) -> lines by level. "
+        "Optional slot {thing}: what the feeling is about."
+    )
+
+    def lines(self, emotion: str, level: str) -> list[str]:
+        return getattr(self.emotions[emotion], level)
+
+
+def feeling_problems(feelings: ClientFeelings, emotion_ids: set[str] | list[str]) -> list[str]:
+    """Emotion ids the feelings file lacks or does not know (against the taxonomy)."""
+    known = set(emotion_ids)
+    problems = [
+        f"emotions.{eid}: missing (every emotion of taxonomies/emotions.yaml needs lines)"
+        for eid in sorted(known - set(feelings.emotions))
+    ]
+    problems += [
+        f"emotions.{eid}: unknown emotion id {eid!r}"
+        for eid in sorted(set(feelings.emotions) - known)
+    ]
+    return problems
+
+
+class NumbersLandedLines(StrictModel):
+    """Reactions to a figure Elena worked out from the client's numbers, by how it lands."""
+
+    relief: list[str] = _lines_field(8, "The figure is better than feared.")
+    dread: list[str] = _lines_field(8, "The figure is worse than hoped.")
+    neutral: list[str] = _lines_field(8, "The figure is taken in, neither good nor bad.")
+
+    @field_validator("relief", "dread", "neutral")
+    @classmethod
+    def _syntax(cls, v: list[str]) -> list[str]:
+        for text in v:
+            _check_line(text, frozenset({"figure", "what"}), frozenset({"figure"}))
+        return v
+
+
+class DisagreeLines(StrictModel):
+    """Push-back on a suggestion, rooted in the persona's money script (Klontz)."""
+
+    money_avoidance: list[str] = _lines_field(8, "Money feels bad or dangerous to engage with.")
+    money_worship: list[str] = _lines_field(8, "More money (or one big move) will fix it.")
+    money_status: list[str] = _lines_field(8, "Money shows worth; appearances matter.")
+    money_vigilance: list[str] = _lines_field(8, "Caution, secrecy, saving above all.")
+
+    @field_validator("money_avoidance", "money_worship", "money_status", "money_vigilance")
+    @classmethod
+    def _syntax(cls, v: list[str]) -> list[str]:
+        for text in v:
+            _check_line(text, frozenset())
+        return v
+
+
+# category -> (allowed slots, required slots)
+REACTION_SLOTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "answered": (frozenset({"gist"}), frozenset()),
+    "heard": (frozenset(), frozenset()),
+    "unanswered": (frozenset({"question"}), frozenset({"question"})),
+    "jargon": (frozenset({"term"}), frozenset({"term"})),
+    "minimized": (frozenset(), frozenset()),
+    "rushed": (frozenset(), frozenset()),
+    "judged": (frozenset(), frozenset()),
+    "false_comfort": (frozenset(), frozenset()),
+    "generic": (frozenset(), frozenset()),
+    "hesitate": (frozenset(), frozenset()),
+    "new_topic": (frozenset({"thing"}), frozenset({"thing"})),
+    "leave": (frozenset(), frozenset()),
+    "sign_off": (frozenset(), frozenset()),
+    "sign_off_unresolved": (frozenset(), frozenset()),
+}
+
+
+class ClientReactionBank(StrictModel):
+    """How the scripted client reacts to what Elena's last reply did
+    (agents/scripted/client_reactions.yaml). The client code reads the reply, picks the
+    category and fills the slots."""
+
+    version: str = Field(description="Material version; part of the prompt hash.")
+    answered: list[str] = _lines_field(
+        10,
+        "She answered the question: a content-bearing acknowledgement with feeling; "
+        "optional {gist} echoes her answer.",
+    )
+    numbers_landed: NumbersLandedLines = Field(
+        description="She worked out a figure from the client's numbers: {figure} (required), "
+        "{what} (optional), by tone."
+    )
+    heard: list[str] = _lines_field(10, "She reflected or validated the feeling accurately.")
+    unanswered: list[str] = _lines_field(
+        10, "She did not answer the question: ask again; {question} = the question (required)."
+    )
+    jargon: list[str] = _lines_field(10, "She used a term the client does not know: {term}.")
+    minimized: list[str] = _lines_field(10, "She made light of it.")
+    rushed: list[str] = _lines_field(10, "Premature advice or too fast: not ready.")
+    judged: list[str] = _lines_field(10, "Felt lectured or blamed.")
+    false_comfort: list[str] = _lines_field(10, "She promised it will be fine; not convinced.")
+    generic: list[str] = _lines_field(10, "Her reply was vague or templated: mild push-back.")
+    disagree: DisagreeLines = Field(
+        description="Disagrees with a suggestion, with a reason from the money script."
+    )
+    hesitate: list[str] = _lines_field(10, "Unsure; needs time.")
+    new_topic: list[str] = _lines_field(10, "Brings up something new: {thing} (required).")
+    leave: list[str] = _lines_field(10, "Ends a conversation that failed, politely or abruptly.")
+    sign_off: list[str] = _lines_field(15, "Final message when it went well: warm, no question.")
+    sign_off_unresolved: list[str] = _lines_field(
+        10, "Final message when it did not go well: polite, unconvinced, no question."
+    )
+
+    @field_validator(*REACTION_SLOTS)
+    @classmethod
+    def _syntax(cls, v: list[str], info) -> list[str]:
+        allowed, required = REACTION_SLOTS[info.field_name]
+        for text in v:
+            _check_line(text, allowed, required)
+            if info.field_name.startswith("sign_off") and "?" in text:
+                raise ValueError(f"a sign-off asks no question: {text!r}")
+        return v
+
+    def lines(self, category: str, sub: str | None = None) -> list[str]:
+        """Lines of a category; `sub` picks the tone of numbers_landed or the money script of
+        disagree."""
+        value = getattr(self, category)
+        return getattr(value, sub) if sub else value
+
+
+def load_client_feelings(catalog: Catalog) -> ClientFeelings:
+    """agents/scripted/client_feelings.yaml, checked against the catalog's emotion ids."""
+    path = catalog.root / CLIENT_FEELINGS_FILE
+    feelings = load_yaml_model(path, ClientFeelings)
+    problems = feeling_problems(feelings, set(catalog.emotions))
+    if problems:
+        raise DataError([f"{path}: {p}" for p in problems])
+    return feelings
+
+
+def load_client_reactions(catalog: Catalog) -> ClientReactionBank:
+    """agents/scripted/client_reactions.yaml."""
+    return load_yaml_model(catalog.root / CLIENT_REACTIONS_FILE, ClientReactionBank)

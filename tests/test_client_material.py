@@ -1,0 +1,179 @@
+"""The scripted client's own material (issue 19, items 1, 4 and 7): feeling lines written apart
+from the emotion taxonomy, reactions to what Elena's reply did, and per-persona voices."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from emosim.agents.scripted.templates import (
+    FEELING_LEVELS,
+    ClientFeelings,
+    feeling_problems,
+    load_client_feelings,
+    slots_in,
+)
+from emosim.agents.scripted.text import Lexicon
+
+_GROUP = re.compile(r"\[([^\[\]]*)\]")
+# what an expanded line must never look like: doubled or stray spaces and punctuation
+_BROKEN = re.compile(r"  | [,.!?;:]|,,|[,;:][.!?]|\.\.|^\s|\s$|^[a-z]|,[A-Za-z]")
+SAMPLE_SLOTS = {
+    "thing": "the $14,000 loan",
+    "gist": "the match is basically part of my pay",
+    "figure": "about 24 months",
+    "what": "the savings",
+    "question": "Should I pay the loan off first?",
+    "term": "expense ratio",
+}
+
+
+def expansions(template: str) -> Iterator[str]:
+    """Every text `expand` can make of a template (all choices of all groups)."""
+    parts = _GROUP.split(template)  # text, group, text, group, ..., text
+    texts, groups = parts[0::2], [g.split("|") for g in parts[1::2]]
+    for combo in itertools.product(*groups):
+        yield "".join(t + c for t, c in zip(texts, (*combo, ""), strict=True))
+
+
+def fill(text: str) -> str:
+    for slot, value in SAMPLE_SLOTS.items():
+        text = text.replace("{" + slot + "}", value)
+    return text
+
+
+def normalize(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("’", "'")).split())
+
+
+@pytest.fixture(scope="module")
+def feelings(catalog) -> ClientFeelings:
+    return load_client_feelings(catalog)
+
+
+@pytest.fixture(scope="module")
+def taxonomy(root: Path) -> dict:
+    return yaml.safe_load((root / "taxonomies" / "emotions.yaml").read_text(encoding="utf-8"))
+
+
+# --- feelings -----------------------------------------------------------------------------
+
+
+def test_feelings_cover_every_emotion_and_level(feelings: ClientFeelings, catalog) -> None:
+    assert feeling_problems(feelings, set(catalog.emotions)) == []
+    for eid in catalog.emotions:
+        for level in FEELING_LEVELS:
+            lines = feelings.lines(eid, level)
+            assert len(lines) >= 8, (eid, level)
+            assert len(set(lines)) == len(lines), f"{eid}.{level} repeats a line"
+
+
+def test_feeling_lines_vary_and_expand_cleanly(feelings: ClientFeelings) -> None:
+    for eid, levels in feelings.emotions.items():
+        for level in FEELING_LEVELS:
+            for line in getattr(levels, level):
+                assert slots_in(line) <= {"thing"}, line
+                assert len(_GROUP.findall(line)) >= 2, f"{eid}.{level}: fewer than 2 groups: {line}"
+                texts = list(expansions(line))
+                assert len(set(texts)) >= 6, f"{eid}.{level}: too few variants: {line}"
+                for text in texts:
+                    filled = fill(text)
+                    assert "{" not in filled and "[" not in filled, filled
+                    assert not _BROKEN.search(filled), f"{eid}.{level}: {filled!r}"
+
+
+def test_feelings_share_no_line_with_the_taxonomy(feelings: ClientFeelings, taxonomy) -> None:
+    examples = {
+        normalize(x)
+        for e in taxonomy["emotions"]
+        for level in e["intensities"].values()
+        for x in level["examples"]
+    }
+    for eid, levels in feelings.emotions.items():
+        for level in FEELING_LEVELS:
+            for line in getattr(levels, level):
+                for text in expansions(line):
+                    mine = normalize(fill(text))
+                    clash = [x for x in examples if x in mine or mine in x]
+                    assert not clash, (
+                        f"{eid}.{level}: {text!r} reuses taxonomy example {clash[0]!r}"
+                    )
+
+
+def test_feelings_lean_little_on_the_observer_cues(feelings: ClientFeelings, taxonomy) -> None:
+    """Share of feeling lines in which the emotion observer finds a cue of the line's own
+    emotion (line: any expansion has one; text: over all expansions), and of lines with a cue
+    of another emotion. The lines were written to avoid the cue lists; ordinary emotion words
+    a person would use are allowed."""
+    cues = {e["id"]: e["cues"] for e in taxonomy["emotions"]}
+    lexicon = Lexicon(cues)
+    lines = own_lines = other_lines = texts = own_texts = 0
+    for eid, levels in feelings.emotions.items():
+        for level in FEELING_LEVELS:
+            for line in getattr(levels, level):
+                lines += 1
+                labels_any: set[str] = set()
+                for text in expansions(line):
+                    labels = {hit.label for hit in lexicon.find(fill(text))}
+                    labels_any |= labels
+                    texts += 1
+                    own_texts += eid in labels
+                own_lines += eid in labels_any
+                other_lines += bool(labels_any - {eid})
+    line_share, text_share = own_lines / lines, own_texts / texts
+    print(
+        f"\nfeeling lines with an own-emotion observer cue: {own_lines}/{lines} = "
+        f"{line_share:.1%} of lines, {text_share:.1%} of {texts} expanded texts; "
+        f"lines with another emotion's cue: {other_lines}/{lines}"
+    )
+    assert line_share < 0.5
+    assert other_lines / lines < 0.1
+
+
+def test_feelings_are_not_light_edits_of_taxonomy_examples(
+    feelings: ClientFeelings, taxonomy
+) -> None:
+    """No expanded line shares a run of 8 words with an example line (everyday phrases such
+    as 'for the first time in a while' are shorter)."""
+
+    def runs(text: str, n: int = 8) -> set[tuple[str, ...]]:
+        words = text.split()
+        return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+    examples = set().union(
+        *(
+            runs(normalize(x))
+            for e in taxonomy["emotions"]
+            for level in e["intensities"].values()
+            for x in level["examples"]
+        )
+    )
+    for eid, levels in feelings.emotions.items():
+        for level in FEELING_LEVELS:
+            for line in getattr(levels, level):
+                for text in expansions(line):
+                    shared = runs(normalize(fill(text))) & examples
+                    assert not shared, f"{eid}.{level}: {text!r} shares {sorted(shared)[0]}"
+
+
+def test_validate_checks_the_feelings_against_the_taxonomy(root: Path, tmp_path: Path, catalog):
+    from emosim.validate import validate_paths
+
+    data = yaml.safe_load((root / "agents/scripted/client_feelings.yaml").read_text("utf-8"))
+    assert validate_paths([root / "agents/scripted/client_feelings.yaml"], catalog).ok
+    del data["emotions"]["calm"]
+    data["emotions"]["glee"] = data["emotions"]["hope"]
+    path = tmp_path / "client_feelings.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    problems = validate_paths([path], catalog).problems
+    assert any("emotions.calm: missing" in p for p in problems), problems
+    assert any("unknown emotion id 'glee'" in p for p in problems), problems
+    data["emotions"]["glee"] = {"low": ["x {amount}"] * 8, "medium": [], "high": []}
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    problems = validate_paths([path], catalog).problems
+    assert any("unknown slot(s) ['amount']" in p for p in problems), problems
