@@ -1,0 +1,688 @@
+"""Answers chosen by meaning: a retrieval over the scripted advisor's answer bank.
+
+The bank is every `AnswerTemplate` of the advisor: the topic questions of
+`taxonomies/topics.yaml` (answered in `agents/scripted/answers/<topic>.yaml`) and the
+follow-ups in `answers:` of `agents/scripted/advisor.yaml`. `AnswerIndex.match` finds the
+bank question a client's message asks, in any wording:
+
+1. exact: the message (or its last question) is a bank question, lower-cased;
+2. pattern: it fits a bank question with {slots} (a slot matches any words);
+3. meaning: a TF-IDF score over a light normalization (contractions, a small financial
+   synonym table, the crude stems of `text.stems`), three views combined:
+   - the content words (stems, and pairs of neighbouring stems) of the bank question,
+   - character 3-5-grams of its content words (typos, word forms),
+   - the content words of its answers (vocabulary a client uses that the question lacks,
+     e.g. "avalanche" for smallest-balance-or-highest-rate, "COBRA" for health insurance
+     between jobs),
+   with the question sentences of a message counting more than the context around them,
+   and a small bonus for questions of the conversation's topic (or follow-ups, which fit
+   any topic), so another topic's question wins only when it is clearly closer.
+
+A message the bank does not answer (small talk, an unrelated question, a money question
+the bank has no answer for) gets None: the best score must reach `threshold`, and the
+query's own content words must be covered well enough by the matched question (a question
+about "pet insurance" is not answered by one about "life insurance").
+
+Built once per process (`AnswerIndex.build`, or `AnswerIndex.for_templates` cached by the
+templates object); `match` vectorizes the query once and scores every bank question with
+one sparse product (numpy), about 0.1 ms.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import chain
+
+import numpy as np
+from scipy import sparse
+
+from emosim.catalog import Catalog
+
+from .templates import AnswerTemplate, slots_in
+from .text import _STOP, split_sentences
+
+VERSION = "answer-index-1"
+
+# --- normalization ---------------------------------------------------------------------------
+
+_APOSTROPHE = str.maketrans({"’": "'", "‘": "'", "`": "'"})
+_CONTRACTIONS = (
+    (re.compile(r"\bcan'?t\b"), "can not"),
+    (re.compile(r"\bwon'?t\b"), "will not"),
+    (
+        re.compile(r"\b(do|does|did|is|are|was|were|have|has|had|should|would|could)n'?t\b"),
+        r"\1 not",
+    ),
+    (re.compile(r"n't\b"), " not"),
+    (re.compile(r"\bi'm\b"), "i am"),
+    (re.compile(r"'re\b"), " are"),
+    (re.compile(r"'ve\b"), " have"),
+    (re.compile(r"'ll\b"), " will"),
+    (re.compile(r"'d\b"), " would"),
+    (re.compile(r"\b(what|that|it|there|who|where|how|here)'s\b"), r"\1 is"),
+    (re.compile(r"'s\b"), ""),  # possessive
+    (re.compile(r"s'(?=\s|$)"), "s"),
+)
+
+# Phrases rewritten before tokenizing: spellings of one thing, and abbreviations. Kept small
+# and general (financial vocabulary, not the wording of any one question).
+_PHRASES = tuple(
+    (re.compile(pattern), repl)
+    for pattern, repl in (
+        (r"\b40[13] ?\(?[kb]\)?s?\b", " 401k workplace plan "),
+        (r"\bsolo 401k workplace plan\b", " solo 401k "),
+        (r"\b(tsp|457 ?\(?b?\)?)\b", " 401k workplace plan "),
+        (r"\biras\b", " ira "),
+        (r"\bss\b|\bssa\b|\bsocial security administration\b", " social security "),
+        (r"\bhigh-yield\b", " high yield "),
+        (r"\bvs\.?\b|\bversus\b", " difference between "),
+        (r"\bpros and cons\b|\btradeoffs?\b|\btrade-offs?\b", " trade off "),
+        (r"\bcc\b|\bcredit cards?\b|\bcards?\b", " credit card "),
+        (r"\bcredit credit card\b", " credit card "),
+        (r"\b(mom|mother|dad|father|mother-in-law|father-in-law|parents)\b", " parent "),
+        (r"\b(kids?|son|daughter|children|teen|teenager)\b", " child "),
+        (r"\b(husband|wife|boyfriend|girlfriend|fianc[eé]e?)\b", " partner spouse "),
+        (r"\bmoney-wise\b", " money "),
+        (r"\bemergency savings\b", " emergency fund "),
+        (r"\bpaycheck-to-paycheck\b", " paycheck to paycheck "),
+        (r"\bpre-tax\b|\bpretax\b", " pre tax "),
+        (r"\blong-term care\b|\blong term care\b|\bltc\b", " long term care "),
+        (r"\b(er|emergency room|hospital)\b", " hospital "),
+        (r"\bpayday\b", " paycheck "),
+        # "will" is a stop word, but not the document
+        (r"\b(a|my|the|your|their|our|his|her|mom's|dad's|parent's) wills?\b", " testament "),
+        (r"\bwills\b", " testament "),
+    )
+)
+
+# Words of one meaning in a client's mouth -> one concept (the canonical word is stemmed
+# like any other). General financial and family vocabulary, not the wording of any one question.
+_CONCEPTS = {
+    "retire": "retiring retired retirement retiree retirees",
+    "rich": "wealthy affluent",
+    "child": "kid kids son sons daughter daughters children teen teens minor minors",
+    "parent": "mom mother dad father parents mum",
+    "relative": "relatives grandma grandpa grandmother grandfather grandparent aunt uncle cousin",
+    "spouse": "husband wife partner girlfriend fiance fiancee spouses",
+    "lawyer": "attorney attorneys lawyers",
+    "leave": "quit quitting leaving",
+    "income": "salary wage wages earnings paycheck paychecks",
+    "home": "house houses homes",
+    "gamble": "betting bet",
+    "drop": "crash crashes crashing tank tanking plunge plunging fall falling tumble decline",
+    "negotiate": "bargain negotiable negotiation",
+    "reduce": "lower lowered reduced lessen",
+    "scam": "scams scammer scammers fraud fraudster",
+    "owe": "owing owed",
+    "pay": "payment payments paying",
+    "choose": "pick picking chose select",
+    "calculate": "calculated calculation compute computed",
+    "start": "begin beginning started",
+    "insurance": "coverage insured insure",
+    "injury": "hurt injured",
+    "illness": "sick sickness",
+    "document": "paperwork papers forms form documents",
+    "freelance": "freelancer freelancing self-employed contractor gig",
+    "business": "company biz startup",
+    "information": "info",
+    "inherit": "inheritance inherited inheriting",
+    "die": "died dying death passed",
+    "save": "savings saving saved",
+    "invest": "investing investment investments investor",
+    "tax": "taxes taxed taxable",
+    "afford": "affordable",
+    "unemployment": "unemployed jobless",
+    "divorce": "divorced separating separation separated",
+    "marriage": "married marry",
+    "worth": "worthwhile pointless",
+    "bad": "terrible horrible dumb stupid poor wrong mistake mistaken",
+    "smart": "wise good great sensible clever",
+    "keep": "park store stash",
+    "steady": "stable regular consistent predictable irregular uneven lumpy variable "
+    "fluctuating unpredictable inconsistent seasonal",  # how steady an income is, either way
+    "diversify": "diversified diversification spread",
+    "typical": "normal common usual unusual ordinary",
+    "cost": "costs price prices expensive",
+    "big": "large huge bigger larger",
+    "small": "tiny little smaller",
+    "fast": "quick quickly faster fastest soon",
+    "help": "assist assistance support",
+    "check": "verify review confirm",
+    "error": "errors mistakes wrong incorrect",
+    "worry": "worried worrying afraid nervous concerned",
+    "rule": "rules requirement requirements",
+    "option": "options choices alternatives",
+    "plan": "strategy approach",
+    "split": "divide divided dividing share",
+    "protect": "safeguard shield",
+    "bill": "bills invoice",
+    "step": "steps",
+    "enough": "sufficient adequate",
+    "moment": "time timing",
+    "debt": "debts loans loan balance balances",
+}
+_SYNONYMS: dict[str, str] = {}
+
+_ANY_PHRASE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _PHRASES))
+
+_TYPO_CONTRACTIONS = {
+    "whats": "what is",
+    "thats": "that is",
+    "theres": "there is",
+    "dont": "do not",
+    "doesnt": "does not",
+    "didnt": "did not",
+    "isnt": "is not",
+    "arent": "are not",
+    "cant": "can not",
+    "wont": "will not",
+    "im": "i am",
+    "ive": "i have",
+    "shouldnt": "should not",
+    "couldnt": "could not",
+    "wasnt": "was not",
+    "werent": "were not",
+    "havent": "have not",
+    "hasnt": "has not",
+    "hows": "how is",
+    "wheres": "where is",
+    "whos": "who is",
+    "wouldnt": "would not",
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+}
+
+_STOPWORDS = _STOP | {
+    "am",
+    "i",
+    "im",
+    "actually",
+    "really",
+    "even",
+    "just",
+    "like",
+    "kind",
+    "sort",
+    "honestly",
+    "basically",
+    "okay",
+    "ok",
+    "lol",
+    "please",
+    "thank",
+    "thanks",
+    "hey",
+    "hi",
+    "yeah",
+    "um",
+    "gonna",
+    "wanna",
+    "someone",
+    "somebody",
+    "people",
+    "person",
+    "get",
+    "got",
+    "mean",
+    "being",
+    "going",
+    "still",
+    "too",
+    "yet",
+    "now",
+    "ever",
+}
+_WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
+_SUFFIXES = (
+    ("ments", ""),
+    ("ment", ""),
+    ("ings", ""),
+    ("ing", ""),
+    ("ies", "y"),
+    ("ied", "y"),
+    ("es", ""),
+    ("ed", ""),
+    ("s", ""),
+    ("ly", ""),
+)
+_KEEP_S = ("ss", "us", "is")
+
+
+def _strip(word: str) -> str:
+    """A light Porter-style stem: one inflection off, then a final e off and a doubled
+    consonant single ("retirement", "retiring", "retired" -> "retir"; "planning" -> "plan")."""
+    if word.isdigit() or len(word) <= 3:
+        return word
+    for suffix, repl in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith(_KEEP_S):
+                break
+            if suffix == "es" and word[-3] not in "sxzh":  # "houses" -> "house"
+                suffix = "s"
+            word = word[: -len(suffix)] + repl
+            break
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "lsz":
+        word = word[:-1]
+    return word
+
+
+for _concept, _words in _CONCEPTS.items():
+    for _w in [_concept, *_words.split()]:
+        _SYNONYMS[_strip(_w)] = _strip(_concept)
+
+
+@functools.lru_cache(maxsize=16384)
+def _stem(word: str) -> str:
+    """The light stem of `word`, then its concept (`_CONCEPTS`)."""
+    word = _strip(word)
+    return _SYNONYMS.get(word, word)
+
+
+def normalize(text: str) -> str:
+    """Lower case, straight apostrophes, contractions expanded, phrases rewritten."""
+    out = text.lower().translate(_APOSTROPHE)
+    out = out.replace("&", " and ")
+    if "'" in out:
+        for pattern, repl in _CONTRACTIONS:
+            out = pattern.sub(repl, out)
+    out = " ".join([_TYPO_CONTRACTIONS.get(w, w) for w in out.split()])
+    if _ANY_PHRASE.search(out):
+        for pattern, repl in _PHRASES:
+            out = pattern.sub(repl, out)
+    return out
+
+
+def content_words(text: str) -> list[str]:
+    """The normalized words of `text` that carry meaning (no stop words, no 1-2 letter words
+    except numbers such as 529)."""
+    out = []
+    for word in _WORD.findall(normalize(text)):
+        word = word.strip("'-")
+        if not word or word in _STOPWORDS or (len(word) < 3 and not word.isdigit()):
+            continue
+        out.append(word)
+    return out
+
+
+_INTENTS = (
+    ("difference", re.compile(r"\b(difference|differences|compare|comparison)\b")),
+    (
+        "amount",
+        re.compile(
+            r"\bhow (much|many|big|high|large|low)\b|\bwhat (percent|percentage|number|amount)\b"
+        ),
+    ),
+    ("consequence", re.compile(r"\bwhat (happens|happened|would happen|will happen|if)\b")),
+    ("time", re.compile(r"\b(when|how long|how soon|how often|how fast|deadline|what age)\b")),
+    ("place", re.compile(r"\bwhere\b")),
+    ("reason", re.compile(r"\bwhy\b")),
+    ("person", re.compile(r"\bwho\b")),
+)
+
+
+def intent(question: str) -> str:
+    """The kind of answer a question asks for (amount, time, place, reason, ...), or ""."""
+    text = normalize(question)
+    return next((name for name, pattern in _INTENTS if pattern.search(text)), "")
+
+
+def _word_features(words: Sequence[str]) -> Counter[str]:
+    stems_ = [_stem(w) for w in words]
+    feats = Counter(stems_)
+    feats.update(f"{a} {b}" for a, b in zip(stems_, stems_[1:], strict=False))
+    return feats
+
+
+@functools.lru_cache(maxsize=16384)
+def _char_grams(word: str) -> tuple[str, ...]:
+    padded = f" {word} "
+    return tuple(padded[i : i + n] for n in (3, 4, 5) for i in range(len(padded) - n + 1))
+
+
+def _char_features(words: Sequence[str]) -> Counter[str]:
+    """Character 3-5-grams of each word, padded with a space on each side."""
+    return Counter(chain.from_iterable(map(_char_grams, words)))
+
+
+# --- a small TF-IDF over one field of the bank -------------------------------------------------
+
+
+def _tf(count: float) -> float:
+    """Sublinear term frequency; a weight below one (a gloss word, a topic's name word) is
+    kept as it is."""
+    return 1.0 + math.log(count) if count >= 1.0 else count
+
+
+class _Field:
+    """TF-IDF vectors (sublinear tf, smooth idf, L2) of one view of the bank, as a sparse
+    feature x question matrix: a query scores every question with one product."""
+
+    def __init__(self, docs: Sequence[Mapping[str, float]]):
+        n = len(docs)
+        df: Counter[str] = Counter()
+        for doc in docs:
+            df.update(doc.keys())
+        self.n = n
+        self.index = {f: i for i, f in enumerate(sorted(df))}
+        self.idf = {f: math.log((1 + n) / (1 + d)) + 1.0 for f, d in df.items()}
+        self.max_idf = math.log(1 + n) + 1.0  # a feature no question has
+        self._idf = np.asarray([self.idf[f] for f in self.index])
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        for j, doc in enumerate(docs):
+            weights = {f: _tf(c) * self.idf[f] for f, c in doc.items()}
+            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            for f, w in weights.items():
+                rows.append(self.index[f])
+                cols.append(j)
+                vals.append(w / norm)
+        # question x feature; a product with a dense query vector is the fastest way here
+        self.matrix = sparse.csr_matrix((vals, (cols, rows)), shape=(n, len(self.index)))
+        self.docs = [frozenset(doc) for doc in docs]
+
+    def scores(self, query: Mapping[str, float]) -> np.ndarray:
+        """Cosine of the query (feature -> count or weight) with every question."""
+        index = self.index
+        ids: list[int] = []
+        tfs: list[float] = []
+        for f, c in query.items():
+            i = index.get(f)
+            if i is not None:
+                ids.append(i)
+                tfs.append(_tf(c))
+        if not ids:
+            return np.zeros(self.n)
+        weights = np.asarray(tfs) * self._idf[ids]
+        vector = np.zeros(len(self._idf))
+        vector[ids] = weights / np.sqrt(weights @ weights)
+        return self.matrix @ vector
+
+
+# --- the index ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerMatch:
+    """The bank question a message asks, with its answers."""
+
+    question: str
+    template: AnswerTemplate
+    topic: str | None  # None: a follow-up that fits any topic
+    score: float  # 1.0 for an exact or pattern match
+    margin: float  # best score minus the best score of another answer (1.0 when exact)
+    method: str  # "exact", "pattern" or "meaning"
+    similarity: float = 1.0  # the score without the topic, follow-up and intent bonuses
+
+
+@dataclass(frozen=True)
+class _Entry:
+    question: str
+    template: AnswerTemplate
+    topic: str | None
+    context: str  # the sub-category's name, phrase and description ("" for topic questions)
+
+
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+
+def _pattern(question: str) -> re.Pattern[str]:
+    """A question template as a pattern: its {slots} match any words."""
+    return re.compile(
+        ".+?".join(re.escape(part) for part in _PLACEHOLDER.split(question)), re.IGNORECASE
+    )
+
+
+@dataclass
+class Params:
+    """Weights and thresholds, tuned on the dev split of data/paraphrases/answer_bank.yaml."""
+
+    word: float = 0.3  # question content stems and stem pairs
+    char: float = 0.15  # character n-grams of the question's content words
+    answer: float = 0.5  # content stems of the question's answers
+    sub: float = 0.1  # content stems of the question's sub-category (name, description)
+    context: float = 1.0  # weight of the non-question sentences of a message
+    gloss: float = 0.3  # weight of a key term's gloss words added to a query naming it
+    intent: float = 0.15  # bonus when the question asks for the same kind of answer
+    vague: float = 0.3  # weight of a topic's own name words in its questions' vectors
+    topic_bonus: float = 0.2  # questions of the conversation's topic
+    generic_bonus: float = 0.06  # follow-ups (they fit any topic)
+    threshold: float = 0.35  # the least score to answer
+    coverage: float = 0.22  # the least share of the query's idf mass the match covers
+
+
+@dataclass
+class AnswerIndex:
+    """A meaning index over the advisor's answer bank; see the module docstring."""
+
+    entries: tuple[_Entry, ...]
+    params: Params = field(default_factory=Params)
+    glossary: Mapping[str, str] = field(default_factory=dict)  # key term -> plain gloss
+    topic_names: Mapping[str, str] = field(default_factory=dict)  # topic id -> name and phrase
+
+    def __post_init__(self) -> None:
+        entries = self.entries
+        self._exact = {e.question.lower(): e for e in entries if not slots_in(e.question)}
+        self._patterns = tuple((_pattern(e.question), e) for e in entries if slots_in(e.question))
+        texts = [_PLACEHOLDER.sub(" ", e.question) for e in entries]
+        q_words = [content_words(t) for t in texts]
+        self._word = _Field([_word_features(w) for w in q_words])
+        # a topic's own name words say little about which of its questions is asked
+        self._named = {
+            t: frozenset(_stem(w) for w in content_words(n)) for t, n in self.topic_names.items()
+        }
+        self._char = _Field([_char_features(w) for w in q_words])
+        self._answer = _Field(
+            [
+                Counter(
+                    _stem(w)
+                    for r in e.template.replies
+                    for w in content_words(_PLACEHOLDER.sub(" ", r.text))
+                )
+                for e in entries
+            ]
+        )
+        self._sub = _Field([Counter(_stem(w) for w in content_words(e.context)) for e in entries])
+        self._intents = np.asarray([intent(t) for t in texts], dtype=object)
+        self._topics = np.asarray([e.topic or "" for e in entries], dtype=object)
+        self._generic = np.asarray([e.topic is None for e in entries])
+        self._stems = [frozenset(_stem(w) for w in ws) for ws in q_words]
+        # a key term named in a query brings its gloss's words (normalized term -> stems)
+        self._glosses: dict[str, list[str]] = {}
+        asked = " ".join(" ".join(ws) for ws in q_words)
+        for term, gloss in self.glossary.items():
+            key = " ".join(content_words(term))
+            if key and not re.search(rf"\b{re.escape(key)}\b", asked):  # a term no question names
+                self._glosses[key] = content_words(gloss)
+        self._gloss_pattern = (
+            re.compile(
+                r"\b("
+                + "|".join(sorted(map(re.escape, self._glosses), key=len, reverse=True))
+                + r")\b"
+            )
+            if self._glosses
+            else None
+        )
+        self._cache: dict[tuple[str, str | None], AnswerMatch | None] = {}
+
+    # --- building --------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        answers: Iterable[AnswerTemplate],
+        catalog: Catalog,
+        params: Params | None = None,
+    ) -> AnswerIndex:
+        """The index over `answers` (e.g. `AdvisorTemplates.answers`); each question's topic is
+        the topic whose client questions (or whose sub-categories') hold it, else None."""
+        owner: dict[str, tuple[str, str]] = {}
+        for topic in catalog.topics.values():
+            for q in topic.client_questions:
+                owner[q.lower()] = (topic.id, "")
+            for sub in topic.subcategories:
+                context = f"{sub.name}. {sub.phrase or ''}. {sub.description}"
+                for q in sub.client_questions:
+                    owner[q.lower()] = (topic.id, context)
+        entries = tuple(
+            _Entry(a.question, a, *owner.get(a.question.lower(), (None, ""))) for a in answers
+        )
+        glossary = {
+            term: gloss
+            for topic in catalog.topics.values()
+            for term, gloss in topic.key_terms.items()
+        }
+        names = {t.id: f"{t.name} {t.phrase or ''}" for t in catalog.topics.values()}
+        return cls(entries, params or Params(), glossary, names)
+
+    # --- matching --------------------------------------------------------------------------
+
+    def match(self, text: str, topic: str | None = None) -> AnswerMatch | None:
+        """The bank question `text` asks (exact, pattern, then meaning), or None."""
+        key = (text, topic)
+        if key in self._cache:
+            return self._cache[key]
+        found = self._match(text, topic)
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        self._cache[key] = found
+        return found
+
+    def match_uncached(self, text: str, topic: str | None = None) -> AnswerMatch | None:
+        """`match` without the per-index cache (for measurements)."""
+        return self._match(text, topic)
+
+    def _literal(self, text: str) -> AnswerMatch | None:
+        entry = self._exact.get(text.strip().lower())
+        if entry is not None:
+            return AnswerMatch(entry.question, entry.template, entry.topic, 1.0, 1.0, "exact")
+        stripped = text.strip()
+        for pattern, entry in self._patterns:
+            if pattern.fullmatch(stripped):
+                return AnswerMatch(entry.question, entry.template, entry.topic, 1.0, 1.0, "pattern")
+        return None
+
+    def _match(self, text: str, topic: str | None) -> AnswerMatch | None:
+        found = self._literal(text)
+        if found is not None:
+            return found
+        sentences = [s for _, _, s in split_sentences(text)] or [text]
+        questions = [s for s in sentences if s.rstrip().endswith("?")]
+        if questions and len(sentences) > 1:
+            found = self._literal(questions[-1])
+            if found is not None:
+                return found
+        return self._meaning(sentences, questions, topic)
+
+    def query_features(
+        self, sentences: Sequence[str], questions: Sequence[str]
+    ) -> tuple[Counter[str], Counter[str], Counter[str]]:
+        """Word features (with the glosses of key terms named), character n-grams, and the
+        query's own word stems (for the coverage check), weighted by sentence."""
+        p = self.params
+        asked = set(questions) if questions else set(sentences)
+        word: Counter[str] = Counter()
+        char: Counter[str] = Counter()
+        own: Counter[str] = Counter()
+        for sentence in sentences:
+            weight = 1.0 if sentence in asked else p.context
+            words = content_words(sentence)
+            for f, c in _word_features(words).items():
+                word[f] += c * weight
+                if " " not in f:
+                    own[f] += c * weight
+            for f, c in _char_features(words).items():
+                char[f] += c * weight
+            if self._gloss_pattern is not None and p.gloss:
+                for term in set(self._gloss_pattern.findall(" ".join(words))):
+                    for w in self._glosses[term]:
+                        f = _stem(w)
+                        if f not in word:
+                            word[f] += p.gloss * weight
+        return word, char, own
+
+    def _meaning(
+        self, sentences: Sequence[str], questions: Sequence[str], topic: str | None
+    ) -> AnswerMatch | None:
+        p = self.params
+        word, char, own = self.query_features(sentences, questions)
+        if not own:
+            return None
+        named = self._named.get(topic or "")
+        if named and p.vague != 1.0:
+            for f in named & word.keys():
+                word[f] *= p.vague
+        unigrams = Counter({f: c for f, c in word.items() if " " not in f})
+        scores = (
+            p.word * self._word.scores(word)
+            + p.char * self._char.scores(char)
+            + p.answer * self._answer.scores(unigrams)
+            + p.sub * self._sub.scores(unigrams)
+        )
+        similarity = scores
+        asked = intent(questions[-1] if questions else sentences[-1])
+        if asked and p.intent:
+            scores = scores + p.intent * (self._intents == asked)
+        if topic is not None:
+            scores = scores + p.topic_bonus * (self._topics == topic)
+        scores = scores + p.generic_bonus * self._generic
+        order = np.argsort(-scores, kind="stable")
+        best = int(order[0])
+        score = float(scores[best])
+        runner_up = next(
+            (
+                float(scores[i])
+                for i in order[1:]
+                if self.entries[i].template is not self.entries[best].template
+            ),
+            0.0,
+        )
+        if score < p.threshold:
+            return None
+        if self._coverage(own, best) < p.coverage:
+            return None
+        entry = self.entries[best]
+        return AnswerMatch(
+            entry.question,
+            entry.template,
+            entry.topic,
+            score,
+            score - runner_up,
+            "meaning",
+            float(similarity[best]),
+        )
+
+    def _coverage(self, unigrams: Mapping[str, float], best: int) -> float:
+        """The share of the query's content (idf-weighted, weighted like the query) that the
+        matched question or its answers also hold."""
+        stems_ = self._stems[best]
+        answer = self._answer.docs[best]
+        total = covered = 0.0
+        for f, c in unigrams.items():
+            w = c * self._word.idf.get(f, self._word.max_idf)
+            total += w
+            if f in stems_ or f in answer:
+                covered += w
+        return covered / total if total else 0.0
+
+
+
+_INDEXES: dict[tuple[int, int], tuple[object, object, AnswerIndex]] = {}
+
+
+def index_for(answers: Sequence[AnswerTemplate], catalog: Catalog) -> AnswerIndex:
+    """The index over `answers` (e.g. `AdvisorTemplates.answers`), built once per process for
+    the same answers list and catalog."""
+    key = (id(answers), id(catalog))
+    held = _INDEXES.get(key)
+    if held is None or held[0] is not answers or held[1] is not catalog:
+        held = _INDEXES[key] = (answers, catalog, AnswerIndex.build(answers, catalog))
+    return held[2]
