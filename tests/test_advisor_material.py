@@ -9,19 +9,26 @@ repeating itself.
 
 from __future__ import annotations
 
+import itertools
 import random
+import re
+import statistics
 
 import pytest
 
 from emosim.agents.backends import load_advisor_templates
 from emosim.agents.messages import CriticInput
 from emosim.agents.scripted.critic import RuleCritic
+from emosim.agents.scripted.observers import LexiconStrategyObserver
 from emosim.agents.scripted.templates import AdvisorTemplates
-from emosim.agents.scripted.text import expand, fill, variants
+from emosim.agents.scripted.text import Lexicon, expand, fill, sentence_case, variants, word_count
 from emosim.catalog import Catalog
 from emosim.evals.critic import NEUTRAL
 
 SAMPLES = 50  # expansions drawn per template
+MIN_TEMPLATES = 10  # per strategy
+MIN_DISTINCT = 2800  # distinct strategy sentences over all templates (before slots are filled)
+_CHOICE = re.compile(r"\[([^\[\]]*\|[^\[\]]*)\]")
 
 SLOTS = [
     {
@@ -88,3 +95,55 @@ def test_closings_are_warm_and_ask_nothing(templates: AdvisorTemplates, critic: 
 def test_closings_vary(templates: AdvisorTemplates) -> None:
     assert sum(variants(t) for t in templates.closings) >= 150
     assert sum(variants(t) for t in templates.closings_unresolved) >= 60
+
+
+def _all_expansions(template: str) -> set[str]:
+    """Every text `expand` can make of `template`."""
+    groups = [group.split("|") for group in _CHOICE.findall(template)]
+    out = set()
+    pieces = _CHOICE.split(template)  # literal, group, literal, group, ..., literal
+    literals = pieces[::2]
+    for combo in itertools.product(*groups):
+        out.add("".join(lit + part for lit, part in zip(literals, [*combo, ""], strict=True)))
+    return out
+
+
+def test_every_strategy_has_enough_templates_with_alternatives(
+    templates: AdvisorTemplates, catalog: Catalog
+) -> None:
+    assert set(templates.strategies) == set(catalog.strategies)
+    for sid, items in templates.strategies.items():
+        assert len(items) >= MIN_TEMPLATES, sid
+        with_choices = sum(variants(t.text) > 1 for t in items)
+        assert with_choices >= len(items) - 1, sid  # almost every template varies
+    distinct = {
+        e for items in templates.strategies.values() for t in items for e in _all_expansions(t.text)
+    }
+    assert len(distinct) >= MIN_DISTINCT
+
+
+def test_strategy_expansions_keep_their_cue_and_pass_the_critic(
+    templates: AdvisorTemplates, catalog: Catalog, critic: RuleCritic
+) -> None:
+    """Whichever alternatives are picked, the sentence carries a cue of its strategy, the
+    critic accepts it, and the strategy observer reads it as that strategy."""
+    observer = LexiconStrategyObserver(catalog)
+    read_as_own = total = 0
+    words = []
+    for sid, items in templates.strategies.items():
+        cues = Lexicon({sid: catalog.strategies[sid].cues})
+        for i, template in enumerate(items):
+            for text in _expansions(template.text, (sid, i)):
+                assert "[" not in text and "]" not in text and "|" not in text, (sid, i, text)
+                for slots in SLOTS:
+                    sentence = sentence_case(fill(text, slots))
+                    assert "{" not in sentence, (sid, i, sentence)
+                    assert cues.find(sentence), (sid, i, "no cue", sentence)
+                    rejected = _rejections(critic, sentence)
+                    assert not rejected, (sid, i, sentence, rejected)
+                    assert sentence.count("?") <= 1, (sid, i, sentence)
+                    read_as_own += observer.sentence_strategy(sentence) == sid
+                    total += 1
+                    words.append(word_count(sentence))
+    assert read_as_own / total >= 0.95
+    assert 8 <= statistics.median(words) <= 18
