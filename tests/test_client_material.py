@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,16 +14,19 @@ import yaml
 
 from emosim.agents.scripted.templates import (
     FEELING_LEVELS,
+    REACTION_SLOTS,
     ClientFeelings,
+    ClientReactionBank,
     feeling_problems,
     load_client_feelings,
+    load_client_reactions,
     slots_in,
 )
 from emosim.agents.scripted.text import Lexicon
 
 _GROUP = re.compile(r"\[([^\[\]]*)\]")
 # what an expanded line must never look like: doubled or stray spaces and punctuation
-_BROKEN = re.compile(r"  | [,.!?;:]|,,|[,;:][.!?]|\.\.|^\s|\s$|^[a-z]|,[A-Za-z]")
+_BROKEN = re.compile(r"  | [,.!?;:]|,,|[,;:][.!?]|(?<!\.)\.\.(?!\.)|^\s|\s$|^[a-z]|,[A-Za-z]")
 SAMPLE_SLOTS = {
     "thing": "the $14,000 loan",
     "gist": "the match is basically part of my pay",
@@ -177,3 +181,84 @@ def test_validate_checks_the_feelings_against_the_taxonomy(root: Path, tmp_path:
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     problems = validate_paths([path], catalog).problems
     assert any("unknown slot(s) ['amount']" in p for p in problems), problems
+
+
+# --- reactions ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def reactions(catalog) -> ClientReactionBank:
+    return load_client_reactions(catalog)
+
+
+def reaction_lines(bank: ClientReactionBank) -> Iterator[tuple[str, str]]:
+    """(category or category.sub, line) for every line of the bank."""
+    for category in ClientReactionBank.model_fields:
+        value = getattr(bank, category)
+        if category == "version":
+            continue
+        if isinstance(value, list):
+            yield from ((category, line) for line in value)
+        else:
+            for sub, lines in value.model_dump().items():
+                yield from ((f"{category}.{sub}", line) for line in lines)
+
+
+def test_every_reaction_category_is_there(reactions: ClientReactionBank) -> None:
+    for category in REACTION_SLOTS:
+        minimum = 15 if category == "sign_off" else 10
+        assert len(reactions.lines(category)) >= minimum, category
+    for tone in ("relief", "dread", "neutral"):
+        assert len(reactions.lines("numbers_landed", tone)) >= 8
+    from emosim.schemas.persona import MoneyScript
+
+    for script in typing.get_args(MoneyScript):
+        assert len(reactions.lines("disagree", script)) >= 8, script
+
+
+def test_reactions_expand_to_clean_text_with_feeling(reactions: ClientReactionBank) -> None:
+    bare = re.compile(r"^(okay|ok|got it|sure|right|yeah|yes|makes sense|thanks|cool)$")
+    for where, line in reaction_lines(reactions):
+        assert len(_GROUP.findall(line)) >= 2, f"{where}: fewer than 2 groups: {line}"
+        texts = {fill(t) for t in expansions(line)}
+        assert len(texts) >= 4, f"{where}: too few variants: {line}"
+        for text in texts:
+            assert "{" not in text and "[" not in text, f"{where}: {text}"
+            assert not _BROKEN.search(text), f"{where}: {text!r}"
+            words = normalize(text).split()
+            assert len(words) >= 5 and not bare.match(" ".join(words)), f"{where}: {text!r}"
+            if where.startswith("sign_off"):
+                assert "?" not in text, f"{where}: a sign-off asks no question: {text!r}"
+
+
+def test_reaction_slots_follow_their_category(reactions: ClientReactionBank) -> None:
+    for where, line in reaction_lines(reactions):
+        category = where.split(".")[0]
+        if category == "numbers_landed":
+            assert "figure" in slots_in(line) and slots_in(line) <= {"figure", "what"}, line
+        elif category == "disagree":
+            assert not slots_in(line), line
+        else:
+            allowed, required = REACTION_SLOTS[category]
+            assert required <= slots_in(line) <= allowed, f"{where}: {line}"
+    # the question is the client's own sentence: it ends with its "?" and needs no punctuation
+    for line in reactions.unanswered:
+        assert line.endswith("{question}") or "{question} " in line, line
+
+
+def test_reactions_share_no_line_with_the_taxonomy(
+    reactions: ClientReactionBank, taxonomy, root: Path, catalog
+) -> None:
+    from emosim.validate import validate_paths
+
+    assert validate_paths([root / "agents/scripted/client_reactions.yaml"], catalog).ok
+    examples = {
+        normalize(x)
+        for e in taxonomy["emotions"]
+        for level in e["intensities"].values()
+        for x in level["examples"]
+    }
+    for where, line in reaction_lines(reactions):
+        for text in expansions(line):
+            mine = normalize(fill(text))
+            assert not any(x in mine or mine in x for x in examples), f"{where}: {text!r}"
