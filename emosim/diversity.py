@@ -198,3 +198,151 @@ def diversity(
         shingle_size=dups.shingle_size,
         top_pairs=dups.pairs[:10],
     )
+
+
+# --- sentence patterns: the templates a generator repeats, with names and numbers masked --------
+#
+# A sentence's *pattern* is the sentence with numbers and person names replaced by <NUM> and
+# <NAME>, lower-cased, with quotes and whitespace normalized: "Ruth, you have $2,400 saved." and
+# "Omar, you have 15% saved." are one pattern, "<name>, you have <num> saved.". The evaluation
+# (`emosim eval diversity`) counts in how many conversations each pattern appears, and the export
+# cap (`emosim export --cap-pattern N`) keeps any one pattern to N exported conversations.
+# The splitter and the masks are deliberately simple and independent of the generator's own text
+# helpers, so a change to the generator cannot change the instrument that measures it.
+
+# Abbreviations whose period does not end a sentence (lower-cased, without the final period).
+_ABBREVIATIONS = frozenset(
+    "e.g i.e etc vs mr mrs ms dr st jr sr inc ltd u.s u.k a.m p.m approx dept".split()
+)
+_SENTENCE_BREAK = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|\n+")
+_LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)[.]$")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of `text`: a break after . ! ? … (and closing quotes) before whitespace, or at
+    a newline; not after a known abbreviation ("e.g.", "Dr.") or a single initial ("J.")."""
+    out: list[str] = []
+    start = 0
+    for match in _SENTENCE_BREAK.finditer(text):
+        end = match.end()
+        piece = text[start:end]
+        last = _LAST_WORD.search(piece.rstrip("\"'”’)]"))
+        if last and match.group().startswith("."):
+            word = last.group(1).lower().rstrip(".")
+            if word in _ABBREVIATIONS or len(word) == 1:
+                continue
+        if piece.strip():
+            out.append(piece.strip())
+        start = end
+    if text[start:].strip():
+        out.append(text[start:].strip())
+    return out
+
+
+# Numbers, amounts and percentages: "$2,400", "3.5%", "15 percent", "$1.2 million", "401(k)"'s
+# "401", "2026"; spelled-out numbers from two upwards ("one" is too often a pronoun).
+_NUMBER_WORDS = (
+    "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    "hundred|thousand|million|billion|half|quarter|dozen"
+)
+_NUMBER = re.compile(
+    r"(?:[$€£]\s?)?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent|k\b|K\b|m\b|M\b|x\b))?"
+    r"(?:\s(?:hundred|thousand|million|billion)\b)?"
+    rf"|\b(?:{_NUMBER_WORDS})(?:[\s-](?:{_NUMBER_WORDS}))*\b(?:\s?(?:%|percent))?",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"<NUM>|[A-Za-z][\w]*(?:['’][A-Za-z]+)?")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+_SPACE = re.compile(r"\s+")
+_END = re.compile(r"[\s.!?…]+$")
+_REPEATED_NUM = re.compile(r"<num>(?:[\s,-]*<num>)+")
+
+# Capitalized words kept as they are when not sentence-initial: the pronoun I, days and months,
+# and the proper nouns of US personal finance the advisor names (all-caps acronyms such as IRS,
+# CPA or HSA are always kept). Any other capitalized word inside a sentence counts as a name.
+COMMON_PROPER_NOUNS = frozenset(
+    """i i'm i've i'll i'd
+    monday tuesday wednesday thursday friday saturday sunday
+    january february march april may june july august september october november december
+    roth social security medicare medicaid treasury treasuries federal reserve fed
+    american america us u.s english spanish christmas thanksgiving
+    traditional solo simple sep cfp cfp® cpa irs ira hsa fsa etf""".split()
+)
+
+
+def mask_sentence(sentence: str, names: Iterable[str] = ()) -> str:
+    """The sentence's pattern: numbers -> <num>, names -> <name>, lower case, tidy spacing, no
+    final period or exclamation mark (a final question mark is kept).
+
+    Names are the given name parts (case-insensitive: the persona's name, "Elena", family
+    members the caller knows of) and every capitalized word that is neither the sentence's
+    first word nor in COMMON_PROPER_NOUNS; all-caps words (acronyms) are kept.
+    """
+    known = {n.lower() for n in names}
+    text = _NUMBER.sub("<NUM>", sentence.translate(_QUOTES))
+    out: list[str] = []
+    position = 0
+    first = True
+    for match in _TOKEN.finditer(text):
+        out.append(text[position : match.start()])
+        token = match.group()
+        position = match.end()
+        if token == "<NUM>":
+            out.append(token)
+            first = False
+            continue
+        base = token.split("'")[0]
+        lower = base.lower()
+        tail = token[len(base) :]
+        if lower in known or (
+            not first
+            and base[0].isupper()
+            and not base.isupper()
+            and lower not in COMMON_PROPER_NOUNS
+            and token.lower() not in COMMON_PROPER_NOUNS
+        ):
+            out.append("<NAME>" + tail)
+        else:
+            out.append(token)
+        first = False
+    out.append(text[position:])
+    pattern = _SPACE.sub(" ", "".join(out)).strip().lower()
+    pattern = _REPEATED_NUM.sub("<num>", pattern)
+    pattern = re.sub(r"\s+([,.;:!?)])", r"\1", pattern)
+    # "Okay." "Okay!" and "Okay" are one pattern; a question stays a question
+    return _END.sub(lambda m: "?" if "?" in m.group() else "", pattern)
+
+
+def sentence_patterns(text: str, names: Iterable[str] = ()) -> list[str]:
+    """The masked pattern of every sentence of `text`, in order."""
+    names = tuple(names)
+    return [mask_sentence(s, names) for s in split_sentences(text)]
+
+
+def inner_names(texts: Iterable[str]) -> set[str]:
+    """Capitalized words found inside a sentence (not first, not a common proper noun) in any of
+    `texts`, lower-cased: the names a conversation uses, so that "Karim" is masked at the start
+    of a sentence too once it has been seen inside one."""
+    found: set[str] = set()
+    for text in texts:
+        for sentence in split_sentences(text):
+            tokens = _TOKEN.findall(_NUMBER.sub("<NUM>", sentence.translate(_QUOTES)))
+            for token in tokens[1:]:
+                base = token.split("'")[0]
+                lower = base.lower()
+                if (
+                    base[0].isupper()
+                    and not base.isupper()
+                    and lower not in COMMON_PROPER_NOUNS
+                    and token.lower() not in COMMON_PROPER_NOUNS
+                ):
+                    found.add(lower)
+    return found
+
+
+def conversation_patterns(texts: Sequence[str], names: Iterable[str] = ()) -> list[list[str]]:
+    """Per text (turn) of one conversation, the patterns of its sentences; names are the given
+    ones plus the conversation's inner names (see inner_names)."""
+    known = {n.lower() for n in names} | inner_names(texts)
+    return [[mask_sentence(s, known) for s in split_sentences(t)] for t in texts]

@@ -1,3 +1,12 @@
 """CLI command groups, one module per area; each registers its commands on `emosim.cli.app`."""
 
-AREAS = ("exports", "labels", "reports", "importers", "variations", "observers", "backends")
+AREAS = (
+    "exports",
+    "labels",
+    "reports",
+    "diversity",
+    "importers",
+    "variations",
+    "observers",
+    "backends",
+)
