@@ -73,6 +73,15 @@ def export(
     split: Annotated[
         str, typer.Option(help="Shares of lineage families: train,validation,test.")
     ] = "0.8,0.1,0.1",
+    cap_pattern: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="De-templating: a sentence pattern (names and numbers masked, 4+ words) may "
+            "appear in at most this many exported conversations; the conversations using the "
+            "most over-cap patterns are dropped whole.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
 ) -> None:
     """Export records to files trainers load directly, split by lineage family.
@@ -112,6 +121,7 @@ def export(
             anti_pattern_pairs=anti_pattern_pairs,
             split=ratios,
             filters=filters,
+            cap_pattern=cap_pattern,
         )
     except ValidationError as exc:  # pragma: no cover - every field is checked above
         raise EmosimError(str(exc)) from None
@@ -135,6 +145,8 @@ def export(
             str(summary.families),
         )
     console.print(table)
+    if manifest.de_templating is not None:
+        _print_de_templating(manifest.de_templating)
     console.print(
         f"{manifest.records_kept}/{manifest.records_read} record(s) kept, "
         f"{manifest.trainable_turns}/{manifest.advisor_turns} advisor turn(s) trainable; "
@@ -147,3 +159,20 @@ def export(
             "use trl-prompt-completion to train trainable turns only"
         )
     console.print(f"wrote {', '.join(manifest.files)} in [bold]{out}[/]")
+
+
+def _print_de_templating(d) -> None:  # noqa: ANN001
+    console.print(
+        f"--cap-pattern {d.cap}: {d.records_dropped}/{d.records_before} conversation(s) dropped; "
+        f"{d.patterns_over_cap} sentence pattern(s) were in more than {d.cap} conversations"
+    )
+    if not d.top_patterns:
+        return
+    table = Table(title="Most widespread capped patterns")
+    table.add_column("speaker")
+    table.add_column("before", justify="right")
+    table.add_column("after", justify="right")
+    table.add_column("pattern")
+    for p in d.top_patterns:
+        table.add_row(p.speaker, str(p.conversations_before), str(p.conversations_after), p.pattern)
+    console.print(table)

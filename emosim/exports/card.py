@@ -52,6 +52,38 @@ def _license(manifest: ExportManifest) -> str:
     return "cc-by-nc-4.0" if "esconv" in manifest.data_sources else "cc-by-4.0"
 
 
+def _de_templating(manifest: ExportManifest) -> list[str]:
+    d = manifest.de_templating
+    if d is None:
+        return []
+    out = [
+        f"- De-templating (`--cap-pattern {d.cap}`): a sentence pattern (the sentence with names "
+        f"and numbers masked, at least {d.min_words} words) may appear in at most {d.cap} "
+        f"conversations. {d.patterns_over_cap} pattern(s) were over the cap; "
+        f"{d.records_dropped} of {d.records_before} conversation(s) were dropped whole, the "
+        "ones using the most over-cap patterns first; the ids are in `manifest.json`."
+    ]
+    if d.top_patterns:
+        out += ["", "  Most widespread capped patterns:", ""]
+        out += [
+            "  " + line
+            for line in _table(
+                ["speaker", "pattern", "conversations before", "after"],
+                [
+                    [
+                        p.speaker,
+                        p.pattern.replace("|", "\\|"),
+                        str(p.conversations_before),
+                        str(p.conversations_after),
+                    ]
+                    for p in d.top_patterns
+                ],
+            )
+        ]
+        out.append("")
+    return out
+
+
 def card_markdown(manifest: ExportManifest) -> str:
     fmt = manifest.format
     written = [n for n in SPLIT_NAMES if manifest.splits[n].file]
@@ -104,7 +136,9 @@ def card_markdown(manifest: ExportManifest) -> str:
         "## How it was made",
         "",
         f"- Records read: {manifest.records_read} from {len(manifest.inputs)} input file(s) "
-        f"(sha256 in `manifest.json`); kept after filters: {manifest.records_kept}.",
+        f"(sha256 in `manifest.json`); kept after filters"
+        + (" and the pattern cap" if manifest.de_templating else "")
+        + f": {manifest.records_kept}.",
         f"- Labels: the current label of every target is resolved from the record's label "
         f"history by `{manifest.label_resolver}` (live operator > bulk review > rule > model, "
         "latest wins within a source).",
@@ -121,6 +155,7 @@ def card_markdown(manifest: ExportManifest) -> str:
             else "."
         ),
     ]
+    lines += _de_templating(manifest)
     if manifest.pair_sources:
         pairs = ", ".join(f"{k}: {v}" for k, v in sorted(manifest.pair_sources.items()))
         lines.append(

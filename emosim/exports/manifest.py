@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from ..schemas.common import StrictModel
+from .detemplate import DeTemplating
 from .inputs import InputFile
 from .options import ExportOptions
 
@@ -32,7 +33,12 @@ class ExportManifest(StrictModel):
     label_resolver: str = Field(description="Function that resolved the label events.")
     family_source: str = Field(description="Function that grouped records into families.")
     records_read: int = Field(ge=0)
-    records_kept: int = Field(ge=0, description="Records that passed the filters.")
+    records_kept: int = Field(
+        ge=0, description="Records that passed the filters (and the pattern cap, if set)."
+    )
+    de_templating: DeTemplating | None = Field(
+        default=None, description="What --cap-pattern dropped, when it was set."
+    )
     records_without_rows: int = Field(
         ge=0, description="Kept records that gave no row (e.g. no trainable turn)."
     )

@@ -64,6 +64,12 @@ class ExportOptions(StrictModel):
     )
     split: SplitRatios = Field(description="Family shares per split.")
     filters: Filters = Field(default_factory=Filters, description="Record filters.")
+    cap_pattern: int | None = Field(
+        default=None,
+        ge=1,
+        description="De-templating: the most conversations one sentence pattern (names and "
+        "numbers masked) may appear in; conversations over the cap are dropped.",
+    )
 
 
 def parse_format(value: str) -> str:

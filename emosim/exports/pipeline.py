@@ -10,6 +10,7 @@ from .. import __version__
 from ..catalog import Catalog
 from ..errors import EmosimError
 from ..schemas import AdvisorTurn, ClientTurn, ConversationRecord
+from .detemplate import cap_patterns
 from .dialogue import Dialogue, build_dialogue
 from .families import families, family_source
 from .formats import BUILDERS, PREFERENCE_FORMATS, BuiltRow
@@ -112,6 +113,9 @@ def plan_export(paths: list[Path], options: ExportOptions, catalog: Catalog) -> 
     kept = sorted((r for r in resolved if matches(r, options.filters)), key=lambda r: r.id)
     if not kept:
         raise EmosimError(f"no record matches the filters ({len(resolved)} read)")
+    de_templating = None
+    if options.cap_pattern is not None:
+        kept, de_templating = cap_patterns(kept, options.cap_pattern)
     text = system_prompt(catalog.advisor, planning=options.planning)
     dialogues = [build_dialogue(r, family_of[r.id], options, text) for r in kept]
     builder = BUILDERS[options.format]
@@ -152,6 +156,7 @@ def plan_export(paths: list[Path], options: ExportOptions, catalog: Catalog) -> 
         family_source=family_source(),
         records_read=len(resolved),
         records_kept=len(kept),
+        de_templating=de_templating,
         records_without_rows=len(kept) - len(produced),
         advisor_turns=sum(len(d.record.advisor_turns) for d in dialogues),
         trainable_turns=trainable,
