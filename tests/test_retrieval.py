@@ -1,0 +1,156 @@
+"""The answer index: answers chosen by meaning (emosim/agents/scripted/retrieval.py) and its
+paraphrase evaluation (emosim/evals/paraphrases.py, data/paraphrases/answer_bank.yaml)."""
+
+from __future__ import annotations
+
+import pytest
+
+from emosim.agents.backends import load_advisor_templates
+from emosim.agents.scripted.retrieval import AnswerIndex, Params, index_for, intent, normalize
+from emosim.agents.scripted.text import split_sentences
+from emosim.catalog import Catalog
+from emosim.evals.paraphrases import (
+    TARGET_ACCURACY,
+    TARGET_FALSE_MATCH,
+    ParaphraseEval,
+    load_paraphrases,
+    paraphrase_accuracy,
+)
+
+# Measured with the shipped parameters (tuned on dev; test measured once, never tuned on).
+# They guard against regressions; the targets are the issue's.
+DEV_ACCURACY = 0.80  # 139 of 173
+TEST_ACCURACY = 0.55  # 50 of 88 (test-2); test-1 scored 73.7% before it was moved to dev
+
+
+@pytest.fixture(scope="module")
+def index(catalog: Catalog) -> AnswerIndex:
+    return index_for(load_advisor_templates(catalog).answers, catalog)
+
+
+@pytest.fixture(scope="module")
+def evaluation(index: AnswerIndex) -> ParaphraseEval:
+    return paraphrase_accuracy(index)
+
+
+def test_every_bank_question_matches_its_own_answers(index: AnswerIndex) -> None:
+    assert len(index.entries) >= 344 + 25
+    for entry in index.entries:
+        found = index.match(entry.question, entry.topic)
+        assert found is not None and found.template is entry.template, entry.question
+        assert found.method in {"exact", "pattern"} and found.score == 1.0
+
+
+def test_bank_questions_find_themselves_by_meaning_too(index: AnswerIndex) -> None:
+    """Without the exact path, the meaning path still ranks a bank question's own wording
+    first: the index is a faithful picture of the bank."""
+    found = 0
+    for entry in index.entries:
+        sentences = [s for _, _, s in split_sentences(entry.question)]
+        questions = [s for s in sentences if s.endswith("?")]
+        match = index._meaning(sentences, questions, entry.topic)
+        found += match is not None and match.question == entry.question
+    assert found / len(index.entries) >= 0.97
+
+
+def test_slot_questions_still_match_by_pattern(index: AnswerIndex) -> None:
+    found = index.match("Where do people usually start with paying down debt?", "debt_management")
+    assert found is not None and found.method == "pattern"
+    assert found.question == "Where do people usually start with {topic_phrase}?"
+    found = index.match("When should I check back in with you, Elena?")
+    assert found is not None and found.question.startswith("When should I check back in")
+
+
+def test_a_question_inside_a_longer_message_is_found(index: AnswerIndex) -> None:
+    message = "Okay. That helps. How do tax brackets actually work?"
+    found = index.match(message, "tax_planning")
+    assert found is not None and found.method == "exact"
+    assert found.question == "How do tax brackets actually work?"
+
+
+def test_a_paraphrase_gets_the_same_answer(index: AnswerIndex) -> None:
+    found = index.match("Can someone explain tax brackets to me? I never got how they work.")
+    assert found is not None and found.method == "meaning"
+    assert found.question == "How do tax brackets actually work?"
+    assert 0.0 < found.margin <= found.score
+
+
+def test_small_talk_and_unrelated_questions_get_no_answer(index: AnswerIndex) -> None:
+    for text in (
+        "What's the capital of Australia?",
+        "Did you see the game last night?",
+        "Thanks so much, this was really helpful!",
+        "How do I reset my online banking password?",
+    ):
+        assert index.match(text, "budgeting_cash_flow") is None, text
+
+
+def test_normalization() -> None:
+    assert "workplace retirement plan" in normalize("Is my 401(k) ok?")
+    assert "solo401k" in normalize("SEP or Solo 401k?")
+    assert "social security" in normalize("When do I take SS?")
+    assert "can not" in normalize("I can’t pay")
+    assert intent("How much do I need?") == "amount"
+    assert intent("Roth vs traditional?") == "difference"
+    assert intent("When should I claim?") == "time"
+
+
+def test_paraphrase_file_is_large_enough_and_valid(index: AnswerIndex) -> None:
+    items = load_paraphrases().items
+    bank = {e.question for e in index.entries}
+    paraphrases = [i for i in items if i.expected]
+    assert len(paraphrases) >= 120 and len([i for i in items if not i.expected]) >= 40
+    assert {i.split for i in items} == {"dev", "test"}
+    assert all(q in bank for i in items for q in i.accepted)
+    covered = {e.topic for e in index.entries if e.question in {i.expected for i in paraphrases}}
+    assert len(covered - {None}) == 17  # every topic has paraphrases
+
+
+def test_dev_accuracy_and_false_matches(evaluation: ParaphraseEval) -> None:
+    dev = evaluation.splits["dev"]
+    assert dev.accuracy >= DEV_ACCURACY, dev
+    assert dev.false_match_rate <= TARGET_FALSE_MATCH, dev
+
+
+def test_held_out_accuracy_does_not_regress(evaluation: ParaphraseEval) -> None:
+    test = evaluation.splits["test"]
+    assert test.n >= 60 and test.off_bank >= 20
+    assert test.accuracy >= TEST_ACCURACY, test
+    assert test.false_match_rate <= 0.20, test
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue #18's target (>= 85% of held-out paraphrases, <= 10% off-bank matched) is not "
+    "met by lexical retrieval: measured 56.8% and 19.2% on test-2 (73.7% and 13.6% on test-1)",
+)
+def test_held_out_accuracy_meets_the_target(evaluation: ParaphraseEval) -> None:
+    assert evaluation.met
+    assert evaluation.splits["test"].accuracy >= TARGET_ACCURACY
+
+
+def test_the_evaluation_can_fail(index: AnswerIndex, catalog: Catalog) -> None:
+    """An index that answers everything is caught by the off-bank questions, and one that
+    answers nothing by the paraphrases."""
+    answers = [e.template for e in index.entries]
+    eager = AnswerIndex.build(answers, catalog, Params(threshold=-1.0, coverage=-1.0))
+    result = paraphrase_accuracy(eager)
+    assert result.false_match_rate == 1.0 and not result.met
+    mute = AnswerIndex.build(answers, catalog, Params(threshold=99.0))
+    result = paraphrase_accuracy(mute)
+    assert result.accuracy == 0.0 and len(result.misses) == result.n
+    assert all(m.got is None for m in result.misses)
+
+
+def test_matching_is_deterministic(index: AnswerIndex, catalog: Catalog) -> None:
+    again = AnswerIndex.build([e.template for e in index.entries], catalog)
+    for item in load_paraphrases().items:
+        a = index.match_uncached(item.text, item.topic)
+        b = again.match(item.text, item.topic)
+        assert (a and (a.question, round(a.score, 9))) == (b and (b.question, round(b.score, 9)))
+        assert index.match(item.text, item.topic) == index.match(item.text, item.topic)
+
+
+def test_index_is_built_once_per_answers_list(catalog: Catalog) -> None:
+    answers = load_advisor_templates(catalog).answers
+    assert index_for(answers, catalog) is index_for(answers, catalog)
