@@ -345,15 +345,24 @@ def test_newest_fact_file_by_tax_year(tmp_path: Path) -> None:
     assert newest_fact_file(tmp_path) == tmp_path / "us-2027.yaml"
 
 
-def test_catalog_fact_path_is_configurable(tmp_path: Path, root: Path, monkeypatch) -> None:
+def test_catalog_fact_path_is_configurable(
+    tmp_path: Path, root: Path, catalog: Catalog, monkeypatch
+) -> None:
+    import dataclasses
+
+    from emosim.catalog import _facts_path
+
     path = _write(tmp_path, [_fact_dict()])
-    cat = Catalog.load(root, facts_path=path)
-    assert [f.id for f in cat.facts] == ["sample_fact"]
+    assert _facts_path(root, path) == path
+    assert _facts_path(root, None) == root / "facts" / "us-2026.yaml"
     monkeypatch.setenv("EMOSIM_FACTS", str(path))
-    assert Catalog.load(root).facts.ids == ["sample_fact"]
+    assert _facts_path(root, None) == path
     monkeypatch.setenv("EMOSIM_FACTS", str(tmp_path / "nope.yaml"))
     with pytest.raises(DataError, match="fact file not found"):
-        Catalog.load(root)
+        _facts_path(root, None)
+    other = dataclasses.replace(catalog, facts_path=path)
+    assert [f.id for f in other.facts] == ["sample_fact"]
+    assert len(dataclasses.replace(catalog, facts_path=None).facts) == 0
 
 
 # --- generated artifacts ---------------------------------------------------------------------
