@@ -262,3 +262,64 @@ def test_reactions_share_no_line_with_the_taxonomy(
         for text in expansions(line):
             mine = normalize(fill(text))
             assert not any(x in mine or mine in x for x in examples), f"{where}: {text!r}"
+
+
+# --- persona voices -----------------------------------------------------------------------
+
+
+def test_every_persona_has_a_voice(catalog) -> None:
+    assert len(catalog.clients) == 20
+    for persona in catalog.clients.values():
+        style = persona.speaking_style
+        assert len(style.hedges) >= 6, persona.id
+        assert len(style.acknowledgements) >= 6, persona.id
+        assert len(style.asides) >= 6, persona.id
+        assert len(style.sign_offs) >= 4, persona.id
+        assert style.intensifiers and style.interjections, persona.id
+        for field in ("hedges", "intensifiers", "acknowledgements", "interjections", "asides"):
+            for item in getattr(style, field):
+                for text in expansions(item):
+                    assert text.strip() == text and "  " not in text, (persona.id, text)
+        for aside in style.asides:
+            assert len(_GROUP.findall(aside)) >= 2, (persona.id, aside)
+        for sign_off in style.sign_offs:
+            assert "?" not in sign_off, (persona.id, sign_off)
+
+
+def test_persona_voices_are_distinct(catalog) -> None:
+    """No two personas share more than one acknowledgement, any aside or sign-off, and each
+    persona's voice vocabulary overlaps any other's by less than a fifth (Jaccard, function words left out)."""
+    personas = list(catalog.clients.values())
+    stop = set(
+        "i i'm i'd i've i'll me my a an the and or but so to of in on at for with it it's that "
+        "this is was be you your we our they them not no do don't just like what how if as all "
+        "up out about can can't".split()
+    )
+
+    def items(persona, field: str) -> set[str]:
+        return {normalize(x) for x in getattr(persona.speaking_style, field)}
+
+    def vocabulary(persona) -> set[str]:
+        style = persona.speaking_style
+        texts = [*style.hedges, *style.intensifiers, *style.acknowledgements, *style.asides]
+        return {w for t in texts for x in expansions(t) for w in normalize(x).split()} - stop
+
+    worst = 0.0
+    for a, b in itertools.combinations(personas, 2):
+        assert len(items(a, "acknowledgements") & items(b, "acknowledgements")) <= 1, (a.id, b.id)
+        for field in ("asides", "sign_offs"):
+            assert not items(a, field) & items(b, field), (a.id, b.id, field)
+        va, vb = vocabulary(a), vocabulary(b)
+        worst = max(worst, len(va & vb) / len(va | vb))
+    print(f"\nlargest voice-vocabulary overlap between two personas (Jaccard): {worst:.2f}")
+    assert worst < 0.2
+    flags = {
+        (
+            p.speaking_style.sentence_length,
+            p.speaking_style.contractions,
+            p.speaking_style.lowercase,
+            p.speaking_style.swears_mild,
+        )
+        for p in personas
+    }
+    assert len(flags) >= 5

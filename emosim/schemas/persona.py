@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .common import Identifier, StrictModel, Unit
 from .taxonomy import GolemanFamily
@@ -48,6 +48,71 @@ class SpeakingStyle(StrictModel):
         '"you know?").',
     )
     notes: str = Field(description="Anything else about how they write.")
+    # Voice fields read by the scripted client (issue 19, item 4). Optional: a persona without
+    # them speaks in the neutral client voice. List items may hold [a|b] inline alternatives.
+    hedges: list[str] = Field(
+        default_factory=list,
+        description='Their own softeners for a mild or unsure statement ("I reckon", "idk", '
+        '"perhaps").',
+    )
+    intensifiers: list[str] = Field(
+        default_factory=list,
+        description='How they turn a feeling up ("I\'m telling you", "grabe", "literally").',
+    )
+    acknowledgements: list[str] = Field(
+        default_factory=list,
+        description='How they say yes / okay / I follow, in their own words ("Understood.", '
+        '"ok bet lol"); used instead of a bare "Okay.".',
+    )
+    interjections: list[str] = Field(
+        default_factory=list,
+        description='Exclamations that can open a reaction ("Oy,", "Hay naku,", "ugh").',
+    )
+    asides: list[str] = Field(
+        default_factory=list,
+        description="Short characteristic remarks dropped in now and then: a saying, a work "
+        "metaphor, a reference to their world, consistent with the persona's facts.",
+    )
+    sign_offs: list[str] = Field(
+        default_factory=list,
+        description='How they close their last message ("Harold", "Mahalo nui, Elena."); no '
+        "question.",
+    )
+    sentence_length: Literal["short", "medium", "long"] = Field(
+        default="medium", description="Typical sentence length."
+    )
+    contractions: bool = Field(
+        default=True, description='Whether they use contractions ("I\'m", "don\'t").'
+    )
+    lowercase: bool = Field(
+        default=False, description="Whether they type in lower case (texting style)."
+    )
+    swears_mild: bool = Field(
+        default=False, description='Whether mild swearing ("damn", "hell") fits their voice.'
+    )
+
+    @field_validator(
+        "hedges", "intensifiers", "acknowledgements", "interjections", "asides", "sign_offs"
+    )
+    @classmethod
+    def _alternatives(cls, v: list[str]) -> list[str]:
+        for text in v:
+            depth = 0
+            for ch in text:
+                depth += (ch == "[") - (ch == "]")
+                if depth not in (0, 1):
+                    raise ValueError(f"unbalanced or nested [ ] in {text!r}")
+            if depth or "{" in text:
+                raise ValueError(f"unbalanced [ ] or a {{slot}} in {text!r}")
+        return v
+
+    @field_validator("sign_offs")
+    @classmethod
+    def _no_question(cls, v: list[str]) -> list[str]:
+        for text in v:
+            if "?" in text:
+                raise ValueError(f"a sign-off asks no question: {text!r}")
+        return v
 
 
 class ClientPersona(StrictModel):
