@@ -360,3 +360,12 @@ def test_tool_definitions_cover_every_parameter() -> None:
     runway = next(t for t in tools if t["name"] == "months_of_runway")
     assert runway["input_schema"]["required"] == ["savings", "monthly_costs"]
     assert [t["name"] for t in tool_definitions(["debt_payoff"])] == ["debt_payoff"]
+
+
+def test_long_payoffs_read_in_years_with_the_month_count() -> None:
+    assert "in 30 years (360 months)" in debt_payoff(200_000, 6, 1_199.11).summary
+    long = debt_payoff(12_000, 18, 250)
+    assert long.outputs["months"] == 86 == _simulate(12_000, 18, 250)[0]
+    assert "in about 7 years (86 months)" in long.summary
+    assert "in about 5 years (61 months)" in debt_payoff(10_000, 0, 164).summary
+    assert "after 2.4 years" in compound_growth(1_000, 5, 2.4).summary

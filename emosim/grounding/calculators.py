@@ -223,7 +223,7 @@ def debt_payoff(balance: float, apr_percent: float, monthly_payment: float) -> C
     cost = f"about {money(total_interest)} of interest" if r else "no interest"
     summary = (
         f"Paying {money(monthly_payment)} a month on {money(balance)} at {percent(apr_percent)} "
-        f"APR clears it in {duration(n).removeprefix('about ')}, with {cost}"
+        f"APR clears it in {duration(n)}, with {cost}"
     )
     return _calc(
         "debt_payoff",
@@ -311,7 +311,7 @@ def compound_growth(
 
 
 def _years_text(x: float) -> str:
-    return _plural(int(x), "year") if x == int(x) else years(x).removeprefix("about ")
+    return _plural(int(x), "year") if x == int(x) else f"{x:g} years"
 
 
 def emergency_fund_target(
