@@ -700,14 +700,20 @@ class AnswerIndex:
         return covered / total if total else 0.0
 
 
-_INDEXES: dict[tuple[int, int], tuple[object, object, AnswerIndex]] = {}
+_INDEXES: dict[tuple[int, int], tuple[Catalog, AnswerIndex]] = {}
+_MAX_INDEXES = 8
 
 
 def index_for(answers: Sequence[AnswerTemplate], catalog: Catalog) -> AnswerIndex:
     """The index over `answers` (e.g. `AdvisorTemplates.answers`), built once per process for
-    the same answers list and catalog."""
-    key = (id(answers), id(catalog))
+    the same answers (by content: every load of the templates makes a new list) and catalog."""
+    fingerprint = hash(
+        tuple((a.question, a.strategy, tuple(r.text for r in a.replies)) for a in answers)
+    )
+    key = (fingerprint, id(catalog))
     held = _INDEXES.get(key)
-    if held is None or held[0] is not answers or held[1] is not catalog:
-        held = _INDEXES[key] = (answers, catalog, AnswerIndex.build(answers, catalog))
-    return held[2]
+    if held is None or held[0] is not catalog:
+        if len(_INDEXES) >= _MAX_INDEXES:
+            del _INDEXES[next(iter(_INDEXES))]
+        held = _INDEXES[key] = (catalog, AnswerIndex.build(answers, catalog))
+    return held[1]
