@@ -418,3 +418,26 @@ def test_cli_eval_diversity_records_and_esconv(cli, scripted_run, esconv_sample,
 
     mixed = cli.invoke(app, ["eval", "diversity", str(run.records_path), str(esconv_sample)])
     assert mixed.exit_code != 0 and "not both" in mixed.output
+
+
+def test_slot_masking_joins_templates_with_different_fillers(catalog):
+    from emosim.evals.diversity import catalog_slots, slot_masker
+
+    mask = slot_masker({"topic": ["paying off debt", "debt"], "feeling": ["anxious"]})
+    assert mask("you seem anxious whenever paying off debt comes up") == (
+        "you seem <feeling> whenever <topic> comes up"
+    )
+    assert mask("debtor") == "debtor"  # whole words only
+    slots = catalog_slots(catalog)
+    assert slots["topic"] and slots["feeling"]
+    template = "You seem {} whenever {} comes up, which tells me it matters."
+    topics = [t.phrase for t in catalog.topics.values()][:6]
+    feelings = [e.adjective for e in catalog.emotions.values() if e.adjective][:6]
+    dialogs = [
+        _dialog(i, [("Hi.", template.format(f, t))])
+        for i, (f, t) in enumerate(zip(feelings, topics, strict=True))
+    ]
+    plain = evaluate_dialogs(dialogs, voice=False).speakers["advisor"]
+    strict = evaluate_dialogs(dialogs, voice=False, slots=slots).speakers["advisor"]
+    assert plain.widespread_share == 0.0 and plain.slot_widespread_share is None
+    assert strict.slot_widespread_share == 1.0 and strict.slot_patterns == 1

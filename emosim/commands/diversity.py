@@ -91,9 +91,19 @@ def eval_diversity(
 ) -> None:
     """Sentence patterns, matched distinct-2, turn length, bare acknowledgements, outcomes,
     sign-offs and persona voice distinctness, per speaker."""
-    from emosim.evals.diversity import ESCONV_SAMPLE_TURNS, esconv_turns, evaluate_dialogs
+    from emosim.catalog import get_catalog
+    from emosim.evals.diversity import (
+        ESCONV_SAMPLE_TURNS,
+        catalog_slots,
+        esconv_turns,
+        evaluate_dialogs,
+    )
 
     dialogs, files, kind = load_dialogs(sources, runs_dir)
+    try:
+        slots = catalog_slots(get_catalog())
+    except EmosimError:  # outside a project: the stricter template share is left out
+        slots = None
     reference = None
     counts = dict(ESCONV_SAMPLE_TURNS)
     if esconv is not None:
@@ -104,9 +114,16 @@ def eval_diversity(
         from emosim.evals.diversity import dialogs_of_esconv
 
         reference = evaluate_dialogs(
-            dialogs_of_esconv(esconv), sources=[str(esconv)], kind="esconv", match=counts
+            dialogs_of_esconv(esconv),
+            sources=[str(esconv)],
+            kind="esconv",
+            match=counts,
+            voice=False,
+            slots=slots,
         )
-    result = evaluate_dialogs(dialogs, sources=files, kind=kind, match=counts, voice=voice)
+    result = evaluate_dialogs(
+        dialogs, sources=files, kind=kind, match=counts, voice=voice, slots=slots
+    )
     payload = DiversityResult(corpus=result, reference=reference)
     if json_out is not None and str(json_out) == "-":
         typer.echo(payload.model_dump_json(indent=2))

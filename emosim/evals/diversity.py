@@ -21,12 +21,13 @@ import random
 import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import Field
 
+from emosim.catalog import Catalog
 from emosim.diversity import (
     conversation_patterns,
     distinct_n,
@@ -205,6 +206,14 @@ class SpeakerFigures(StrictModel):
     distinct_2: float = Field(description="Distinct-2 over all turns (depends on corpus size).")
     matched: MatchedDistinct | None = Field(
         default=None, description="Distinct-2 on a sample matched to the reference size."
+    )
+    slot_patterns: int | None = Field(
+        default=None, description="Distinct patterns once topic and feeling phrases are masked too."
+    )
+    slot_widespread_share: float | None = Field(
+        default=None,
+        description="Share of sentences whose pattern, topic and feeling phrases masked too, "
+        "appears in 5+ distinct conversations (a template with its slots filled differently).",
     )
     words_median: float = Field(description="Median words per turn.")
     words_mean: float = Field(description="Mean words per turn.")
@@ -608,12 +617,44 @@ def words_per_turn(texts: Iterable[str]) -> list[int]:
     return [len(words(t)) for t in texts]
 
 
+def slot_masker(phrases: dict[str, Iterable[str]]) -> Callable[[str], str]:
+    """A function masking every phrase of each kind ({"topic": [...], "feeling": [...]}) in a
+    pattern as <kind>, longest phrase first; patterns are lower case, so phrases are too."""
+    rules = []
+    for kind, items in phrases.items():
+        words_ = sorted({" ".join(p.lower().split()) for p in items if p.strip()}, key=len)
+        if words_:
+            alternatives = "|".join(re.escape(w) for w in reversed(words_))
+            rules.append((re.compile(rf"\b(?:{alternatives})\b"), f"<{kind}>"))
+
+    def mask(pattern: str) -> str:
+        for rule, token in rules:
+            pattern = rule.sub(token, pattern)
+        return pattern
+
+    return mask
+
+
+def catalog_slots(catalog: Catalog) -> dict[str, list[str]]:
+    """Topic and sub-category names and phrases, and emotion names and adjectives: the slots a
+    template fills in ("... whenever <topic> comes up", "you seem <feeling> ...")."""
+    topics: list[str] = []
+    for topic in catalog.topics.values():
+        topics += [topic.name, topic.phrase]
+        for sub in topic.subcategories:
+            topics += [sub.name, sub.phrase]
+    feelings = [e.name for e in catalog.emotions.values()]
+    feelings += [e.adjective for e in catalog.emotions.values() if e.adjective]
+    return {"topic": [t for t in topics if t], "feeling": feelings}
+
+
 def speaker_figures(
     dialogs: Sequence[Dialog],
     patterns: Sequence[dict[str, list[list[str]]]],
     speaker: str,
     match: int | None,
     min_conversations: int = WIDESPREAD_CONVERSATIONS,
+    slots: Callable[[str], str] | None = None,
 ) -> SpeakerFigures:
     turns_per_dialog = [d.texts(speaker) for d in dialogs]
     patterns_per_dialog = [p.get(speaker, []) for p in patterns]
@@ -621,6 +662,15 @@ def speaker_figures(
     texts = [t for turns in turns_per_dialog for t in turns]
     counts = words_per_turn(texts)
     top = sorted(conversations, key=lambda p: (-conversations[p], -sentences[p], p))
+    slot_patterns = slot_share = None
+    if slots is not None:
+        cache: dict[str, str] = {}
+        masked = [
+            [[cache.setdefault(p, slots(p)) for p in turn] for turn in turns]
+            for turns in patterns_per_dialog
+        ]
+        slot_patterns = len(pattern_spread(masked)[1])
+        slot_share = round(widespread_share(masked, min_conversations), 4)
     return SpeakerFigures(
         speaker=speaker,
         turns=len(texts),
@@ -633,6 +683,8 @@ def speaker_figures(
         ],
         distinct_2=round(distinct_n(texts, 2), 4),
         matched=matched_distinct(turns_per_dialog, patterns_per_dialog, match) if match else None,
+        slot_patterns=slot_patterns,
+        slot_widespread_share=slot_share,
         words_median=float(statistics.median(counts)) if counts else 0.0,
         words_mean=round(statistics.fmean(counts), 2) if counts else 0.0,
     )
@@ -645,18 +697,23 @@ def evaluate_dialogs(
     kind: str = "records",
     match: dict[str, int] | None = None,
     voice: bool = True,
+    slots: dict[str, Iterable[str]] | None = None,
 ) -> DiversityEvaluation:
     """Every figure over `dialogs`; `match` is the reference turn count per speaker (default:
-    the shared ESConv sample's)."""
+    the shared ESConv sample's); `slots` are phrases masked for the stricter template share
+    (see catalog_slots)."""
     if not dialogs:
         raise EmosimError("no conversations to evaluate")
     match = dict(ESCONV_SAMPLE_TURNS if match is None else match)
     patterns = [dialog_patterns(d) for d in dialogs]
+    masker = slot_masker(slots) if slots else None
     return DiversityEvaluation(
         sources=list(sources),
         kind=kind,
         conversations=len(dialogs),
-        speakers={s: speaker_figures(dialogs, patterns, s, match.get(s)) for s in SPEAKERS},
+        speakers={
+            s: speaker_figures(dialogs, patterns, s, match.get(s), slots=masker) for s in SPEAKERS
+        },
         acknowledgements=acknowledgements(dialogs),
         outcomes=outcomes(dialogs),
         sign_offs=sign_offs(dialogs),

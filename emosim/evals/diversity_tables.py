@@ -23,6 +23,11 @@ def _speaker_rows(s: SpeakerFigures) -> dict[str, str]:
         "sentences": str(s.sentences),
         "patterns (masked)": str(s.patterns),
         "pattern in 5+ convs": _pct(s.widespread_share),
+        "  topic/feeling masked too": (
+            f"{_pct(s.slot_widespread_share)} ({s.slot_patterns})"
+            if s.slot_widespread_share is not None
+            else ""
+        ),
         "matched: turns": f"{m.turns} of {m.target_turns}" if m else "",
         "matched: distinct-2": f"{m.distinct_2:.3f}" if m else "",
         "matched: in 5+ convs": _pct(m.widespread_share) if m else "",
@@ -38,6 +43,8 @@ def _checks(e: DiversityEvaluation) -> dict[tuple[str, str], bool]:
     out = {
         ("pattern in 5+ convs", "advisor"): a.widespread_share <= 0.40,
         ("pattern in 5+ convs", "client"): c.widespread_share <= 0.40,
+        ("  topic/feeling masked too", "advisor"): (a.slot_widespread_share or 0) <= 0.40,
+        ("  topic/feeling masked too", "client"): (c.slot_widespread_share or 0) <= 0.40,
         ("words/turn median", "advisor"): 30 <= a.words_median <= 55,
     }
     if a.matched:
