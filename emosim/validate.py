@@ -16,6 +16,7 @@ from .agents.scripted.templates import (
     ClientFeelings,
     ClientReactionBank,
     ClientTemplates,
+    NegativeTemplates,
     ObserverMarkers,
     TopicAnswers,
     feeling_problems,
@@ -47,6 +48,7 @@ _YAML_KINDS: list[tuple[Callable[[dict], bool], type[BaseModel]]] = [
     (lambda d: "turns" in d and "arc" in d, SeedSource),
     (lambda d: isinstance(d.get("strategies"), list), StrategyTaxonomy),
     (lambda d: isinstance(d.get("strategies"), dict), AdvisorTemplates),
+    (lambda d: isinstance(d.get("types"), dict) and "version" in d, NegativeTemplates),
     (lambda d: "topic" in d and "answers" in d, TopicAnswers),
     (lambda d: "functions" in d, SentenceFunctionTaxonomy),
     (lambda d: "compliance_boundaries" in d, AdvisorPersona),
@@ -236,6 +238,18 @@ def _validate_yaml(path: Path, catalog: Catalog, report: Report) -> None:
                     f"{path}: answers.{i}.question: not a client question of topic "
                     f"{obj.topic!r}: {answer.question!r}"
                 )
+    elif isinstance(obj, NegativeTemplates):
+        for kind, spec in obj.types.items():
+            if kind not in catalog.anti_patterns:
+                report.problems.append(f"{path}: types.{kind}: unknown anti-pattern id {kind!r}")
+            for field, fid in (
+                ("function", spec.function),
+                ("extra_function", spec.extra_function),
+            ):
+                if fid is not None and fid not in catalog.functions:
+                    report.problems.append(
+                        f"{path}: types.{kind}.{field}: unknown function id {fid!r}"
+                    )
     elif isinstance(obj, AdvisorTemplates):
         for sid in obj.strategies:
             if sid not in catalog.strategies:

@@ -27,7 +27,7 @@ from emosim.evals.critic import NEUTRAL
 
 SAMPLES = 50  # expansions drawn per template
 MIN_TEMPLATES = 10  # per strategy
-MIN_DISTINCT = 2800  # distinct strategy sentences over all templates (before slots are filled)
+MIN_DISTINCT = 5000  # distinct strategy sentences over all templates (before slots are filled)
 _CHOICE = re.compile(r"\[([^\[\]]*\|[^\[\]]*)\]")
 
 SLOTS = [

@@ -1,11 +1,16 @@
 """Critic evaluation: recall on off-voice and unsafe drafts, false rejects on sound replies.
 
 Bad drafts come from the taxonomy's anti-pattern examples, the scripted advisor's anti-pattern
-templates, the hand-written rejected drafts of the seeds, and mutations of accepted replies (one
-off-voice sentence inserted). Sound replies are accepted replies of a fresh scripted batch and
-of the seeds (accepted by this critic when they were made: a consistency check), plus text the
-critic never judged: the taxonomy's strategy examples, Elena's signature phrases, her
-compliance-safe alternatives, and accepted replies with a jargon term explained in place.
+templates, the hand-written rejected drafts of the seeds, mutations of accepted replies (one
+off-voice sentence inserted), and realistic negatives (`negatives/<type>`): what
+`NegativeWriter` writes from real conversation states, each accepted reply of a fresh batch
+with the observed emotion and transcript the critic saw, for every type that fits the moment
+(recall per type). Sound replies are accepted replies of a fresh scripted batch and of the
+seeds (accepted by this critic when they were made: a consistency check), the batch's first
+drafts (`batch/first_drafts`: the false-reject rate on the advisor's good drafts, those not
+built on an anti-pattern, rejected or not), plus text the critic never judged: the taxonomy's
+strategy examples, Elena's signature phrases, her compliance-safe alternatives, and accepted
+replies with a jargon term explained in place.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from emosim.agents.messages import CriticInput, Line
+from emosim.agents.messages import AdvisorInput, CriticInput, Line
 from emosim.agents.scripted.critic import RuleCritic
+from emosim.agents.scripted.negatives import NegativeWriter, load_negatives
 from emosim.agents.scripted.templates import AdvisorTemplates, slots_in
 from emosim.agents.scripted.text import as_phrase, fill, sentence_case, split_sentences
 from emosim.catalog import Catalog
@@ -34,6 +40,9 @@ MUTATION_SLOTS = frozenset({"term", "gloss", "name", "topic_phrase"})
 TARGET_RECALL = 0.95
 TARGET_FALSE_REJECT = 0.05
 MAX_MISSES = 20
+NEGATIVES_PER_TYPE = 30  # at least this many realistic negatives of each type (fewer when
+# fewer accepted replies of the batch fit the type: wrong_timing needs high distress)
+MAX_NEGATIVES_PER_STATE = 4
 _QUOTED = re.compile(r'"(.+)"', re.DOTALL)
 Kind = Literal["bad", "good"]
 
@@ -226,6 +235,92 @@ def anti_pattern_cases(
     return cases
 
 
+def advisor_input(catalog: Catalog, reply: Reply) -> AdvisorInput:
+    """What the advisor saw when it drafted `reply` (the draft's first attempt)."""
+    record = reply.record
+    sc = record.scenario
+    persona = sc.client_persona or catalog.clients.get(sc.client_persona_id)
+    exchanges = max((t.exchange for t in record.turns), default=reply.turn.exchange)
+    return AdvisorInput(
+        client_name=persona.name if persona else sc.client_persona_id.title(),
+        topic=sc.topic,
+        subcategory=sc.subcategory,
+        transcript=list(reply.transcript),
+        observed=reply.observed,
+        exchange=reply.turn.exchange,
+        exchanges=exchanges,
+        attempt=1,
+    )
+
+
+def good_sentences(reply: Reply) -> list[dict]:
+    """The reply's sentences as the advisor composed them: text, function, strategy."""
+    return [
+        {"text": s.text, "function": s.intended_function or s.function, "strategy": s.strategy}
+        for s in reply.turn.sentences
+    ]
+
+
+def negative_cases(
+    catalog: Catalog,
+    writer: NegativeWriter,
+    replies: list[Reply],
+    rng: random.Random,
+    per_type: int,
+) -> list[Case]:
+    """Up to `per_type` negatives of each type, written from the accepted replies whose
+    moment the type fits (one each, hard and soft alternating), judged in that moment."""
+    cases = []
+    for kind in writer.types:
+        fitting = []
+        for reply in rng.sample(replies, k=len(replies)):
+            if kind in writer.fitting(advisor_input(catalog, reply), _slots(catalog, reply, rng)):
+                fitting.append(reply)
+        # a type that fits few moments (wrong_timing: high distress) gets up to
+        # MAX_NEGATIVES_PER_STATE drafts from each
+        rounds = [r for _ in range(MAX_NEGATIVES_PER_STATE) for r in fitting]
+        for made, reply in enumerate(rounds[:per_type]):
+            request = advisor_input(catalog, reply)
+            slots = _slots(catalog, reply, rng)
+            hard = made % 2 == 0
+            draft = writer.write(kind, request, rng, slots, good_sentences(reply), hard=hard)
+            cases.append(
+                Case(
+                    f"negatives/{kind}",
+                    "bad",
+                    draft.text,
+                    f"{reply.source} ({'hard' if hard else 'soft'})",
+                    reply.observed,
+                    reply.transcript,
+                )
+            )
+    return cases
+
+
+def first_draft_cases(records: list[ConversationRecord]) -> list[Case]:
+    """Each advisor turn's first draft when it was not built on an anti-pattern, in the
+    moment it was judged: the sent reply when it passed at once, else the rejected draft."""
+    cases = []
+    for record in records:
+        lines: list[Line] = []
+        observed = None
+        for turn in record.turns:
+            if isinstance(turn, ClientTurn):
+                observed = turn.annotation
+            elif observed is not None:
+                first = next((d for d in turn.rejected_drafts if d.attempt == 1), None)
+                if first is None or first.anti_pattern is None:
+                    text = turn.text if first is None else first.text
+                    where = f"{record.id} turn {turn.index}" + (" draft 1" if first else "")
+                    cases.append(
+                        Case(
+                            "batch/first_drafts", "good", text, where, observed, tuple(lines), False
+                        )
+                    )
+            lines.append(Line(speaker=turn.speaker, text=turn.text))
+    return cases
+
+
 def _insert(text: str, sentence: str, rng: random.Random) -> str:
     parts = [s for _, _, s in split_sentences(text)]
     parts.insert(rng.randint(0, len(parts)), sentence)
@@ -324,16 +419,20 @@ def build_cases(catalog: Catalog, *, n: int, seed: int) -> list[Case]:
     rng = random.Random(seed)
     templates = load_yaml_model(scripted_template_paths(catalog)["advisor"], AdvisorTemplates)
     mutations = load_yaml_model(MUTATIONS_FILE, CriticMutations)
-    batch = accepted_replies(fresh_batch(catalog, seed))
+    records = fresh_batch(catalog, seed)
+    batch = accepted_replies(records)
     bases = rng.sample(batch, k=min(n, len(batch)))
     cases = [
         Case("batch/accepted", "good", r.turn.text, r.source, r.observed, r.transcript, False)
         for r in bases
     ]
+    cases += first_draft_cases(records)
     cases += voice_cases(catalog)
     cases += seed_cases(seed_records(catalog))
     cases += anti_pattern_cases(catalog, templates, batch, rng)
     cases += mutation_cases(catalog, mutations, bases, rng)
+    writer = NegativeWriter(catalog, load_negatives(catalog.root))
+    cases += negative_cases(catalog, writer, batch, rng, per_type=max(n, NEGATIVES_PER_TYPE))
     return cases
 
 

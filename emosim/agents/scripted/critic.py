@@ -14,7 +14,12 @@ taxonomies/strategies.yaml. This module adds what a regular expression cannot sa
   a main clause, not in "whatever time you need to think it over";
 - jargon is explained when a definition sits next to the term on either side (an appositive,
   "means", "think of X as", "called X", a paraphrase of the term's plain gloss), not when any
-  "is" follows somewhere.
+  "is" follows somewhere; the terms are Elena's glossary plus the technical key terms of every
+  topic (taxonomies/topics.yaml), a term the client used themselves excepted;
+- behaviour in context, which no phrase list catches: three questions or more at once; a plan
+  or directive to a client who reads as upset (medium or high intensity) with no sentence
+  that acknowledges the feeling; a reply to a question that is warm and nothing else (no
+  word of what was asked, no explanation, option or number).
 """
 
 from __future__ import annotations
@@ -153,25 +158,38 @@ _DEFINES_NEXT = re.compile(
 _QUOTES = re.compile(r"[\"“][^\"“”]*[\"”]")
 
 
+def _technical(term: str) -> bool:
+    """A term a client may not know: a phrase, an acronym or a term with digits. Single
+    everyday words ("will", "bond", "premium") are not flagged when used bare."""
+    return " " in term.strip() or "-" in term or any(c.isdigit() or c.isupper() for c in term)
+
+
 @dataclass(frozen=True)
 class Gloss:
     stems: frozenset[str]
+    need: int | None = None  # shared content words that make a paraphrase (None: by length)
 
     def paraphrased_by(self, text: str, term: str) -> bool:
         """Whether `text` says in other words what the gloss says (enough shared content)."""
         if not self.stems:
             return False
         shared = (stems(text) - stems(term)) & self.stems
-        return len(shared) >= min(3, max(2, round(0.3 * len(self.stems))))
+        need = self.need or min(3, max(2, round(0.3 * len(self.stems))))
+        return len(shared) >= need
 
 
 class JargonCheck:
     """Finds jargon terms used without a plain explanation next to them."""
 
-    def __init__(self, jargon: dict[str, str]):
+    def __init__(self, jargon: dict[str, str], lenient: Iterable[str] = ()):
+        """`lenient` terms count as explained by a shorter paraphrase (two content words of
+        the gloss): a topic's key term described in passing ("the Solo 401(k) for owners
+        without employees") is not a bare name."""
+        lenient = set(lenient)
         self.lexicon = Lexicon({term: [term] for term in jargon})
         self.glosses = {
-            term: Gloss(frozenset(stems(g) - stems(term))) for term, g in jargon.items()
+            term: Gloss(frozenset(stems(g) - stems(term)), 2 if term in lenient else None)
+            for term, g in jargon.items()
         }
         # Every review re-reads the advisor's earlier lines: remember each line's reading.
         self._uses = functools.lru_cache(maxsize=1024)(self._read)
@@ -248,6 +266,103 @@ class JargonCheck:
         return gloss.paraphrased_by(nearby, hit.text)
 
 
+# --- behaviour in context -------------------------------------------------------------------
+
+# A directive plan: what a reply prescribes rather than offers. Imperatives that open a
+# sentence (after an optional lead-in such as "First," or "Concretely,"), first-person
+# prescriptions ("I'd start by", "my suggestion is", "here's how I'd"), a named next step
+# ("the first thing to do is", "the smart move is"), a laid-out plan ("let's draw up a
+# budget").
+_IMPERATIVE = (
+    r"start|begin|list|write|pull|gather|call|contact|open|set|move|put|pick|cut|stop|freeze|"
+    r"pause|track|schedule|block|automate|pay|cancel|transfer|build|focus|total|add up|decide|"
+    r"choose|sign|apply|consolidate|refinance|sell|max|increase|raise|lower|reduce|switch|"
+    r"redirect|divert|make sure|get"
+)
+_DIRECTIVE = re.compile(
+    rf"(^|(?<=[.!?;:] ))(([a-z]+ ?){{0,2}}, )?({_IMPERATIVE})\b(?! (by|with) (you|we|us)\b)"
+    r"|\bI['’]?d (start|begin|open|set|move|put|cut|pay|focus|go) (by|with|on|off)?\b"
+    r"|\bI['’]?d (recommend|suggest|advise)( that)? (you|starting|opening|setting|moving|"
+    r"putting|cutting|paying|focusing|making)\b"
+    r"|\b(my|the) (first |main |one )?(suggestion|recommendation|advice|plan) (here )?"
+    r"(is|would be)\b"
+    r"|\b(my first|the first|the next|the best|the smart|the sensible|the right|the obvious)"
+    r"( next)? (thing|step|move)( (I['’]?d|I would|to) (do|make|take))?( for [^.?!,]{1,40}?)?"
+    r"( right now| at this point| here)? (is|would be)\b"
+    r"|\b(here['’]s (how|what)|the way|how) (I['’]?d|I would) (do|start|tackle|approach|handle|"
+    r"begin|fix|sort)\b|\bhere['’]s what (you|we) (should|need to|can|could) do\b"
+    r"|\bhere['’]s the plan\b"
+    r"|\bwhat I['’]?d (suggest|recommend|do)( here| first| now)? is\b"
+    r"|\blet['’]s (get|map|lay|put|make|draw|set) (out |up )?(a|the|your) (plan|budget|schedule)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Words too general to show that a reply takes up what the client asked.
+_GENERIC = frozenset(
+    stems(
+        "about after again also always any anything because been before being between both "
+        "could did does doing done each even ever every feel feeling feels felt from getting "
+        "going good have having here into just know like likely look make many maybe more most "
+        "much need never okay only other over really right should since some something still "
+        "such sure than that their them then there these they thing things think this those "
+        "through time under until very want what when where which while will with would your "
+        "yours actually honestly question ask asking wonder wondering way best normal worth "
+        "mean means people person someone anyone everyone mine myself matter matters thought "
+        "thoughts getting seriously carefully careful help helps tell told share shared "
+        "bring brought raise raised happen happens deal dealing part pretty kind sort lot "
+        "whole clear great good glad sure also let lets put puts come goes give gives take "
+        "takes keep keeps say says said see seem seems moment especially mix touch touches "
+        "parts life picture plate riding stakes position shoes facing reaction room mind "
+        "real stake want wanting answers change move making come comes coming whenever "
+        "tells"
+    )
+)
+# The vocabulary of warmth: appreciation, praise, comfort, permission to feel.
+_WARMTH = frozenset(
+    stems(
+        "appreciate appreciated glad thank thanks grateful courage courageous brave proud "
+        "strength strong thoughtful thoughtfully caring care cares deserve deserves gentle "
+        "kind kindness grace supported support valid okay alone sense understandable "
+        "wonderful amazing great admire admirable heart hear heard"
+    )
+)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|ten|half|percent|days?|weeks?|months?|years?)\b", re.IGNORECASE
+)
+# "what makes sense", "whichever is reasonable": a cue that judges an option, not a feeling
+_ABOUT_OPTIONS = re.compile(r"\b(what|whatever|which|whichever)\s+$", re.IGNORECASE)
+_IDIOM = re.compile(r"^ (a lot|so much|the world|a great deal)\b")
+# A sentence that opens as the answer to a yes/no or "how much" question.
+_ANSWER = re.compile(
+    r"(^|(?<=[.!?;] ))((yes|no)[,;.!]|(not (really|usually|necessarily)|often|usually|generally|"
+    r"mostly|in most cases|it depends|the (one|short|honest|simple|main) (answer|picture|thing))\b)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+# A further question folded into a question sentence: "How old are you, when do you want to
+# stop, and what's in the account?" asks three.
+_FOLDED_QUESTION = re.compile(
+    r"[,;:]\s+(and |or )?(how|what|what['’]s|when|where|why|who|which|is|are|do|does|did|have|"
+    r"has|can|could|would|will)\b(?! (you|we) (like|prefer|rather)\b)",
+    re.IGNORECASE,
+)
+
+
+def question_count(text: str) -> int:
+    """Questions `text` asks: each sentence ending with '?', plus the further questions
+    folded into one ("..., when do you..., and what's...?")."""
+    asked = [s for _, _, s in split_sentences(text) if s.rstrip().endswith("?")]
+    return len(asked) + sum(len(_FOLDED_QUESTION.findall(s)) for s in asked)
+
+
+def last_question(transcript: list) -> str | None:
+    """The questions of the client's last line, when it ends with one."""
+    line = next((t.text for t in reversed(transcript) if t.speaker == "client"), None)
+    if line is None or not line.rstrip().endswith("?"):
+        return None
+    return " ".join(s for _, _, s in split_sentences(line) if s.rstrip().endswith("?"))
+
+
 # --- the critic -----------------------------------------------------------------------------
 
 
@@ -293,9 +408,48 @@ class RuleCritic:
             for rx in [rx for _, rx, _ in self.patterns] + [rx for _, rx in self._boundary_slots]
         }
         self.anti = Lexicon({a.id: a.cues for a in catalog.strategies_file.anti_patterns})
-        # Only the persona's curated list: topic key terms include everyday words ("will",
-        # "bond", "premium") that would flag ordinary sentences.
-        self.jargon = JargonCheck(advisor.jargon)
+        # The persona's curated list, plus the topics' key terms that are technical: a phrase,
+        # an acronym or a term with digits ("debt avalanche", "QDRO", "W-4 form"); single
+        # everyday words among them ("will", "bond", "premium") would flag ordinary sentences.
+        # A topic term that contains a glossary term ("escrow account") is read as that term.
+        glossary = [re.compile(rf"\b{re.escape(t.lower())}\b") for t in advisor.jargon]
+        known: set[str] = set()
+        self.topic_terms: dict[str, str] = {}
+        for topic in catalog.topics_file.topics:
+            for term, gloss in topic.key_terms.items():
+                low = term.lower()
+                if (
+                    _technical(term)
+                    and low not in known
+                    and not any(g.search(low) for g in glossary)
+                ):
+                    self.topic_terms.setdefault(term, gloss)
+                    known.add(low)
+        self.jargon = JargonCheck({**advisor.jargon, **self.topic_terms}, lenient=self.topic_terms)
+        # What makes a reply more than warmth: an explanation, an option, a referral.
+        teaching_functions = {"explain_concept", "offer_option", "state_boundary"}
+        teaching_strategies = {"education", "permission_based_suggestion", "referral_boundary"}
+        self.teaching = Lexicon(
+            {
+                "teaching": [
+                    c
+                    for f in catalog.functions_file.functions
+                    if f.id in teaching_functions
+                    for c in f.cues
+                ]
+                + [
+                    c
+                    for st in catalog.strategies_file.strategies
+                    if st.id in teaching_strategies
+                    for c in st.cues
+                ]
+            }
+        )
+        self.feeling_words = frozenset(
+            w
+            for e in catalog.emotions_file.emotions
+            for w in stems(f"{e.id.replace('_', ' ')} {e.name} {e.adjective}")
+        )
         validating = {"empathic_validation", "reflection_of_feelings", "normalizing"}
         self.validation = Lexicon(
             {s.id: s.cues for s in catalog.strategies_file.strategies if s.id in validating}
@@ -310,10 +464,38 @@ class RuleCritic:
                     "dismissal",
                     "judgment_blame",
                     "toxic_positivity",
+                    "premature_advice",
+                    "over_validation",
+                    "wrong_timing",
+                    "false_reassurance",
                 }
             ),
             frozenset({"compliance", "false_guarantee", "specific_security"}),
-            frozenset({"unexplained_jargon", "jargon_dump", "too_long", "too_short"}),
+            frozenset(
+                {"unexplained_jargon", "jargon_dump", "question_stack", "too_long", "too_short"}
+            ),
+        )
+        self.affirming = Lexicon(
+            {
+                "affirm": [
+                    *next(
+                        (
+                            f.cues
+                            for f in catalog.functions_file.functions
+                            if f.id == "affirm_strength"
+                        ),
+                        [],
+                    ),
+                    *next(
+                        (
+                            st.cues
+                            for st in catalog.strategies_file.strategies
+                            if st.id == "affirmation"
+                        ),
+                        [],
+                    ),
+                ]
+            }
         )
         self.validation_functions = Lexicon(
             {
@@ -334,6 +516,7 @@ class RuleCritic:
         findings += self._anti_patterns(text)
         findings += self._jargon(text, request)
         findings += self._validation(text, request)
+        findings += self._behaviour(text, request)
         findings += self._length(text)
         return self._verdict(findings)
 
@@ -426,15 +609,135 @@ class RuleCritic:
 
     def _jargon(self, text: str, request: CriticInput) -> list[CriticFinding]:
         earlier = (line.text for line in request.transcript if line.speaker == "advisor")
-        return [
+        hits = self.jargon.unexplained(text, earlier)
+        if hits and any(hit.label in self.topic_terms for hit in hits):
+            # a topic term the client used themselves is not jargon to them
+            said = " ".join(t.text for t in request.transcript if t.speaker == "client").lower()
+            hits = [
+                h for h in hits if h.label not in self.topic_terms or h.label.lower() not in said
+            ]
+        # A term of Elena's glossary used bare is a finding on its own; a topic's key term
+        # used bare is a minor one (some are household words), until two or more unexplained
+        # terms pile up in one reply: a jargon dump.
+        out = [
             CriticFinding(
                 code="unexplained_jargon",
-                severity="major",
+                severity="minor" if hit.label in self.topic_terms else "major",
                 evidence=hit.text,
                 message=f"{hit.text!r} is used without a plain explanation.",
             )
-            for hit in self.jargon.unexplained(text, earlier)
+            for hit in hits
         ]
+        if len({hit.label for hit in hits}) >= 2:
+            out.append(
+                CriticFinding(
+                    code="jargon_dump",
+                    severity="major",
+                    evidence=", ".join(hit.text for hit in hits),
+                    message="Several technical terms in one reply, none explained.",
+                )
+            )
+        return out
+
+    def _acknowledges(self, text: str) -> bool:
+        """Whether some sentence acknowledges, validates or normalizes the feeling. A cue that
+        judges an option rather than a feeling ("it changes what makes sense") does not."""
+        hits = self.validation.find(text) + self.validation_functions.find(text)
+        return any(not _ABOUT_OPTIONS.search(text[: hit.start]) for hit in hits)
+
+    def _behaviour(self, text: str, request: CriticInput) -> list[CriticFinding]:
+        """Question stacks, plans before the feeling is heard, warmth instead of an answer."""
+        out = []
+        asked = question_count(text)
+        if asked >= 3:
+            out.append(
+                CriticFinding(
+                    code="question_stack",
+                    severity="major",
+                    evidence=f"{asked} questions",
+                    message=f"{asked} questions in one reply; ask the one that matters most.",
+                )
+            )
+        observed = request.observed
+        emotion = self.catalog.emotions.get(observed.primary)
+        upset = (
+            emotion is not None
+            and emotion.valence < 0
+            and observed.intensity_level in {"medium", "high"}
+        )
+        if upset:
+            directive = _DIRECTIVE.search(text)
+            if directive is not None and not self._acknowledges(text):
+                out.append(
+                    CriticFinding(
+                        code="premature_advice",
+                        severity="major",
+                        evidence=directive.group(0).strip(),
+                        message=f"A plan for a client who reads as {emotion.adjective}, before "
+                        "the feeling is acknowledged.",
+                    )
+                )
+        question = last_question(request.transcript)
+        feeling = emotion.adjective if emotion is not None else ""
+        said = " ".join(t.text for t in request.transcript if t.speaker == "client")
+        if question is not None and self._only_warmth(text, question, feeling, said):
+            out.append(
+                CriticFinding(
+                    code="over_validation",
+                    severity="major",
+                    message="The client asked a question; the reply is warm but takes up none "
+                    "of it (no word of the question, no explanation, option or number).",
+                )
+            )
+        return out
+
+    def _warm(self, sentence: str) -> bool:
+        """A sentence about the client's feelings or worth: a validation or affirmation cue,
+        or the vocabulary of warmth (appreciation, praise, comfort)."""
+        cues = self.validation.find(sentence) + self.validation_functions.find(sentence)
+        # "a decision that's hard to reverse" is about the decision, not the client
+        if any(not sentence[hit.end :].startswith(" to ") for hit in cues):
+            return True
+        return bool(self.affirming.find(sentence) or stems(sentence) & _WARMTH)
+
+    def _only_warmth(
+        self, text: str, question: str, feeling: str = "", client_said: str = ""
+    ) -> bool:
+        """A reply that validates or praises and gives nothing else. No statement explains,
+        offers or answers; a warm statement (validation, praise) brings little the client did
+        not say themselves (reflecting their facts is not an answer); any other statement is
+        thin: few words of substance, no number, none of the client's question. `feeling` is
+        the observed emotion's adjective ("unsure what all this means"), read as a feeling."""
+        statements = [s for _, _, s in split_sentences(text) if not s.rstrip().endswith("?")]
+        if not statements:
+            return False
+        asked = self._substance(question)
+        theirs = self._substance(client_said)
+        for sentence in statements:
+            plain = sentence.replace(feeling, " ") if feeling else sentence
+            # "it means a lot" is an idiom, not a definition
+            teaching = [h for h in self.teaching.find(plain) if not _IDIOM.match(plain[h.end :])]
+            if teaching or _ANSWER.search(plain):
+                return False
+            words = self._substance(plain)
+            if self._warm(sentence):
+                if len(words - theirs) >= 5:
+                    return False
+            elif _NUMBER.search(plain) or len(words) >= 5 or words & asked:
+                return False
+        return True
+
+    def _substance(self, text: str) -> set[str]:
+        """Content words of `text`: not function words, feelings or the vocabulary of warmth;
+        hyphenated words also count by their parts ("trade-offs" shares "trade")."""
+        words = set()
+        for w in stems(text):
+            words.update(p for p in w.split("-") if p)
+        return (
+            {w for w in words if len(w) > 2 and w.isalnum() and w not in self.feeling_words}
+            - _GENERIC
+            - _WARMTH
+        )
 
     def _validation(self, text: str, request: CriticInput) -> list[CriticFinding]:
         observed = request.observed
@@ -444,7 +747,7 @@ class RuleCritic:
         )
         if not distressed:
             return []
-        if self.validation.find(text) or self.validation_functions.find(text):
+        if self._acknowledges(text):
             return []
         return [
             CriticFinding(

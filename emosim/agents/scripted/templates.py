@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 
@@ -213,6 +213,81 @@ class ObserverMarkers(StrictModel):
     version: str = Field(description="Marker set version.")
     intensifiers: list[str] = Field(min_length=5, description="Words that raise intensity.")
     hedges: list[str] = Field(min_length=5, description="Words that lower intensity.")
+
+
+# --- realistic negatives (agents/scripted/negatives.yaml) -------------------------------------
+
+NEGATIVES_FILE = "agents/scripted/negatives.yaml"
+# Negatives may name up to three key terms of the topic: {term} (the reply's own term) and two
+# more the writer picks, {other_term} and {third_term}.
+NEGATIVE_SLOTS = ADVISOR_SLOTS | {"other_term", "third_term"}
+_GROUP = re.compile(r"\[([^\[\]]*)\]")
+
+
+class NegativeWhen(StrictModel):
+    """The conversation states a negative type fits (all conditions must hold)."""
+
+    valence: Literal["negative", "any"] = Field(
+        default="any", description="negative: only when the observed emotion is unpleasant."
+    )
+    intensity: list[Literal["low", "medium", "high"]] = Field(
+        default_factory=lambda: ["low", "medium", "high"],
+        description="Observed intensity levels the type fits.",
+    )
+    asked: bool | None = Field(
+        default=None,
+        description="true: only when the client's last line asks a question; false: only when "
+        "it does not; null: either.",
+    )
+    needs: list[Identifier] = Field(
+        default_factory=list, description="Slots that must have a value (e.g. term, term_gloss)."
+    )
+
+
+class NegativeType(StrictModel):
+    """One kind of plausible bad reply: its wording and how it is built."""
+
+    description: str = Field(description="What the draft gets wrong, for a domain expert.")
+    when: NegativeWhen = Field(default_factory=NegativeWhen)
+    weight: float = Field(default=1.0, gt=0, description="Relative chance among fitting types.")
+    hard_share: float = Field(
+        ge=0,
+        le=1,
+        description="Share of drafts built from the good draft's own sentences (hard negatives).",
+    )
+    function: Identifier = Field(description="Sentence function of the `lines` (as intended).")
+    lines: list[str] = Field(
+        min_length=3,
+        description="Subtle variants: one sentence each, with {slots} and [a|b] alternatives.",
+    )
+    extra_function: Identifier | None = Field(
+        default=None, description="Sentence function of the `extra` sentences."
+    )
+    extra: list[str] = Field(
+        default_factory=list,
+        description="Supporting sentences some types add (a question stack's extra questions, "
+        "a bare term sentence), same syntax.",
+    )
+
+    @field_validator("lines", "extra")
+    @classmethod
+    def _syntax(cls, v: list[str]) -> list[str]:
+        for text in v:
+            _check_slots(text, NEGATIVE_SLOTS)
+            if text.count("[") != text.count("]") or any(
+                "|" not in g for g in _GROUP.findall(text)
+            ):
+                raise ValueError(f"unbalanced or single-choice [..] group in {text!r}")
+        return v
+
+
+class NegativeTemplates(StrictModel):
+    """Realistic negatives of the scripted advisor: drafts a weak assistant would send."""
+
+    version: str = Field(description="Template set version; part of the prompt hash.")
+    types: dict[Identifier, NegativeType] = Field(
+        description="Anti-pattern id (taxonomies/strategies.yaml) -> how to write it."
+    )
 
 
 # --- the client's own material: feelings and reactions (issue 19, items 1 and 7) -------------
