@@ -13,8 +13,10 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError
@@ -148,6 +150,8 @@ class BatchResult:
     skipped: int
     completed: int
     failed: int
+    rounds: list[int] | None = None
+    """With --message-batches: requests per batch round."""
 
 
 def run_batch(
@@ -159,24 +163,74 @@ def run_batch(
     concurrency: int = 1,
     observer: str = "lexicon",
     on_record: Callable[[ConversationRecord], None] | None = None,
+    message_batches: bool = False,
 ) -> BatchResult:
-    """Play every job of the run that has no record yet, `concurrency` at a time."""
+    """Play every job of the run that has no record yet, `concurrency` at a time.
+
+    With `message_batches`, Claude calls go through the Message Batches API: each batch round
+    carries one request from each in-flight conversation (emosim/agents/llm/batches.py)."""
     if concurrency < 1:
         raise EmosimError(f"--concurrency: must be at least 1, got {concurrency}")
     done = repair_records(run)
     todo = [j for j in jobs if j.conversation_id not in done]
     result = BatchResult(run, len(jobs), len(jobs) - len(todo), 0, 0)
+    with ExitStack() as stack:
+        coordinator = (
+            stack.enter_context(_batches_for(catalog, run, backend)) if message_batches else None
+        )
+        _play_all(
+            catalog, run, backend, observer, todo, concurrency, coordinator, result, on_record
+        )
+        if coordinator is not None:
+            result.rounds = list(coordinator.rounds)
+    return result
+
+
+def _batches_for(catalog: Catalog, run: RunFolder, backend: str) -> Any:
+    from .agents.backends import backend_plan
+    from .agents.llm.anthropic_transport import make_client
+    from .agents.llm.batches import message_batches
+    from .agents.llm.build import check_key
+    from .agents.llm.settings import load_settings
+
+    plan = backend_plan(backend)
+    check_key(plan)
+    settings = load_settings(catalog.root, plan.settings, plan.source)
+    client = make_client(settings.anthropic.base_url)
+    return message_batches(run.path, client, settings.message_batches)
+
+
+def _play_all(
+    catalog: Catalog,
+    run: RunFolder,
+    backend: str,
+    observer: str,
+    todo: list[Job],
+    concurrency: int,
+    coordinator: Any,
+    result: BatchResult,
+    on_record: Callable[[ConversationRecord], None] | None,
+) -> None:
     with Simulator(catalog, run, backend, observer) as sim, run.events() as log:
         for job in todo:
             sim.agents_for(job.scenario)  # build agents once, before threads start
+
+        def play(job: Job) -> ConversationRecord:
+            if coordinator is None:
+                return sim.play(job, log)
+            coordinator.enter()
+            try:
+                return sim.play(job, log)
+            finally:
+                coordinator.leave()
+
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="emosim") as pool:
-            for record in _bounded(pool, (lambda j=j: sim.play(j, log) for j in todo), concurrency):
+            for record in _bounded(pool, (lambda j=j: play(j) for j in todo), concurrency):
                 run.append_records([record.model_dump_json()])
                 result.completed += 1
                 result.failed += record.outcome.status == "failed"
                 if on_record:
                     on_record(record)
-    return result
 
 
 def _bounded(
@@ -204,11 +258,15 @@ def start_batch(
     label: str,
     command: str,
     observer: str = "lexicon",
+    message_batches: bool = False,
 ) -> RunFolder:
     check_backends(catalog, jobs, backend)
     check_observer(observer)
     run = RunFolder.create(runs_dir, label)
-    run.write_manifest(manifest_for(catalog, unique_jobs(jobs), backend, command, observer))
+    manifest = manifest_for(catalog, unique_jobs(jobs), backend, command, observer)
+    if message_batches:
+        manifest["message_batches"] = True  # a resume goes on through batches
+    run.write_manifest(manifest)
     return run
 
 

@@ -440,7 +440,10 @@ def batch(
     seeds: Annotated[
         str | None, typer.Option(help="Seeds for scenario files: N, A-B or a,b,c.")
     ] = None,
-    concurrency: Annotated[int, typer.Option(help="Conversations in flight.")] = 4,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(help="Conversations in flight (default 4; 256 with --message-batches)."),
+    ] = None,
     backend: Annotated[str, typer.Option(help="Agent backend spec.")] = "scripted",
     observer: Annotated[
         str, typer.Option(help="Emotion observer: lexicon or classifier.")
@@ -499,20 +502,28 @@ def batch(
             jobs = jobs_from(catalog, source, parse_seeds(seeds) if seeds else None)
         print_estimate(catalog, jobs, backend, message_batches)
         return
-    if message_batches:
-        raise EmosimError("batch --message-batches: only --dry-run pricing so far")
     if resume:
         run_folder = RunFolder.open(runs_dir, resume)
         jobs = jobs_of_run(run_folder)
         backend = run_folder.manifest().get("backend", backend)
         observer = run_folder.manifest().get("observer", observer)
+        message_batches = bool(run_folder.manifest().get("message_batches", message_batches))
     elif source is None:
         raise EmosimError("batch: give a plan, scenario file or folder, or --resume RUN")
     else:
         jobs = jobs_from(catalog, source, parse_seeds(seeds) if seeds else None)
         run_folder = start_batch(
-            catalog, jobs, runs_dir, backend, "batch", " ".join(sys.argv), observer
+            catalog,
+            jobs,
+            runs_dir,
+            backend,
+            "batch",
+            " ".join(sys.argv),
+            observer,
+            message_batches=message_batches,
         )
+    if concurrency is None:
+        concurrency = 256 if message_batches else 4
     console.print(
         f"run [bold]{run_folder.run_id}[/]: {len(jobs)} conversation(s), concurrency {concurrency}"
     )
@@ -540,12 +551,19 @@ def batch(
             concurrency=concurrency,
             observer=observer,
             on_record=advance,
+            message_batches=message_batches,
         )
         progress.update(task, completed=result.skipped + result.completed)
     console.print(
         f"{result.completed} played, {result.skipped} already done, {result.failed} failed; "
         f"records: [bold]{run_folder.records_path}[/]"
     )
+    if result.rounds is not None:
+        rounds = result.rounds
+        console.print(
+            f"Message Batches: {len(rounds)} round(s), {sum(rounds)} request(s), "
+            f"{max(rounds, default=0)} at most in one round; priced at the batch discount"
+        )
 
 
 def _register_command_areas() -> None:

@@ -10,7 +10,8 @@ emosim role's schema and `POST /v1/messages/count_tokens`. Like the API it
   (by effort) count toward max_tokens and output tokens; an answer that does not fit stops
   with `max_tokens`, cut off;
 - reports prompt-cache usage per model (minimum cacheable prefix per model, reads, writes);
-and injects faults on request: 429 (with retry-after), 529, 500, 409, 500 with
+and `/v1/messages/batches` (create, retrieve, results as JSONL; `batch_delay` seconds of
+processing, `batch_error_rate` of requests errored), and injects faults on request: 429 (with retry-after), 529, 500, 409, 500 with
 `x-should-retry: false`, timeouts, invalid or non-JSON answers, `max_tokens` and `refusal`
 stops, 400/401/404, and connections dropped before or in the middle of the response
 (`drop`, `drop_before`; `drop_rate` drops that share of all requests mid-response).
@@ -304,6 +305,8 @@ class MockAnthropic:
         port: int = 0,
         drop_rate: float = 0.0,
         drop_seed: int = 1,
+        batch_delay: float = 0.0,
+        batch_error_rate: float = 0.0,
     ):
         self.latency = latency
         self.fault_rate = fault_rate
@@ -321,6 +324,11 @@ class MockAnthropic:
         self.drop_rng = random.Random(drop_seed)
         self.dropped = 0
         self.rejected: list[str] = []
+        self.batch_delay = batch_delay
+        self.batch_error_rate = batch_error_rate
+        self.batch_rng = random.Random(seed + 7)
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.batch_custom_ids: list[str] = []  # every custom_id ever submitted, in order
         self.lock = threading.Lock()
         self.server = _Server(("127.0.0.1", port), self._handler())
         self.thread: threading.Thread | None = None
@@ -366,10 +374,87 @@ class MockAnthropic:
                 self.dropped += 1
             return fault
 
+    # --- Message Batches ---------------------------------------------------------------------
+
+    def create_batch(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        requests = body.get("requests")
+        if not isinstance(requests, list) or not requests:
+            return 400, _error("invalid_request_error", "requests: at least one"), {}
+        ids = [r.get("custom_id") for r in requests]
+        if len(set(ids)) != len(ids) or not all(
+            isinstance(i, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", i) for i in ids
+        ):
+            return (
+                400,
+                _error("invalid_request_error", "custom_id: unique, [A-Za-z0-9_-]{1,64}"),
+                {},
+            )
+        with self.lock:
+            batch_id = f"msgbatch_mock{len(self.batches):06d}"
+            self.batches[batch_id] = {
+                "requests": requests,
+                "created": time.monotonic(),
+                "results": None,
+            }
+            self.batch_custom_ids.extend(ids)
+        return 200, self.batch_object(batch_id), {}
+
+    def batch_object(self, batch_id: str) -> dict[str, Any]:
+        batch = self.batches[batch_id]
+        ended = time.monotonic() - batch["created"] >= self.batch_delay
+        count = len(batch["requests"])
+        results = self.batch_results(batch_id) if ended else None
+        errored = sum(r["result"]["type"] == "errored" for r in results or [])
+        return {
+            "id": batch_id,
+            "type": "message_batch",
+            "processing_status": "ended" if ended else "in_progress",
+            "request_counts": {
+                "processing": 0 if ended else count,
+                "succeeded": count - errored if ended else 0,
+                "errored": errored,
+                "canceled": 0,
+                "expired": 0,
+            },
+            "created_at": "2026-12-07T00:00:00Z",
+            "expires_at": "2026-12-08T00:00:00Z",
+            "ended_at": "2026-12-07T00:01:00Z" if ended else None,
+            "archived_at": None,
+            "cancel_initiated_at": None,
+            "results_url": f"{self.url}/v1/messages/batches/{batch_id}/results" if ended else None,
+        }
+
+    def batch_results(self, batch_id: str) -> list[dict[str, Any]]:
+        """Every request's result, computed once (errored at batch_error_rate)."""
+        batch = self.batches[batch_id]
+        with self.lock:
+            if batch["results"] is not None:
+                return batch["results"]
+        results = []
+        for item in batch["requests"]:
+            params = item.get("params") or {}
+            with self.lock:
+                fail = self.batch_error_rate and self.batch_rng.random() < self.batch_error_rate
+            if fail:
+                error = _error("overloaded_error", "injected batch request error")
+                result: dict[str, Any] = {"type": "errored", "error": error}
+            else:
+                status, payload, _ = self.respond(params, self.api_key, batched=True)
+                if status == 200:
+                    result = {"type": "succeeded", "message": payload}
+                else:
+                    result = {"type": "errored", "error": payload}
+            results.append({"custom_id": item["custom_id"], "result": result})
+        with self.lock:
+            if batch["results"] is None:
+                batch["results"] = results
+            return batch["results"]
+
     def respond(
-        self, body: dict[str, Any], key: str | None
+        self, body: dict[str, Any], key: str | None, *, batched: bool = False
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        """(status, JSON body, headers) for one request; may sleep for latency or a timeout."""
+        """(status, JSON body, headers) for one request; may sleep for latency or a timeout.
+        A request of a Message Batch (`batched`) meets neither latency nor injected faults."""
         if self.record:
             with self.lock:
                 self.requests.append(body)
@@ -381,8 +466,8 @@ class MockAnthropic:
             with self.lock:
                 self.rejected.append(message)
             return status, _error(kind, message), {"x-should-retry": "false"}
-        fault = self._fault()
-        if self.latency:
+        fault = None if batched else self._fault()
+        if self.latency and not batched:
             time.sleep(self.latency)
         if fault in ("drop", "drop_before"):
             return 0, {}, {"x-mock-drop": fault}
@@ -493,6 +578,12 @@ class MockAnthropic:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length)
                 route = self.path.split("?")[0].rstrip("/")
+                if route == "/v1/messages/batches":
+                    try:
+                        self._send(*mock.create_batch(json.loads(raw)))
+                    except json.JSONDecodeError:
+                        self._send(400, _error("invalid_request_error", "body is not JSON"), {})
+                    return
                 if route not in ("/v1/messages", "/v1/messages/count_tokens"):
                     self._send(404, _error("not_found_error", f"no route {self.path}"), {})
                     return
@@ -512,6 +603,28 @@ class MockAnthropic:
                     self._drop(drop, payload)
                     return
                 self._send(status, payload, headers)
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                match = re.fullmatch(
+                    r"/v1/messages/batches/([\w-]+)(/results)?", self.path.split("?")[0]
+                )
+                if not match or match.group(1) not in mock.batches:
+                    self._send(404, _error("not_found_error", f"no route {self.path}"), {})
+                    return
+                batch_id = match.group(1)
+                if not match.group(2):
+                    self._send(200, mock.batch_object(batch_id), {})
+                    return
+                if mock.batch_object(batch_id)["processing_status"] != "ended":
+                    self._send(400, _error("invalid_request_error", "batch not ended"), {})
+                    return
+                lines = "".join(json.dumps(r) + "\n" for r in mock.batch_results(batch_id))
+                data = lines.encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/binary")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _drop(self, how: str, payload: dict[str, Any]) -> None:
                 """Close the connection before answering, or after half the body."""
@@ -596,9 +709,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--min-cache-tokens", type=int, default=None)
     parser.add_argument("--drop-rate", type=float, default=0.0)
+    parser.add_argument("--batch-delay", type=float, default=0.0)
+    parser.add_argument("--batch-error-rate", type=float, default=0.0)
     args = parser.parse_args(argv)
     mock = MockAnthropic(
         latency=args.latency,
+        batch_delay=args.batch_delay,
+        batch_error_rate=args.batch_error_rate,
         fault_rate=args.fault_rate,
         drop_rate=args.drop_rate,
         min_cache_tokens=args.min_cache_tokens,

@@ -105,10 +105,13 @@ class Accounting:
         usage: Usage | None,
         price: Price | None,
         failed: bool = False,
+        factor: float = 1.0,
     ) -> None:
         with self._lock:
-            self.by_conversation.setdefault(conversation, Totals()).add(usage, price, failed)
-            self.by_role.setdefault(role, Totals()).add(usage, price, failed)
+            self.by_conversation.setdefault(conversation, Totals()).add(
+                usage, price, failed, factor
+            )
+            self.by_role.setdefault(role, Totals()).add(usage, price, failed, factor)
 
     def conversation(self, conversation: str) -> Totals:
         with self._lock:

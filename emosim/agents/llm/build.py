@@ -73,6 +73,7 @@ class ResolvedBackends(StrictModel):
     prompts: str
     roles: dict[str, ResolvedRole]
     retry: RetrySettings
+    batch_discount: float = Field(default=0.5, description="Price factor of batch calls.")
     pricing: dict[str, Price] = Field(default_factory=dict)
 
     def model_roles(self) -> list[str]:
@@ -106,6 +107,7 @@ def resolve(plan: BackendPlan, settings: LLMSettings) -> ResolvedBackends:
         prompts=settings.prompts,
         roles=roles,
         retry=settings.retry,
+        batch_discount=settings.batch_discount,
         pricing=settings.pricing,
     )
 
@@ -145,16 +147,20 @@ def load_resolved(run_dir: Path) -> ResolvedBackends | None:
 
 
 def _transports(
-    plan: BackendPlan, resolved: ResolvedBackends, settings: LLMSettings
+    plan: BackendPlan, resolved: ResolvedBackends, settings: LLMSettings, run_dir: Path | None
 ) -> dict[str, Transport]:
     from .anthropic_transport import AnthropicTransport, make_client
+    from .batches import BatchTransport, coordinator_for
     from .langchain_transport import LangChainTransport, build_chat_model
 
     out: dict[str, Transport] = {}
     client = None
+    coordinator = coordinator_for(run_dir)
     for role, info in resolved.roles.items():
         backend = plan.roles[role]
-        if isinstance(backend, AnthropicRole):
+        if isinstance(backend, AnthropicRole) and coordinator is not None:
+            out[role] = BatchTransport(coordinator)
+        elif isinstance(backend, AnthropicRole):
             client = client or make_client(settings.anthropic.base_url)
             assert info.settings is not None
             out[role] = AnthropicTransport(client, info.settings.timeout)
@@ -186,7 +192,7 @@ def build_model_agents(
         settings = load_settings(catalog.root, plan.settings, plan.source)
         resolved = resolve(plan, settings)
         warn_unpriced(resolved)
-        transports = _transports(plan, resolved, settings)
+        transports = _transports(plan, resolved, settings, run_dir)
     prompts = prompts_for(catalog.root / resolved.prompts)
     accounting = Accounting()
     tracker = TurnTracker()
@@ -196,6 +202,8 @@ def build_model_agents(
             run_dir / RESOLVED, json.dumps(resolved.model_dump(mode="json"), indent=2) + "\n"
         )
         writer = open_writer(run_dir / CASSETTE)
+        if any(getattr(t, "batched", False) for t in transports.values()):
+            writer.skip_recorded_calls()  # a resumed batch run answers from collected results
     agents: dict[str, LLMAgent] = {}
     hashes: dict[str, str] = {}
     for role in resolved.model_roles():
@@ -209,6 +217,7 @@ def build_model_agents(
             price=price_for(resolved.pricing, info.settings.model),
             accounting=accounting,
             cassette=writer,
+            batch_discount=resolved.batch_discount,
         )
         extra: dict[str, Any] = (
             {"anti_pattern_rate": anti_pattern_rate} if role == "advisor" else {}

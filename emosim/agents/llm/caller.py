@@ -72,6 +72,7 @@ class ModelCaller:
         price: Price | None,
         accounting: Accounting,
         cassette: CassetteWriter | None,
+        batch_discount: float = 0.5,
     ):
         self.role = role
         self.transport = transport
@@ -80,7 +81,10 @@ class ModelCaller:
         self.price = price
         self.accounting = accounting
         self.cassette = cassette
-        self.sleep: Callable[[float], None] = _no_sleep if transport.replaying else time.sleep
+        self.batch_discount = batch_discount
+        # a replay has nothing to wait for; a batch round is the wait between attempts
+        idle = transport.replaying or getattr(transport, "batched", False)
+        self.sleep: Callable[[float], None] = _no_sleep if idle else time.sleep
 
     def site(self, turn: int | None) -> CallSite:
         return CallSite(self.role, current_conversation(), turn)
@@ -145,7 +149,13 @@ class ModelCaller:
             self.accounting.add(site.conversation, self.role, None, None, failed=True)
             raise
         self._record(site, request, reply, None, started)
-        self.accounting.add(site.conversation, self.role, reply.usage, self.price)
+        self.accounting.add(
+            site.conversation,
+            self.role,
+            reply.usage,
+            self.price,
+            factor=self.batch_discount if reply.batch else 1.0,
+        )
         return reply
 
     def _record(

@@ -80,6 +80,17 @@ class CassetteWriter:
         )
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._synced = time.monotonic()
+        self._recorded: set[tuple[str | None, str, int]] | None = None
+
+    def skip_recorded_calls(self) -> None:
+        """From now on, a call that the file held when this process opened it (same
+        conversation, request and attempt) is not written again, once: a resumed batch run
+        re-asks what it asked before the kill and is answered from the collected batch
+        results, so the cassette keeps one line per call."""
+        with self._lock:
+            if self._recorded is None:
+                calls = _read_lines(self.path)[1] if self.path.stat().st_size else []
+                self._recorded = {(c.conversation, c.key, c.attempt) for c in calls}
 
     def close(self) -> None:
         fd = getattr(self, "_fd", None)
@@ -104,6 +115,11 @@ class CassetteWriter:
     ) -> None:
         blobs: list[BlobLine] = []
         with self._lock:
+            if self._recorded is not None:
+                ident = (site.conversation, request.key(), max(1, site.attempt))
+                if ident in self._recorded:
+                    self._recorded.discard(ident)  # once: the call re-asked after the resume
+                    return
             compact = self._compact(request, blobs)
             line = CallLine(
                 key=request.key(),

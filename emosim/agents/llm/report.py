@@ -64,6 +64,7 @@ def usage_report(run_dir: Path) -> UsageReport:
     cassette = Cassette(run_dir / CASSETTE)
     resolved = load_resolved(run_dir)
     pricing = resolved.pricing if resolved else {}
+    discount = resolved.batch_discount if resolved else 0.5
     totals: dict[str, Totals] = {}
     models: dict[str, str] = {}
     repairs: dict[str, int] = {}
@@ -75,6 +76,7 @@ def usage_report(run_dir: Path) -> UsageReport:
             call.reply.usage if call.reply else None,
             price_for(pricing, model),
             failed=call.error is not None,
+            factor=discount if call.reply is not None and call.reply.batch else 1.0,
         )
         repairs[call.role] = repairs.get(call.role, 0) + int(
             len(call.request.get("messages", [])) > 1

@@ -61,6 +61,22 @@ class AnthropicSettings(StrictModel):
     )
 
 
+class BatchSettings(StrictModel):
+    """The Message Batches API (`emosim batch --message-batches`)."""
+
+    poll_initial_seconds: float = Field(default=5.0, ge=0, description="First poll wait.")
+    poll_max_seconds: float = Field(default=60.0, ge=0, description="Longest poll wait.")
+    linger_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="Submit a round this long after its first request even if some "
+        "in-flight conversations are still computing.",
+    )
+    max_requests: int = Field(
+        default=10_000, ge=1, le=100_000, description="Most requests in one batch."
+    )
+
+
 class Price(StrictModel):
     """USD per million tokens."""
 
@@ -81,6 +97,7 @@ class LLMSettings(StrictModel):
     batch_discount: float = Field(
         default=0.5, ge=0, le=1, description="Price factor of the Message Batches API."
     )
+    message_batches: BatchSettings = Field(default_factory=BatchSettings)
     pricing: dict[str, Price] = Field(default_factory=dict)
 
     @model_validator(mode="after")

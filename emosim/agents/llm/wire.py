@@ -94,6 +94,9 @@ class ModelReply(StrictModel):
     )
     model: str | None = None
     usage: Usage = Field(default_factory=Usage)
+    batch: bool = Field(
+        default=False, description="Answered through the Message Batches API (batch price)."
+    )
 
 
 def parse_json_object(text: str) -> dict[str, Any] | None:
