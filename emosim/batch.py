@@ -186,15 +186,30 @@ def run_batch(
     return result
 
 
-def _batches_for(catalog: Catalog, run: RunFolder, backend: str) -> Any:
+def check_batches_backend(backend: str) -> Any:
+    """The plan of a backend that can use Message Batches (a Claude role, a key), or one error."""
     from .agents.backends import backend_plan
-    from .agents.llm.anthropic_transport import make_client
-    from .agents.llm.batches import message_batches
     from .agents.llm.build import check_key
-    from .agents.llm.settings import load_settings
+    from .agents.llm.spec import AnthropicRole
 
     plan = backend_plan(backend)
+    if plan.replay is not None or not any(
+        isinstance(r, AnthropicRole) for r in plan.roles.values()
+    ):
+        raise EmosimError(
+            f"--message-batches: no role of backend {backend!r} is played by Claude "
+            "(use --backend anthropic, or a spec with anthropic roles)"
+        )
     check_key(plan)
+    return plan
+
+
+def _batches_for(catalog: Catalog, run: RunFolder, backend: str) -> Any:
+    from .agents.llm.anthropic_transport import make_client
+    from .agents.llm.batches import message_batches
+    from .agents.llm.settings import load_settings
+
+    plan = check_batches_backend(backend)
     settings = load_settings(catalog.root, plan.settings, plan.source)
     client = make_client(settings.anthropic.base_url)
     return message_batches(run.path, client, settings.message_batches)
@@ -262,6 +277,8 @@ def start_batch(
 ) -> RunFolder:
     check_backends(catalog, jobs, backend)
     check_observer(observer)
+    if message_batches:
+        check_batches_backend(backend)
     run = RunFolder.create(runs_dir, label)
     manifest = manifest_for(catalog, unique_jobs(jobs), backend, command, observer)
     if message_batches:
