@@ -10,6 +10,7 @@ and `emosim coverage` both use these functions.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter, defaultdict
@@ -271,6 +272,12 @@ COMMON_PROPER_NOUNS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=65536)
+def _numbers_masked(sentence: str) -> str:
+    """Quotes normalized, numbers as <NUM> (cached: templates repeat the same sentences)."""
+    return _NUMBER.sub("<NUM>", sentence.translate(_QUOTES))
+
+
 def mask_sentence(sentence: str, names: Iterable[str] = ()) -> str:
     """The sentence's pattern: numbers -> <num>, names -> <name>, lower case, tidy spacing, no
     final period or exclamation mark (a final question mark is kept).
@@ -280,7 +287,7 @@ def mask_sentence(sentence: str, names: Iterable[str] = ()) -> str:
     first word nor in COMMON_PROPER_NOUNS; all-caps words (acronyms) are kept.
     """
     known = {n.lower() for n in names}
-    text = _NUMBER.sub("<NUM>", sentence.translate(_QUOTES))
+    text = _numbers_masked(sentence)
     out: list[str] = []
     position = 0
     first = True
@@ -327,7 +334,7 @@ def inner_names(texts: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for text in texts:
         for sentence in split_sentences(text):
-            tokens = _TOKEN.findall(_NUMBER.sub("<NUM>", sentence.translate(_QUOTES)))
+            tokens = _TOKEN.findall(_numbers_masked(sentence))
             for token in tokens[1:]:
                 base = token.split("'")[0]
                 lower = base.lower()
