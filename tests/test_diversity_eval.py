@@ -419,6 +419,10 @@ def test_cli_eval_diversity_records_and_esconv(cli, scripted_run, esconv_sample,
     mixed = cli.invoke(app, ["eval", "diversity", str(run.records_path), str(esconv_sample)])
     assert mixed.exit_code != 0 and "not both" in mixed.output
 
+    folder = cli.invoke(app, ["eval", "diversity", str(esconv_sample.parent)])
+    assert folder.exit_code != 0 and "give the files themselves" in folder.output
+    assert "train_sample.json" in folder.output
+
 
 def test_slot_masking_joins_templates_with_different_fillers(catalog):
     from emosim.evals.diversity import catalog_slots, slot_masker

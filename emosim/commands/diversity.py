@@ -41,6 +41,19 @@ def load_dialogs(sources: list[str], runs_dir: Path):  # noqa: ANN201
     from emosim.evals.diversity import dialog_of_record, dialogs_of_esconv, is_esconv_file
     from emosim.reports.loading import load_records
 
+    for source in sources:
+        folder = Path(source)
+        if folder.is_dir() and not (folder / "manifest.json").is_file():
+            found = sorted(
+                str(p)
+                for p in folder.iterdir()
+                if p.suffix in {".json", ".jsonl"} and is_esconv_file(p)
+            )
+            if found:
+                raise EmosimError(
+                    f"{folder}: a folder of ESConv files; give the files themselves "
+                    f"({', '.join(found)})"
+                )
     esconv = [s for s in sources if is_esconv_file(Path(s))]
     if esconv and len(esconv) < len(sources):
         raise EmosimError(
