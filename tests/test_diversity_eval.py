@@ -33,6 +33,7 @@ from emosim.evals.diversity import (
     matched_sample,
     outcomes,
     pattern_spread,
+    reason_kind,
     record_outcome,
     sign_offs,
     voice_classifier,
@@ -270,7 +271,18 @@ def test_outcomes_mix_and_fallback():
     found = outcomes(dialogs)
     assert found.available and found.counts == {"completed": 7, "stalled": 2, "failed": 1}
     assert found.not_completed_share == 0.3
-    assert found.reasons == {"no answer": 2, "left": 1}
+    assert found.reasons == {"stalled: no answer": 2, "failed: left": 1}
+    assert (
+        reason_kind(
+            "the client left after 3 setback(s); last: exchange 4, asked again: 'What now?'"
+        )
+        == reason_kind("the client left after 4 setback(s); last: exchange 2")
+        == ("the client left after N setback(s)")
+    )
+    assert reason_kind("the reply did not take up the question 'Is it safe?'") == (
+        "the reply did not take up the question '…'"
+    )
+    assert reason_kind(None) == "(no reason given)"
     assert not outcomes([_dialog(0, [("a", "b")])]).available
 
 

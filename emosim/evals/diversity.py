@@ -240,7 +240,9 @@ class Outcomes(StrictModel):
         default=None, description="Share of conversations whose arc did not complete."
     )
     reasons: dict[str, int] = Field(
-        default_factory=dict, description="Most frequent reasons of arcs that did not complete."
+        default_factory=dict,
+        description="Most frequent kinds of reason (outcome: reason without its particulars, "
+        "see reason_kind) of arcs that did not complete.",
     )
 
 
@@ -496,13 +498,26 @@ def acknowledgements(dialogs: Sequence[Dialog]) -> Acknowledgements:
     )
 
 
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_DIGITS = re.compile(r"\d+")
+
+
+def reason_kind(reason: str | None) -> str:
+    """A reason with its particulars removed, so reasons of one kind count together: quoted
+    text -> '…', numbers -> N, only the first clause (up to ';')."""
+    if not reason:
+        return "(no reason given)"
+    kind = _DIGITS.sub("N", _QUOTED.sub("'…'", reason))
+    return kind.split(";")[0].strip()
+
+
 def outcomes(dialogs: Sequence[Dialog]) -> Outcomes:
     known = [d for d in dialogs if d.outcome is not None]
     if not known:
         return Outcomes(available=False)
     counts = Counter(d.outcome for d in known)
     missed = [d for d in known if d.outcome != "completed"]
-    reasons = Counter(d.reason or "(no reason given)" for d in missed)
+    reasons = Counter(f"{d.outcome}: {reason_kind(d.reason)}" for d in missed)
     return Outcomes(
         available=True,
         counts=dict(counts.most_common()),

@@ -98,7 +98,7 @@ def patterns_table(e: DiversityEvaluation, speaker: str) -> Table:
 
 def client_table(e: DiversityEvaluation, reference: DiversityEvaluation | None = None) -> Table:
     table = Table(title="Client turns, endings and outcomes")
-    table.add_column("figure", no_wrap=True)
+    table.add_column("figure", max_width=44)
     table.add_column("value", justify="right")
     if reference is not None:
         table.add_column("reference", justify="right")
@@ -146,7 +146,8 @@ def client_table(e: DiversityEvaluation, reference: DiversityEvaluation | None =
             TARGETS["not_completed_share"],
         )
         for reason, n in list(o.reasons.items())[:5]:
-            row(f"  {reason}", str(n), None, "")
+            short = reason if len(reason) <= 60 else reason[:59] + "…"
+            row(f"  {short}", str(n), None, "")
     else:
         row("arc outcomes", "not recorded", None, "")
     s = e.sign_offs
@@ -170,7 +171,7 @@ def client_table(e: DiversityEvaluation, reference: DiversityEvaluation | None =
 def voice_table(e: DiversityEvaluation) -> Table:
     v = e.voice
     table = Table(title="Persona voice classifier (client text only)")
-    table.add_column("figure", no_wrap=True)
+    table.add_column("figure", max_width=44)
     table.add_column("value", justify="right")
     table.add_column("target")
     if not v.ran:
