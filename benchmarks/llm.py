@@ -8,12 +8,17 @@
   conversation (a second pass: tracing slows Python down, so it is not timed).
 - Prompt cache: share of input tokens read from the cache over a 10-exchange conversation.
 - Model calls per accepted advisor turn (sent replies), over the throughput pass.
+- Message Batches: 200 conversations (`emosim batch --message-batches`, a process) through the
+  mock's /v1/messages/batches (0.5 s of processing per batch), killed with kill -9 twice while
+  a batch is in flight and resumed: wall time, rounds, requests per round, no request sent
+  twice, exactly the planned set, cost at batch price.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -47,9 +52,9 @@ def _scenario(catalog: Catalog, exchanges: int) -> Scenario:
     return Scenario.model_validate(data)
 
 
-def _start_mock(latency: float) -> tuple[subprocess.Popen[str], str]:
+def _start_mock(latency: float, *extra: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.mock_anthropic", "--latency", str(latency)],
+        [sys.executable, "-m", "tests.mock_anthropic", "--latency", str(latency), *extra],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -146,6 +151,103 @@ def _cache_share(catalog: Catalog, runs: Path) -> tuple[float, int]:
     return totals.cache_read_share, len(record.advisor_turns)
 
 
+BATCH_CONVERSATIONS = 200
+BATCH_DELAY = 0.5
+
+
+def _ledger(run_dir: Path) -> tuple[list[int], set[str]]:
+    """Requests per submitted batch, and the batches not yet collected."""
+    path = run_dir / "message_batches.jsonl"
+    sizes: list[int] = []
+    submitted, collected = set(), set()
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if entry["type"] == "submitted":
+                sizes.append(len(entry["custom_ids"]))
+                submitted.add(entry["batch"])
+            elif entry["type"] == "collected":
+                collected.add(entry["batch"])
+    return sizes, submitted - collected
+
+
+def message_batches(tmp: Path) -> dict[str, Any]:
+    """200 conversations through batches, kill -9 twice mid-batch, resume; the figures."""
+    import urllib.request
+
+    from emosim.agents.llm.report import usage_report
+
+    proc, url = _start_mock(0.0, "--batch-delay", str(BATCH_DELAY))
+    env = {**os.environ, "ANTHROPIC_API_KEY": BENCH_KEY}
+    runs = tmp / "batch-runs"
+    try:
+        spec = _config(tmp, url)
+        config = json.loads(Path(spec).read_text())
+        config["settings"]["message_batches"] = {
+            "poll_initial_seconds": 0.1,
+            "poll_max_seconds": 0.5,
+            "linger_seconds": 2.0,
+        }
+        Path(spec).write_text(json.dumps(config))
+        scenario = ROOT / "simulations" / "investing_shame_first_steps.yaml"
+        seeds = f"1-{BATCH_CONVERSATIONS}"
+        first = ["batch", str(scenario), "--seeds", seeds, "--backend", spec, "--message-batches"]
+        started = time.perf_counter()
+        kills = 0
+        for attempt in range(3):
+            args = first if attempt == 0 else ["batch", "--resume", str(next(runs.iterdir()))]
+            command = [sys.executable, "-m", "emosim", *args, "--runs-dir", str(runs)]
+            child = subprocess.Popen(
+                command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
+            if attempt == 2:
+                _, err = child.communicate()
+                if child.returncode != 0:
+                    raise SystemExit(f"batch resume failed: {err.decode()[-2000:]}")
+                break
+            seen: int | None = None
+            while child.poll() is None:
+                dirs = list(runs.iterdir()) if runs.exists() else []
+                sizes, open_ = _ledger(dirs[0]) if dirs else ([], set())
+                seen = len(sizes) if seen is None else seen
+                if open_ and len(sizes) >= seen + 5:  # some rounds in, a batch in flight
+                    os.kill(child.pid, signal.SIGKILL)
+                    kills += 1
+                    break
+                time.sleep(0.02)
+            _, err = child.communicate()
+            if child.returncode not in (0, -signal.SIGKILL):
+                raise SystemExit(f"batch failed: {err.decode()[-2000:]}")
+        wall = time.perf_counter() - started
+        with urllib.request.urlopen(f"{url}/mock/stats") as response:  # noqa: S310 - 127.0.0.1
+            stats = json.loads(response.read())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    run_dir = next(runs.iterdir())
+    sizes, _ = _ledger(run_dir)
+    records = RunFolder(run_dir).records_path.read_text().splitlines()
+    ids = [json.loads(x)["id"] for x in records]
+    report = usage_report(run_dir)
+    return {
+        "wall": wall,
+        "kills": kills,
+        "rounds": len(sizes),
+        "per_round_mean": sum(sizes) / max(1, len(sizes)),
+        "per_round_max": max(sizes, default=0),
+        "requests": stats["batch_requests"],
+        "resubmitted": stats["batch_requests"] - stats["batch_unique"],
+        "direct_calls": stats["calls"],
+        "records": len(ids),
+        "unique_records": len(set(ids)),
+        "cost": report.total.cost_usd,
+        "cassette_calls": report.total.calls,
+    }
+
+
 def main() -> None:
     console = Console()
     catalog = get_catalog()
@@ -189,6 +291,8 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        batches = message_batches(Path(tmp_name))
 
     limit = IN_FLIGHT / LATENCY
     table = Table(
@@ -231,6 +335,41 @@ def main() -> None:
     )
     table.add_row(
         "model calls per accepted advisor turn", f"{results['calls_per_turn']:.2f}", "6 at best"
+    )
+    console.print(table)
+
+    b = batches
+    table = Table(
+        title=f"Message Batches: {BATCH_CONVERSATIONS} conversations through the mock's batches "
+        f"endpoint ({BATCH_DELAY * 1000:.0f} ms processing per batch), kill -9 twice, resumed"
+    )
+    for col in ("measure", "value", "reference"):
+        table.add_column(col)
+    table.add_row(
+        "wall time, kills and restarts included", f"{b['wall']:.1f} s", f"{b['kills']} kill -9"
+    )
+    table.add_row(
+        "batch rounds",
+        str(b["rounds"]),
+        f"{b['requests']} requests; {b['direct_calls']} direct Messages calls",
+    )
+    table.add_row(
+        "requests per round",
+        f"{b['per_round_mean']:.1f} mean, {b['per_round_max']} max",
+        "one agent step of every in-flight conversation",
+    )
+    table.add_row(
+        "requests submitted twice",
+        str(b["resubmitted"]),
+        f"records {b['records']} ({b['unique_records']} distinct) of {BATCH_CONVERSATIONS} planned",
+    )
+    cost = b["cost"]
+    table.add_row(
+        "cost at batch price (mock usage)",
+        f"${cost:.4f}" if cost is not None else "unknown",
+        f"${cost / 0.5:.4f} at direct price; {b['cassette_calls']} cassette calls"
+        if cost is not None
+        else "",
     )
     console.print(table)
 

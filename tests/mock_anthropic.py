@@ -605,6 +605,12 @@ class MockAnthropic:
                 self._send(status, payload, headers)
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                if self.path == "/mock/stats":  # for benchmarks running the mock as a process
+                    ids = mock.batch_custom_ids
+                    stats = {"calls": mock.calls, "batch_requests": len(ids)}
+                    stats["batch_unique"] = len(set(ids))
+                    self._send(200, stats, {})
+                    return
                 match = re.fullmatch(
                     r"/v1/messages/batches/([\w-]+)(/results)?", self.path.split("?")[0]
                 )
