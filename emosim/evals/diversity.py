@@ -651,15 +651,15 @@ def slot_masker(phrases: dict[str, Iterable[str]]) -> Callable[[str], str]:
 
 
 def catalog_slots(catalog: Catalog) -> dict[str, list[str]]:
-    """Topic and sub-category names and phrases, and emotion names and adjectives: the slots a
-    template fills in ("... whenever <topic> comes up", "you seem <feeling> ...")."""
+    """Topic and sub-category names and phrases, and emotion adjectives: the slots a template
+    fills in ("... whenever <topic> comes up", "you seem <feeling> ...")."""
     topics: list[str] = []
     for topic in catalog.topics.values():
         topics += [topic.name, topic.phrase]
         for sub in topic.subcategories:
             topics += [sub.name, sub.phrase]
-    feelings = [e.name for e in catalog.emotions.values()]
-    feelings += [e.adjective for e in catalog.emotions.values() if e.adjective]
+    # adjectives only: emotion names ("hope", "trust") are everyday verbs and nouns too
+    feelings = [e.adjective for e in catalog.emotions.values() if e.adjective]
     return {"topic": [t for t in topics if t], "feeling": feelings}
 
 
