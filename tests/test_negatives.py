@@ -62,8 +62,9 @@ def critic(catalog: Catalog) -> RuleCritic:
 
 @pytest.fixture(scope="module")
 def replies(catalog: Catalog):
-    """Accepted replies of a fresh scripted batch: real moments to write negatives for."""
-    return accepted_replies(fresh_batch(catalog, 3))
+    """Accepted replies of fresh scripted batches: real moments to write negatives for
+    (three seeds, so that enough moments of high distress are among them)."""
+    return [r for seed in (3, 4, 5) for r in accepted_replies(fresh_batch(catalog, seed))]
 
 
 def _observed(primary: str, level: str) -> EmotionAnnotation:

@@ -42,7 +42,8 @@ TARGET_FALSE_REJECT = 0.05
 MAX_MISSES = 20
 NEGATIVES_PER_TYPE = 30  # at least this many realistic negatives of each type (fewer when
 # fewer accepted replies of the batch fit the type: wrong_timing needs high distress)
-MAX_NEGATIVES_PER_STATE = 4
+MAX_NEGATIVES_PER_STATE = 3
+NEGATIVE_BATCHES = 3  # fresh batches whose accepted replies the negatives are written from
 _QUOTED = re.compile(r'"(.+)"', re.DOTALL)
 Kind = Literal["bad", "good"]
 
@@ -431,8 +432,15 @@ def build_cases(catalog: Catalog, *, n: int, seed: int) -> list[Case]:
     cases += seed_cases(seed_records(catalog))
     cases += anti_pattern_cases(catalog, templates, batch, rng)
     cases += mutation_cases(catalog, mutations, bases, rng)
+    # realistic negatives need many real moments (few replies meet high distress): the
+    # batch's accepted replies and those of NEGATIVE_BATCHES - 1 more seeds
+    moments = batch + [
+        r
+        for k in range(1, NEGATIVE_BATCHES)
+        for r in accepted_replies(fresh_batch(catalog, seed + k))
+    ]
     writer = NegativeWriter(catalog, load_negatives(catalog.root))
-    cases += negative_cases(catalog, writer, batch, rng, per_type=max(n, NEGATIVES_PER_TYPE))
+    cases += negative_cases(catalog, writer, moments, rng, per_type=max(n, NEGATIVES_PER_TYPE))
     return cases
 
 

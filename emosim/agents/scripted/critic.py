@@ -164,6 +164,12 @@ def _technical(term: str) -> bool:
     return " " in term.strip() or "-" in term or any(c.isdigit() or c.isupper() for c in term)
 
 
+# Words too common in glosses to show, two at a time, that a term was explained.
+_PLAIN_WORDS = frozenset(
+    stems("first next then while money put pay paid make also more most much way want look")
+)
+
+
 @dataclass(frozen=True)
 class Gloss:
     stems: frozenset[str]
@@ -174,6 +180,8 @@ class Gloss:
         if not self.stems:
             return False
         shared = (stems(text) - stems(term)) & self.stems
+        if self.need is not None:  # a short paraphrase must be made of telling words
+            shared -= _PLAIN_WORDS
         need = self.need or min(3, max(2, round(0.3 * len(self.stems))))
         return len(shared) >= need
 
@@ -259,11 +267,18 @@ class JargonCheck:
         if head and stems(head.group(1)) & gloss.stems:
             return True
         if _CALLED.search(before):
-            return gloss.paraphrased_by(before + " " + previous, hit.text)
-        if _LINK_AFTER.match(after) and gloss.paraphrased_by(after, hit.text):
+            return gloss.paraphrased_by(self._unnamed(before + " " + previous), hit.text)
+        if _LINK_AFTER.match(after) and gloss.paraphrased_by(self._unnamed(after), hit.text):
             return True
         nearby = sentence + (" " + following if _DEFINES_NEXT.match(following) else "")
-        return gloss.paraphrased_by(nearby, hit.text)
+        return gloss.paraphrased_by(self._unnamed(nearby), hit.text)
+
+    def _unnamed(self, text: str) -> str:
+        """`text` without the names of terms: another term named bare next to this one
+        ("Roth IRA first, then withdrawal rate") paraphrases nothing."""
+        for hit in reversed(self.lexicon.find(text)):
+            text = text[: hit.start] + " " + text[hit.end :]
+        return text
 
 
 # --- behaviour in context -------------------------------------------------------------------
@@ -287,7 +302,7 @@ _DIRECTIVE = re.compile(
     r"|\b(my|the) (first |main |one )?(suggestion|recommendation|advice|plan) (here )?"
     r"(is|would be)\b"
     r"|\b(my first|the first|the next|the best|the smart|the sensible|the right|the obvious)"
-    r"( next)? (thing|step|move)( (I['’]?d|I would|to) (do|make|take))?( for [^.?!,]{1,40}?)?"
+    r"( next)? (thing|step|move)( (I['’]?d|I would|to) (do|make|take))?( for [^.?!,]{1,80}?)?"
     r"( right now| at this point| here)? (is|would be)\b"
     r"|\b(here['’]s (how|what)|the way|how) (I['’]?d|I would) (do|start|tackle|approach|handle|"
     r"begin|fix|sort)\b|\bhere['’]s what (you|we) (should|need to|can|could) do\b"
@@ -426,9 +441,17 @@ class RuleCritic:
                     self.topic_terms.setdefault(term, gloss)
                     known.add(low)
         self.jargon = JargonCheck({**advisor.jargon, **self.topic_terms}, lenient=self.topic_terms)
-        # What makes a reply more than warmth: an explanation, an option, a referral.
+        # What makes a reply more than warmth: an explanation, an option, a referral, an
+        # honest expectation, an agenda, the decision handed back.
         teaching_functions = {"explain_concept", "offer_option", "state_boundary"}
-        teaching_strategies = {"education", "permission_based_suggestion", "referral_boundary"}
+        teaching_strategies = {
+            "education",
+            "permission_based_suggestion",
+            "referral_boundary",
+            "honest_reassurance",
+            "collaborative_agenda",
+            "emphasizing_autonomy",
+        }
         self.teaching = Lexicon(
             {
                 "teaching": [

@@ -251,7 +251,8 @@ class NegativeWriter:
         # schedule of vesting) first: a client most needs those spelled out
         glossary = [g.lower() for g in self.catalog.advisor.jargon]
         others.sort(key=lambda t: any(g in t.lower() for g in glossary))
-        if term and (not technical(term) or term.lower() in said) and others:
+        covered = any(g in term.lower() and g != term.lower() for g in glossary)
+        if term and (not technical(term) or term.lower() in said or covered) and others:
             # a bare everyday word is not jargon: name a technical term instead
             out["original_term"] = term
             term = others.pop(0)
