@@ -56,6 +56,7 @@ def _checks(e: DiversityEvaluation) -> dict[tuple[str, str], bool]:
 
 _ROW_TARGETS = {
     "pattern in 5+ convs": f"{TARGETS['advisor_widespread_share']}",
+    "  topic/feeling masked too": f"{TARGETS['advisor_widespread_share']}",
     "matched: distinct-2": f"{TARGETS['advisor_distinct_2']} / {TARGETS['client_distinct_2']}",
     "words/turn median": f"{TARGETS['advisor_median_words']} (adv.)",
 }
