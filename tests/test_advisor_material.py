@@ -24,6 +24,18 @@ from emosim.agents.scripted.templates import AdvisorTemplates
 from emosim.agents.scripted.text import Lexicon, expand, fill, sentence_case, variants, word_count
 from emosim.catalog import Catalog
 from emosim.evals.critic import NEUTRAL
+from emosim.schemas import EmotionAnnotation
+
+# An upset client (negative feeling, medium intensity): a sentence must not read as a plan
+# pushed before the feeling is heard (the critic's premature_advice in context).
+UPSET = EmotionAnnotation(
+    primary="anxiety",
+    family="fear",
+    intensity=0.55,
+    intensity_level="medium",
+    confidence=1.0,
+    observer="test/upset",
+)
 
 SAMPLES = 50  # expansions drawn per template
 MIN_TEMPLATES = 10  # per strategy
@@ -72,10 +84,15 @@ def _expansions(template: str, seed: object) -> set[str]:
 
 
 def _rejections(critic: RuleCritic, text: str) -> list[str]:
-    verdict = critic.review(CriticInput(draft=text, observed=NEUTRAL, transcript=[]))
-    return [
-        f"{f.code}: {f.evidence}" for f in verdict.findings if f.severity in {"major", "blocker"}
-    ]
+    out = []
+    for observed in (NEUTRAL, UPSET):
+        verdict = critic.review(CriticInput(draft=text, observed=observed, transcript=[]))
+        out += [
+            f"{f.code}: {f.evidence}"
+            for f in verdict.findings
+            if f.severity in {"major", "blocker"}
+        ]
+    return out
 
 
 def test_closings_are_warm_and_ask_nothing(templates: AdvisorTemplates, critic: RuleCritic) -> None:
