@@ -129,7 +129,7 @@ def test_every_figure_of_a_grounded_reply_is_traced(fact_base) -> None:
     ("reply", "code"),
     [
         ("You mentioned $18,000 in savings.", "misquoted_client_figure"),
-        ("Most people need about $412,000 to feel safe.", "untraceable_figure"),
+        ("That works out to about $412,000 in the end.", "untraceable_figure"),
         ("That money covers about 31 months.", "untraceable_figure"),
     ],
 )

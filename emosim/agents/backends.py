@@ -84,11 +84,23 @@ def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
     from .scripted.templates import ClientTemplates, ObserverMarkers
 
     paths = scripted_template_paths(catalog)
-    client = ScriptedClient(catalog, load_yaml_model(paths["client"], ClientTemplates))
+    from .scripted.material import load_client_material
+
+    client = ScriptedClient(
+        catalog,
+        load_yaml_model(paths["client"], ClientTemplates),
+        load_client_material(catalog),
+    )
+    from .scripted.negatives import NegativeWriter, load_negatives
+
     advisor = ScriptedAdvisor(
-        catalog, load_advisor_templates(catalog), anti_pattern_rate=anti_pattern_rate
+        catalog,
+        load_advisor_templates(catalog),
+        anti_pattern_rate=anti_pattern_rate,
+        negatives=NegativeWriter(catalog, load_negatives(catalog.root)),
     )
     markers = load_yaml_model(paths["observers"], ObserverMarkers)
+    base = paths["client"].parent
     agents = AgentSet(
         client=client,
         advisor=advisor,
@@ -98,8 +110,19 @@ def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
         critic=RuleCritic(catalog),
         backends={},
         prompt_hashes={
-            "client": file_sha256(paths["client"]),
-            "advisor": files_sha256([paths["advisor"], *scripted_answer_paths(catalog)]),
+            "client": files_sha256(
+                [
+                    paths["client"],
+                    *(
+                        p
+                        for p in (base / "client_feelings.yaml", base / "client_reactions.yaml")
+                        if p.is_file()
+                    ),
+                ]
+            ),
+            "advisor": files_sha256(
+                [paths["advisor"], base / "negatives.yaml", *scripted_answer_paths(catalog)]
+            ),
             "observers": file_sha256(paths["observers"]),
         },
     )

@@ -15,6 +15,13 @@ from emosim.schemas import (
     StrategyUse,
 )
 from emosim.schemas.common import Identifier, StrictModel
+from emosim.schemas.grounding import (
+    CalculationUse,
+    Grounding,
+    OpenQuestion,
+    ReplyReading,
+    StatedFact,
+)
 
 Movement = Literal["advanced", "stalled", "regressed"]
 
@@ -40,11 +47,27 @@ class ClientInput(StrictModel):
     movement: Movement | None = Field(default=None, description="How the last reply landed.")
     last_advisor_strategy: Identifier | None = None
     facts_used: list[Identifier] = Field(default_factory=list)
+    situation_told: list[str] = Field(
+        default_factory=list,
+        description="The situation in the client's own voice, sentence by sentence: what they "
+        "tell over the first turns (the figures in it reach the conversation).",
+    )
+    told: int = Field(default=0, ge=0, description="How many of those sentences were told.")
+    why: str | None = Field(
+        default=None,
+        description="What in Elena's last reply moved the arc (helped, numbers, answered, "
+        "heard, unanswered, jargon, generic, harmful:<anti-pattern or strategy>).",
+    )
+    reading: ReplyReading | None = Field(default=None, description="What the last reply did.")
+    leaving: bool = Field(
+        default=False, description="The client has had enough and ends the conversation now."
+    )
 
 
 class ClientOutput(StrictModel):
     text: str = Field(min_length=1)
     facts_used: list[Identifier] = Field(default_factory=list)
+    told: int = Field(default=0, ge=0, description="Situation sentences told so far.")
 
 
 class AdvisorInput(StrictModel):
@@ -65,6 +88,22 @@ class AdvisorInput(StrictModel):
         description="Facts the client has stated so far, paraphrased in the second person "
         "(newest last). Scripted Elena reflects these; model backends paraphrase the transcript.",
     )
+    facts: list[StatedFact] = Field(
+        default_factory=list,
+        description="The fact observer's running facts: every figure the client stated, with "
+        "its meaning and the clause that states it (newest last).",
+    )
+    open_questions: list[OpenQuestion] = Field(
+        default_factory=list, description="Questions the client asked, answered or not."
+    )
+    numbers: list[CalculationUse] = Field(
+        default_factory=list,
+        description="Calculations from the client's own figures. Any figure in the reply must "
+        "be a client figure, one of these, or a fact-base value.",
+    )
+    client_closing: bool = Field(
+        default=False, description="The client is signing off: close warmly, ask nothing."
+    )
 
 
 class PlannedSentence(StrictModel):
@@ -83,6 +122,11 @@ class AdvisorOutput(StrictModel):
         description="Generator-side marker: the anti-pattern this draft was built with. The "
         "critic never reads it; the arc controller (ground truth) does.",
     )
+    grounding: Grounding | None = Field(
+        default=None,
+        description="The advisor's own account of its figures and calculations (the critic "
+        "traces every figure again; this is what the advisor meant).",
+    )
 
 
 class CriticInput(StrictModel):
@@ -91,6 +135,10 @@ class CriticInput(StrictModel):
     draft: str
     observed: EmotionAnnotation
     transcript: list[Line]
+    facts: list[StatedFact] = Field(default_factory=list, description="Client's running facts.")
+    numbers: list[CalculationUse] = Field(
+        default_factory=list, description="Calculations the advisor was given."
+    )
 
 
 class EmotionObserverInput(StrictModel):

@@ -137,3 +137,71 @@ def eval_strategies(
 
     for table in strategy_tables(result):
         console.print(table)
+
+
+@eval_app.command("grounding")
+@user_errors
+def eval_grounding(
+    runs: Annotated[
+        list[str], typer.Argument(help="Run folders, run ids (under --runs-dir) or record files.")
+    ],
+    runs_dir: RunsDir = Path("runs"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    on: Annotated[
+        str | None,
+        typer.Option(help="Date fact-base values are checked on (YYYY-MM-DD; default today)."),
+    ] = None,
+) -> None:
+    """Figure uptake, untraceable figures, questions answered, situation figures present,
+    planted bad figures caught, and paraphrase answer accuracy of the answer bank."""
+    import datetime as dt
+
+    from rich.table import Table
+
+    from emosim.agents.backends import load_advisor_templates
+    from emosim.agents.scripted.retrieval import index_for
+    from emosim.catalog import get_catalog
+    from emosim.evals.grounding import evaluate_grounding
+    from emosim.evals.paraphrases import paraphrase_accuracy
+    from emosim.grounding.facts import load_fact_base, newest_fact_file
+    from emosim.reports.loading import load_records
+
+    catalog = get_catalog()
+    records, _ = load_records(runs, runs_dir)
+    path = newest_fact_file(catalog.root / "facts")
+    fact_base = load_fact_base(path) if path else None
+    day = dt.date.fromisoformat(on) if on else None
+    result = evaluate_grounding(records, fact_base, on=day)
+    para = paraphrase_accuracy(index_for(load_advisor_templates(catalog).answers, catalog))
+    result.paraphrase_accuracy = para.accuracy
+    result.paraphrase_false_match_rate = para.false_match_rate
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    table = Table(title=f"Grounding over {result.conversations} conversations")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.1%}"
+
+    rows = [
+        ("client turns stating a figure", str(result.client_turns_with_figures)),
+        ("  next reply uses it or a calculation from it", pct(result.figure_uptake)),
+        ("replies with a calculation", str(result.calculations)),
+        ("untraceable figures in sent replies", str(result.untraceable_in_accepted)),
+        ("client questions", str(result.client_questions)),
+        ("  taken up by the next reply", pct(result.questions_answered)),
+        ("scenarios whose situation states figures", str(result.scenarios_with_figures)),
+        ("  all of them said by the client", pct(result.situation_figures_present)),
+        ("paraphrase answer accuracy (answer bank)", pct(result.paraphrase_accuracy)),
+        ("off-bank questions matched anyway", pct(result.paraphrase_false_match_rate)),
+        ("sent replies with figures flagged now", pct(result.false_rejects)),
+    ]
+    rows += [
+        (f"planted {r.kind} figures caught", f"{pct(r.recall)} of {r.planted}")
+        for r in result.injected
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)

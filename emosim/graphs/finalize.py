@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 from emosim import __version__
 from emosim.schemas import (
     AdvisorTurn,
+    ArcMove,
     ClientTurn,
     ConversationRecord,
     EmotionalState,
@@ -36,6 +37,8 @@ def build_record(
     sc = ctx.scenario
     final_state = ctx.views.model(EmotionalState, state["hidden"]) if state.get("hidden") else None
     completed = ctx.arc.completed(state.get("progress", 0.0))
+    moves = [ArcMove.model_validate(m) for m in state.get("arc_moves", [])]
+    arc_outcome, arc_reason = _arc_outcome(ctx, state, moves, completed)
     record = ConversationRecord(
         id=ctx.conversation_id,
         schema_version=SCHEMA_VERSION,
@@ -68,6 +71,9 @@ def build_record(
             status="failed" if failed else "completed",
             failure_reason=state.get("failure") if failed else None,
             arc_completed=completed,
+            arc_outcome=arc_outcome,
+            arc_reason=arc_reason,
+            arc_moves=moves,
             final_state=final_state,
             resolution_summary=_summary(ctx, turns, final_state, failed, completed),
         ),
@@ -79,6 +85,31 @@ def build_record(
         ),
     )
     return record
+
+
+def _arc_outcome(
+    ctx: SimContext, state: SimState, moves: list[ArcMove], completed: bool
+) -> tuple[str | None, str | None]:
+    if not moves:
+        return None, None
+    steps = len(ctx.arc.arc)
+    at = min(steps - 1, round(state.get("progress", 0.0))) + 1
+    missed = [m for m in moves if m.movement != "advanced"]
+    if completed:
+        return "completed", f"reached step {steps} of {steps}" + (
+            f" despite {len(missed)} reply(ies) that did not help" if missed else ""
+        )
+    worst = missed[-1] if missed else moves[-1]
+    where = f"the arc ended at step {at} of {steps}"
+    if any(m.client_left for m in moves) or state.get("leaving"):
+        return "failed", (
+            f"the client left after {len(missed)} setback(s); last: exchange {worst.exchange}, "
+            f"{worst.reason}; {where}"
+        )
+    if state.get("progress", 0.0) < state.get("peak", 0.0) or moves[-1].movement == "regressed":
+        return "regressed", f"exchange {worst.exchange}: {worst.reason}; {where}"
+    reasons = "; ".join(f"exchange {m.exchange}: {m.reason}" for m in missed[-2:])
+    return "stalled", f"{len(missed)} of {len(moves)} replies did not move it ({reasons}); {where}"
 
 
 def _summary(

@@ -32,19 +32,28 @@ from emosim.agents.messages import (
     EmotionObserverInput,
     Line,
 )
+from emosim.agents.reading import read_reply
 from emosim.errors import AgentFailure
+from emosim.grounding.numbers import numbers_block
+from emosim.grounding.observer import RuleFactObserver, merge_questions
+from emosim.grounding.trace import trace_figures
 from emosim.schemas import (
     AdvisorTurn,
     ClientTurn,
+    CriticFinding,
     CriticVerdict,
     EmotionalState,
     EmotionAnnotation,
     RejectedDraft,
     StrategyUse,
 )
+from emosim.schemas.grounding import Grounding, OpenQuestion, ReplyReading, StatedFact
 
+from .context import checked_on, fact_base, situation_told
 from .finalize import build_record
 from .state import WORK, GraphState, SimContext, SimState
+
+FACT_OBSERVER = RuleFactObserver()
 
 Node = Callable[[SimState, Runtime[SimContext]], dict[str, Any]]
 
@@ -89,6 +98,10 @@ def _line(turn: ClientTurn | AdvisorTurn) -> Line:
     return Line(speaker=turn.speaker, text=turn.text)
 
 
+def _facts(state: SimState) -> list[StatedFact]:
+    return [StatedFact.model_validate(f) for f in state.get("facts", [])]
+
+
 # --- nodes -----------------------------------------------------------------------------------
 
 
@@ -108,9 +121,14 @@ def client_speaks(state: SimState, runtime: Runtime[SimContext]) -> dict[str, An
         movement=state.get("movement"),
         last_advisor_strategy=history[-1] if history else None,
         facts_used=state.get("facts_used", []),
+        situation_told=situation_told(ctx),
+        told=state.get("told", 0),
+        why=state.get("why"),
+        reading=ctx.views.model(ReplyReading, state["reading"]) if state.get("reading") else None,
+        leaving=state.get("leaving", False),
     )
     reply = ClientOutput.model_validate(ctx.agents.client.speak(request, seed=ctx.seed))
-    return {"client_text": reply.text, "facts_used": reply.facts_used}
+    return {"client_text": reply.text, "facts_used": reply.facts_used, "told": reply.told}
 
 
 @traced("observe_client")
@@ -128,19 +146,31 @@ def observe_client(state: SimState, runtime: Runtime[SimContext]) -> dict[str, A
             )
         )
     )
+    stated = FACT_OBSERVER.observe(state["client_text"], index)
     turn = ClientTurn(
         index=index,
         exchange=state["exchange"],
         text=state["client_text"],
         ground_truth=ctx.views.model(EmotionalState, state["hidden"]),
         annotation=annotation,
+        facts=stated,
     )
     ctx.ledger.put_turn(ctx.conversation_id, index, turn)
+    reading = state.get("reading")
+    answered = reading["question"] if reading and reading.get("answered") else None
+    questions = merge_questions(
+        [OpenQuestion.model_validate(q) for q in state.get("open_questions", [])],
+        index,
+        stated.questions,
+        answered,
+    )
     return {
         "turn_count": index + 1,
         "client_text": None,
         "observed": ctx.views.dump(annotation),
         "attempt": 1,  # draft, verdict and rejected were cleared by the last update_arc
+        "facts": [*state.get("facts", []), *(f.model_dump() for f in stated.facts)],
+        "open_questions": [q.model_dump() for q in questions[-6:]],
     }
 
 
@@ -163,6 +193,10 @@ def advisor_drafts(state: SimState, runtime: Runtime[SimContext]) -> dict[str, A
         critic_feedback=feedback,
         previous_strategies=state.get("strategies_history", []),
         shared_facts=[shared[f] for f in state.get("facts_used", []) if f in shared],
+        facts=_facts(state),
+        open_questions=[OpenQuestion.model_validate(q) for q in state.get("open_questions", [])],
+        numbers=numbers_block(_facts(state)),
+        client_closing=state.get("closing", False),
     )
     draft = AdvisorOutput.model_validate(ctx.agents.advisor.draft(request, seed=ctx.seed))
     return {"draft": ctx.views.dump(draft)}
@@ -172,15 +206,38 @@ def advisor_drafts(state: SimState, runtime: Runtime[SimContext]) -> dict[str, A
 def critic_reviews(state: SimState, runtime: Runtime[SimContext]) -> dict[str, Any]:
     ctx = runtime.context
     draft = ctx.views.model(AdvisorOutput, state["draft"])
+    facts = _facts(state)
+    numbers = numbers_block(facts)
     verdict = CriticVerdict.model_validate(
         ctx.agents.critic.review(
             CriticInput(
                 draft=draft.text,
                 observed=ctx.views.model(EmotionAnnotation, state["observed"]),
                 transcript=_transcript(ctx, state),
+                facts=facts,
+                numbers=numbers,
             )
         )
     )
+    # every backend's critic is held to the same rule: no figure without an origin
+    trace = trace_figures(
+        draft.text, facts=facts, calculations=numbers, fact_base=fact_base(ctx), on=checked_on(ctx)
+    )
+    if trace.problems:
+        verdict = verdict.model_copy(
+            update={
+                "accepted": False,
+                "findings": [
+                    *verdict.findings,
+                    *(
+                        CriticFinding(
+                            code=p.code, message=p.detail, severity="blocker", evidence=p.figure
+                        )
+                        for p in trace.problems
+                    ),
+                ],
+            }
+        )
     update: dict[str, Any] = {"verdict": ctx.views.dump(verdict), "redraft": False}
     if not verdict.accepted and state["attempt"] <= ctx.scenario.max_redrafts:
         rejected = RejectedDraft(
@@ -209,10 +266,37 @@ def observe_advisor(state: SimState, runtime: Runtime[SimContext]) -> dict[str, 
     for sentence in sentences:
         sentence.intended_function = intended.get(sentence.text)
     index = state["turn_count"]
+    facts = _facts(state)
+    numbers = numbers_block(facts)
+    trace = trace_figures(
+        draft.text, facts=facts, calculations=numbers, fact_base=fact_base(ctx), on=checked_on(ctx)
+    )
+    used_calcs = {f.source_id for f in trace.figures if f.origin == "calculation"}
+    transcript = _transcript(ctx, state)
+    client_text = next((t.text for t in reversed(transcript) if t.speaker == "client"), None)
+    reading = read_reply(
+        client_text,
+        draft.text,
+        facts=facts,
+        key_terms=ctx.catalog.topics[ctx.scenario.topic].key_terms,
+        explained_before=" ".join(t.text for t in transcript if t.speaker == "advisor"),
+    )
+    taken_up = {f.source_id for f in trace.figures if f.origin == "client_fact"}
+    for calc in numbers:
+        if calc.name in used_calcs:
+            taken_up |= set(calc.input_facts.values())
+    grounding = Grounding(
+        figures=trace.figures,
+        calculations=[c for c in numbers if c.name in used_calcs],
+        answered_question=reading.question if reading.answered else None,
+        facts_taken_up=sorted(f for f in taken_up if f),
+    )
     turn = AdvisorTurn(
         index=index,
         exchange=state["exchange"],
         text=draft.text,
+        grounding=grounding,
+        reading=reading,
         intended_strategies=draft.strategies,
         strategies=observed,
         sentences=sentences,
@@ -225,6 +309,9 @@ def observe_advisor(state: SimState, runtime: Runtime[SimContext]) -> dict[str, 
     return {
         "turn_count": index + 1,
         "strategies_history": [*state.get("strategies_history", []), draft.strategies.primary],
+        "observed_strategies": [observed.primary, *observed.combination],
+        "reading": reading.model_dump(),
+        "findings": [f.code for f in verdict.findings],
     }
 
 
@@ -232,21 +319,59 @@ def observe_advisor(state: SimState, runtime: Runtime[SimContext]) -> dict[str, 
 def update_arc(state: SimState, runtime: Runtime[SimContext]) -> dict[str, Any]:
     ctx = runtime.context
     draft = ctx.views.model(AdvisorOutput, state["draft"])
-    used = [draft.strategies.primary, *draft.strategies.combination]
+    reading = ReplyReading.model_validate(state["reading"]) if state.get("reading") else None
+    closing = state.get("closing", False)
+    if closing:  # the client has signed off: Elena's goodbye does not move the arc
+        return {
+            "exchange": state["exchange"] + 1,
+            "done": True,
+            "draft": None,
+            "verdict": None,
+            "rejected": [],
+            "arc_moves": [
+                *state.get("arc_moves", [])[:-1],
+                *(
+                    [{**state["arc_moves"][-1], "client_left": state.get("leaving", False)}]
+                    if state.get("arc_moves")
+                    else []
+                ),
+            ],
+        }
     result = ctx.arc.update(
         state["progress"],
         ctx.views.model(EmotionalState, state["hidden"]),
-        used,
+        state.get("observed_strategies", []),  # what the observer found, not the plan
         draft.anti_pattern,
         seed=(ctx.seed, ctx.conversation_id, state["exchange"]),
+        reading=reading,
+        findings=state.get("findings", []),
+        literacy=ctx.persona.financial_literacy,
+        setbacks=state.get("setbacks", 0),
+        last_why=state.get("why"),
     )
+    leaving = result.client_leaves
+    last = state["exchange"] >= ctx.scenario.exchanges
+    move = {
+        "exchange": state["exchange"],
+        "movement": result.movement,
+        "reason": result.reason,
+        "why": result.why,
+        "client_left": False,
+    }
     return {
         "progress": result.progress,
+        "peak": max(state.get("peak", 0.0), result.progress),
         "hidden": ctx.views.dump(result.state),
         "movement": result.movement,
         "movement_reason": result.reason,
+        "why": result.why,
+        "setbacks": result.setbacks,
+        "arc_moves": [*state.get("arc_moves", []), move],
+        # a client who has had enough says so in their next (last) message
+        "leaving": leaving or state.get("leaving", False),
+        "closing": leaving or (state["exchange"] + 1 >= ctx.scenario.exchanges),
         "exchange": state["exchange"] + 1,
-        "done": state["exchange"] >= ctx.scenario.exchanges,
+        "done": last,
         "draft": None,
         "verdict": None,
         "rejected": [],

@@ -44,6 +44,19 @@ class SimState(TypedDict, total=False):
     done: bool  # the last exchange has been played
     status: Literal["running", "completed", "failed"]
     failure: str | None
+    # grounding and the arc's reading of what was said
+    told: int  # situation sentences the client has told
+    facts: list[dict[str, Any]]  # the fact observer's running facts (StatedFact)
+    open_questions: list[dict[str, Any]]  # OpenQuestion
+    observed_strategies: list[str]  # what the strategy observer found in the sent reply
+    reading: dict[str, Any] | None  # ReplyReading of the sent reply
+    findings: list[str]  # the critic's finding codes on the sent reply
+    why: str | None  # what in the last reply moved the arc
+    setbacks: int  # replies in a row that stalled or regressed
+    peak: float  # furthest progress reached
+    arc_moves: list[dict[str, Any]]  # ArcMove per sent reply
+    leaving: bool  # the client has decided to leave
+    closing: bool  # the next client message is their last
 
 
 def merged(work: SimState, update: SimState) -> SimState:

@@ -17,6 +17,8 @@ from emosim.schemas.grounding import CalculationUse, StatedFact
 from .calculators import Calculation, calculate
 
 MONTHLY = "usd_per_month"
+# costs an emergency fund is sized on: living expenses, not a premium or a single bill
+_LIVING = re.compile(r"\b(?:expenses|spend|spending|bills|rent|living|budget|household)\b", re.I)
 _HOME = re.compile(r"\b(?:house|home|mortgage|condo|property)\b", re.IGNORECASE)
 
 
@@ -42,7 +44,9 @@ def numbers_block(facts: Sequence[StatedFact]) -> list[CalculationUse]:
     """Calculations from the client's own figures, newest facts first."""
     out: list[CalculationUse] = []
     money_units = {"usd"}
-    savings = _latest(facts, {"savings", "windfall"}, money_units)
+    savings = _latest(facts, {"savings", "windfall"}, money_units) or _latest(
+        facts, {"amount"}, money_units
+    )
     cost = _latest(facts, {"cost", "payment"}, {MONTHLY})
     income = _latest(facts, {"income"}, {MONTHLY, "usd_per_year"})
     debt = _latest(facts, {"debt", "tax_due"}, money_units)
@@ -87,7 +91,7 @@ def numbers_block(facts: Sequence[StatedFact]) -> list[CalculationUse]:
         gains = gain.value if gain else 0.0
         calc = calculate("capital_loss_offset", gains=gains, losses=loss.value)
         out.append(_use(calc, {"losses": loss, **({"gains": gain} if gain else {})}))
-    if cost and not savings and cost.kind == "cost":
+    if cost and not savings and cost.kind == "cost" and _LIVING.search(cost.evidence):
         calc = calculate("emergency_fund_target", monthly_expenses=cost.value)
         out.append(_use(calc, {"monthly_expenses": cost}))
     if savings and not cost and savings.kind == "savings":

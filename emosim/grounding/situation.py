@@ -204,9 +204,56 @@ def first_person(
     return text
 
 
+_STATUS = frozenset(
+    {"widowed", "divorced", "married", "single", "separated", "engaged", "remarried", "retired"}
+)
+
+
+def _at_home(brief: str) -> str:
+    """'widowed two years; lives alone in a condo' -> 'I've been widowed two years, and I
+    live alone in a condo.' Fragments that do not start with a status or a verb are left
+    out (they are about other people)."""
+    told: list[str] = []
+    for fragment in (f.strip().rstrip(".") for f in brief.split(";")):
+        words = fragment.split(" ", 1)
+        if not words[0]:
+            continue
+        first, rest = words[0], words[1] if len(words) > 1 else ""
+        if first.lower() in _STATUS:
+            told.append(f"I'm {fragment[:1].lower()}{fragment[1:]}")
+        elif first.lower().endswith("s") and first[:1].islower():
+            told.append(f"I {_first_person_verb(first)} {rest}".strip())
+    if not told:
+        return ""
+    text = ", and ".join(told) if len(told) == 2 else ", ".join(told)
+    return text[:1].upper() + text[1:] + "."
+
+
+_QUOTED = re.compile(r"[\"“]([^\"”]+)[\"”]")
+# a writer's brief rather than the client's story: who they are, what it covers, the feeling
+_META = re.compile(
+    r"\bto Elena\b|\bElena's office\b|\(\d{2};|^At home:|^Going in,|\bown words:|"
+    r"\bThe conversation covers\b|\bwhich here means\b|\bat (?:low|medium|high) intensity\b",
+)
+
+
 def situation_sentences(
     situation: str, full_name: str, pronouns: str = "", others: frozenset[str] = frozenset()
 ) -> list[str]:
-    """The situation's sentences in the first person, in order."""
-    told = first_person(" ".join(situation.split()), full_name, pronouns, others)
-    return [s.strip() for s in _SPLIT.split(told) if s.strip()]
+    """The situation's sentences in the first person, in order. A brief written for a
+    writer (a variation's 'X is coming to Elena about ... In her own words: "..."') is told
+    through the client's quoted words only."""
+    text = " ".join(situation.split())
+    out: list[str] = []
+    for sentence in (s.strip() for s in _SPLIT.split(text) if s.strip()):
+        quoted = _QUOTED.findall(sentence)
+        if sentence.startswith("At home:"):
+            told = _at_home(sentence.removeprefix("At home:"))
+            if told:
+                out.append(told)
+        elif quoted:
+            out += [q.strip() for q in quoted if q.strip()]
+        elif not _META.search(sentence):
+            told = first_person(sentence, full_name, pronouns, others)
+            out += [t.strip() for t in _SPLIT.split(told) if t.strip()]
+    return out

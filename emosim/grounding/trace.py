@@ -88,6 +88,20 @@ def _matches_calc(f: Found, calc: CalculationUse) -> bool:
     return False
 
 
+def _names(fact, sentence: str) -> bool:  # noqa: ANN001
+    """Whether the sentence names the fact by one of its keywords."""
+    low = sentence.lower()
+    return any(re.search(rf"\b{re.escape(k.lower())}\b", low) for k in fact.keywords if k)
+
+
+def _about(fact_base: FactBase, sentence: str):  # noqa: ANN202
+    """The fact-base fact a sentence is about: the best keyword match that it names."""
+    for fact in fact_base.search(sentence, limit=3):
+        if _names(fact, sentence):
+            return fact
+    return None
+
+
 def _slipped_digits(said: float, stated: float) -> bool:
     """$18,000 for $180,000: the same digits, off by a power of ten."""
     if said <= 0 or stated <= 0:
@@ -152,9 +166,26 @@ def _trace_one(
         same = fact.unit == f.unit or (family == "money" and _family(fact.unit) == "money")
         if same and math.isclose(fact.value, f.value, rel_tol=1e-9, abs_tol=1e-6):
             return use("client_fact", fact.id)
+    sentence = next(
+        (m.group(0) for m in _SENTENCE.finditer(text) if m.start() <= f.start < m.end()), text
+    )
     stale = None
     if fact_base is not None:
+        about = _about(fact_base, sentence)
+        if (
+            about is not None
+            and any(_family(v.unit) == family for v in about.values)
+            and not any(_close(f.value, v.value, f.unit) for v in about.values)
+        ):
+            wanted = ", ".join(f"{v.value:g} {v.unit}" for v in about.values)
+            return Problem(
+                "wrong_fact_value",
+                f.text,
+                f"{f.text} in a sentence about {about.id}, which states {wanted}",
+            )
         for fact in fact_base.find_value(f.value, f.unit if family != "money" else "usd"):
+            if not _names(fact, sentence):
+                continue  # the same number, but the sentence is not about this fact
             if fact_base.is_current(fact, on):
                 return use("fact_base", fact.id)
             stale = fact
@@ -174,23 +205,6 @@ def _trace_one(
                 "misquoted_client_figure",
                 f.text,
                 f"{f.text} is not what the client said ({fact.text}: {fact.evidence!r})",
-            )
-    if fact_base is not None:
-        sentence = next(
-            (m.group(0) for m in _SENTENCE.finditer(text) if m.start() <= f.start < m.end()),
-            text,
-        )
-        about = fact_base.search(sentence, limit=1)
-        low = sentence.lower()
-        named = about and any(
-            re.search(rf"\b{re.escape(k.lower())}\b", low) for k in about[0].keywords if k
-        )
-        if named and any(_family(v.unit) == family for v in about[0].values):
-            wanted = ", ".join(f"{v.value:g} {v.unit}" for v in about[0].values)
-            return Problem(
-                "wrong_fact_value",
-                f.text,
-                f"{f.text} in a sentence about {about[0].id}, which states {wanted}",
             )
     return Problem(
         "untraceable_figure",

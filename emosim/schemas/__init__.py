@@ -6,6 +6,7 @@ from .labels import LabelEvent, LabelSource, LabelTarget
 from .persona import AdvisorPersona, ArcStep, ClientPersona, PersonaFact
 from .record import (
     AdvisorTurn,
+    ArcMove,
     BackendInfo,
     ClientTurn,
     ConversationRecord,
@@ -35,6 +36,7 @@ from .taxonomy import (
 )
 
 __all__ = [
+    "ArcMove",
     "AdvisorPersona",
     "AdvisorTurn",
     "AntiPattern",

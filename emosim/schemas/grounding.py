@@ -55,7 +55,9 @@ class OpenQuestion(StrictModel):
 class ClientFacts(StrictModel):
     """The fact observer's reading of one client turn."""
 
-    facts: list[StatedFact] = Field(default_factory=list)
+    facts: list[StatedFact] = Field(
+        default_factory=list, description="Figures the turn states, in order."
+    )
     questions: list[str] = Field(default_factory=list, description="Questions asked in it.")
 
 
@@ -76,7 +78,7 @@ class FigureUse(StrictModel):
 
     text: str = Field(description="The figure as written in the reply.")
     value: float = Field(description="Its number.")
-    unit: Unit
+    unit: Unit = Field(description="Unit of `value`.")
     origin: Origin = Field(description="client_fact, calculation or fact_base.")
     source_id: str | None = Field(
         default=None, description="Client fact id, fact-base id, or calculator name."
@@ -87,11 +89,34 @@ class Grounding(StrictModel):
     """What an advisor reply is grounded in: the figures it states and their origins, the
     calculations it brings, the client question it answers."""
 
-    figures: list[FigureUse] = Field(default_factory=list)
-    calculations: list[CalculationUse] = Field(default_factory=list)
+    figures: list[FigureUse] = Field(
+        default_factory=list, description="Every figure in the reply, with its origin."
+    )
+    calculations: list[CalculationUse] = Field(
+        default_factory=list, description="The calculations whose figures the reply states."
+    )
     answered_question: str | None = Field(
         default=None, description="The client question this reply takes up, if any."
     )
     facts_taken_up: list[str] = Field(
         default_factory=list, description="Client fact ids the reply uses (or calculates from)."
     )
+
+
+class ReplyReading(StrictModel):
+    """The simulator's reading of one sent reply."""
+
+    question: str | None = Field(default=None, description="The client's last question.")
+    answered: bool | None = Field(
+        default=None, description="Whether the reply took the question up (None: none asked)."
+    )
+    client_figures_used: list[str] = Field(
+        default_factory=list, description="Client figures the reply repeats."
+    )
+    new_figures: list[str] = Field(
+        default_factory=list, description="Figures the reply brings (calculations, facts)."
+    )
+    unexplained_terms: list[str] = Field(
+        default_factory=list, description="Key terms named without their plain meaning."
+    )
+    asks: bool = Field(default=False, description="The reply asks the client something.")

@@ -18,6 +18,7 @@ from .common import (
     Valence,
     intensity_level,
 )
+from .grounding import ClientFacts, Grounding, ReplyReading
 from .labels import LabelEvent
 from .persona import ArcStep, ClientPersona
 from .scenario import LineageInfo, Phase
@@ -189,6 +190,11 @@ class ClientTurn(StrictModel):
     annotation: EmotionAnnotation | None = Field(
         default=None, description="What the emotion observer read from the text alone."
     )
+    facts: ClientFacts | None = Field(
+        default=None,
+        description="What the fact observer read from the text alone: figures with their "
+        "meaning and evidence spans, and the questions asked.",
+    )
     training_weight: Literal[0] = Field(default=0, description="Client turns are never trained.")
 
 
@@ -213,6 +219,16 @@ class AdvisorTurn(StrictModel):
     rejected_drafts: list[RejectedDraft] = Field(
         default_factory=list, description="Drafts the critic rejected (preference negatives)."
     )
+    grounding: Grounding | None = Field(
+        default=None,
+        description="Every figure in the reply with its origin (client_fact, calculation, "
+        "fact_base), the calculations it brings and the client question it takes up.",
+    )
+    reading: ReplyReading | None = Field(
+        default=None,
+        description="What the sent reply did, read from its words: question taken up, client "
+        "figures used, figures brought, terms left unexplained. The arc moves on this.",
+    )
     training_weight: Unit = Field(
         default=1.0, description="Loss weight of the turn (0 excludes it from training)."
     )
@@ -224,10 +240,30 @@ Turn = Annotated[ClientTurn | AdvisorTurn, Field(discriminator="speaker")]
 # --- outcome, quality ----------------------------------------------------------------------
 
 
+class ArcMove(StrictModel):
+    exchange: int = Field(ge=1, description="Exchange of the reply that moved the arc.")
+    movement: Literal["advanced", "stalled", "regressed"] = Field(
+        description="How the reply moved the client's hidden state along the arc."
+    )
+    reason: str = Field(description="What in the sent reply caused it.")
+    why: str = Field(description="What the client reacts to (helped, unanswered, harmful:<id>).")
+    client_left: bool = Field(default=False, description="The client decided to leave.")
+
+
 class Outcome(StrictModel):
     status: Literal["completed", "failed"] = Field(description="Whether the run finished.")
     failure_reason: str | None = Field(default=None, description="Why it failed, if it did.")
     arc_completed: bool = Field(description="Whether the client reached the arc's last step.")
+    arc_outcome: Literal["completed", "stalled", "regressed", "failed"] | None = Field(
+        default=None,
+        description="How the arc ended: completed (reached its last step), stalled (did not "
+        "get there), regressed (ended below the furthest point it reached), failed (the "
+        "client left the conversation).",
+    )
+    arc_reason: str | None = Field(default=None, description="Why, in the words of the moves.")
+    arc_moves: list[ArcMove] = Field(
+        default_factory=list, description="How each sent reply moved the arc, in order."
+    )
     final_state: EmotionalState | None = Field(default=None, description="Client's last state.")
     resolution_summary: str = Field(description="One paragraph: where the client ended up.")
 

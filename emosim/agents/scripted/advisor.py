@@ -13,13 +13,25 @@ import re
 from dataclasses import dataclass
 
 from emosim.catalog import Catalog
+from emosim.grounding.figures import to_second_person
+from emosim.schemas.grounding import StatedFact
 from emosim.schemas.taxonomy import Topic
 
 from ..messages import AdvisorInput, AdvisorOutput
+from .negatives import NegativeWriter
+from .retrieval import index_for
 from .templates import AdvisorSentenceTemplate, AdvisorTemplates, AnswerTemplate, slots_in
-from .text import as_phrase, fill, rng_for, sentence_case, split_sentences, stems
+from .text import as_phrase, expand, fill, rng_for, sentence_case, split_sentences, stems
 
-VERSION = "scripted-advisor-3"
+VERSION = "scripted-advisor-4"
+# what leads into a calculation from the client's own figures
+_CALC_LEADS = (
+    "[Putting your numbers together|Running the numbers you gave me|Just doing the math on "
+    "what you told me|Working from your own figures|If I put your numbers side by side]"
+)
+_REFLECT_LEADS = (
+    "[So|Okay, so|Right, so|Let me make sure I have it:|If I'm following,|So, as things stand,]"
+)
 
 STAGE_STRATEGIES = {
     "early": [
@@ -197,15 +209,88 @@ class _TopicTerms:
         return tuple(sorted((i for i, s in enumerate(scores) if s > 1), key=lambda i: -scores[i]))
 
 
+# a lead-in before the clause's own subject ("For context, I have ...", "Oh, and my ...")
+_LEAD_IN = re.compile(r"^(?:(?:[\w'’]+\s+){0,4}[\w'’]+,\s*)+(?:and\s+|but\s+)?")
+_FEELING_FIRST = {"acknowledge_emotion", "validate", "normalize"}
+MAX_STATEMENTS = 3  # plus one question: Elena's replies stay short (30-55 words)
+WORD_BUDGET = 55
+
+
+def _trimmed(sentences: list[dict]) -> list[dict[str, str]]:
+    """At most MAX_STATEMENTS statements and one question, the question last. Sentences
+    marked `_keep` (the answer, the asked term, the client's own figures) go last of all;
+    the first sentence (how Elena meets the feeling) next; support sentences first."""
+    questions = [s for s in sentences if s["text"].rstrip().endswith("?")]
+    statements = [s for s in sentences if not s["text"].rstrip().endswith("?")]
+    while len(statements) > MAX_STATEMENTS:
+        drop = next(
+            (i for i, s in enumerate(statements) if i > 0 and not s.get("_keep")),
+            len(statements) - 1,
+        )
+        statements.pop(drop)
+
+    def words() -> int:
+        return sum(len(s["text"].split()) for s in statements + questions[:1])
+
+    while words() > WORD_BUDGET:
+        drop = next((i for i, s in enumerate(statements) if i > 0 and not s.get("_keep")), None)
+        if drop is None:
+            break
+        statements.pop(drop)
+    kept = statements + questions[:1]
+    return [{k: v for k, v in s.items() if k != "_keep"} for s in kept]
+
+
+def _last_client_index(request: AdvisorInput) -> int:
+    """Ledger index of the client's newest turn (the transcript holds every turn so far)."""
+    return len(request.transcript) - 1
+
+
+def _lower_first_word(text: str) -> str:
+    """A summary continued after a lead-in: its first word lower-cased unless it is a
+    figure, a name or an acronym."""
+    first = text.split(" ", 1)[0]
+    if first[:1].isupper() and not first.isupper() and first not in {"I"}:
+        return text[:1].lower() + text[1:]
+    return text
+
+
+_TELLING = (
+    "cost",
+    "debt",
+    "tax_due",
+    "savings",
+    "windfall",
+    "income",
+    "payment",
+    "loss",
+    "gain",
+    "amount",
+    "age",
+    "rate",
+    "duration",
+)
+
+
+def _most_telling(facts: list[StatedFact]) -> StatedFact:
+    return min(facts, key=lambda f: _TELLING.index(f.kind))
+
+
 class ScriptedAdvisor:
     name = VERSION
 
     def __init__(
-        self, catalog: Catalog, templates: AdvisorTemplates, anti_pattern_rate: float = 0.15
+        self,
+        catalog: Catalog,
+        templates: AdvisorTemplates,
+        anti_pattern_rate: float = 0.15,
+        negatives: NegativeWriter | None = None,
     ):
         self.catalog = catalog
         self.templates = templates
         self.anti_pattern_rate = anti_pattern_rate
+        self.negatives = negatives
+        self._index = index_for(templates.answers, catalog)
         # templates and catalog are read-only configuration: derive per-call lookups once
         self._available = frozenset(templates.strategies)
         self._options = {
@@ -231,15 +316,35 @@ class ScriptedAdvisor:
             (line.text for line in reversed(request.transcript) if line.speaker == "client"), None
         )
         question = _last_question(last_client)
+        if question is not None:  # asked again: the question as first put
+            again = next(
+                (
+                    q.text
+                    for q in reversed(request.open_questions)
+                    if not q.answered and q.text != question and q.text in question
+                ),
+                None,
+            )
+            question = again or question
         advisor_said = " ".join(t.text for t in request.transcript if t.speaker == "advisor")
         advisor_said = advisor_said.lower()
         asked = self._asked_term(request.topic, last_client, question, advisor_said)
         slots = self._slots(request, rng, asked, last_client, advisor_said)
-        if request.attempt == 1 and rng.random() < self.anti_pattern_rate:
-            return self._anti_pattern_draft(request, rng, slots)
-        answer = self._answer(question)
+        if request.client_closing:
+            return self._closing(request, rng, slots, last_client)
+        negative = request.attempt == 1 and rng.random() < self.anti_pattern_rate
+        answer = self._answer(question, request.topic, last_client)
         strategies = self._plan(request, rng, asked, answer)
         sentences = self._compose(request, rng, slots, strategies, asked, answer)
+        grounded = self._grounded(request, rng, last_client, question, advisor_said)
+        if grounded is not None:
+            at = 1 if sentences and sentences[0]["function"] in _FEELING_FIRST else 0
+            sentences.insert(at, grounded)
+        sentences = _trimmed(sentences)
+        if negative:
+            if self.negatives is not None:
+                return self.negatives.draft(request, rng, slots, sentences)
+            return self._anti_pattern_draft(request, rng, slots)
         return AdvisorOutput.model_validate(
             {
                 "text": " ".join(s["text"] for s in sentences),
@@ -382,16 +487,112 @@ class ScriptedAdvisor:
     def _rank_terms(self, topic_id: str, question: str) -> tuple[int, ...]:
         return self._topic_terms(topic_id).ranked(question)
 
-    def _answer(self, question: str | None) -> _Answer | None:
-        """The answers to the client's last question, when it is a known topic question or
-        follow-up."""
+    def _answer(
+        self, question: str | None, topic: str | None = None, message: str | None = None
+    ) -> _Answer | None:
+        """The answers to the client's last question: a known topic question or follow-up,
+        found by its words or, phrased differently, by its meaning."""
         if question is None:
             return None
         known = self._answer_by_text.get(question.lower())
         if known is not None:
             return known
-        return next(
+        patterned = next(
             (a for pattern, a in self._answer_patterns if pattern.fullmatch(question)), None
+        )
+        if patterned is not None:
+            return patterned
+        # the whole message: what comes before a question often says what it is about
+        match = self._index.match(message or question, topic)
+        return _Answer.of(match.template) if match is not None else None
+
+    # --- grounding ------------------------------------------------------------------------
+
+    def _grounded(
+        self,
+        request: AdvisorInput,
+        rng: random.Random,
+        last_client: str | None,
+        question: str | None,
+        advisor_said: str,
+    ) -> dict[str, str] | None:
+        """One sentence with the client's own figures: a calculation from them when one is
+        new and bears on what they said, else their newest figure said back."""
+        newest = [f for f in request.facts if f.turn == _last_client_index(request)]
+        newest_ids = {f.id for f in newest}
+        fresh = [c for c in request.numbers if c.summary and c.summary.lower() not in advisor_said]
+        asks_numbers = question is not None and bool(
+            re.search(r"\bhow (?:long|much|many)\b|\blast\b|\benough\b", question, re.I)
+        )
+        bearing = [c for c in fresh if set(c.input_facts.values()) & newest_ids]
+        pick = bearing or (fresh if asks_numbers else [])
+        if pick:
+            calc = pick[0]
+            text = f"{expand(_CALC_LEADS, rng)}, {_lower_first_word(calc.summary)}."
+            return {
+                "text": text,
+                "function": "explain_concept",
+                "strategy": "education",
+                "_keep": True,
+            }
+        # figures the client only echoed from Elena are not theirs to reflect
+        newest = [f for f in newest if f.kind in _TELLING and f.text.lower() not in advisor_said]
+        if newest:
+            fact = _most_telling(newest)
+            clause = to_second_person(_LEAD_IN.sub("", fact.evidence)).strip().rstrip(".,;")
+            if 3 <= len(clause.split()) <= 22 and fact.text in clause:
+                lead = expand(_REFLECT_LEADS, rng)
+                text = f"{lead} {clause[:1].lower() + clause[1:]}."
+                return {
+                    "text": sentence_case(text),
+                    "function": "reflect_content",
+                    "strategy": "paraphrase",
+                    "_keep": True,
+                }
+        return None
+
+    def _closing(
+        self,
+        request: AdvisorInput,
+        rng: random.Random,
+        slots: dict[str, str],
+        last_client: str | None,
+    ) -> AdvisorOutput:
+        """The client is signing off: a warm close, no question, no new agenda."""
+        warm = last_client is not None and re.search(
+            r"\bthank|\bappreciate|\bhelped\b|\bhelps\b", last_client, re.I
+        )
+        pool = list(
+            (self.templates.closings if warm else self.templates.closings_unresolved)
+            or self.templates.closings
+        )
+        named = set(slots) | {"next_step"}
+        pool = [t for t in pool if slots_in(t) <= named] or pool
+        filled = {**slots, "next_step": slots.get("subtopic_phrase", "this")}
+        text = (
+            sentence_case(fill(expand(rng.choice(pool), rng), filled))
+            if pool
+            else (f"Take good care, {slots['name']}; I'm glad you reached out.")
+        )
+        text = text.replace("?", ".")
+        return AdvisorOutput.model_validate(
+            {
+                "text": text,
+                "sentences": [
+                    {
+                        "text": text,
+                        "function": "affirm_strength",
+                        "strategy": "emphasizing_autonomy",
+                    }
+                ],
+                "strategies": {
+                    "primary": "emphasizing_autonomy",
+                    "combination": [],
+                    "source": self.name,
+                },
+                "learning_objective": "When the client signs off, close warmly and leave the "
+                "door open without a new question or agenda.",
+            }
         )
 
     @staticmethod
@@ -493,11 +694,14 @@ class ScriptedAdvisor:
         limit = self.catalog.advisor.max_sentences - 1
         if len(ordered) > limit:
             ordered = ordered[: limit - 1] + ordered[-1:]
+        answers = {id(t) for t in answer.replies} if answer is not None else set()
         return [
             {
-                "text": sentence_case(fill(t.source.text, slots)),
+                "text": sentence_case(fill(expand(t.source.text, rng), slots)),
                 "function": t.source.function,
                 "strategy": sid,
+                # what the client asked for survives trimming: the answer, the term explained
+                "_keep": id(t) in answers or (asked and bool(t.term_slots) and not t.bare_term),
             }
             for t, sid in ordered
         ]

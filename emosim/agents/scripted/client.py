@@ -1,23 +1,28 @@
-"""The scripted client: composes each message from its persona, topic and true state.
+"""The scripted client: tells their situation, reacts to what Elena actually said, and asks.
 
-A message is [reaction to Elena's last reply] + [a line expressing the current emotion at
-its intensity, from the taxonomy] + [a personal fact not yet shared] + [a question that fits
-the stage]. Everything is drawn with a seeded RNG, so wording varies across seeds and is
-identical for the same seed.
+A message is [a reaction to Elena's last reply, by what it did: answered, brought numbers,
+missed the question, used jargon, hurt] + [a feeling, in the persona's voice, at the true
+intensity] + [the next part of the situation or a personal fact] + [a question, a repeated
+question when the last one was missed, or a sign-off]. Feelings and reactions come from the
+client's own material (agents/scripted/client_feelings.yaml, client_reactions.yaml), not from
+the taxonomy lines the emotion observer reads. Everything is drawn with a seeded RNG.
 """
 
 from __future__ import annotations
 
 import functools
 import random
+import re
 
 from emosim.catalog import Catalog
 
 from ..messages import ClientInput, ClientOutput
+from .material import ClientMaterial
 from .templates import ClientTemplates
 from .text import (
     as_phrase,
     ensure_period,
+    expand,
     fill,
     join_lead_ins,
     lower_first,
@@ -27,67 +32,108 @@ from .text import (
     split_sentences,
 )
 
-VERSION = "scripted-client-2"
+VERSION = "scripted-client-3"
+
+# what the arc says moved it -> the client's reaction category
+HARM_REACTIONS = {
+    "minimizing": "minimized",
+    "premature_advice": "rushed",
+    "wrong_timing": "rushed",
+    "question_stack": "rushed",
+    "judgment_blame": "judged",
+    "toxic_positivity": "false_comfort",
+    "false_guarantee": "false_comfort",
+    "false_reassurance": "false_comfort",
+    "jargon_dump": "jargon",
+    "over_validation": "generic",
+}
+_FIGURE_ASKS = {
+    "runway": [
+        "[So how|How] long would {savings} actually last if {cost} goes out every month?",
+        "[Be honest:|Honestly,|] is {savings} enough if the bill is {cost}?",
+        "If {cost} keeps going out, how long before {savings} is gone?",
+    ],
+    "debt": [
+        "[If I keep at it,|Realistically,] how long until {debt} is actually gone?",
+        "What would it take to clear {debt} [in a few years|before it eats me alive|for good]?",
+    ],
+}
 
 
 @functools.lru_cache(maxsize=4096)
 def _sentences(line: str) -> tuple[str, ...]:
-    """The sentences of a line, lower-cased; cached because every turn re-scans the same
-    template pools."""
     return tuple(sentence.lower() for _, _, sentence in split_sentences(line))
 
 
 class ScriptedClient:
     name = VERSION
 
-    def __init__(self, catalog: Catalog, templates: ClientTemplates):
+    def __init__(
+        self,
+        catalog: Catalog,
+        templates: ClientTemplates,
+        material: ClientMaterial | None = None,
+    ):
         self.catalog = catalog
         self.templates = templates
+        self.material = material
         self._nouns: dict[str, frozenset[str]] = {}
 
     def speak(self, request: ClientInput, *, seed: int) -> ClientOutput:
         rng = rng_for(seed, request.persona.id, request.exchange, "client")
-        # one string of every distinct line: what a new line must not repeat. Lines are joined
-        # by newlines, which no sentence contains, so no match can straddle two lines and the
-        # result does not depend on their order (set order varies with PYTHONHASHSEED).
         history = "\n".join({line.text for line in request.transcript})
         persona = request.persona
         style = persona.speaking_style
         parts: list[str] = []
         first = request.exchange == 1
-        last = request.exchange == request.exchanges
+        closing = request.leaving or request.exchange == request.exchanges
+        told = request.told
+        story = request.situation_told
+        facts_used = list(request.facts_used)
 
         if first:
             parts.append(rng.choice(style.openers).strip())
-        else:
-            reaction = self._reaction(request, rng, history)
-            if reaction and not (style.verbosity == "terse" and rng.random() < 0.4):
-                parts.append(reaction)
+            take = 1 if len(story) < 2 or _has_figure(story[0]) else 2
+            parts += story[:take]
+            told = min(len(story), take)
+            parts.append(self._feeling(request, rng, "\n".join([history, *parts])))
+            parts.append(self._question(request, rng, "\n".join([history, *parts]), True))
+            return self._out(parts, persona, facts_used, told)
 
-        # what this message already says counts too ("Thanks." must not open and close it)
-        parts.append(self._emotion_line(request, rng, "\n".join([history, *parts])))
-
-        facts_used = list(request.facts_used)
-        fact_chance = {"terse": 0.45, "medium": 0.65, "verbose": 0.85}[style.verbosity]
-        if first or (not last and rng.random() < fact_chance):
-            fact = self._next_fact(request, rng)
-            if fact is not None:
-                lead = rng.choice(self.templates.fact_lead_ins).strip() if not first else ""
-                statement = ensure_period(fact.statement)
-                keep = self._proper_nouns(request.persona)
-                parts.append(
-                    f"{lead} {lower_first(statement, keep)}".strip() if lead else statement
-                )
-                facts_used.append(fact.id)
+        reaction, carries_question = self._reaction(request, rng, history)
+        if reaction and not (closing and "?" in reaction):  # a last word asks nothing
+            parts.append(reaction)
+        if closing:
+            parts.append(self._sign_off(request, rng, "\n".join([history, *parts])))
+            return self._out(parts, persona, facts_used, told)
 
         said = "\n".join([history, *parts])
-        if last:
-            parts.append(self._pick(rng, self.templates.closings, said))
+        if rng.random() < self._feeling_chance(request):
+            parts.append(self._feeling(request, rng, said))
+        if told < len(story):
+            # the whole situation is told before the last two exchanges
+            left_turns = max(1, request.exchanges - request.exchange - 1)
+            take = max(1, -(-(len(story) - told) // left_turns))
+            parts += story[told : told + take]
+            told += take
         else:
-            parts.append(self._question(request, rng, said, first))
+            fact_chance = {"terse": 0.45, "medium": 0.65, "verbose": 0.85}[style.verbosity]
+            if rng.random() < fact_chance:
+                fact = self._next_fact(request, rng)
+                if fact is not None:
+                    lead = rng.choice(self.templates.fact_lead_ins).strip()
+                    statement = ensure_period(fact.statement)
+                    keep = self._proper_nouns(persona)
+                    parts.append(f"{lead} {lower_first(statement, keep)}".strip())
+                    facts_used.append(fact.id)
+        if not carries_question:
+            said = "\n".join([history, *parts])
+            parts.append(self._question(request, rng, said, False))
+        return self._out(parts, persona, facts_used, told)
 
-        text = join_lead_ins(parts, self._proper_nouns(persona))
-        return ClientOutput(text=text, facts_used=facts_used)
+    def _out(self, parts: list[str], persona, facts_used: list[str], told: int) -> ClientOutput:  # noqa: ANN001
+        text = join_lead_ins([p for p in parts if p], self._proper_nouns(persona))
+        return ClientOutput(text=text, facts_used=facts_used, told=told)
 
     # --- parts ----------------------------------------------------------------------------
 
@@ -100,30 +146,156 @@ class ScriptedClient:
             self._nouns[persona.id] = proper_nouns(texts) | {persona.name.split()[0]}
         return self._nouns[persona.id]
 
-    def _reaction(self, request: ClientInput, rng: random.Random, history: str) -> str:
-        reactions = self.templates.reactions
-        if request.movement == "regressed":
-            return self._pick(rng, reactions.regressed, history)
-        if request.movement == "stalled":
-            return self._pick(rng, reactions.stalled, history)
-        advanced = reactions.advanced
-        pool = advanced.get(request.last_advisor_strategy or "", []) + advanced.get("default", [])
-        return self._pick(rng, pool, history) if pool else ""
-
-    def _emotion_line(self, request: ClientInput, rng: random.Random, history: str) -> str:
-        emotion = self.catalog.emotion(request.hidden_state.emotion)
+    def _feeling_chance(self, request: ClientInput) -> float:
         level = request.hidden_state.intensity_level
-        line = self._pick(rng, getattr(emotion.intensities, level).examples, history)
+        return {"high": 0.95, "medium": 0.75, "low": 0.5}[level]
+
+    def _category(self, request: ClientInput) -> str:
+        why = request.why or "helped"
+        if why.startswith("harmful:"):
+            return HARM_REACTIONS.get(why.split(":", 1)[1], "rushed")
+        return {
+            "numbers": "numbers_landed",
+            "answered": "answered",
+            "heard": "heard",
+            "helped": "heard",
+            "unanswered": "unanswered",
+            "jargon": "jargon",
+            "generic": "generic",
+        }.get(why, "generic")
+
+    def _reaction(self, request: ClientInput, rng: random.Random, history: str) -> tuple[str, bool]:
+        """The reaction to the last reply, and whether it already asks a question (a
+        repeated one)."""
+        material = self.material
+        category = self._category(request)
+        if material is None:  # older template sets: reactions by movement only
+            reactions = self.templates.reactions
+            if request.movement == "regressed":
+                return self._pick(rng, reactions.regressed, history), False
+            if request.movement == "stalled":
+                return self._pick(rng, reactions.stalled, history), False
+            advanced = reactions.advanced
+            pool = advanced.get(request.last_advisor_strategy or "", []) + advanced.get(
+                "default", []
+            )
+            return (self._pick(rng, pool, history) if pool else ""), False
+        slots = self._reaction_slots(request, rng)
+        if category == "numbers_landed":
+            pools = material.reactions.numbers_landed
+            tone = self._number_tone(request)
+            pool = getattr(pools, tone) or pools.neutral
+        elif category == "disagree":
+            pool = material.reactions.disagree.get(request.persona.money_script, [])
+        else:
+            pool = getattr(material.reactions, category)
+        if category == "unanswered" and not slots.get("question"):
+            pool = material.reactions.generic
+            category = "generic"
+        if (
+            category in {"heard", "answered"}
+            and request.hidden_state.intensity_level != "high"
+            and rng.random() < 0.12
+        ):  # a client can push back on advice that helped
+            script = material.reactions.disagree.get(request.persona.money_script, [])
+            pool = script or pool
+        pool = [p for p in pool if set(re.findall(r"\{([a-z_]+)\}", p)) <= set(slots)]
+        if not pool:
+            return "", False
+        line = self._pick(rng, pool, history, slots)
+        voice = self._voiced(request, rng, line)
+        return voice, category == "unanswered"
+
+    def _reaction_slots(self, request: ClientInput, rng: random.Random) -> dict[str, str]:
+        reading = request.reading
+        slots: dict[str, str] = {"topic_phrase": self._topic_phrase(request)}
+        if reading is not None:
+            if reading.question:
+                slots["question"] = reading.question
+            if reading.unexplained_terms:
+                slots["term"] = reading.unexplained_terms[0]
+            if reading.new_figures:
+                slots["figure"] = reading.new_figures[0]
+        slots.setdefault("term", self._term(request, rng))
+        slots["gist"] = slots["term"]
+        slots["what"] = "the money"
+        slots["thing"] = self._thing(request, rng)
+        return slots
+
+    def _number_tone(self, request: ClientInput) -> str:
+        family = self.catalog.emotion(request.hidden_state.emotion).family
+        if family in {"fear", "sadness", "shame"} and request.hidden_state.intensity >= 0.6:
+            return "dread"
+        if request.movement == "advanced":
+            return "relief"
+        return "neutral"
+
+    def _voiced(self, request: ClientInput, rng: random.Random, line: str) -> str:
+        """The persona's own habits on a line: a hedge in front, an aside after."""
         style = request.persona.speaking_style
-        habits = style.fillers + style.tags
-        if habits and rng.random() < 0.3 and not any(h.lower() in line.lower() for h in habits):
-            habit = rng.choice(habits).strip().rstrip(",")
-            if habit in style.tags:  # "so to speak", "is that normal?": after the line
-                end = "" if habit[-1:] in "?!." else "."
-                line = f"{line.rstrip().rstrip('.!')}, {habit}{end}"
-            elif habit and habit[0].isalpha() and len(habit.split()) <= 3:
-                line = f"{sentence_case(habit)}, {lower_first(line, self._proper_nouns(request.persona))}"
+        hedges = list(getattr(style, "hedges", []) or []) + list(style.fillers)
+        if hedges and rng.random() < 0.25:
+            hedge = expand(rng.choice(hedges), rng).strip().rstrip(",")
+            if hedge and hedge[0].isalpha() and len(hedge.split()) <= 4:
+                keep = self._proper_nouns(request.persona)
+                line = f"{sentence_case(hedge)}, {lower_first(line, keep)}"
         return line
+
+    def _feeling(self, request: ClientInput, rng: random.Random, history: str) -> str:
+        level = request.hidden_state.intensity_level
+        emotion_id = request.hidden_state.emotion
+        if self.material is not None:
+            lines = self.material.feelings.get(emotion_id, {}).get(level, [])
+        else:
+            lines = []
+        if not lines:  # no client material for it: the taxonomy's lines
+            lines = getattr(self.catalog.emotion(emotion_id).intensities, level).examples
+        line = self._pick(rng, lines, history, {"thing": self._thing(request, rng)})
+        style = request.persona.speaking_style
+        asides = list(getattr(style, "asides", []) or [])
+        if asides and rng.random() < 0.2:
+            aside = ensure_period(expand(rng.choice(asides), rng).strip())
+            line = f"{ensure_period(line)} {sentence_case(aside)}"
+        elif style.tags and rng.random() < 0.1:
+            # a tag question would read as a question the reply must answer
+            tags = [t for t in style.tags if "?" not in t] or [""]
+            tag = rng.choice(tags).strip().rstrip(",")
+            if tag and tag.lower() not in line.lower():
+                end = "" if tag[-1:] in "?!." else "."
+                line = f"{line.rstrip().rstrip('.!')}, {tag}{end}"
+        return self._voiced(request, rng, line)
+
+    def _thing(self, request: ClientInput, rng: random.Random) -> str:
+        topic = self.catalog.topics[request.topic]
+        sub = next(s for s in topic.subcategories if s.id == request.subcategory)
+        options = [sub.phrase or as_phrase(sub.name), topic.phrase or as_phrase(topic.name)]
+        options.append(f"the {self._term(request, rng)} thing")
+        return rng.choice(options)
+
+    def _topic_phrase(self, request: ClientInput) -> str:
+        topic = self.catalog.topics[request.topic]
+        return topic.phrase or as_phrase(topic.name)
+
+    def _term(self, request: ClientInput, rng: random.Random) -> str:
+        topic = self.catalog.topics[request.topic]
+        terms = list(topic.key_terms) or [topic.name.lower()]
+        return rng.choice(terms)
+
+    def _sign_off(self, request: ClientInput, rng: random.Random, history: str) -> str:
+        material = self.material
+        style = request.persona.speaking_style
+        unresolved = request.leaving or (request.movement != "advanced")
+        own = list(getattr(style, "sign_offs", []) or [])
+        if material is not None:
+            if request.leaving:
+                pool = material.reactions.leave
+            elif unresolved:
+                pool = material.reactions.sign_off_unresolved
+            else:
+                pool = material.reactions.sign_off + own
+        else:
+            pool = self.templates.closings
+        return self._pick(rng, pool, history, {"thing": self._thing(request, rng)})
 
     def _next_fact(self, request: ClientInput, rng: random.Random):  # noqa: ANN202
         unused = [
@@ -141,32 +313,63 @@ class ScriptedClient:
         sub = next(s for s in topic.subcategories if s.id == request.subcategory)
         if first:
             return self._pick(rng, sub.client_questions or topic.client_questions, history)
+        figured = self._figure_question(request, rng, history)
+        if figured and rng.random() < 0.6:
+            return figured
         progress = request.exchange / request.exchanges
         stage = "early" if progress < 0.4 else "middle" if progress < 0.75 else "late"
         pool = list(self.templates.follow_ups[stage])
         if rng.random() < 0.35:
             pool += topic.client_questions
-        terms = list(topic.key_terms) or [topic.name.lower()]
         slots = {
             "topic_phrase": topic.phrase or as_phrase(topic.name),
             "subtopic_phrase": sub.phrase or as_phrase(sub.name),
-            "term": rng.choice(terms),
+            "term": self._term(request, rng),
             "advisor_name": "Elena",
         }
         return self._pick(rng, pool, history, slots)
+
+    def _figure_question(self, request: ClientInput, rng: random.Random, history: str) -> str:
+        """A question about the client's own figures, as they said them."""
+        said = " ".join(t.text for t in request.transcript if t.speaker == "client")
+        said += " " + " ".join(request.situation_told[: request.told])
+        money = re.findall(r"\$\d[\d,]*(?:\.\d+)?(?:\s*(?:a|per)\s+month)?", said)
+        monthly = [m for m in money if "month" in m]
+        amounts = [m for m in money if "month" not in m]
+        asks: list[tuple[str, dict[str, str]]] = []
+        if amounts and monthly:
+            slots = {"savings": max(amounts, key=_amount), "cost": max(monthly, key=_amount)}
+            asks += [(q, slots) for q in _FIGURE_ASKS["runway"]]
+        if amounts and re.search(r"\bowe\b|\bdebt\b|\bloan", said, re.IGNORECASE):
+            slots = {"debt": max(amounts, key=_amount)}
+            asks += [(q, slots) for q in _FIGURE_ASKS["debt"]]
+        if not asks:
+            return ""
+        question, slots = rng.choice(asks)
+        text = sentence_case(fill(expand(question, rng), slots))
+        return "" if text.lower() in history.lower() else text
 
     @staticmethod
     def _pick(
         rng: random.Random, pool: list[str], history: str, slots: dict[str, str] | None = None
     ) -> str:
         """A line none of whose sentences is already in the conversation, when there is one.
-        Case is ignored: a filler in front ("Technically, this is...") lower-cases a line."""
+        Inline alternatives are resolved and slots filled."""
         said = history.lower().__contains__
         candidates = [
             line
             for line in pool
-            # a line without '{' has no slot to fill
-            if not any(map(said, _sentences(fill(line, slots) if slots and "{" in line else line)))
+            if "[" in line
+            or not any(map(said, _sentences(fill(line, slots) if slots and "{" in line else line)))
         ]
         choice = rng.choice(candidates or pool)
+        choice = expand(choice, rng)
         return fill(choice, slots) if slots else choice
+
+
+def _has_figure(text: str) -> bool:
+    return bool(re.search(r"\d", text))
+
+
+def _amount(text: str) -> float:
+    return float(re.sub(r"[^\d.]", "", text.split()[0]) or 0)

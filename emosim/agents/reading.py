@@ -1,0 +1,97 @@
+"""What Elena's sent reply did, read from its words: did it take up the client's question,
+use the client's own figures, bring a figure of its own, leave a term unexplained?
+
+The arc controller moves the hidden state on this reading and on the strategies the strategy
+observer found (never on what the advisor planned), and the scripted client reacts to it. A
+model client reads the transcript itself; the reading is the simulator's account of why the
+arc moved, recorded with the movement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from emosim.grounding.figures import find_figures
+from emosim.schemas.grounding import ReplyReading, StatedFact
+
+from .scripted.text import split_sentences, stems
+
+# question words that carry no topic ("how", "should" are stop words already)
+_VAGUE = frozenset(
+    stems(
+        "actually really know think mean tell explain question sure okay ok elena even still "
+        "get got going want wonder wondering people someone anyone thing stuff kind sort work "
+        "right good bad need make take look help"
+    )
+)
+_FEELING_WORDS = frozenset(
+    stems(
+        "feel feeling feelings sense makes understandable anxious worried hard heavy okay "
+        "natural normal common alone weighing completely"
+    )
+)
+_NUMERIC_ASK = ("how much", "how long", "how many", "when can", "what would", "last", "enough")
+
+
+def last_question(text: str | None) -> str | None:
+    if not text:
+        return None
+    return next((s for _, _, s in reversed(split_sentences(text)) if s.endswith("?")), None)
+
+
+def read_reply(
+    client_text: str | None,
+    reply: str,
+    *,
+    facts: Sequence[StatedFact] = (),
+    key_terms: Mapping[str, str] | None = None,
+    explained_before: str = "",
+) -> ReplyReading:
+    question = last_question(client_text)
+    reply_stems = stems(reply)
+    answered: bool | None = None
+    found = find_figures(reply)
+    client_values = {(f.value, f.unit in {"usd", "usd_per_month", "usd_per_year"}) for f in facts}
+    used = [
+        f.text
+        for f in found
+        if (f.value, f.unit in {"usd", "usd_per_month", "usd_per_year"}) in client_values
+    ]
+    new = [f.text for f in found if f.text not in used]
+    if question is not None:
+        wanted = stems(question) - _VAGUE
+        shared = wanted & reply_stems
+        # an explanatory statement (beyond feelings, not the client's own words said back)
+        # takes a question up when it shares a content word with it, or when the question
+        # is a general one ("Is there a downside nobody mentions?")
+        client_stems = stems(client_text or "")
+        explains = False
+        for _, _, sentence in split_sentences(reply):
+            if sentence.endswith("?"):
+                continue
+            content = stems(sentence) - _FEELING_WORDS
+            if len(content) >= 6 and len(content & client_stems) < 0.6 * len(content):
+                explains = True
+                break
+        numeric = any(a in question.lower() for a in _NUMERIC_ASK)
+        if numeric:
+            answered = bool(new) or len(shared) >= 2
+        else:
+            answered = (explains and (len(shared) >= 1 or len(wanted) <= 3)) or len(shared) >= 2
+    unexplained = []
+    low = reply.lower()
+    earlier = explained_before.lower()
+    for term, gloss in (key_terms or {}).items():
+        t = term.lower()
+        if t in low and t not in earlier:
+            gloss_words = stems(gloss) - stems(term)
+            if len(gloss_words & reply_stems) < 2:
+                unexplained.append(term)
+    return ReplyReading(
+        question=question,
+        answered=answered,
+        client_figures_used=used,
+        new_figures=new,
+        unexplained_terms=unexplained,
+        asks="?" in reply,
+    )
