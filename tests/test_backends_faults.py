@@ -199,3 +199,25 @@ def test_x_should_retry_false_ends_the_conversation_at_once(
         assert mock.calls == 1
     assert record.outcome.status == "failed"
     assert "not retried (x-should-retry: false): 500" in record.outcome.failure_reason
+
+
+def test_a_persistent_outage_fails_each_conversation_with_its_reason_not_the_batch(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    spec = backend_config(tmp_path / "b.yaml", url, retries=1)
+    jobs = [Job(_scenario(catalog), "h", seed) for seed in range(3)]
+    run = RunFolder.create(tmp_path, "outage")
+    result = run_batch(catalog, run, jobs, backend=spec, concurrency=2)
+    assert (result.completed, result.failed) == (3, 3)
+    for record in map(json.loads, run.records_path.read_text().splitlines()):
+        reason = record["outcome"]["failure_reason"]
+        assert reason.startswith("client_speaks: client turn 0: model call failed, retries spent: ")
+        assert "connection to the Messages API" in reason and "ConnectError" in reason
+    errors = [c["error"]["kind"] for c in _calls(run)]
+    assert errors == ["connection"] * 6  # each conversation: a call and its one retry
