@@ -296,7 +296,7 @@ _IMPERATIVE = (
 )
 _DIRECTIVE = re.compile(
     rf"(^|(?<=[.!?;:] ))(([a-z]+ ?){{0,2}}, )?({_IMPERATIVE})\b(?! (by|with) (you|we|us)\b)"
-    r"|\bI['’]?d (start|begin|open|set|move|put|cut|pay|focus|go) (by|with|on|off)?\b"
+    r"|\bI['’]?d (start|begin) (by|with)\b|\bI['’]?d (open|set up|move|cut|pay off|focus on|go with)\b"
     r"|\bI['’]?d (recommend|suggest|advise)( that)? (you|starting|opening|setting|moving|"
     r"putting|cutting|paying|focusing|making)\b"
     r"|\b(my|the) (first |main |one )?(suggestion|recommendation|advice|plan) (here )?"
@@ -343,6 +343,23 @@ _WARMTH = frozenset(
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|ten|half|percent|days?|weeks?|months?|years?)\b", re.IGNORECASE
 )
+# Words of emotion adjectives that describe the situation, not the feeling.
+_SITUATION = frozenset(
+    stems(
+        "of the and our all this what means pretty making wrong call relying work together "
+        "financial industry settled"
+    )
+)
+# Normalizing cues say "others too"; they acknowledge a feeling only in a sentence about one.
+_NORMALIZING = frozenset({"normalizing", "normalize"})
+_FEELING = frozenset(
+    stems("feel feels feeling feelings felt emotion emotions emotional reaction stress stressed")
+)
+_ADDRESSED = re.compile(
+    r"\b(you|your|yours|yourself|you['’](re|ve|d|ll)|ask|asks|asking|question|questions|wonder)\b",
+    re.IGNORECASE,
+)
+_COMPANY = re.compile(r"\b(not alone|in good company|not the only one)\b", re.IGNORECASE)
 # "what makes sense", "whichever is reasonable": a cue that judges an option, not a feeling
 _ABOUT_OPTIONS = re.compile(r"\b(what|whatever|which|whichever)\s+$", re.IGNORECASE)
 _IDIOM = re.compile(r"^ (a lot|so much|the world|a great deal)\b")
@@ -468,10 +485,13 @@ class RuleCritic:
                 ]
             }
         )
+        # the words that name a feeling: each emotion's id, name and adjective, without the
+        # situation some adjectives carry ("afraid of making the wrong call")
         self.feeling_words = frozenset(
             w
             for e in catalog.emotions_file.emotions
-            for w in stems(f"{e.id.replace('_', ' ')} {e.name} {e.adjective}")
+            for w in stems(f"{e.id.split('_')[0]} {e.name.split()[0]} {e.adjective}")
+            if w not in _SITUATION
         )
         validating = {"empathic_validation", "reflection_of_feelings", "normalizing"}
         self.validation = Lexicon(
@@ -664,9 +684,30 @@ class RuleCritic:
 
     def _acknowledges(self, text: str) -> bool:
         """Whether some sentence acknowledges, validates or normalizes the feeling. A cue that
-        judges an option rather than a feeling ("it changes what makes sense") does not."""
-        hits = self.validation.find(text) + self.validation_functions.find(text)
-        return any(not _ABOUT_OPTIONS.search(text[: hit.start]) for hit in hits)
+        judges an option rather than a feeling ("it changes what makes sense") does not; a
+        normalizing cue counts in a sentence about feelings ("many people feel this way"),
+        not in one about what people do ("for many people the first step is...")."""
+        for _, _, sentence in split_sentences(text):
+            hits = self.validation.find(sentence) + self.validation_functions.find(sentence)
+            for hit in hits:
+                if _ABOUT_OPTIONS.search(sentence[: hit.start]):
+                    continue
+                if hit.label in _NORMALIZING and not self._about_feelings(sentence):
+                    continue
+                return True
+        return False
+
+    def _about_feelings(self, sentence: str) -> bool:
+        """Whether a sentence is about the client or their feeling (or their asking): what a
+        normalizing cue needs to acknowledge something ("it's normal to second-guess
+        yourself", "plenty of people ask me this")."""
+        words = stems(sentence)
+        return bool(
+            words & self.feeling_words
+            or words & _FEELING
+            or _COMPANY.search(sentence)
+            or _ADDRESSED.search(sentence)
+        )
 
     def _behaviour(self, text: str, request: CriticInput) -> list[CriticFinding]:
         """Question stacks, plans before the feeling is heard, warmth instead of an answer."""
@@ -718,8 +759,13 @@ class RuleCritic:
         """A sentence about the client's feelings or worth: a validation or affirmation cue,
         or the vocabulary of warmth (appreciation, praise, comfort)."""
         cues = self.validation.find(sentence) + self.validation_functions.find(sentence)
-        # "a decision that's hard to reverse" is about the decision, not the client
-        if any(not sentence[hit.end :].startswith(" to ") for hit in cues):
+        for hit in cues:
+            # "a decision that's hard to reverse" is about the decision, not the client;
+            # "works well for most people" is about what people do
+            if sentence[hit.end :].startswith(" to "):
+                continue
+            if hit.label in _NORMALIZING and not self._about_feelings(sentence):
+                continue
             return True
         return bool(self.affirming.find(sentence) or stems(sentence) & _WARMTH)
 
