@@ -485,3 +485,26 @@ def test_missing_key_is_one_clear_error_before_any_call(
         build_agents(catalog, "client=anthropic,*=scripted", anti_pattern_rate=0.1)
     assert "ANTHROPIC_API_KEY is not set" in str(info.value) and "client" in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_request_hash_is_the_canonical_json_of_its_content() -> None:
+    """key() builds the canonical JSON from cached pieces: the bytes (and so every recorded
+    cassette's keys) are those of json.dumps over the whole body."""
+    import hashlib
+
+    request = ModelRequest(
+        model="claude-x",
+        system=[SystemBlock(text='règles "é"\n\t', cache=True), SystemBlock(text="b")],
+        messages=[Message(role="user", text="hé ✓"), Message(role="assistant", text="{}")],
+        schema_name="A",
+        output_schema={"z": 1, "a": {"y": [1, {"b": 2, "a": None}]}, "title": "é"},
+        max_tokens=5,
+    )
+    body = {
+        "model": request.model,
+        "system": [b.model_dump() for b in request.system],
+        "messages": [m.model_dump() for m in request.messages],
+        "tools": {"name": request.schema_name, "schema": request.output_schema},
+    }
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert request.key() == hashlib.sha256(canonical.encode()).hexdigest()

@@ -81,6 +81,8 @@ class CassetteWriter:
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._synced = time.monotonic()
         self._recorded: set[tuple[str | None, str, int]] | None = None
+        self._shas: dict[str, str] = {}
+        self._schemas: dict[int, tuple[dict[str, Any], str]] = {}
 
     def skip_recorded_calls(self) -> None:
         """From now on, a call that the file held when this process opened it (same
@@ -153,17 +155,35 @@ class CassetteWriter:
             os.fsync(self._fd)
 
     def _compact(self, request: ModelRequest, blobs: list[BlobLine]) -> dict[str, Any]:
+        """The request as its cassette line holds it: long texts as blob references. (Built
+        field by field, in model_dump's order: the system texts and the schema are the bulk of
+        a request and are serialized and hashed once per process, not once per call.)"""
+
         def ref(text: str) -> str:
-            sha = _sha(text)
+            sha = self._shas.get(text)
+            if sha is None:
+                if len(self._shas) > 4096:
+                    self._shas.clear()
+                sha = self._shas[text] = _sha(text)
             if sha not in self._known:
                 self._known.add(sha)
                 blobs.append(BlobLine(sha=sha, text=redact(text)))
             return sha
 
-        data = request.model_dump(mode="json")
-        data["system"] = [{"blob": ref(b.text), "cache": b.cache} for b in request.system]
-        schema = json.dumps(request.output_schema, sort_keys=True, ensure_ascii=False)
-        data["output_schema"] = {"blob": ref(schema)}
+        schema = self._schemas.get(id(request.output_schema))
+        if schema is None or schema[0] is not request.output_schema:
+            text = json.dumps(request.output_schema, sort_keys=True, ensure_ascii=False)
+            schema = self._schemas[id(request.output_schema)] = (request.output_schema, text)
+        data = {
+            "model": request.model,
+            "system": [{"blob": ref(b.text), "cache": b.cache} for b in request.system],
+            "messages": [{"role": m.role, "text": m.text} for m in request.messages],
+            "schema_name": request.schema_name,
+            "output_schema": {"blob": ref(schema[1])},
+            "max_tokens": request.max_tokens,
+            "effort": request.effort,
+            "thinking": request.thinking,
+        }
         return redact_data(data)
 
 

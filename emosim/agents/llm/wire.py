@@ -44,14 +44,23 @@ class ModelRequest(StrictModel):
         same question, so a replay finds it after a settings change that does not alter what
         the model is shown, and a retry with a larger max_tokens is the same request.
         """
-        body = {
-            "model": self.model,
-            "system": [b.model_dump() for b in self.system],
-            "messages": [m.model_dump() for m in self.messages],
-            "tools": {"name": self.schema_name, "schema": self.output_schema},
-        }
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        # The canonical JSON of {"messages", "model", "system", "tools"} (sorted keys), built
+        # from pieces: the long, stable ones (system blocks, schema) are serialized once per
+        # process. Same bytes as json.dumps(body, sort_keys=True), so keys never change.
+        digest = hashlib.sha256()
+        messages = [{"role": m.role, "text": m.text} for m in self.messages]
+        digest.update(b'{"messages":')
+        digest.update(_canonical(messages).encode())
+        digest.update(b',"model":')
+        digest.update(_canonical(self.model).encode())
+        digest.update(b',"system":[')
+        digest.update(b",".join(_block_json(b.text, b.cache) for b in self.system))
+        digest.update(b'],"tools":{"name":')
+        digest.update(_canonical(self.schema_name).encode())
+        digest.update(b',"schema":')
+        digest.update(schema_json(self.output_schema).encode())
+        digest.update(b"}}")
+        return digest.hexdigest()
 
     def with_repair(self, answer: str, problem: str) -> ModelRequest:
         """The same request plus the invalid answer and what was wrong with it."""
@@ -97,6 +106,34 @@ class ModelReply(StrictModel):
     batch: bool = Field(
         default=False, description="Answered through the Message Batches API (batch price)."
     )
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_BLOCKS: dict[tuple[str, bool], bytes] = {}
+_SCHEMAS: dict[int, tuple[dict[str, Any], str]] = {}
+
+
+def _block_json(text: str, cache: bool) -> bytes:
+    found = _BLOCKS.get((text, cache))
+    if found is None:
+        if len(_BLOCKS) > 4096:
+            _BLOCKS.clear()
+        found = _BLOCKS[(text, cache)] = _canonical({"cache": cache, "text": text}).encode()
+    return found
+
+
+def schema_json(schema: dict[str, Any]) -> str:
+    """Canonical JSON of an output schema; serialized once per schema object (the reply
+    models' schemas are built once per process and never changed)."""
+    entry = _SCHEMAS.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        if len(_SCHEMAS) > 256:
+            _SCHEMAS.clear()
+        entry = _SCHEMAS[id(schema)] = (schema, _canonical(schema))
+    return entry[1]
 
 
 def parse_json_object(text: str) -> dict[str, Any] | None:
