@@ -78,7 +78,8 @@ def read_reply(
             answered = bool(new) or len(shared) >= 2
         else:
             answered = (explains and (len(shared) >= 1 or len(wanted) <= 3)) or len(shared) >= 2
-    unexplained = []
+    unexplained: list[str] = []
+    explained: list[str] = []
     low = reply.lower()
     earlier = explained_before.lower()
     for term, gloss in (key_terms or {}).items():
@@ -87,11 +88,14 @@ def read_reply(
             gloss_words = stems(gloss) - stems(term)
             if len(gloss_words & reply_stems) < 2:
                 unexplained.append(term)
+            else:
+                explained.append(term)
     return ReplyReading(
         question=question,
         answered=answered,
         client_figures_used=used,
         new_figures=new,
         unexplained_terms=unexplained,
+        explained_terms=explained,
         asks="?" in reply,
     )

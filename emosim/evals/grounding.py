@@ -18,7 +18,7 @@ from emosim.agents.reading import read_reply
 from emosim.grounding.facts import FactBase
 from emosim.grounding.figures import find_figures
 from emosim.grounding.numbers import numbers_block
-from emosim.grounding.observer import RuleFactObserver
+from emosim.grounding.observer import RuleFactObserver, mark_echoes
 from emosim.grounding.trace import trace_figures
 from emosim.schemas import AdvisorTurn, ClientTurn, ConversationRecord
 from emosim.schemas.common import StrictModel
@@ -63,9 +63,12 @@ class GroundingEvaluation(StrictModel):
 
 def _facts_before(turns: list, upto: int) -> list[StatedFact]:
     facts: list[StatedFact] = []
+    said: str | None = None
     for turn in turns[:upto]:
         if isinstance(turn, ClientTurn):
-            facts += OBSERVER.observe(turn.text, turn.index).facts
+            facts += mark_echoes(OBSERVER.observe(turn.text, turn.index).facts, said)
+        else:
+            said = turn.text
     return facts
 
 
@@ -99,7 +102,9 @@ def evaluate_grounding(
             facts = _facts_before(turns, i)
             numbers = numbers_block(facts)
             client = turns[i - 1] if i and isinstance(turns[i - 1], ClientTurn) else None
-            newest = [f for f in facts if client is not None and f.turn == client.index]
+            newest = [
+                f for f in facts if client is not None and f.turn == client.index and not f.echo
+            ]
             trace = trace_figures(
                 turn.text, facts=facts, calculations=numbers, fact_base=fact_base, on=on
             )
@@ -165,8 +170,9 @@ def _plant(
 
     def caught(bad: str) -> bool:
         return bool(
-            trace_figures(bad, facts=facts, calculations=numbers, fact_base=fact_base, on=on)
-            .problems
+            trace_figures(
+                bad, facts=facts, calculations=numbers, fact_base=fact_base, on=on
+            ).problems
         )
 
     money = [f for f in facts if f.unit == "usd" and f.value >= 100]

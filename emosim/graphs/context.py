@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from pathlib import Path
 
-from emosim.grounding.facts import FactBase, load_fact_base, newest_fact_file
+from emosim.grounding.facts import FactBase
 from emosim.grounding.situation import situation_sentences
 
 from .state import SimContext
@@ -29,14 +28,9 @@ def _told(situation: str, name: str, pronouns: str, household: str) -> tuple[str
     return tuple(situation_sentences(situation, name, pronouns, others))
 
 
-@functools.lru_cache(maxsize=8)
-def _fact_base(root: Path) -> FactBase | None:
-    path = newest_fact_file(root / "facts")
-    return load_fact_base(path) if path else None
-
-
 def fact_base(ctx: SimContext) -> FactBase | None:
-    return _fact_base(ctx.catalog.root)
+    """The catalog's vetted fact base (loaded once per catalog)."""
+    return ctx.catalog.facts
 
 
 def checked_on(ctx: SimContext) -> dt.date:

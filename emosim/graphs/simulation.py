@@ -35,7 +35,7 @@ from emosim.agents.messages import (
 from emosim.agents.reading import read_reply
 from emosim.errors import AgentFailure
 from emosim.grounding.numbers import numbers_block
-from emosim.grounding.observer import RuleFactObserver, merge_questions
+from emosim.grounding.observer import RuleFactObserver, mark_echoes, merge_questions
 from emosim.grounding.trace import trace_figures
 from emosim.schemas import (
     AdvisorTurn,
@@ -147,6 +147,8 @@ def observe_client(state: SimState, runtime: Runtime[SimContext]) -> dict[str, A
         )
     )
     stated = FACT_OBSERVER.observe(state["client_text"], index)
+    said_before = next((t.text for t in reversed(transcript) if t.speaker == "advisor"), None)
+    stated = stated.model_copy(update={"facts": mark_echoes(stated.facts, said_before)})
     turn = ClientTurn(
         index=index,
         exchange=state["exchange"],

@@ -276,6 +276,11 @@ def meaning(text: str, figure: Found) -> tuple[FactKind, str, str]:
     subject = subject_match.group(1) if subject_match else ""
     if figure.unit == "percent":
         return "rate", subject, clause
+    before = text[max(0, figure.start - 24) : figure.start].lower()
+    if figure.unit == "usd_per_month" and re.search(
+        r"\b(?:pay|paying|payment of|putting|put)\b(?:\s+\w+){0,2}\s*$", before
+    ):
+        return "payment", subject, clause
     if figure.unit == "age":
         return "age", subject, clause
     if figure.unit in {"years", "months"}:

@@ -41,13 +41,15 @@ def _use(calc: Calculation, sources: dict[str, StatedFact]) -> CalculationUse:
 
 
 def numbers_block(facts: Sequence[StatedFact]) -> list[CalculationUse]:
-    """Calculations from the client's own figures, newest facts first."""
+    """Calculations from the client's own figures, newest facts first (figures the client
+    only echoed from Elena are not theirs)."""
+    facts = [f for f in facts if not f.echo]
     out: list[CalculationUse] = []
     money_units = {"usd"}
     savings = _latest(facts, {"savings", "windfall"}, money_units) or _latest(
         facts, {"amount"}, money_units
     )
-    cost = _latest(facts, {"cost", "payment"}, {MONTHLY})
+    cost = _latest(facts, {"cost"}, {MONTHLY})
     income = _latest(facts, {"income"}, {MONTHLY, "usd_per_year"})
     debt = _latest(facts, {"debt", "tax_due"}, money_units)
     rate = _latest(facts, {"rate"}, {"percent"})

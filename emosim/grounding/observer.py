@@ -55,3 +55,17 @@ def merge_questions(
         for q in open_questions
     ]
     return out + [OpenQuestion(turn=turn, text=q) for q in asked]
+
+
+def mark_echoes(facts: list[StatedFact], said_before: str | None) -> list[StatedFact]:
+    """Facts whose figure Elena said in the reply before: the client quoting her ("$7,500 a
+    month? That's a lot") is not stating a fact of their own."""
+    if not said_before:
+        return facts
+    heard = {(round(f.value, 2), f.unit.startswith("usd")) for f in find_figures(said_before)}
+    return [
+        f.model_copy(update={"echo": True})
+        if (round(f.value, 2), f.unit.startswith("usd")) in heard
+        else f
+        for f in facts
+    ]

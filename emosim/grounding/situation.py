@@ -185,6 +185,13 @@ def first_person(
     text = re.sub(rf"\b{he}\b", subject, text, flags=re.IGNORECASE)
     if his == him:  # "her": possessive before a word, object otherwise
         text = re.sub(
+            rf"\b(near|to|for|with|from|of|by|about|at|on|like|than|toward|behind|without|"
+            rf"around|after|before)\s+{his}\b",
+            lambda m: f"{m.group(1)} me",
+            text,
+            flags=re.IGNORECASE,
+        )
+        text = re.sub(
             rf"\b{his}\b(?=\s+[A-Za-z0-9$])(?!\s+(?:and|but|to|for|with|that|if|so|a|an|the|"
             rf"\w+ly)\b)",
             "my",

@@ -28,7 +28,7 @@ from .facts import FactBase
 from .figures import Found, find_figures
 
 MONEY_UNITS = frozenset({"usd", "usd_per_month", "usd_per_year"})
-_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
+_SENTENCE = re.compile(r"(?:[^.!?]|\.(?=\d))+(?:[.!?]+|$)")  # "0.5%" does not end one
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,11 @@ class Trace:
 
 
 def _family(unit: str) -> str:
-    return "money" if unit in MONEY_UNITS else "time" if unit in {"years", "months"} else unit
+    if unit in MONEY_UNITS:
+        return "money"
+    if unit.startswith("percent"):
+        return "percent"
+    return "time" if unit in {"years", "months"} else unit
 
 
 def _close(a: float, b: float, unit: str) -> bool:

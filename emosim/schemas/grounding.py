@@ -44,6 +44,10 @@ class StatedFact(StrictModel):
     subject: str = Field(
         default="", description="A few words naming what it is about ('checking account')."
     )
+    echo: bool = Field(
+        default=False,
+        description="The client repeating a figure Elena just said, not a fact of their own.",
+    )
 
 
 class OpenQuestion(StrictModel):
@@ -118,5 +122,8 @@ class ReplyReading(StrictModel):
     )
     unexplained_terms: list[str] = Field(
         default_factory=list, description="Key terms named without their plain meaning."
+    )
+    explained_terms: list[str] = Field(
+        default_factory=list, description="Key terms named with their plain meaning."
     )
     asks: bool = Field(default=False, description="The reply asks the client something.")

@@ -210,7 +210,7 @@ class _TopicTerms:
 
 
 # a lead-in before the clause's own subject ("For context, I have ...", "Oh, and my ...")
-_LEAD_IN = re.compile(r"^(?:(?:[\w'’]+\s+){0,4}[\w'’]+,\s*)+(?:and\s+|but\s+)?")
+_LEAD_IN = re.compile(r"^(?:(?:[\w'’]+\s+){0,4}[\w'’]+[,:]\s*)+(?:and\s+|but\s+)?")
 _FEELING_FIRST = {"acknowledge_emotion", "validate", "normalize"}
 MAX_STATEMENTS = 3  # plus one question: Elena's replies stay short (30-55 words)
 WORD_BUDGET = 55
@@ -270,6 +270,13 @@ _TELLING = (
     "rate",
     "duration",
 )
+
+
+def _in_question(text: str, fact: StatedFact) -> bool:
+    return any(
+        start <= fact.start < end and sentence.endswith("?")
+        for start, end, sentence in split_sentences(text)
+    )
 
 
 def _most_telling(facts: list[StatedFact]) -> StatedFact:
@@ -333,7 +340,10 @@ class ScriptedAdvisor:
         if request.client_closing:
             return self._closing(request, rng, slots, last_client)
         negative = request.attempt == 1 and rng.random() < self.anti_pattern_rate
-        answer = self._answer(question, request.topic, last_client)
+        # a question about a named term gets the term explained, not a near-miss answer
+        answer = self._answer(question, request.topic, None if asked else last_client)
+        if asked and answer is not None and answer not in self._literal_answers(question):
+            answer = None
         strategies = self._plan(request, rng, asked, answer)
         sentences = self._compose(request, rng, slots, strategies, asked, answer)
         grounded = self._grounded(request, rng, last_client, question, advisor_said)
@@ -506,6 +516,15 @@ class ScriptedAdvisor:
         match = self._index.match(message or question, topic)
         return _Answer.of(match.template) if match is not None else None
 
+    def _literal_answers(self, question: str | None) -> tuple[_Answer, ...]:
+        """The answers found by the question's own words or slot pattern (not by meaning)."""
+        if question is None:
+            return ()
+        known = self._answer_by_text.get(question.lower())
+        if known is not None:
+            return (known,)
+        return tuple(a for pattern, a in self._answer_patterns if pattern.fullmatch(question))
+
     # --- grounding ------------------------------------------------------------------------
 
     def _grounded(
@@ -526,6 +545,9 @@ class ScriptedAdvisor:
         )
         bearing = [c for c in fresh if set(c.input_facts.values()) & newest_ids]
         pick = bearing or (fresh if asks_numbers else [])
+        vetted = self._vetted(request, question, advisor_said) if not pick else None
+        if vetted is not None:
+            return vetted
         if pick:
             calc = pick[0]
             text = f"{expand(_CALC_LEADS, rng)}, {_lower_first_word(calc.summary)}."
@@ -536,7 +558,13 @@ class ScriptedAdvisor:
                 "_keep": True,
             }
         # figures the client only echoed from Elena are not theirs to reflect
-        newest = [f for f in newest if f.kind in _TELLING and f.text.lower() not in advisor_said]
+        newest = [
+            f
+            for f in newest
+            if f.kind in _TELLING
+            and f.text.lower() not in advisor_said
+            and not _in_question(last_client or "", f)  # asked about, not told
+        ]
         if newest:
             fact = _most_telling(newest)
             clause = to_second_person(_LEAD_IN.sub("", fact.evidence)).strip().rstrip(".,;")
@@ -551,6 +579,26 @@ class ScriptedAdvisor:
                 }
         return None
 
+    def _vetted(
+        self, request: AdvisorInput, question: str | None, advisor_said: str
+    ) -> dict | None:
+        """A vetted fact the client's question names (an IRS payment plan, a contribution
+        limit), said as the fact base states it: its figures trace to the fact."""
+        facts = self.catalog.facts if question else None
+        if facts is None or question is None:
+            return None
+        low = question.lower()
+        for fact in facts.search(question, topic=request.topic, limit=3):
+            named = any(re.search(rf"\b{re.escape(k.lower())}\b", low) for k in fact.keywords)
+            if named and fact.statement.lower() not in advisor_said:
+                return {
+                    "text": fact.statement,
+                    "function": "explain_concept",
+                    "strategy": "education",
+                    "_keep": True,
+                }
+        return None
+
     def _closing(
         self,
         request: AdvisorInput,
@@ -560,7 +608,9 @@ class ScriptedAdvisor:
     ) -> AdvisorOutput:
         """The client is signing off: a warm close, no question, no new agenda."""
         warm = last_client is not None and re.search(
-            r"\bthank|\bappreciate|\bhelped\b|\bhelps\b", last_client, re.I
+            r"\bthank|\bappreciate|\bgrateful|\bhelped\b|\bhelps\b|\bglad\b|\bokay about\b",
+            last_client,
+            re.I,
         )
         pool = list(
             (self.templates.closings if warm else self.templates.closings_unresolved)

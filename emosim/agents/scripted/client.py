@@ -60,6 +60,9 @@ _FIGURE_ASKS = {
 }
 
 
+_MONEY = r"\$\d[\d,]*(?:\.\d+)?(?:\s*(?:a|per)\s+month)?"
+
+
 @functools.lru_cache(maxsize=4096)
 def _sentences(line: str) -> tuple[str, ...]:
     return tuple(sentence.lower() for _, _, sentence in split_sentences(line))
@@ -108,7 +111,9 @@ class ScriptedClient:
             return self._out(parts, persona, facts_used, told)
 
         said = "\n".join([history, *parts])
-        if rng.random() < self._feeling_chance(request):
+        felt = self._category(request) not in {"heard", "answered"}  # the reaction says it
+        chance = self._feeling_chance(request) * (0.5 if felt and reaction else 1.0)
+        if rng.random() < chance:
             parts.append(self._feeling(request, rng, said))
         if told < len(story):
             # the whole situation is told before the last two exchanges
@@ -117,7 +122,7 @@ class ScriptedClient:
             parts += story[told : told + take]
             told += take
         else:
-            fact_chance = {"terse": 0.45, "medium": 0.65, "verbose": 0.85}[style.verbosity]
+            fact_chance = {"terse": 0.3, "medium": 0.45, "verbose": 0.65}[style.verbosity]
             if rng.random() < fact_chance:
                 fact = self._next_fact(request, rng)
                 if fact is not None:
@@ -126,7 +131,8 @@ class ScriptedClient:
                     keep = self._proper_nouns(persona)
                     parts.append(f"{lead} {lower_first(statement, keep)}".strip())
                     facts_used.append(fact.id)
-        if not carries_question:
+        # not every message asks something: some only react and tell
+        if not carries_question and (len(parts) < 2 or rng.random() < 0.8):
             said = "\n".join([history, *parts])
             parts.append(self._question(request, rng, said, False))
         return self._out(parts, persona, facts_used, told)
@@ -148,7 +154,7 @@ class ScriptedClient:
 
     def _feeling_chance(self, request: ClientInput) -> float:
         level = request.hidden_state.intensity_level
-        return {"high": 0.95, "medium": 0.75, "low": 0.5}[level]
+        return {"high": 0.9, "medium": 0.6, "low": 0.4}[level]
 
     def _category(self, request: ClientInput) -> str:
         why = request.why or "helped"
@@ -207,19 +213,23 @@ class ScriptedClient:
         return voice, category == "unanswered"
 
     def _reaction_slots(self, request: ClientInput, rng: random.Random) -> dict[str, str]:
+        """What a reaction may name: only what the reply really said (a term it left
+        unexplained, one it explained, a figure it brought)."""
         reading = request.reading
-        slots: dict[str, str] = {"topic_phrase": self._topic_phrase(request)}
+        slots: dict[str, str] = {
+            "topic_phrase": self._topic_phrase(request),
+            "what": "the money",
+            "thing": self._thing(request, rng),
+        }
         if reading is not None:
             if reading.question:
                 slots["question"] = reading.question
             if reading.unexplained_terms:
                 slots["term"] = reading.unexplained_terms[0]
+            if reading.explained_terms:
+                slots["gist"] = reading.explained_terms[0]
             if reading.new_figures:
                 slots["figure"] = reading.new_figures[0]
-        slots.setdefault("term", self._term(request, rng))
-        slots["gist"] = slots["term"]
-        slots["what"] = "the money"
-        slots["thing"] = self._thing(request, rng)
         return slots
 
     def _number_tone(self, request: ClientInput) -> str:
@@ -233,10 +243,15 @@ class ScriptedClient:
     def _voiced(self, request: ClientInput, rng: random.Random, line: str) -> str:
         """The persona's own habits on a line: a hedge in front, an aside after."""
         style = request.persona.speaking_style
-        hedges = list(getattr(style, "hedges", []) or []) + list(style.fillers)
+        tags = {t.lower() for t in style.tags}  # a tag closes a sentence, never opens one
+        hedges = [
+            h
+            for h in [*(getattr(style, "hedges", []) or []), *style.fillers]
+            if h.strip().rstrip(",").lower() not in tags
+        ]
         if hedges and rng.random() < 0.25:
             hedge = expand(rng.choice(hedges), rng).strip().rstrip(",")
-            if hedge and hedge[0].isalpha() and len(hedge.split()) <= 4:
+            if re.fullmatch(r"[A-Za-z][A-Za-z' ]*", hedge) and len(hedge.split()) <= 4:
                 keep = self._proper_nouns(request.persona)
                 line = f"{sentence_case(hedge)}, {lower_first(line, keep)}"
         return line
@@ -252,7 +267,12 @@ class ScriptedClient:
             lines = getattr(self.catalog.emotion(emotion_id).intensities, level).examples
         line = self._pick(rng, lines, history, {"thing": self._thing(request, rng)})
         style = request.persona.speaking_style
-        asides = list(getattr(style, "asides", []) or [])
+        # an aside holding one of the persona's closing tags mid-sentence would open with it
+        asides = [
+            a
+            for a in getattr(style, "asides", []) or []
+            if not any(t.lower().rstrip("?!.") in a.lower() for t in style.tags)
+        ]
         if asides and rng.random() < 0.2:
             aside = ensure_period(expand(rng.choice(asides), rng).strip())
             line = f"{ensure_period(line)} {sentence_case(aside)}"
@@ -333,16 +353,30 @@ class ScriptedClient:
         """A question about the client's own figures, as they said them."""
         said = " ".join(t.text for t in request.transcript if t.speaker == "client")
         said += " " + " ".join(request.situation_told[: request.told])
-        money = re.findall(r"\$\d[\d,]*(?:\.\d+)?(?:\s*(?:a|per)\s+month)?", said)
+        money = re.findall(_MONEY, said)
         monthly = [m for m in money if "month" in m]
         amounts = [m for m in money if "month" not in m]
+        asked = " ".join(
+            s
+            for t in request.transcript
+            if t.speaker == "client"
+            for _, _, s in split_sentences(t.text)
+            if s.endswith("?")
+        )
         asks: list[tuple[str, dict[str, str]]] = []
         if amounts and monthly:
             slots = {"savings": max(amounts, key=_amount), "cost": max(monthly, key=_amount)}
-            asks += [(q, slots) for q in _FIGURE_ASKS["runway"]]
-        if amounts and re.search(r"\bowe\b|\bdebt\b|\bloan", said, re.IGNORECASE):
-            slots = {"debt": max(amounts, key=_amount)}
-            asks += [(q, slots) for q in _FIGURE_ASKS["debt"]]
+            if slots["savings"] not in asked:  # asked once is enough
+                asks += [(q, slots) for q in _FIGURE_ASKS["runway"]]
+        owed = [
+            m
+            for _, _, sentence in split_sentences(said)
+            if re.search(r"\bowe\b|\bdebt\b|\bloans?\b|\bbalance\b", sentence, re.IGNORECASE)
+            for m in re.findall(_MONEY, sentence)
+            if "month" not in m
+        ]
+        if owed and owed[0] not in asked:
+            asks += [(q, {"debt": owed[0]}) for q in _FIGURE_ASKS["debt"]]
         if not asks:
             return ""
         question, slots = rng.choice(asks)
