@@ -331,7 +331,7 @@ def main() -> None:
     table.add_row(
         f"prompt-cache read share of input tokens, {results['cache_turns']} exchanges",
         f"{results['cache_share']:.1%}",
-        "mock bills 4 chars/token, 1024-token minimum prefix",
+        "mock bills 4 chars/token; cache minimums per model (Sonnet 1,024, Haiku 5.5 2,048)",
     )
     table.add_row(
         "model calls per accepted advisor turn", f"{results['calls_per_turn']:.2f}", "6 at best"
