@@ -190,7 +190,10 @@ def test_kill_9_twice_while_batches_are_in_flight_then_resume(
     assert idents(run) == idents(straight)
     other = _records(straight)
     diffs = [d for k in records for d in _diff(_strip(records[k]), _strip(other[k]), k)]
-    assert [d for d in diffs if ".quality.scores." not in d] == [], diffs[:5]
+    # calls and tokens too (calls before a kill count once); how the prompt cache split the
+    # input tokens (and so the cost) depends on what else the cache held at the time
+    cache = (".cache_read_tokens:", ".cache_write_tokens:", ".cost_usd:")
+    assert [d for d in diffs if not any(c in d for c in cache)] == []
 
 
 def _diff(a: object, b: object, path: str = "") -> list[str]:

@@ -221,3 +221,20 @@ def test_a_persistent_outage_fails_each_conversation_with_its_reason_not_the_bat
         assert "connection to the Messages API" in reason and "ConnectError" in reason
     errors = [c["error"]["kind"] for c in _calls(run)]
     assert errors == ["connection"] * 6  # each conversation: a call and its one retry
+
+
+def test_a_resumed_run_counts_the_calls_made_before_the_interruption(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from emosim.agents.backends import build_agents
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    with MockAnthropic() as mock:
+        spec = backend_config(tmp_path / "b.yaml", mock.url)
+        scenario = _scenario(catalog)
+        run, (record,), _ = _play(catalog, tmp_path, spec, [Job(scenario, "h", 1)])
+        # a new process on the same run (a resume) starts from what the cassette holds
+        agents = build_agents(catalog, spec, anti_pattern_rate=scenario.anti_pattern_rate, run=run)
+    scores = agents.accounting.scores(record.id)
+    for name in ("model_calls", "tokens_in", "tokens_out", "cache_read_tokens", "cost_usd"):
+        assert scores[name] == pytest.approx(record.quality.scores[name]), name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .settings import Price
 from .wire import Usage
@@ -128,3 +129,25 @@ class Accounting:
             for totals in self.by_role.values():
                 out.merge(totals)
         return out
+
+
+def load_recorded(
+    accounting: Accounting, cassette: Path, pricing: dict[str, Price], discount: float
+) -> int:
+    """Add the calls a run's cassette already holds (a resumed run's work before the kill), so
+    that a resumed conversation's record counts all its calls. Returns the calls added."""
+    from .cassette import Cassette
+    from .settings import price_for
+
+    calls = Cassette(cassette).calls
+    for call in calls:
+        reply = call.reply
+        accounting.add(
+            call.conversation,
+            call.role,
+            reply.usage if reply else None,
+            price_for(pricing, str(call.request.get("model", ""))) if reply else None,
+            failed=call.error is not None,
+            factor=discount if reply is not None and reply.batch else 1.0,
+        )
+    return len(calls)

@@ -20,7 +20,7 @@ from emosim.errors import DataError, EmosimError
 from emosim.files import write_text_atomic
 from emosim.schemas.common import StrictModel
 
-from .accounting import Accounting
+from .accounting import Accounting, load_recorded
 from .agents import (
     LLMAdvisor,
     LLMAgent,
@@ -201,6 +201,9 @@ def build_model_agents(
         write_text_atomic(
             run_dir / RESOLVED, json.dumps(resolved.model_dump(mode="json"), indent=2) + "\n"
         )
+        resumed = plan.replay is None and (run_dir / CASSETTE).is_file()
+        if resumed:  # the calls made before an interruption count in their records
+            load_recorded(accounting, run_dir / CASSETTE, resolved.pricing, resolved.batch_discount)
         writer = open_writer(run_dir / CASSETTE)
         if any(getattr(t, "batched", False) for t in transports.values()):
             writer.skip_recorded_calls()  # a resumed batch run answers from collected results

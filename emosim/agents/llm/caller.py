@@ -145,17 +145,19 @@ class ModelCaller:
         try:
             reply = self.transport.send(request, site)
         except CallError as exc:
-            self._record(site, request, None, exc, started)
-            self.accounting.add(site.conversation, self.role, None, None, failed=True)
+            if self._record(site, request, None, exc, started):
+                self.accounting.add(site.conversation, self.role, None, None, failed=True)
             raise
-        self._record(site, request, reply, None, started)
-        self.accounting.add(
-            site.conversation,
-            self.role,
-            reply.usage,
-            self.price,
-            factor=self.batch_discount if reply.batch else 1.0,
-        )
+        # a call the cassette already held (a resumed batch run re-asking what it asked before
+        # the kill) was counted when the run's accounting was loaded from the cassette
+        if self._record(site, request, reply, None, started):
+            self.accounting.add(
+                site.conversation,
+                self.role,
+                reply.usage,
+                self.price,
+                factor=self.batch_discount if reply.batch else 1.0,
+            )
         return reply
 
     def _record(
@@ -165,10 +167,11 @@ class ModelCaller:
         reply: ModelReply | None,
         error: CallError | None,
         started: float,
-    ) -> None:
+    ) -> bool:
+        """Write the call's cassette line; False when the cassette already held it."""
         if self.cassette is None:
-            return
-        self.cassette.record(
+            return True
+        return self.cassette.record(
             site,
             self.transport.provider,
             request,

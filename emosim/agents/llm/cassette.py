@@ -114,14 +114,15 @@ class CassetteWriter:
         error: CallError | None = None,
         latency_ms: float = 0.0,
         replayed: bool = False,
-    ) -> None:
+    ) -> bool:
+        """Append the call; False when it was skipped (see `skip_recorded_calls`)."""
         blobs: list[BlobLine] = []
         with self._lock:
             if self._recorded is not None:
                 ident = (site.conversation, request.key(), max(1, site.attempt))
                 if ident in self._recorded:
                     self._recorded.discard(ident)  # once: the call re-asked after the resume
-                    return
+                    return False
             compact = self._compact(request, blobs)
             line = CallLine(
                 key=request.key(),
@@ -153,6 +154,7 @@ class CassetteWriter:
                 self._synced = time.monotonic()
         if due:
             os.fsync(self._fd)
+        return True
 
     def _compact(self, request: ModelRequest, blobs: list[BlobLine]) -> dict[str, Any]:
         """The request as its cassette line holds it: long texts as blob references. (Built
