@@ -42,6 +42,11 @@ TYPES = {
     "false_reassurance",
     "minimizing",
     "judgment_blame",
+    "toxic_positivity",
+    "dismissal",
+    "pressure",
+    "false_guarantee",
+    "specific_security",
 }
 
 

@@ -124,6 +124,11 @@ class NegativeWriter:
             "false_reassurance": self._false_reassurance,
             "minimizing": self._minimizing,
             "judgment_blame": self._judgment_blame,
+            "toxic_positivity": self._in_place_of_warmth,
+            "dismissal": self._in_place_of_warmth,
+            "pressure": self._appended,
+            "false_guarantee": self._in_place_of_warmth,
+            "specific_security": self._appended,
         }
         unknown = sorted(set(negatives.types) - set(catalog.anti_patterns))
         if unknown:
@@ -167,28 +172,25 @@ class NegativeWriter:
         slots: dict[str, str],
         good: list[dict],
     ) -> AdvisorOutput:
-        """A negative for this moment: the type is drawn among those that fit, weighted
-        towards what harms this emotion (taxonomy `harmful_strategies`), warmth without an
-        answer when the client asked something, and content without acknowledgement when
-        the client is highly distressed."""
+        """A negative for this moment: the type is drawn among those that fit, mostly among
+        what harms this emotion or this moment."""
         fitting = self.fitting(request, slots)
         if not fitting:  # a question stack fits every moment unless the file drops it
             fitting = [k for k in self.types if not self.negatives.types[k].when.needs]
         emotion = self.catalog.emotions[request.observed.primary]
-        harmful = set(emotion.harmful_strategies)
         asked = client_asked(request)
         distressed = request.observed.intensity_level == "high" and emotion.valence < 0
-        weights = []
-        for kind in fitting:
-            w = self.negatives.types[kind].weight
-            if kind in harmful:
-                w *= 2.0
-            if asked and kind == "over_validation":
-                w *= 1.5
-            if distressed and kind in {"wrong_timing", "premature_advice"}:
-                w *= 1.5
-            weights.append(w)
-        kind = rng.choices(fitting, weights=weights)[0]
+        # as the coverage planner assumes: mostly (0.7) what harms this emotion (taxonomy
+        # `harmful_strategies`) or this moment (warmth without an answer to a question,
+        # content before acknowledgement at high distress), else any type that fits
+        here = set(emotion.harmful_strategies)
+        if asked:
+            here.add("over_validation")
+        if distressed:
+            here |= {"wrong_timing", "premature_advice"}
+        harmful = [k for k in fitting if k in here]
+        pool = harmful if harmful and rng.random() < 0.7 else fitting
+        kind = rng.choices(pool, weights=[self.negatives.types[k].weight for k in pool])[0]
         return self.write(kind, request, rng, slots, good)
 
     # --- writing ----------------------------------------------------------------------------
@@ -375,3 +377,21 @@ class NegativeWriter:
             out.insert(min(1, len(out)), remark)
             return out
         return [*job.warm[:1], remark, *job.content[:1], *job.closing()]
+
+    @staticmethod
+    def _in_place_of_warmth(job: _Job) -> list[Sentence]:
+        """The line where the good draft acknowledged the feeling (cheer, a pivot, a promise
+        instead of being heard); the rest of the good draft kept."""
+        line = job.line()
+        if job.hard:
+            return [line, *[s for s in job.good if not is_warm(s)]]
+        return [line, *job.content[:1], *job.closing()]
+
+    @staticmethod
+    def _appended(job: _Job) -> list[Sentence]:
+        """The good draft, with the line added before its closing question (a nudge, a tip)."""
+        line = job.line()
+        if job.hard:
+            body = [s for s in job.good if not is_question(s)]
+            return [*body, line, *job.closing()]
+        return [*job.warm[:1], line, *job.closing()]
