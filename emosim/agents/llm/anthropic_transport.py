@@ -12,6 +12,7 @@ obeyed, and every attempt is recorded in the cassette.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -81,7 +82,10 @@ class AnthropicTransport:
 
     def send(self, request: ModelRequest, site: CallSite) -> ModelReply:
         try:
-            message = self.client.messages.create(**request_params(request), timeout=self.timeout)
+            raw = self.client.messages.with_raw_response.create(
+                **request_params(request), timeout=self.timeout
+            )
+            message = json.loads(raw.http_response.content)
         except anthropic.APITimeoutError as exc:
             raise TransientCallError(
                 "timeout",
@@ -106,19 +110,33 @@ class AnthropicTransport:
             ) from None
         except (anthropic.APIResponseValidationError, ValueError) as exc:
             raise TransientCallError("bad_response", f"unreadable API response ({exc})") from None
-        text = "".join(block.text for block in message.content if block.type == "text")
-        usage = message.usage
-        details = getattr(message, "stop_details", None)
-        return ModelReply(
-            output=parse_json_object(text),
-            text=text,
-            stop_reason=message.stop_reason,
-            stop_details=details.model_dump(exclude_none=True) if details is not None else None,
-            model=message.model,
-            usage=Usage(
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                cache_read_tokens=usage.cache_read_input_tokens or 0,
-                cache_write_tokens=usage.cache_creation_input_tokens or 0,
-            ),
-        )
+        if not isinstance(message, dict) or message.get("type") != "message":
+            raise TransientCallError("bad_response", "unreadable API response (not a message)")
+        return reply_from_message(message)
+
+
+def reply_from_message(message: dict[str, Any], *, batch: bool = False) -> ModelReply:
+    """A Messages API `message` object (JSON) as a reply: its text blocks (not thinking),
+    stop reason and details, and usage. Read from the JSON directly: building the SDK's
+    typed objects cost more per call than the rest of the answer's handling."""
+    text = "".join(
+        str(b.get("text", "")) for b in message.get("content") or [] if b.get("type") == "text"
+    )
+    usage = message.get("usage") or {}
+    details = message.get("stop_details")
+    return ModelReply(
+        output=parse_json_object(text),
+        text=text,
+        stop_reason=message.get("stop_reason"),
+        stop_details={k: v for k, v in details.items() if v is not None}
+        if isinstance(details, dict)
+        else None,
+        model=message.get("model"),
+        usage=Usage(
+            input_tokens=int(usage.get("input_tokens") or 0),
+            output_tokens=int(usage.get("output_tokens") or 0),
+            cache_read_tokens=int(usage.get("cache_read_input_tokens") or 0),
+            cache_write_tokens=int(usage.get("cache_creation_input_tokens") or 0),
+        ),
+        batch=batch,
+    )

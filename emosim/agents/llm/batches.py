@@ -38,11 +38,11 @@ from typing import Any
 
 import anthropic
 
-from .anthropic_transport import request_params
+from .anthropic_transport import reply_from_message, request_params
 from .context import CallSite
 from .faults import CallError, FatalCallError, TransientCallError, classify_status
 from .settings import BatchSettings
-from .wire import ModelReply, ModelRequest, Usage, parse_json_object
+from .wire import ModelReply, ModelRequest
 
 LEDGER = "message_batches.jsonl"
 PROVIDER = "anthropic-batch"
@@ -63,24 +63,7 @@ def custom_id(conversation: str | None, key: str, attempt: int) -> str:
 
 
 def _reply(message: dict[str, Any]) -> ModelReply:
-    text = "".join(
-        b.get("text", "") for b in message.get("content") or [] if b.get("type") == "text"
-    )
-    usage = message.get("usage") or {}
-    return ModelReply(
-        output=parse_json_object(text),
-        text=text,
-        stop_reason=message.get("stop_reason"),
-        stop_details=message.get("stop_details"),
-        model=message.get("model"),
-        usage=Usage(
-            input_tokens=int(usage.get("input_tokens") or 0),
-            output_tokens=int(usage.get("output_tokens") or 0),
-            cache_read_tokens=int(usage.get("cache_read_input_tokens") or 0),
-            cache_write_tokens=int(usage.get("cache_creation_input_tokens") or 0),
-        ),
-        batch=True,
-    )
+    return reply_from_message(message, batch=True)
 
 
 def _error(result: dict[str, Any]) -> CallError:
