@@ -73,7 +73,7 @@ class BatchSettings(StrictModel):
         "in-flight conversations are still computing.",
     )
     max_requests: int = Field(
-        default=10_000, ge=1, le=100_000, description="Most requests in one batch."
+        default=2_000, ge=1, le=100_000, description="Most requests in one batch."
     )
 
 
