@@ -19,7 +19,7 @@ from emosim.evals.paraphrases import (
 
 # Measured with the shipped parameters (tuned on dev; test measured once, never tuned on).
 # They guard against regressions; the targets are the issue's.
-DEV_ACCURACY = 0.80  # 139 of 173
+DEV_ACCURACY = 0.79  # 138 of 173 (139 before the follow-up answers gained a third reply each)
 TEST_ACCURACY = 0.55  # 50 of 88 (test-2); test-1 scored 73.7% before it was moved to dev
 
 

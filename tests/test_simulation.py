@@ -125,7 +125,10 @@ def test_unseen_scenario_reads_as_a_conversation(
     )
     record = _play(catalog, tmp_path, scenario, seed)
     assert record.outcome.status == "completed"
-    assert len(record.advisor_turns) == scenario.exchanges
+    if record.outcome.arc_outcome == "failed":  # the client left: a shorter conversation
+        assert len(record.advisor_turns) <= scenario.exchanges
+    else:
+        assert len(record.advisor_turns) == scenario.exchanges
     persona = catalog.clients[scenario.client_persona]
     sentences: list[str] = []
     for turn in record.turns:

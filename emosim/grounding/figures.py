@@ -105,6 +105,10 @@ def find_figures(text: str) -> list[Found]:
         return all(end <= s or start >= e for s, e in taken)
 
     def add(value: float, unit: Unit, start: int, end: int) -> None:
+        half = re.match(r"½|\s+and\s+a\s+half\b", text[end:])
+        if half and unit in {"age", "years", "months"}:  # "age 59½", "2 and a half years"
+            value += 0.5
+            end += half.end()
         if free(start, end):
             taken.append((start, end))
             found.append(Found(value, unit, text[start:end].strip(), start, end))
@@ -142,8 +146,10 @@ def find_figures(text: str) -> list[Found]:
             if raw == "a few"
             else float(WORD_NUMBERS.get(raw, 0) or _number(raw))
         )
-        if raw in {"a couple of", "a few"}:
-            continue  # vague: not a figure anyone can misquote
+        if raw in {"a couple of", "a few"} or not raw[0].isdigit():
+            # vague, or spelled out ("three to six months"): general guidance, not a figure
+            # anyone can misquote; figures are written in digits
+            continue
         unit = "years" if m.group("unit").lower().startswith("year") else "months"
         add(value, unit, m.start(), m.end())
     found.sort(key=lambda f: f.start)

@@ -175,11 +175,17 @@ def _trace_one(
     )
     stale = None
     if fact_base is not None:
+        for fact in fact_base.find_value(f.value, f.unit if family != "money" else "usd"):
+            if not _names(fact, sentence):
+                continue  # the same number, but the sentence is not about this fact
+            if fact_base.is_current(fact, on):
+                return use("fact_base", fact.id)
+            stale = fact
         about = _about(fact_base, sentence)
         if (
-            about is not None
+            stale is None
+            and about is not None
             and any(_family(v.unit) == family for v in about.values)
-            and not any(_close(f.value, v.value, f.unit) for v in about.values)
         ):
             wanted = ", ".join(f"{v.value:g} {v.unit}" for v in about.values)
             return Problem(
@@ -187,12 +193,6 @@ def _trace_one(
                 f.text,
                 f"{f.text} in a sentence about {about.id}, which states {wanted}",
             )
-        for fact in fact_base.find_value(f.value, f.unit if family != "money" else "usd"):
-            if not _names(fact, sentence):
-                continue  # the same number, but the sentence is not about this fact
-            if fact_base.is_current(fact, on):
-                return use("fact_base", fact.id)
-            stale = fact
     if stale is not None:
         return Problem(
             "out_of_date_fact",

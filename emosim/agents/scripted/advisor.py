@@ -29,6 +29,7 @@ _CALC_LEADS = (
     "[Putting your numbers together|Running the numbers you gave me|Just doing the math on "
     "what you told me|Working from your own figures|If I put your numbers side by side]"
 )
+_FACT_LEADS = "[|For what it's worth: |Here's the hard number: |One fact that helps here: |As the rules stand this year: ]"
 _REFLECT_LEADS = (
     "[So|Okay, so|Right, so|Let me make sure I have it:|If I'm following,|So, as things stand,]"
 )
@@ -213,7 +214,7 @@ class _TopicTerms:
 _LEAD_IN = re.compile(r"^(?:(?:[\w'’]+\s+){0,4}[\w'’]+[,:]\s*)+(?:and\s+|but\s+)?")
 _FEELING_FIRST = {"acknowledge_emotion", "validate", "normalize"}
 MAX_STATEMENTS = 3  # plus one question: Elena's replies stay short (30-55 words)
-WORD_BUDGET = 55
+WORD_BUDGET = 40
 
 
 def _trimmed(sentences: list[dict]) -> list[dict[str, str]]:
@@ -237,6 +238,8 @@ def _trimmed(sentences: list[dict]) -> list[dict[str, str]]:
         if drop is None:
             break
         statements.pop(drop)
+    if words() > WORD_BUDGET + 10 and len(statements) >= 2:
+        questions = []  # a full answer can stand without a question after it
     kept = statements + questions[:1]
     return [{k: v for k, v in s.items() if k != "_keep"} for s in kept]
 
@@ -351,6 +354,11 @@ class ScriptedAdvisor:
             at = 1 if sentences and sentences[0]["function"] in _FEELING_FIRST else 0
             sentences.insert(at, grounded)
         sentences = _trimmed(sentences)
+        # the plan as sent: the strategies of the sentences kept, the planned lead first
+        said = [x["strategy"] for x in sentences if x.get("strategy")]
+        strategies = [s for s in strategies if s in said] + [
+            s for s in dict.fromkeys(said) if s not in strategies
+        ] or strategies
         if negative:
             if self.negatives is not None:
                 return self.negatives.draft(request, rng, slots, sentences)
@@ -545,7 +553,7 @@ class ScriptedAdvisor:
         )
         bearing = [c for c in fresh if set(c.input_facts.values()) & newest_ids]
         pick = bearing or (fresh if asks_numbers else [])
-        vetted = self._vetted(request, question, advisor_said) if not pick else None
+        vetted = self._vetted(request, rng, question, advisor_said) if not pick else None
         if vetted is not None:
             return vetted
         if pick:
@@ -580,7 +588,11 @@ class ScriptedAdvisor:
         return None
 
     def _vetted(
-        self, request: AdvisorInput, question: str | None, advisor_said: str
+        self,
+        request: AdvisorInput,
+        rng: random.Random,
+        question: str | None,
+        advisor_said: str,
     ) -> dict | None:
         """A vetted fact the client's question names (an IRS payment plan, a contribution
         limit), said as the fact base states it: its figures trace to the fact."""
@@ -592,7 +604,7 @@ class ScriptedAdvisor:
             named = any(re.search(rf"\b{re.escape(k.lower())}\b", low) for k in fact.keywords)
             if named and fact.statement.lower() not in advisor_said:
                 return {
-                    "text": fact.statement,
+                    "text": f"{expand(_FACT_LEADS, rng)}{fact.statement}",
                     "function": "explain_concept",
                     "strategy": "education",
                     "_keep": True,

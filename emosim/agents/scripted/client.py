@@ -110,18 +110,26 @@ class ScriptedClient:
             parts.append(self._sign_off(request, rng, "\n".join([history, *parts])))
             return self._out(parts, persona, facts_used, told)
 
-        said = "\n".join([history, *parts])
-        felt = self._category(request) not in {"heard", "answered"}  # the reaction says it
-        chance = self._feeling_chance(request) * (0.5 if felt and reaction else 1.0)
-        if rng.random() < chance:
-            parts.append(self._feeling(request, rng, said))
+        # people write two or three things in a message, not everything at once: what they
+        # must tell (the rest of their situation) first, then a feeling or a fact
+        room = {"terse": rng.choice([1, 2]), "medium": rng.choice([2, 2, 3]), "verbose": 3}[
+            style.verbosity
+        ]
+        room -= len(parts)  # the reaction takes one place
         if told < len(story):
             # the whole situation is told before the last two exchanges
             left_turns = max(1, request.exchanges - request.exchange - 1)
             take = max(1, -(-(len(story) - told) // left_turns))
             parts += story[told : told + take]
             told += take
-        else:
+            room -= 1
+        said = "\n".join([history, *parts])
+        felt = self._category(request) not in {"heard", "answered"}  # the reaction says it
+        chance = self._feeling_chance(request) * (0.5 if felt and reaction else 1.0)
+        if room > 0 and rng.random() < chance:
+            parts.append(self._feeling(request, rng, said))
+            room -= 1
+        if room > 0 and told >= len(story):
             fact_chance = {"terse": 0.3, "medium": 0.45, "verbose": 0.65}[style.verbosity]
             if rng.random() < fact_chance:
                 fact = self._next_fact(request, rng)
@@ -129,7 +137,7 @@ class ScriptedClient:
                     lead = rng.choice(self.templates.fact_lead_ins).strip()
                     statement = ensure_period(fact.statement)
                     keep = self._proper_nouns(persona)
-                    parts.append(f"{lead} {lower_first(statement, keep)}".strip())
+                    parts.append(f"{lead} {lower_first(expand(statement, rng), keep)}".strip())
                     facts_used.append(fact.id)
         # not every message asks something: some only react and tell
         if not carries_question and (len(parts) < 2 or rng.random() < 0.8):
@@ -210,6 +218,11 @@ class ScriptedClient:
             return "", False
         line = self._pick(rng, pool, history, slots)
         voice = self._voiced(request, rng, line)
+        style = request.persona.speaking_style
+        own = list(getattr(style, "acknowledgements", []) or [])
+        if own and category in {"heard", "answered", "numbers_landed"} and rng.random() < 0.45:
+            # how this person says "okay", before what they make of it
+            voice = f"{ensure_period(expand(rng.choice(own), rng).strip())} {voice}"
         return voice, category == "unanswered"
 
     def _reaction_slots(self, request: ClientInput, rng: random.Random) -> dict[str, str]:
@@ -273,7 +286,7 @@ class ScriptedClient:
             for a in getattr(style, "asides", []) or []
             if not any(t.lower().rstrip("?!.") in a.lower() for t in style.tags)
         ]
-        if asides and rng.random() < 0.2:
+        if asides and rng.random() < 0.3:
             aside = ensure_period(expand(rng.choice(asides), rng).strip())
             line = f"{ensure_period(line)} {sentence_case(aside)}"
         elif style.tags and rng.random() < 0.1:
