@@ -303,7 +303,7 @@ _DIRECTIVE = re.compile(
     r"(is|would be)\b"
     r"|\b(my first|the first|the next|the best|the smart|the sensible|the right|the obvious)"
     r"( next)? (thing|step|move)( (I['’]?d|I would|to) (do|make|take))?( for [^.?!,]{1,80}?)?"
-    r"( right now| at this point| here)? (is|would be)\b"
+    r"( right now| at this point| here)? (is|would be) (to\b|\w+ing\b)"
     r"|\b(here['’]s (how|what)|the way|how) (I['’]?d|I would) (do|start|tackle|approach|handle|"
     r"begin|fix|sort)\b|\bhere['’]s what (you|we) (should|need to|can|could) do\b"
     r"|\bhere['’]s the plan\b"
@@ -337,7 +337,7 @@ _WARMTH = frozenset(
     stems(
         "appreciate appreciated glad thank thanks grateful courage courageous brave proud "
         "strength strong thoughtful thoughtfully caring care cares deserve deserves gentle "
-        "kind kindness grace supported support valid okay alone sense understandable "
+        "kind kindness grace supported support valid alone understandable "
         "wonderful amazing great admire admirable heart hear heard"
     )
 )
@@ -746,13 +746,21 @@ class RuleCritic:
         question = last_question(request.transcript)
         feeling = emotion.adjective if emotion is not None else ""
         said = " ".join(t.text for t in request.transcript if t.speaker == "client")
-        if question is not None and self._only_warmth(text, question, feeling, said):
+        hers = " ".join(t.text for t in request.transcript if t.speaker == "advisor")
+        # a reply that asks something back engages (it may be clarifying); warmth that
+        # neither answers nor asks leaves the client where they were
+        if (
+            question is not None
+            and not asked
+            and self._only_warmth(text, question, feeling, said, hers)
+        ):
             out.append(
                 CriticFinding(
                     code="over_validation",
                     severity="major",
                     message="The client asked a question; the reply is warm but takes up none "
-                    "of it (no word of the question, no explanation, option or number).",
+                    "of it (no word of the question, no explanation, option or number) and asks "
+                    "nothing back.",
                 )
             )
         return out
@@ -772,7 +780,12 @@ class RuleCritic:
         return bool(self.affirming.find(sentence) or stems(sentence) & _WARMTH)
 
     def _only_warmth(
-        self, text: str, question: str, feeling: str = "", client_said: str = ""
+        self,
+        text: str,
+        question: str,
+        feeling: str = "",
+        client_said: str = "",
+        advisor_said: str = "",
     ) -> bool:
         """A reply that validates or praises and gives nothing else. No statement explains,
         offers or answers; a warm statement (validation, praise) brings little the client did
@@ -784,6 +797,8 @@ class RuleCritic:
             return False
         asked = self._substance(question)
         theirs = self._substance(client_said)
+        # the topic's own words, which Elena's validation names every turn, are no answer
+        hers = self._substance(advisor_said)
         for sentence in statements:
             plain = sentence.replace(feeling, " ") if feeling else sentence
             # "it means a lot" is an idiom, not a definition
@@ -794,7 +809,10 @@ class RuleCritic:
             if self._warm(sentence):
                 # names ("Priya", "Social Security") say whom or what the warmth is about
                 named = stems(" ".join(_CAPITALIZED.findall(plain)))
-                if len(words - theirs - named) >= 5:
+                new = words - theirs - named
+                # "most people in your spot decide by picking the option..." answers "how do
+                # people usually decide?": warm in form, an answer in substance
+                if len(new) >= 5 or ((words & asked) - hers and len(new) >= 3):
                     return False
             elif _NUMBER.search(plain) or len(words) >= 5 or words & asked:
                 return False

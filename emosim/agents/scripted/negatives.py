@@ -180,17 +180,21 @@ class NegativeWriter:
         emotion = self.catalog.emotions[request.observed.primary]
         asked = client_asked(request)
         distressed = request.observed.intensity_level == "high" and emotion.valence < 0
-        # as the coverage planner assumes: mostly (0.7) what harms this emotion (taxonomy
-        # `harmful_strategies`) or this moment (warmth without an answer to a question,
-        # content before acknowledgement at high distress), else any type that fits
-        here = set(emotion.harmful_strategies)
-        if asked:
-            here.add("over_validation")
-        if distressed:
-            here |= {"wrong_timing", "premature_advice"}
-        harmful = [k for k in fitting if k in here]
+        # as the coverage planner (emosim/coverage.py) assumes: mostly (0.7) what harms this
+        # emotion (taxonomy `harmful_strategies`), else any type that fits, there weighted
+        # towards what harms this moment: warmth without an answer to a question, content
+        # before acknowledgement at high distress
+        harmful = [k for k in fitting if k in emotion.harmful_strategies]
         pool = harmful if harmful and rng.random() < 0.7 else fitting
-        kind = rng.choices(pool, weights=[self.negatives.types[k].weight for k in pool])[0]
+        weights = []
+        for kind in pool:
+            w = self.negatives.types[kind].weight
+            if (asked and kind == "over_validation") or (
+                distressed and kind in {"wrong_timing", "premature_advice"}
+            ):
+                w *= 3.0
+            weights.append(w)
+        kind = rng.choices(pool, weights=weights)[0]
         return self.write(kind, request, rng, slots, good)
 
     # --- writing ----------------------------------------------------------------------------
