@@ -284,3 +284,50 @@ def test_cli_run_usage_show_and_prompt(
     result = cli.invoke(app, ["backends", "prompt", "client", "--scenario", str(scenario)])
     persona = catalog.clients[catalog.load_scenario(scenario).client_persona]
     assert result.exit_code == 0 and persona.name in result.output and "tokens" in result.output
+
+
+def test_a_model_advisor_gets_the_clients_figures_and_its_figures_are_traced(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scripted client states figures; the model advisor's prompt carries the fact
+    observer's reading, the numbers block and the vetted facts; every sent reply is traced
+    into the record; a replay from the cassette reproduces it with zero calls."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    scenario = _scenario(
+        catalog,
+        exchanges=3,
+        anti_pattern_rate=0.0,
+        situation="Marcus has about $9,400 sitting in checking and spends about $2,100 a "
+        "month on rent, bills and groceries.",
+    )
+    jobs = [Job(scenario, "h", 3)]
+    with MockAnthropic() as mock:
+        spec = backend_config(
+            tmp_path / "backends.yaml", mock.url, roles={"advisor": "anthropic", "*": "scripted"}
+        )
+        run, (record,), _ = _play(catalog, tmp_path, spec, jobs, "grounded")
+        prompts = [
+            json.dumps(body["messages"]) + json.dumps(body["system"]) for body in mock.requests
+        ]
+    assert record.outcome.status == "completed", record.outcome.failure_reason
+    stated = [f for t in record.client_turns if t.facts for f in t.facts.facts]
+    assert {("savings", 9400.0), ("cost", 2100.0)} <= {(f.kind, f.value) for f in stated}
+    later = prompts[1:]  # the first reply comes before any calculation is possible
+    assert any("$9,400" in p and "Calculations from the client" in p for p in later)
+    assert all("Vetted facts you may state" in p for p in prompts)
+    for turn in record.advisor_turns:
+        assert turn.grounding is not None and turn.reading is not None
+        assert {f.origin for f in turn.grounding.figures} <= {
+            "client_fact",
+            "calculation",
+            "fact_base",
+        }
+    assert validate_paths([run.records_path], catalog).problems == []
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("replay touched the network")
+
+    monkeypatch.setattr(httpx2.HTTPTransport, "handle_request", no_network)
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    _, (replayed,), _ = _play(catalog, tmp_path, f"replay:{run.path}", jobs, "replay")
+    assert _strip(replayed.model_dump(mode="json")) == _strip(record.model_dump(mode="json"))

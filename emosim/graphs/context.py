@@ -8,6 +8,7 @@ import functools
 import re
 
 from emosim.grounding.facts import FactBase
+from emosim.grounding.figures import find_figures
 from emosim.grounding.situation import situation_sentences
 
 from .state import SimContext
@@ -40,3 +41,15 @@ def checked_on(ctx: SimContext) -> dt.date:
         return dt.datetime.strptime(ctx.run_id[:8], "%Y%m%d").date()
     except ValueError:
         return dt.date.today()
+
+
+def told_so_far(story: list[str], said: str) -> int:
+    """How many of the situation's sentences the client has told, read off their words: up
+    to the last sentence whose figures all appear in what they said (a model client tells
+    the story in its own words, so its figures are the trace)."""
+    told = 0
+    for i, sentence in enumerate(story, start=1):
+        figures = [f.text for f in find_figures(sentence)]
+        if figures and all(f in said for f in figures):
+            told = i
+    return told

@@ -49,7 +49,7 @@ from emosim.schemas import (
 )
 from emosim.schemas.grounding import Grounding, OpenQuestion, ReplyReading, StatedFact
 
-from .context import checked_on, fact_base, situation_told
+from .context import checked_on, fact_base, situation_told, told_so_far
 from .finalize import build_record
 from .state import WORK, GraphState, SimContext, SimState
 
@@ -128,7 +128,9 @@ def client_speaks(state: SimState, runtime: Runtime[SimContext]) -> dict[str, An
         leaving=state.get("leaving", False),
     )
     reply = ClientOutput.model_validate(ctx.agents.client.speak(request, seed=ctx.seed))
-    return {"client_text": reply.text, "facts_used": reply.facts_used, "told": reply.told}
+    said = " ".join([*(t.text for t in request.transcript if t.speaker == "client"), reply.text])
+    told = max(reply.told, told_so_far(request.situation_told, said))
+    return {"client_text": reply.text, "facts_used": reply.facts_used, "told": told}
 
 
 @traced("observe_client")

@@ -284,20 +284,26 @@ def meaning(text: str, figure: Found) -> tuple[FactKind, str, str]:
         return "rate", subject, clause
     before = text[max(0, figure.start - 24) : figure.start].lower()
     if figure.unit == "usd_per_month" and re.search(
-        r"\b(?:pay|paying|payment of|putting|put)\b(?:\s+\w+){0,2}\s*$", before
+        r"\b(?:pay|paying|payment of|putting|put|send|sending|give|giving|wire|transfer)\b"
+        r"(?:\s+\w+){0,2}\s*$",
+        before,
     ):
         return "payment", subject, clause
     if figure.unit == "age":
         return "age", subject, clause
     if figure.unit in {"years", "months"}:
         return "duration", subject, clause
-    for kind, words in _KIND_WORDS:
-        if any(w in low for w in words):
-            if kind == "payment" and figure.unit == "usd" and "owe" in low:
-                return "debt", subject, clause
-            if kind in {"savings"} and figure.unit == "usd_per_month":
-                return "payment", subject, clause
-            return kind, subject, clause
+    # the words nearest the figure first ("has $180,000 in savings and gets $1,400 from
+    # Social Security": each amount is what its own words say), then the whole clause
+    near = text[max(left, figure.start - 32) : min(right, figure.end + 24)].lower()
+    for scope in (near, low):
+        for kind, words in _KIND_WORDS:
+            if any(w in scope for w in words):
+                if kind == "payment" and figure.unit == "usd" and "owe" in scope:
+                    return "debt", subject, clause
+                if kind in {"savings"} and figure.unit == "usd_per_month":
+                    return "payment", subject, clause
+                return kind, subject, clause
     if figure.unit == "usd_per_month":
         return "cost", subject, clause
     return "amount", subject, clause

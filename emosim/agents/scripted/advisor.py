@@ -601,7 +601,9 @@ class ScriptedAdvisor:
             return None
         low = question.lower()
         for fact in facts.search(question, topic=request.topic, limit=3):
-            named = any(re.search(rf"\b{re.escape(k.lower())}\b", low) for k in fact.keywords)
+            hits = [k for k in fact.keywords if re.search(rf"\b{re.escape(k.lower())}\b", low)]
+            # one specific phrase ("payment plan") or two words of it, not one common word
+            named = any(" " in k for k in hits) or len(hits) >= 2
             if named and fact.statement.lower() not in advisor_said:
                 return {
                     "text": f"{expand(_FACT_LEADS, rng)}{fact.statement}",

@@ -231,7 +231,6 @@ class ScriptedClient:
         reading = request.reading
         slots: dict[str, str] = {
             "topic_phrase": self._topic_phrase(request),
-            "what": "the money",
             "thing": self._thing(request, rng),
         }
         if reading is not None:
