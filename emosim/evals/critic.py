@@ -15,6 +15,7 @@ replies with a jargon term explained in place.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import re
 import tempfile
@@ -32,8 +33,12 @@ from emosim.agents.scripted.templates import AdvisorTemplates, slots_in
 from emosim.agents.scripted.text import as_phrase, fill, sentence_case, split_sentences
 from emosim.catalog import Catalog
 from emosim.files import load_yaml_model
+from emosim.grounding.facts import FactBase
+from emosim.grounding.gate import figure_findings, gated
+from emosim.grounding.numbers import numbers_block
 from emosim.schemas import AdvisorTurn, ClientTurn, ConversationRecord, EmotionAnnotation
 from emosim.schemas.common import Identifier, StrictModel
+from emosim.schemas.grounding import CalculationUse, StatedFact
 
 MUTATIONS_FILE = Path(__file__).with_name("critic_mutations.yaml")
 MUTATION_SLOTS = frozenset({"term", "gloss", "name", "topic_phrase"})
@@ -140,6 +145,8 @@ class Case:
     observed: EmotionAnnotation = field(default_factory=lambda: NEUTRAL)
     transcript: tuple[Line, ...] = ()
     independent: bool = True
+    facts: tuple[StatedFact, ...] = ()  # the client's running facts (for the figure gate)
+    numbers: tuple[CalculationUse, ...] = ()
 
 
 @dataclass
@@ -470,7 +477,75 @@ def _totals(rows: list[CategoryResult]) -> Totals:
     )
 
 
-def score(cases: list[Case], critic: RuleCritic) -> list[CategoryResult]:
+FIGURES_ON = dt.date(2026, 12, 7)  # the fact base's date: figures are judged as of it
+
+
+def _facts_of(transcript: tuple[Line, ...]) -> list[StatedFact]:
+    """The fact observer's running facts over a transcript (echoes of Elena marked)."""
+    from emosim.grounding.observer import RuleFactObserver, mark_echoes
+
+    observer = RuleFactObserver()
+    facts: list[StatedFact] = []
+    said: str | None = None
+    for index, line in enumerate(transcript):
+        if line.speaker == "client":
+            facts += mark_echoes(observer.observe(line.text, index).facts, said)
+        else:
+            said = line.text
+    return facts
+
+
+def figure_cases(records: list[ConversationRecord], rng: random.Random) -> list[Case]:
+    """Sent replies that state figures (good), and the same replies with one bad figure
+    planted: a client figure misquoted, a figure from nowhere, a wrong fact-base value."""
+    from .grounding import facts_before
+
+    cases: list[Case] = []
+    for record in records:
+        turns = record.turns
+        for i, turn in enumerate(turns):
+            if not isinstance(turn, AdvisorTurn) or not (turn.critic and turn.critic.accepted):
+                continue
+            facts = tuple(facts_before(turns, i))
+            numbers = tuple(numbers_block(list(facts)))
+            seen = tuple(Line(speaker=t.speaker, text=t.text) for t in turns[:i])
+            base = {"source": record.id, "transcript": seen, "facts": facts, "numbers": numbers}
+            if turn.grounding and turn.grounding.figures:
+                cases.append(Case("figures/grounded", "good", turn.text, **base))
+            money = [f for f in facts if f.unit == "usd" and f.value >= 100 and not f.echo]
+            if money:
+                fact = rng.choice(money)
+                wrong = round(fact.value * rng.choice([0.8, 0.9, 1.1, 1.25]))
+                cases.append(
+                    Case(
+                        "figures/misquoted",
+                        "bad",
+                        f"{turn.text} So that's the ${wrong:,} you mentioned.",
+                        **base,
+                    )
+                )
+            invented = rng.choice(
+                [
+                    f"Most people in your spot need about ${rng.randint(20, 900) * 1000:,}.",
+                    f"That usually grows about {rng.randint(6, 14)}% a year.",
+                    f"You'd want roughly {rng.randint(7, 40)} months of savings for that.",
+                ]
+            )
+            cases.append(Case("figures/invented", "bad", f"{turn.text} {invented}", **base))
+            wrong_fact = rng.choice(
+                [
+                    f"The IRA contribution limit this year is ${rng.choice([6000, 6500, 7000]):,}.",
+                    f"The 401(k) limit this year is ${rng.choice([22500, 23000, 23500]):,}.",
+                    f"The FDIC insures up to ${rng.choice([100000, 200000, 500000]):,} per bank.",
+                ]
+            )
+            cases.append(Case("figures/wrong_fact", "bad", f"{turn.text} {wrong_fact}", **base))
+    return cases
+
+
+def score(
+    cases: list[Case], critic: RuleCritic, fact_base: FactBase | None = None
+) -> list[CategoryResult]:
     by_category: dict[str, list[Case]] = {}
     for case in cases:
         by_category.setdefault(case.category, []).append(case)
@@ -483,9 +558,21 @@ def score(cases: list[Case], critic: RuleCritic) -> list[CategoryResult]:
         for case in items:
             verdict = critic.review(
                 CriticInput(
-                    draft=case.text, observed=case.observed, transcript=list(case.transcript)
+                    draft=case.text,
+                    observed=case.observed,
+                    transcript=list(case.transcript),
+                    facts=list(case.facts),
+                    numbers=list(case.numbers),
                 )
             )
+            # the figure gate every draft passes after the critic, whatever the backend; it
+            # judges a reply against its conversation, so only cases that have one
+            if case.transcript:
+                facts = case.facts or tuple(_facts_of(case.transcript))
+                numbers = case.numbers or tuple(numbers_block(list(facts)))
+                verdict = gated(
+                    verdict, figure_findings(case.text, facts, numbers, fact_base, FIGURES_ON)
+                )
             found = [f.code for f in verdict.findings if f.severity in {"major", "blocker"}]
             if not verdict.accepted:
                 rejected += 1
@@ -516,7 +603,9 @@ def score(cases: list[Case], critic: RuleCritic) -> list[CategoryResult]:
 
 def evaluate_critic(catalog: Catalog, *, n: int = 40, seed: int = 7) -> CriticEvaluation:
     critic = RuleCritic(catalog)
-    rows = score(build_cases(catalog, n=n, seed=seed), critic)
+    cases = build_cases(catalog, n=n, seed=seed)
+    cases += figure_cases(fresh_batch(catalog, seed), random.Random(seed))
+    rows = score(cases, critic, catalog.facts)
     groups = sorted({r.group for r in rows})
     return CriticEvaluation(
         critic=critic.name,

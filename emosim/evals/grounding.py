@@ -61,7 +61,7 @@ class GroundingEvaluation(StrictModel):
     paraphrase_false_match_rate: float | None = None
 
 
-def _facts_before(turns: list, upto: int) -> list[StatedFact]:
+def facts_before(turns: list, upto: int) -> list[StatedFact]:
     facts: list[StatedFact] = []
     said: str | None = None
     for turn in turns[:upto]:
@@ -99,7 +99,7 @@ def evaluate_grounding(
         for i, turn in enumerate(turns):
             if not isinstance(turn, AdvisorTurn):
                 continue
-            facts = _facts_before(turns, i)
+            facts = facts_before(turns, i)
             numbers = numbers_block(facts)
             client = turns[i - 1] if i and isinstance(turns[i - 1], ClientTurn) else None
             newest = [

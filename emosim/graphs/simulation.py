@@ -34,13 +34,13 @@ from emosim.agents.messages import (
 )
 from emosim.agents.reading import read_reply
 from emosim.errors import AgentFailure
+from emosim.grounding.gate import figure_findings, gated
 from emosim.grounding.numbers import numbers_block
 from emosim.grounding.observer import RuleFactObserver, mark_echoes, merge_questions
 from emosim.grounding.trace import trace_figures
 from emosim.schemas import (
     AdvisorTurn,
     ClientTurn,
-    CriticFinding,
     CriticVerdict,
     EmotionalState,
     EmotionAnnotation,
@@ -224,24 +224,9 @@ def critic_reviews(state: SimState, runtime: Runtime[SimContext]) -> dict[str, A
         )
     )
     # every backend's critic is held to the same rule: no figure without an origin
-    trace = trace_figures(
-        draft.text, facts=facts, calculations=numbers, fact_base=fact_base(ctx), on=checked_on(ctx)
+    verdict = gated(
+        verdict, figure_findings(draft.text, facts, numbers, fact_base(ctx), checked_on(ctx))
     )
-    if trace.problems:
-        verdict = verdict.model_copy(
-            update={
-                "accepted": False,
-                "findings": [
-                    *verdict.findings,
-                    *(
-                        CriticFinding(
-                            code=p.code, message=p.detail, severity="blocker", evidence=p.figure
-                        )
-                        for p in trace.problems
-                    ),
-                ],
-            }
-        )
     update: dict[str, Any] = {"verdict": ctx.views.dump(verdict), "redraft": False}
     if not verdict.accepted and state["attempt"] <= ctx.scenario.max_redrafts:
         rejected = RejectedDraft(
