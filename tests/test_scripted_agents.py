@@ -17,7 +17,7 @@ from emosim.agents.messages import AdvisorInput, Line
 from emosim.agents.scripted.advisor import ScriptedAdvisor, _last_question, whole_words
 from emosim.agents.scripted.client import ScriptedClient
 from emosim.agents.scripted.templates import AdvisorTemplates, ClientTemplates, slots_in
-from emosim.agents.scripted.text import expand, fill, join_lead_ins, sentence_case, split_sentences
+from emosim.agents.scripted.text import expand, fill, join_lead_ins, split_sentences
 from emosim.catalog import Catalog
 from emosim.files import load_yaml_model
 
