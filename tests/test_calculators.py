@@ -286,6 +286,8 @@ def test_negative_and_infinite_inputs_are_refused() -> None:
 # --- registry, recompute, JSON ---------------------------------------------------------------
 
 EXAMPLES = {
+    "share_of": {"part": 1_640, "whole": 4_000},
+    "total_of": {"first": 310_000, "second": 142_000},
     "months_of_runway": {"savings": 180_000, "monthly_costs": 8_900, "monthly_income": 1_400},
     "monthly_gap": {"monthly_income": 1_400, "monthly_costs": 8_900},
     "debt_payoff": {"balance": 5_000, "apr_percent": 22, "monthly_payment": 200},
@@ -369,3 +371,14 @@ def test_long_payoffs_read_in_years_with_the_month_count() -> None:
     assert "in about 7 years (86 months)" in long.summary
     assert "in about 5 years (61 months)" in debt_payoff(10_000, 0, 164).summary
     assert "after 2.4 years" in compound_growth(1_000, 5, 2.4).summary
+
+
+def test_share_and_total_worked_examples() -> None:
+    share = calculate("share_of", part=1_640, whole=4_000)
+    assert share.outputs == {"share_percent": 41.0}
+    assert share.summary == "$1,640 is about 41% of $4,000"
+    total = calculate("total_of", first=310_000, second=142_000)
+    assert total.outputs == {"total": 452_000.0}
+    assert total.summary == "$310,000 plus $142,000 comes to $452,000 together"
+    with pytest.raises(ValueError, match="whole"):
+        calculate("share_of", part=1, whole=0)

@@ -515,6 +515,31 @@ def simple_break_even(upfront_cost: float, monthly_saving: float) -> Calculation
 
 # --- registry and re-checking ----------------------------------------------------------------
 
+
+def share_of(part: float, whole: float) -> Calculation:
+    """What share one amount is of another ("$1,640 is about 41% of $4,000")."""
+    _check_nonnegative(part=part, whole=whole)
+    if whole == 0:
+        raise ValueError("whole must be above 0")
+    share = part / whole * 100
+    summary = f"{money(part)} is about {percent(round(share))} of {money(whole)}"
+    return _calc("share_of", {"part": part, "whole": whole}, {"share_percent": share}, summary)
+
+
+def total_of(first: float, second: float, third: float = 0.0, fourth: float = 0.0) -> Calculation:
+    """Two to four amounts added up ("together that's about $452,000")."""
+    _check_nonnegative(first=first, second=second, third=third, fourth=fourth)
+    amounts = [a for a in (first, second, third, fourth) if a]
+    total = sum(amounts)
+    summary = f"{' plus '.join(money(a) for a in amounts)} comes to {money(total)} together"
+    return _calc(
+        "total_of",
+        {"first": first, "second": second, "third": third, "fourth": fourth},
+        {"total": total},
+        summary,
+    )
+
+
 CALCULATORS: dict[str, Callable[..., Calculation]] = {
     "months_of_runway": months_of_runway,
     "monthly_gap": monthly_gap,
@@ -526,6 +551,8 @@ CALCULATORS: dict[str, Callable[..., Calculation]] = {
     "capital_loss_offset": capital_loss_offset,
     "social_security_break_even": social_security_break_even,
     "simple_break_even": simple_break_even,
+    "share_of": share_of,
+    "total_of": total_of,
 }
 
 
@@ -562,6 +589,12 @@ def calculate(name: str, **inputs: float) -> Calculation:
 
 # What each parameter means, for tool definitions (LLM tool use) and documentation.
 PARAMETERS: dict[str, str] = {
+    "part": "The amount whose share is wanted, in dollars.",
+    "whole": "The amount it is a share of, in dollars.",
+    "first": "An amount to add, in dollars.",
+    "second": "An amount to add, in dollars.",
+    "third": "An amount to add, in dollars (0 when there are only two).",
+    "fourth": "An amount to add, in dollars (0 when there are fewer).",
     "savings": "Savings available to draw on, in dollars.",
     "monthly_costs": "Monthly costs, in dollars.",
     "monthly_income": "Monthly income that keeps coming in (e.g. Social Security), in dollars.",

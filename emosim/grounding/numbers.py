@@ -99,6 +99,34 @@ def numbers_block(facts: Sequence[StatedFact]) -> list[CalculationUse]:
     if savings and not cost and savings.kind == "savings":
         # how many months of expenses the savings are, when the client stated their costs
         pass
+    if cost and income and income.unit == MONTHLY and 0 < cost.value < income.value:
+        calc = calculate("share_of", part=cost.value, whole=income.value)
+        out.append(_use(calc, {"part": cost, "whole": income}))
+    balances = list({f.value: f for f in facts if f.kind == "savings" and f.unit == "usd"}.values())
+    if len(balances) >= 2:
+        named = ("first", "second", "third", "fourth")
+        chosen = balances[-4:]
+        calc = calculate("total_of", **{n: f.value for n, f in zip(named, chosen, strict=False)})
+        out.append(_use(calc, dict(zip(named, chosen, strict=False))))
+    salary = _latest(facts, {"income"}, {"usd_per_year"})
+    cap = next(
+        (f for f in reversed(facts) if f.kind == "rate" and "match" in f.evidence.lower()), None
+    )
+    if salary and cap:
+        cents = re.search(r"(\d+)\s*cents", cap.evidence)
+        rate = (
+            100.0
+            if "dollar for dollar" in cap.evidence.lower()
+            else (float(cents.group(1)) if cents else None)
+        )
+        if rate:
+            calc = calculate(
+                "employer_match",
+                salary=salary.value,
+                match_rate_percent=rate,
+                match_cap_percent_of_pay=cap.value,
+            )
+            out.append(_use(calc, {"salary": salary, "match_cap_percent_of_pay": cap}))
     claim = [f for f in facts if f.unit == MONTHLY and f.kind == "income"]
     ages = [f for f in facts if f.unit == "age"]
     if len(claim) >= 2 and len(ages) >= 2:
