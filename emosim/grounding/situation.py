@@ -236,6 +236,7 @@ def _at_home(brief: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
+_WHO = re.compile(r"\((\d{2}); ([^)]+)\)")
 _QUOTED = re.compile(r"[\"“]([^\"”]+)[\"”]")
 # a writer's brief rather than the client's story: who they are, what it covers, the feeling
 _META = re.compile(
@@ -254,6 +255,9 @@ def situation_sentences(
     out: list[str] = []
     for sentence in (s.strip() for s in _SPLIT.split(text) if s.strip()):
         quoted = _QUOTED.findall(sentence)
+        who = _WHO.search(sentence)
+        if who and _META.search(sentence):  # "(67; retired union electrician, 38 years...)"
+            out.append(f"I'm {who.group(1)}, {who.group(2).strip()}.")
         if sentence.startswith("At home:"):
             told = _at_home(sentence.removeprefix("At home:"))
             if told:

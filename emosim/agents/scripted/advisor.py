@@ -520,8 +520,11 @@ class ScriptedAdvisor:
         )
         if patterned is not None:
             return patterned
-        # the whole message: what comes before a question often says what it is about
-        match = self._index.match(message or question, topic)
+        # the question alone first; then the whole message, since what comes before a
+        # question often says what it is about
+        match = self._index.match(question, topic)
+        if match is None and message:
+            match = self._index.match(message, topic)
         return _Answer.of(match.template) if match is not None else None
 
     def _literal_answers(self, question: str | None) -> tuple[_Answer, ...]:

@@ -219,8 +219,9 @@ class ScriptedClient:
         line = self._pick(rng, pool, history, slots)
         voice = self._voiced(request, rng, line)
         style = request.persona.speaking_style
-        own = list(getattr(style, "acknowledgements", []) or [])
-        if own and category in {"heard", "answered", "numbers_landed"} and rng.random() < 0.45:
+        # their own way of saying okay, when it says more than "okay"
+        own = [a for a in getattr(style, "acknowledgements", []) or [] if len(a.split()) >= 3]
+        if own and category in {"heard", "answered", "numbers_landed"} and rng.random() < 0.4:
             # how this person says "okay", before what they make of it
             voice = f"{ensure_period(expand(rng.choice(own), rng).strip())} {voice}"
         return voice, category == "unanswered"
