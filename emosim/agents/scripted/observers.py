@@ -19,7 +19,7 @@ from .cues import Cues, Hit, lower, may_overlap
 from .templates import ObserverMarkers
 from .text import lower_twin, negated, split_sentences
 
-VERSION = "lexicon-1"
+VERSION = "lexicon-2"
 STRATEGY_VERSION = "lexicon-2"
 
 QUESTION_FUNCTIONS = {
@@ -37,6 +37,19 @@ AUXILIARIES = frozenset(
 def _weight(text: str, start: int, end: int) -> float:
     """A cue's vote: longer phrases are more specific than single words."""
     return 1.0 + 0.5 * (max(1, len(text[start:end].split())) - 1)
+
+
+# Thanks as a formula ("thanks", "thank you so much") is politeness more than a feeling: it
+# votes for gratitude, but less than any other cue, so a feeling named in the same turn wins
+# ("Thanks, but I'm really worried" reads worry, with gratitude at most second).
+_COURTESY = frozenset(
+    "thanks|thank you|thank u|thx|ty|appreciate it|appreciate|appreciated|really appreciate|"
+    "appreciate you|helpful|very helpful|really helpful|so helpful".split("|")
+)
+_COURTESY_WEIGHT = 0.4
+# A turn with no emotion cue: the observer's reading is a guess, and says so.
+_NO_EVIDENCE_CONFIDENCE = 0.1
+_NO_EVIDENCE_INTENSITY = 0.25
 
 
 class LexiconEmotionObserver:
@@ -70,7 +83,9 @@ class LexiconEmotionObserver:
         for label, start, end in self._cues.find(text, low):
             if _negated(text, low, start):
                 continue
-            scores[label] = scores.get(label, 0.0) + _weight(text, start, end)
+            phrase = " ".join(text[start:end].lower().replace("’", "'").split())
+            vote = _COURTESY_WEIGHT if phrase in _COURTESY else _weight(text, start, end)
+            scores[label] = scores.get(label, 0.0) + vote
             evidence.append(_cue(text, start, end, label))
         markers = [hit for lexicon in self._markers for hit in lexicon.find(text, low)]
         ups = [hit for hit in markers if hit[0] == "up"]
@@ -102,7 +117,10 @@ class LexiconEmotionObserver:
     def _fallback(
         self, request: EmotionObserverInput, evidence: list[dict[str, Any]]
     ) -> EmotionAnnotation:
-        """No emotion cue: carry the previous reading forward, less sure and a little calmer."""
+        """No emotion cue, so no evidence of a change: the previous reading carried forward,
+        half as sure and a little weaker; on a first turn, the neutral baseline (`calm`, the
+        taxonomy's no-emotion state, as GoEmotions' neutral maps to it) at low intensity. The
+        record needs a primary emotion either way; the low confidence marks it as a guess."""
         if request.previous is not None:
             prev = request.previous
             intensity = round(max(0.1, prev.intensity - 0.1), 2)
@@ -113,17 +131,17 @@ class LexiconEmotionObserver:
                 intensity=intensity,
                 intensity_level=intensity_level(intensity),
                 cues=evidence,
-                confidence=round(prev.confidence * 0.5, 2),
+                confidence=round(min(prev.confidence * 0.5, 0.3), 2),
                 observer=self.name,
             )
         calm = self.catalog.emotions.get("calm") or next(iter(self.catalog.emotions.values()))
         return EmotionAnnotation(
             primary=calm.id,
             family=calm.family,
-            intensity=0.3,
-            intensity_level="low",
+            intensity=_NO_EVIDENCE_INTENSITY,
+            intensity_level=intensity_level(_NO_EVIDENCE_INTENSITY),
             cues=evidence,
-            confidence=0.15,
+            confidence=_NO_EVIDENCE_CONFIDENCE,
             observer=self.name,
         )
 
