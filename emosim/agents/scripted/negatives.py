@@ -216,10 +216,17 @@ class NegativeWriter:
             hard = rng.random() < spec.hard_share
         job = _Job(spec, kind, rng, self._slots(request, slots), good, hard)
         sentences = [s for s in self._builders[kind](job) if s and str(s["text"]).strip()]
-        strategies = list(dict.fromkeys(s["strategy"] for s in sentences if s.get("strategy")))
-        primary = kind if kind in strategies else (strategies[0] if strategies else kind)
+        # the record names strategies by their taxonomy ids: the anti-pattern itself is in
+        # `anti_pattern`, and sentences it wrote carry no strategy
+        known = self.catalog.strategies
+        sentences = [
+            {**x, "strategy": x["strategy"] if x.get("strategy") in known else None}
+            for x in sentences
+        ]
+        strategies = list(dict.fromkeys(x["strategy"] for x in sentences if x.get("strategy")))
+        primary = strategies[0] if strategies else "education"
         name = self.catalog.anti_patterns[kind].name.lower()
-        kept = any(s["strategy"] != kind and not is_question(s) for s in sentences)
+        kept = any(s["strategy"] is not None and not is_question(s) for s in sentences)
         how = (
             "hard negative: the good reply's own sentences, the strategy wrong"
             if kept
