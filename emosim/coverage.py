@@ -94,13 +94,13 @@ class AntiPatternTargets(StrictModel):
 
 class PlanningAssumptions(StrictModel):
     advance_rate: Unit = Field(
-        default=0.98, description="Share of replies that help (the arc advances)."
+        default=0.83, description="Share of replies that help (the arc advances)."
     )
     regress_rate: Unit = Field(
-        default=0.005, description="Share of replies that hurt (the arc regresses)."
+        default=0.05, description="Share of replies that hurt (the arc regresses)."
     )
     margin: float = Field(
-        default=1.1, ge=1.0, le=3.0, description="Plan this multiple of every turn target."
+        default=1.25, ge=1.0, le=3.0, description="Plan this multiple of every turn target."
     )
     anti_pattern_rate: Unit = Field(
         default=0.15, description="Share of first drafts built on an anti-pattern."

@@ -135,8 +135,11 @@ def test_feelings_lean_little_on_the_observer_cues(feelings: ClientFeelings, tax
         f"{line_share:.1%} of lines, {text_share:.1%} of {texts} expanded texts; "
         f"lines with another emotion's cue: {other_lines}/{lines}"
     )
+    # the observer's cues are now a broad everyday vocabulary (written from human-labelled
+    # data, without reading these lines), so ordinary words such as "stuck" or "finally" are
+    # cues of some emotion: other-emotion cues are bounded, not absent
     assert line_share < 0.5
-    assert other_lines / lines < 0.1
+    assert other_lines / lines < 0.3
 
 
 def test_feelings_are_not_light_edits_of_taxonomy_examples(

