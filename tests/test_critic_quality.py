@@ -290,10 +290,7 @@ def test_observer_reading_of_elena_includes_her_planned_strategy(
 ) -> None:
     # a goodbye carries no strategy plan worth reading: replies before the last
     turns = [
-        t
-        for r in batch
-        for t in r.advisor_turns[:-1]
-        if t.intended_strategies and t.strategies
+        t for r in batch for t in r.advisor_turns[:-1] if t.intended_strategies and t.strategies
     ]
     found = sum(
         t.intended_strategies.primary in [t.strategies.primary, *t.strategies.combination]
