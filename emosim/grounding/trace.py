@@ -59,7 +59,8 @@ def _close(a: float, b: float, unit: str) -> bool:
         return abs(a - b) <= max(0.5, 0.005 * abs(b))
     if unit == "percent":
         return abs(a - b) <= 0.01 + 1e-9
-    return abs(a - b) < 0.5 + 1e-9 or round(a) == round(b)
+    # a count of months is said whole: "176 months" for 175.4 (the last, smaller payment)
+    return abs(a - b) < 0.5 + 1e-9 or round(a) == round(b) or a == math.ceil(b - 1e-9)
 
 
 def _calc_values(calc: CalculationUse) -> list[tuple[float, str]]:

@@ -301,6 +301,13 @@ class ScriptedAdvisor:
         self.anti_pattern_rate = anti_pattern_rate
         self.negatives = negatives
         self._index = index_for(templates.answers, catalog)
+        # Elena's own compliance lines and forbidden patterns: a vetted fact is stated only
+        # in words she would say
+        self._rules = [
+            re.compile(p, re.IGNORECASE)
+            for b in catalog.advisor.compliance_boundaries
+            for p in b.patterns
+        ] + [re.compile(p.pattern, re.IGNORECASE) for p in catalog.advisor.forbidden_patterns]
         # templates and catalog are read-only configuration: derive per-call lookups once
         self._available = frozenset(templates.strategies)
         self._options = {
@@ -603,7 +610,13 @@ class ScriptedAdvisor:
         if facts is None or question is None:
             return None
         low = question.lower()
+        topic = self.catalog.topics[request.topic]
         for fact in facts.search(question, topic=request.topic, limit=3):
+            statement = fact.statement.lower()
+            if any(rx.search(fact.statement) for rx in self._rules) or any(
+                t.lower() in statement and t.lower() not in low for t in topic.key_terms
+            ):
+                continue  # a rule Elena would not say as is, or a term nobody asked about
             hits = [k for k in fact.keywords if re.search(rf"\b{re.escape(k.lower())}\b", low)]
             # one specific phrase ("payment plan") or two words of it, not one common word
             named = any(" " in k for k in hits) or len(hits) >= 2
@@ -642,6 +655,22 @@ class ScriptedAdvisor:
             else (f"Take good care, {slots['name']}; I'm glad you reached out.")
         )
         text = text.replace("?", ".")
+        observed = request.observed
+        feedback = {f.code for f in request.critic_feedback}
+        distressed = (
+            self.catalog.emotions[observed.primary].valence < 0
+            and observed.intensity_level != "low"
+        )
+        if distressed or "missing_validation" in feedback:
+            # leaving upset: the feeling is met before the goodbye
+            meet = [
+                t
+                for t in self._options.get("empathic_validation", ())
+                if not t.question and t.slots <= set(slots)
+            ]
+            if meet:
+                first = sentence_case(fill(expand(rng.choice(meet).source.text, rng), slots))
+                text = f"{first} {text}"
         return AdvisorOutput.model_validate(
             {
                 "text": text,
