@@ -39,8 +39,9 @@ anti_pattern_negatives:
   anti_patterns: [minimizing, toxic_positivity, jargon_dump]
   min: 1
 # targets of 3 turns over ten conversations: one stalled arc is a third of a cell, so this
-# small plan takes a wider margin than the default
-planning: {margin: 1.6}
+# small plan takes a wider margin than the default, and more negatives (one per type is
+# asked for, and the writer picks among 13 types by what fits each moment)
+planning: {margin: 1.6, anti_pattern_rate: 0.3}
 """
 
 
