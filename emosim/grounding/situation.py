@@ -256,8 +256,10 @@ def situation_sentences(
     for sentence in (s.strip() for s in _SPLIT.split(text) if s.strip()):
         quoted = _QUOTED.findall(sentence)
         who = _WHO.search(sentence)
-        if who and _META.search(sentence):  # "(67; retired union electrician, 38 years...)"
-            out.append(f"I'm {who.group(1)}, {who.group(2).strip()}.")
+        if who and _META.search(sentence) and re.search(r"\d", who.group(2)):
+            # "(67; retired union electrician, 38 years in the trade)": the figure in it is
+            # theirs to tell; their age and job alone are not news to them
+            out.append(f"I'm a {who.group(2).strip()}.")
         if sentence.startswith("At home:"):
             told = _at_home(sentence.removeprefix("At home:"))
             if told:
