@@ -16,7 +16,10 @@ def _pct(value: float | None) -> str:
 
 
 def observer_table(result: ObserverAccuracy) -> Table:
-    table = Table(title=f"Emotion observer vs hidden arc ({result.n} client turns)")
+    table = Table(
+        title=f"Emotion observer vs hidden arc: agreement on simulated text "
+        f"({result.n} client turns)"
+    )
     table.add_column("level")
     table.add_column("accuracy", justify="right")
     table.add_column("macro-F1", justify="right")

@@ -44,10 +44,14 @@ turn's emotion annotation (the observer's reading; the author's in hand-authored
 exchange, for each length class.</p>
 {{ img("trajectories", "Emotion trajectories per length class") }}
 
-<h2>Observer accuracy against the hidden arc</h2>
+<h2>Observer agreement with the hidden arc (simulated text)</h2>
 {% if f.observer %}
 <p class="note">{{ f.observer.n }} client turns of simulated records, observed by
-{{ f.observer.observer | join(", ") }}. Macro-F1 is over the labels seen in truth or prediction.</p>
+{{ f.observer.observer | join(", ") }}. Macro-F1 is over the labels seen in truth or prediction.
+This is agreement on text the simulator wrote (from material the observer never reads), not
+accuracy on people's messages: for that, <code>emosim eval emotions --goemotions
+data/goemotions/dev.tsv --level family</code> and <code>emosim eval emotions --esconv
+data/esconv_sample/train_sample.json</code> score the observer on human-labelled text.</p>
 <table>
 <tr><th></th><th>accuracy</th><th>macro-F1</th></tr>
 <tr><th>emotion (member)</th><td class="num">{{ "%.3f" % f.observer.emotion.accuracy }}</td>
