@@ -98,8 +98,11 @@ def _line(turn: ClientTurn | AdvisorTurn) -> Line:
     return Line(speaker=turn.speaker, text=turn.text)
 
 
-def _facts(state: SimState) -> list[StatedFact]:
-    return [StatedFact.model_validate(f) for f in state.get("facts", [])]
+def _facts(ctx: SimContext, state: SimState) -> list[StatedFact]:
+    """The running facts: what the fact observer read in each client turn, from the ledger
+    (not the checkpointed working set, which stays small)."""
+    turns = ctx.ledger.turns(ctx.conversation_id, state.get("turn_count", 0))
+    return [f for t in turns if isinstance(t, ClientTurn) and t.facts for f in t.facts.facts]
 
 
 # --- nodes -----------------------------------------------------------------------------------
@@ -173,7 +176,6 @@ def observe_client(state: SimState, runtime: Runtime[SimContext]) -> dict[str, A
         "client_text": None,
         "observed": ctx.views.dump(annotation),
         "attempt": 1,  # draft, verdict and rejected were cleared by the last update_arc
-        "facts": [*state.get("facts", []), *(f.model_dump() for f in stated.facts)],
         "open_questions": [q.model_dump() for q in questions[-6:]],
     }
 
@@ -185,6 +187,7 @@ def advisor_drafts(state: SimState, runtime: Runtime[SimContext]) -> dict[str, A
         ctx.views.model(CriticVerdict, state["verdict"]).findings if state.get("verdict") else []
     )
     shared = {f.id: f.reflection for f in ctx.persona.facts}
+    facts = _facts(ctx, state)
     request = AdvisorInput(
         client_name=ctx.persona.name,
         topic=ctx.scenario.topic,
@@ -197,9 +200,9 @@ def advisor_drafts(state: SimState, runtime: Runtime[SimContext]) -> dict[str, A
         critic_feedback=feedback,
         previous_strategies=state.get("strategies_history", []),
         shared_facts=[shared[f] for f in state.get("facts_used", []) if f in shared],
-        facts=_facts(state),
+        facts=facts,
         open_questions=[OpenQuestion.model_validate(q) for q in state.get("open_questions", [])],
-        numbers=numbers_block(_facts(state)),
+        numbers=numbers_block(facts),
         client_closing=state.get("closing", False),
     )
     draft = AdvisorOutput.model_validate(ctx.agents.advisor.draft(request, seed=ctx.seed))
@@ -210,7 +213,7 @@ def advisor_drafts(state: SimState, runtime: Runtime[SimContext]) -> dict[str, A
 def critic_reviews(state: SimState, runtime: Runtime[SimContext]) -> dict[str, Any]:
     ctx = runtime.context
     draft = ctx.views.model(AdvisorOutput, state["draft"])
-    facts = _facts(state)
+    facts = _facts(ctx, state)
     numbers = numbers_block(facts)
     verdict = CriticVerdict.model_validate(
         ctx.agents.critic.review(
@@ -255,7 +258,7 @@ def observe_advisor(state: SimState, runtime: Runtime[SimContext]) -> dict[str, 
     for sentence in sentences:
         sentence.intended_function = intended.get(sentence.text)
     index = state["turn_count"]
-    facts = _facts(state)
+    facts = _facts(ctx, state)
     numbers = numbers_block(facts)
     trace = trace_figures(
         draft.text, facts=facts, calculations=numbers, fact_base=fact_base(ctx), on=checked_on(ctx)

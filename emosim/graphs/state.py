@@ -46,7 +46,6 @@ class SimState(TypedDict, total=False):
     failure: str | None
     # grounding and the arc's reading of what was said
     told: int  # situation sentences the client has told
-    facts: list[dict[str, Any]]  # the fact observer's running facts (StatedFact)
     open_questions: list[dict[str, Any]]  # OpenQuestion
     observed_strategies: list[str]  # what the strategy observer found in the sent reply
     reading: dict[str, Any] | None  # ReplyReading of the sent reply
