@@ -481,18 +481,9 @@ FIGURES_ON = dt.date(2026, 12, 7)  # the fact base's date: figures are judged as
 
 
 def _facts_of(transcript: tuple[Line, ...]) -> list[StatedFact]:
-    """The fact observer's running facts over a transcript (echoes of Elena marked)."""
-    from emosim.grounding.observer import RuleFactObserver, mark_echoes
+    from emosim.grounding.observer import running_facts
 
-    observer = RuleFactObserver()
-    facts: list[StatedFact] = []
-    said: str | None = None
-    for index, line in enumerate(transcript):
-        if line.speaker == "client":
-            facts += mark_echoes(observer.observe(line.text, index).facts, said)
-        else:
-            said = line.text
-    return facts
+    return running_facts((i, line.speaker, line.text) for i, line in enumerate(transcript))
 
 
 def figure_cases(records: list[ConversationRecord], rng: random.Random) -> list[Case]:

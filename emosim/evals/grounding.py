@@ -18,7 +18,7 @@ from emosim.agents.reading import read_reply
 from emosim.grounding.facts import FactBase
 from emosim.grounding.figures import find_figures
 from emosim.grounding.numbers import numbers_block
-from emosim.grounding.observer import RuleFactObserver, mark_echoes
+from emosim.grounding.observer import RuleFactObserver, running_facts
 from emosim.grounding.trace import trace_figures
 from emosim.schemas import AdvisorTurn, ClientTurn, ConversationRecord
 from emosim.schemas.common import StrictModel
@@ -62,14 +62,7 @@ class GroundingEvaluation(StrictModel):
 
 
 def facts_before(turns: list, upto: int) -> list[StatedFact]:
-    facts: list[StatedFact] = []
-    said: str | None = None
-    for turn in turns[:upto]:
-        if isinstance(turn, ClientTurn):
-            facts += mark_echoes(OBSERVER.observe(turn.text, turn.index).facts, said)
-        else:
-            said = turn.text
-    return facts
+    return running_facts((t.index, t.speaker, t.text) for t in turns[:upto])
 
 
 def _numbers_in(text: str) -> set[float]:

@@ -8,6 +8,7 @@ running facts as the scripted one), so what Elena may quote is decided outside t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from emosim.schemas.grounding import ClientFacts, OpenQuestion, StatedFact
 
@@ -69,3 +70,17 @@ def mark_echoes(facts: list[StatedFact], said_before: str | None) -> list[Stated
         else f
         for f in facts
     ]
+
+
+def running_facts(lines: Iterable[tuple[int, str, str]]) -> list[StatedFact]:
+    """The fact observer's running facts over (index, speaker, text) lines, with echoes of
+    Elena's figures marked: what a reader of the transcript knows the client has stated."""
+    observer = RuleFactObserver()
+    facts: list[StatedFact] = []
+    said: str | None = None
+    for index, speaker, text in lines:
+        if speaker == "client":
+            facts += mark_echoes(observer.observe(text, index).facts, said)
+        else:
+            said = text
+    return facts
