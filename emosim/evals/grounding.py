@@ -18,13 +18,11 @@ from emosim.agents.reading import read_reply
 from emosim.grounding.facts import FactBase
 from emosim.grounding.figures import find_figures
 from emosim.grounding.numbers import numbers_block
-from emosim.grounding.observer import RuleFactObserver, running_facts
+from emosim.grounding.observer import running_facts
 from emosim.grounding.trace import trace_figures
 from emosim.schemas import AdvisorTurn, ClientTurn, ConversationRecord
 from emosim.schemas.common import StrictModel
 from emosim.schemas.grounding import StatedFact
-
-OBSERVER = RuleFactObserver()
 
 
 class InjectedRecall(StrictModel):
