@@ -41,7 +41,7 @@ from emosim.evals.diversity import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-ESCONV_SAMPLE = ROOT.parent / "shared" / "data" / "esconv_sample" / "train_sample.json"
+ESCONV_SAMPLE = ROOT / "data" / "esconv_sample" / "train_sample.json"  # shipped with emosim
 
 
 def _dialog(i: int, pairs: list[tuple[str, str]], **kwargs) -> Dialog:
@@ -367,8 +367,6 @@ def test_dialog_of_record_knows_names_and_outcome(scripted_run):
 
 @pytest.fixture(scope="module")
 def esconv_sample() -> Path:
-    if not ESCONV_SAMPLE.is_file():
-        pytest.skip(f"{ESCONV_SAMPLE} not present")
     return ESCONV_SAMPLE
 
 
