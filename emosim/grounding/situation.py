@@ -186,7 +186,7 @@ def first_person(
     if his == him:  # "her": possessive before a word, object otherwise
         text = re.sub(
             rf"\b(near|to|for|with|from|of|by|about|at|on|like|than|toward|behind|without|"
-            rf"around|after|before)\s+{his}\b",
+            rf"around|after|before)\s+{his}\b(?=\s*(?:[,.;!?)]|$|\w+ed\b|and\b|but\b|or\b))",
             lambda m: f"{m.group(1)} me",
             text,
             flags=re.IGNORECASE,

@@ -212,6 +212,10 @@ class _TopicTerms:
 
 # a lead-in before the clause's own subject ("For context, I have ...", "Oh, and my ...")
 _LEAD_IN = re.compile(r"^(?:(?:[\w'’]+\s+){0,4}[\w'’]+[,:]\s*)+(?:and\s+|but\s+)?")
+_LOWER_STARTS = frozenset(
+    "you you're you've you'll you'd your the a an it it's this that there these those "
+    "some most every each one two".split()
+)
 _FEELING_FIRST = {"acknowledge_emotion", "validate", "normalize"}
 MAX_STATEMENTS = 3  # plus one question: Elena's replies stay short (30-55 words)
 WORD_BUDGET = 40
@@ -588,7 +592,10 @@ class ScriptedAdvisor:
             clause = to_second_person(_LEAD_IN.sub("", fact.evidence)).strip().rstrip(".,;")
             if 3 <= len(clause.split()) <= 22 and fact.text in clause:
                 lead = expand(_REFLECT_LEADS, rng)
-                text = f"{lead} {clause[:1].lower() + clause[1:]}."
+                first = clause.split(" ", 1)[0]
+                if first.lower().strip(",") in _LOWER_STARTS:  # not a name ("Saul left...")
+                    clause = clause[:1].lower() + clause[1:]
+                text = f"{lead} {clause}."
                 return {
                     "text": sentence_case(text),
                     "function": "reflect_content",
