@@ -47,7 +47,13 @@ from emosim.schemas import (
     RejectedDraft,
     StrategyUse,
 )
-from emosim.schemas.grounding import Grounding, OpenQuestion, ReplyReading, StatedFact
+from emosim.schemas.grounding import (
+    CalculationUse,
+    Grounding,
+    OpenQuestion,
+    ReplyReading,
+    StatedFact,
+)
 
 from .context import checked_on, fact_base, situation_told, told_so_far
 from .finalize import build_record
@@ -101,8 +107,21 @@ def _line(turn: ClientTurn | AdvisorTurn) -> Line:
 def _facts(ctx: SimContext, state: SimState) -> list[StatedFact]:
     """The running facts: what the fact observer read in each client turn, from the ledger
     (not the checkpointed working set, which stays small)."""
-    turns = ctx.ledger.turns(ctx.conversation_id, state.get("turn_count", 0))
-    return [f for t in turns if isinstance(t, ClientTurn) and t.facts for f in t.facts.facts]
+    return _grounding(ctx, state)[0]
+
+
+def _numbers(ctx: SimContext, state: SimState) -> list[CalculationUse]:
+    return _grounding(ctx, state)[1]
+
+
+def _grounding(ctx: SimContext, state: SimState) -> tuple[list[StatedFact], list[CalculationUse]]:
+    count = state.get("turn_count", 0)
+    held = ctx.grounding_memo.get(count)
+    if held is None:
+        turns = ctx.ledger.turns(ctx.conversation_id, count)
+        facts = [f for t in turns if isinstance(t, ClientTurn) and t.facts for f in t.facts.facts]
+        held = ctx.grounding_memo[count] = (facts, numbers_block(facts))
+    return held
 
 
 # --- nodes -----------------------------------------------------------------------------------
@@ -202,7 +221,7 @@ def advisor_drafts(state: SimState, runtime: Runtime[SimContext]) -> dict[str, A
         shared_facts=[shared[f] for f in state.get("facts_used", []) if f in shared],
         facts=facts,
         open_questions=[OpenQuestion.model_validate(q) for q in state.get("open_questions", [])],
-        numbers=numbers_block(facts),
+        numbers=_numbers(ctx, state),
         client_closing=state.get("closing", False),
     )
     draft = AdvisorOutput.model_validate(ctx.agents.advisor.draft(request, seed=ctx.seed))
@@ -213,8 +232,7 @@ def advisor_drafts(state: SimState, runtime: Runtime[SimContext]) -> dict[str, A
 def critic_reviews(state: SimState, runtime: Runtime[SimContext]) -> dict[str, Any]:
     ctx = runtime.context
     draft = ctx.views.model(AdvisorOutput, state["draft"])
-    facts = _facts(ctx, state)
-    numbers = numbers_block(facts)
+    facts, numbers = _grounding(ctx, state)
     verdict = CriticVerdict.model_validate(
         ctx.agents.critic.review(
             CriticInput(
@@ -258,8 +276,7 @@ def observe_advisor(state: SimState, runtime: Runtime[SimContext]) -> dict[str, 
     for sentence in sentences:
         sentence.intended_function = intended.get(sentence.text)
     index = state["turn_count"]
-    facts = _facts(ctx, state)
-    numbers = numbers_block(facts)
+    facts, numbers = _grounding(ctx, state)
     trace = trace_figures(
         draft.text, facts=facts, calculations=numbers, fact_base=fact_base(ctx), on=checked_on(ctx)
     )

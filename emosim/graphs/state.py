@@ -92,3 +92,6 @@ class SimContext:
     scenario_hash: str
     log: Any  # a structlog logger bound to the run's events file
     views: Views = field(default_factory=Views)  # models behind this conversation's state values
+    # running facts and their numbers block, by turn count: read once per exchange, not in
+    # every node (derived from the ledger, so a resume recomputes them identically)
+    grounding_memo: dict[int, Any] = field(default_factory=dict)

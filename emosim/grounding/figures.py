@@ -8,6 +8,7 @@ each one can be traced. Pure functions over strings; identifiers that contain di
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -97,6 +98,13 @@ def _masked(text: str) -> str:
 
 def find_figures(text: str) -> list[Found]:
     """Every figure in `text`, in order, none overlapping another."""
+    return list(_find_figures(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _find_figures(text: str) -> tuple[Found, ...]:
+    """Cached: the same sentences (a situation told turn by turn, a draft traced by the gate
+    and again for the record) are read many times."""
     masked = _masked(text)
     found: list[Found] = []
     taken: list[tuple[int, int]] = []
@@ -170,7 +178,7 @@ def find_figures(text: str) -> list[Found]:
         ):
             found[i] = cur = Found(cur.value, prev.unit, cur.text, cur.start, cur.end)
         prev = cur
-    return found
+    return tuple(found)
 
 
 # --- meaning --------------------------------------------------------------------------------
