@@ -212,6 +212,8 @@ class _TopicTerms:
 
 # a lead-in before the clause's own subject ("For context, I have ...", "Oh, and my ...")
 _LEAD_IN = re.compile(r"^(?:(?:[\w'’]+\s+){0,4}[\w'’]+[,:]\s*)+(?:and\s+|but\s+)?")
+# keywords any question may hold: they do not make a question about one fact
+_GENERIC_KEYS = frozenset({"how long", "how much", "how many", "when", "can i", "should i"})
 _LOWER_STARTS = frozenset(
     "you you're you've you'll you'd your the a an it it's this that there these those "
     "some most every each one two".split()
@@ -624,7 +626,11 @@ class ScriptedAdvisor:
                 t.lower() in statement and t.lower() not in low for t in topic.key_terms
             ):
                 continue  # a rule Elena would not say as is, or a term nobody asked about
-            hits = [k for k in fact.keywords if re.search(rf"\b{re.escape(k.lower())}\b", low)]
+            hits = [
+                k
+                for k in fact.keywords
+                if k.lower() not in _GENERIC_KEYS and re.search(rf"\b{re.escape(k.lower())}\b", low)
+            ]
             # one specific phrase ("payment plan") or two words of it, not one common word
             named = any(" " in k for k in hits) or len(hits) >= 2
             if named and fact.statement.lower() not in advisor_said:

@@ -60,6 +60,9 @@ _FIGURE_ASKS = {
 }
 
 
+_COSTS = re.compile(
+    r"\b(?:cost|costs|quote|quoted|rent|bills?|spend|expenses|premium|care|tuition)\b", re.I
+)
 _MONEY = r"\$\d[\d,]*(?:\.\d+)?(?:\s*(?:a|per)\s+month)?"
 
 
@@ -198,20 +201,20 @@ class ScriptedClient:
         if category == "numbers_landed":
             pools = material.reactions.numbers_landed
             tone = self._number_tone(request)
-            pool = getattr(pools, tone) or pools.neutral
+            pool = list(getattr(pools, tone) or pools.neutral)
         elif category == "disagree":
-            pool = material.reactions.disagree.get(request.persona.money_script, [])
+            pool = material.disagreement(request.persona.money_script)
         else:
-            pool = getattr(material.reactions, category)
+            pool = list(getattr(material.reactions, category))
         if category == "unanswered" and not slots.get("question"):
-            pool = material.reactions.generic
+            pool = list(material.reactions.generic)
             category = "generic"
         if (
             category in {"heard", "answered"}
             and request.hidden_state.intensity_level != "high"
             and rng.random() < 0.12
         ):  # a client can push back on advice that helped
-            script = material.reactions.disagree.get(request.persona.money_script, [])
+            script = material.disagreement(request.persona.money_script)
             pool = script or pool
         pool = [p for p in pool if set(re.findall(r"\{([a-z_]+)\}", p)) <= set(slots)]
         if not pool:
@@ -272,10 +275,7 @@ class ScriptedClient:
     def _feeling(self, request: ClientInput, rng: random.Random, history: str) -> str:
         level = request.hidden_state.intensity_level
         emotion_id = request.hidden_state.emotion
-        if self.material is not None:
-            lines = self.material.feelings.get(emotion_id, {}).get(level, [])
-        else:
-            lines = []
+        lines = self.material.feeling_lines(emotion_id, level) if self.material else []
         if not lines:  # no client material for it: the taxonomy's lines
             lines = getattr(self.catalog.emotion(emotion_id).intensities, level).examples
         line = self._pick(rng, lines, history, {"thing": self._thing(request, rng)})
@@ -321,11 +321,11 @@ class ScriptedClient:
         own = list(getattr(style, "sign_offs", []) or [])
         if material is not None:
             if request.leaving:
-                pool = material.reactions.leave
+                pool = list(material.reactions.leave)
             elif unresolved:
-                pool = material.reactions.sign_off_unresolved
+                pool = list(material.reactions.sign_off_unresolved)
             else:
-                pool = material.reactions.sign_off + own
+                pool = list(material.reactions.sign_off) + own
         else:
             pool = self.templates.closings
         return self._pick(rng, pool, history, {"thing": self._thing(request, rng)})
@@ -367,7 +367,14 @@ class ScriptedClient:
         said = " ".join(t.text for t in request.transcript if t.speaker == "client")
         said += " " + " ".join(request.situation_told[: request.told])
         money = re.findall(_MONEY, said)
-        monthly = [m for m in money if "month" in m]
+        # what goes out each month: costs, not the payment on a debt
+        monthly = [
+            m
+            for _, _, sentence in split_sentences(said)
+            if _COSTS.search(sentence)
+            for m in re.findall(_MONEY, sentence)
+            if "month" in m
+        ]
         amounts = [m for m in money if "month" not in m]
         asked = " ".join(
             s
