@@ -271,21 +271,28 @@ _STOP = frozenset(
 )
 
 
-def stems(text: str) -> set[str]:
+_WORDS = re.compile(r"[a-z0-9][a-z0-9'’-]*")
+
+
+@functools.lru_cache(maxsize=65536)
+def _stem(word: str) -> str | None:
+    word = word.replace("’", "'").removesuffix("'s")
+    if word in _STOP or len(word) < 3:
+        return None
+    for _ in range(2):  # "earnings" -> "earning" -> "earn"
+        for suffix in ("ing", "ed", "es", "s", "ly"):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
+    return word
+
+
+@functools.lru_cache(maxsize=16384)
+def stems(text: str) -> frozenset[str]:
     """Content words of `text`, crudely stemmed: to compare a sentence with a term and its
-    gloss (the critic's jargon check, the advisor's pick of the term a question is about)."""
-    out = set()
-    for word in re.findall(r"[a-z0-9][a-z0-9'’-]*", text.lower()):
-        word = word.replace("’", "'").removesuffix("'s")
-        if word in _STOP or len(word) < 3:
-            continue
-        for _ in range(2):  # "earnings" -> "earning" -> "earn"
-            for suffix in ("ing", "ed", "es", "s", "ly"):
-                if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                    word = word[: -len(suffix)]
-                    break
-        out.add(word)
-    return out
+    gloss (the critic's jargon check, the advisor's pick of the term a question is about).
+    Cached: the critic, the reading of a reply and the advisor stem the same texts."""
+    return frozenset(s for s in map(_stem, _WORDS.findall(text.lower())) if s)
 
 
 _WORD = re.compile(r"\b[\w'’-]+\b")
