@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from .common import StrictModel, Unit
 
@@ -33,6 +33,29 @@ class LabelSource(StrictModel):
     kind: SourceKind = Field(description="Stream the event came from.")
     name: str = Field(description="Model id, rule id, reviewer or operator handle.")
     version: str = Field(default="", description="Version of the model, rule set or tool.")
+    model_sha256: str = Field(
+        default="", description="SHA-256 of the trained model file that made the label, if any."
+    )
+    data_sha256: str = Field(
+        default="", description="SHA-256 of that model's training data (public files and labels)."
+    )
+    license: str = Field(
+        default="",
+        description="License the label inherits from the source's training data or corpus "
+        "(empty: none beyond the record's own).",
+    )
+
+    @model_serializer(mode="wrap")
+    def _drop_empty_provenance(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Sources without a trained model (reviewers, rules, lexicons) serialize as before."""
+        data = handler(self)
+        for key in _PROVENANCE:
+            if key in data and not data[key]:
+                del data[key]
+        return data
+
+
+_PROVENANCE = ("model_sha256", "data_sha256", "license")
 
 
 class LabelEvent(StrictModel):
