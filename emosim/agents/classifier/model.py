@@ -11,6 +11,7 @@ bytes.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import zipfile
 from dataclasses import dataclass
@@ -34,17 +35,19 @@ from emosim.files import atomic_writer
 from emosim.schemas.common import StrictModel
 
 from .goemotions import Example
+from .provenance import (
+    GOEMOTIONS_ATTRIBUTION,
+    GOEMOTIONS_LICENSE,
+    HumanTextScore,
+    TrainingSource,
+)
 
 CODE_VERSION = "linear-svm-1"
 """Bump when features, training or calibration change: cached models are then rebuilt."""
 
 FORMAT = "emosim-emotion-classifier"
 
-ATTRIBUTION = (
-    "Trained on GoEmotions (Demszky, Movshovitz-Attias, Ko, Cowen, Nemade & Ravi, 2020, "
-    "'GoEmotions: A Dataset of Fine-Grained Emotions', ACL 2020), Google Research, "
-    "licensed CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)."
-)
+ATTRIBUTION = GOEMOTIONS_ATTRIBUTION
 
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _ARRAYS = ("word_terms", "word_idf", "char_terms", "char_idf", "coef", "intercept")
@@ -95,7 +98,14 @@ class ModelMeta(StrictModel):
     calibration: list[LabelCalibration]
     sklearn_version: str
     attribution: str = ATTRIBUTION
-    license: str = "CC BY 4.0 (GoEmotions training data)"
+    license: str = GOEMOTIONS_LICENSE
+    sources: list[TrainingSource] = Field(
+        default_factory=list,
+        description="What the model was trained on, with each source's licenses (provenance.py).",
+    )
+    human_text: list[HumanTextScore] = Field(
+        default_factory=list, description="Scores on human-labelled text measured at training."
+    )
 
     def cache_key(self) -> tuple[str, str, str]:
         return (self.code_version, self.data_sha256, self.params.model_dump_json())
@@ -136,6 +146,7 @@ class EmotionModel:
     platt_a: FloatArray
     platt_b: FloatArray
     thresholds: FloatArray  # log-odds
+    file_sha256: str = ""  # of the file it was loaded from (label provenance)
 
     @property
     def labels(self) -> list[str]:
@@ -242,6 +253,7 @@ def load_model(path: Path) -> EmotionModel:
         platt_a=arrays["platt_a"],
         platt_b=arrays["platt_b"],
         thresholds=arrays["thresholds"],
+        file_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
     )
 
 
