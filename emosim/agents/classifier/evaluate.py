@@ -31,7 +31,7 @@ from emosim.errors import DataError
 
 from .esconv import SeekerDialog
 from .goemotions import Example
-from .mappings import NEUTRAL, EmotionMappings
+from .mappings import NEUTRAL, EmotionMappings, store_label_emotion
 from .observer import ClassifierEmotionObserver
 
 GoLevel = Literal["fine", "ekman", "family"]
@@ -141,7 +141,8 @@ def evaluate_goemotions(
             return label
         if level == "ekman":
             return ekman.get(label, NEUTRAL)
-        return table[label].family
+        stored = store_label_emotion(label)  # a label learned from a label store
+        return observer.catalog.emotions[stored].family if stored else table[label].family
 
     order = {
         "fine": labels,

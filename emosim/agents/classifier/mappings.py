@@ -32,6 +32,20 @@ GOEMOTIONS_LABELS: tuple[str, ...] = (
 NEUTRAL = "neutral"
 """GoEmotions' no-emotion label; evaluations keep it as its own class (see the README)."""
 
+STORE_LABEL_PREFIX = "emosim:"
+"""Model labels learned from reviewed labels in a label store are emosim emotion ids with this
+prefix (`emosim:worry`): they need no mapping and are read as that emotion."""
+
+
+def store_label(emotion: str) -> str:
+    return f"{STORE_LABEL_PREFIX}{emotion}"
+
+
+def store_label_emotion(label: str) -> str | None:
+    """The emosim emotion a store-learned model label stands for (None: a GoEmotions label)."""
+    return label[len(STORE_LABEL_PREFIX) :] if label.startswith(STORE_LABEL_PREFIX) else None
+
+
 # Emotion id -> family of the loaded taxonomy, set while a mapping file is validated.
 _KNOWN_EMOTIONS: ContextVar[dict[str, str] | None] = ContextVar("known_emotions", default=None)
 

@@ -36,7 +36,7 @@ from emosim.schemas.common import StrictModel
 
 from ..messages import EmotionObserverInput
 from ..scripted.text import Lexicon, negated
-from .mappings import NEUTRAL, EmotionMappings
+from .mappings import NEUTRAL, EmotionMappings, store_label_emotion
 from .model import EmotionModel, FloatArray
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
@@ -94,7 +94,11 @@ class ClassifierEmotionObserver:
         self.family_ids = sorted({e.family for e in catalog.emotions.values()})
         index = {e: i for i, e in enumerate(self.emotion_ids)}
         table = mappings.goemotions_map()
-        missing = [label for label in model.labels if label not in table]
+        missing = [
+            label
+            for label in model.labels
+            if label not in table and store_label_emotion(label) not in index
+        ]
         if missing:
             raise DataError(
                 [f"taxonomies/mappings.yaml: goemotions: model label(s) not mapped: {missing}"]
@@ -105,7 +109,8 @@ class ClassifierEmotionObserver:
         self.projection = np.zeros((len(model.labels), len(self.emotion_ids)))
         for k, label in enumerate(model.labels):
             if label != NEUTRAL:
-                self.projection[k, index[table[label].emotion]] = 1.0
+                emotion = store_label_emotion(label) or table[label].emotion
+                self.projection[k, index[emotion]] = 1.0
         self.family_of = np.array(
             [self.family_ids.index(catalog.emotions[e].family) for e in self.emotion_ids]
         )
