@@ -181,6 +181,7 @@ def eval_emotions(
         read_examples,
         read_label_names,
     )
+    from emosim.agents.classifier.mappings import GOEMOTIONS_LABELS
     from emosim.agents.classifier.tables import scores_tables
     from emosim.catalog import get_catalog
 
@@ -202,16 +203,15 @@ def eval_emotions(
         dialogs, _ = read_dialogs(esconv)  # type: ignore[arg-type]
     observer = _observer(model, data, lexicon)
     if goemotions is not None:
-        if labels is not None and labels != observer.model.labels:
+        if labels is not None and labels != list(GOEMOTIONS_LABELS):
             raise EmosimError(
-                f"{sibling_labels}: labels differ from the model's ({len(labels)} vs "
-                f"{len(observer.model.labels)})"
+                f"{sibling_labels}: not the 28 GoEmotions labels in their released order"
             )
         if sample is not None:
             examples = _sample(examples, sample)
         ekman_path = ekman or goemotions.parent / EKMAN_FILE
         groups = (
-            read_ekman(ekman_path, observer.model.labels)
+            read_ekman(ekman_path, list(GOEMOTIONS_LABELS))
             if ekman is not None or ekman_path.is_file()
             else observer.model.meta.ekman
         )

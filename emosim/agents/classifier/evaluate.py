@@ -31,7 +31,7 @@ from emosim.errors import DataError
 
 from .esconv import SeekerDialog
 from .goemotions import Example
-from .mappings import NEUTRAL, EmotionMappings, store_label_emotion
+from .mappings import GOEMOTIONS_LABELS, NEUTRAL, EmotionMappings, store_label_emotion
 from .observer import ClassifierEmotionObserver
 
 GoLevel = Literal["fine", "ekman", "family"]
@@ -166,7 +166,8 @@ def evaluate_goemotions(
             # neutral (last column) wins ties, as in the observer
             mass[:, -1] += 1e-12
             predicted += [order[k] for k in mass.argmax(axis=1)]
-    gold_sets = [_dedupe([group(labels[k]) for k in e.labels]) for e in examples]
+    # gold indices name GoEmotions labels (a model trained on a label store has others too)
+    gold_sets = [_dedupe([group(GOEMOTIONS_LABELS[k]) for k in e.labels]) for e in examples]
     shares = Counter(c for g in gold_sets for c in g)
     majority = shares.most_common(1)[0][1] / len(gold_sets) if gold_sets else 0.0
     return _scores(
