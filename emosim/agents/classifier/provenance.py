@@ -17,6 +17,9 @@ from pydantic import Field
 from emosim.schemas import LabelSource
 from emosim.schemas.common import StrictModel
 
+STORE_SOURCE = "label-store"
+"""`TrainingSource.name` of reviewed labels read from a label store."""
+
 GOEMOTIONS_LICENSE = "CC BY 4.0 (GoEmotions)"
 ESCONV_LICENSE = "CC BY-NC 4.0 (ESConv)"
 

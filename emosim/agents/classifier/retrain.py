@@ -36,13 +36,12 @@ from .mappings import GOEMOTIONS_LABELS, NEUTRAL, store_label
 from .model import EmotionModel, TrainingParams, train_model
 from .provenance import (
     GOEMOTIONS_LICENSE,
+    STORE_SOURCE,
     TrainingSource,
     attribution_text,
     inherited_licenses,
     license_text,
 )
-
-STORE_SOURCE = "label-store"
 
 
 def _sample(rows: list[Example], size: int | None, seed: int) -> list[Example]:

@@ -29,6 +29,7 @@ from .goemotions import (
 from .mappings import GOEMOTIONS_LABELS
 from .model import CODE_VERSION, EmotionModel, ModelMeta, TrainingParams, load_model, read_meta
 from .model import train_model as fit_model
+from .provenance import GOEMOTIONS_LICENSE, STORE_SOURCE, TrainingSource
 
 MODEL_ENV = "EMOSIM_CLASSIFIER_MODEL"
 CACHE_DIR = Path(".cache") / "classifier"
@@ -60,10 +61,21 @@ def _current(path: Path, data_sha256: str, params: TrainingParams) -> ModelMeta 
     return meta if meta.cache_key() == wanted else None
 
 
+def trained_from_store(path: Path) -> bool:
+    """Whether `path` holds a model retrained on a label store (`observer train --from-store`)."""
+    if not path.is_file():
+        return False
+    try:
+        meta = read_meta(path)
+    except DataError:
+        return False
+    return any(s.name == STORE_SOURCE for s in meta.sources)
+
+
 def is_current(path: Path, *, data_dir: Path | None = None) -> bool:
     """Whether `path` holds a default-params model of the current code and data."""
     folder = data_dir or default_data_dir()
-    if not (folder / TRAIN_FILE).is_file():
+    if not (folder / TRAIN_FILE).is_file() or trained_from_store(path):
         return path.is_file()
     return _current(path, file_sha256(folder / TRAIN_FILE), TrainingParams()) is not None
 
@@ -102,6 +114,15 @@ def build_model(
         data_sha256=data_sha256,
         ekman=ekman,
     )
+    model.meta.sources = [
+        TrainingSource(
+            name="goemotions",
+            file=TRAIN_FILE,
+            sha256=data_sha256,
+            rows=model.meta.n_train + model.meta.n_calibration,
+            licenses=[GOEMOTIONS_LICENSE],
+        )
+    ]
     model.save(out)
     return Built(out, model.meta, built=True, seconds=time.perf_counter() - started)
 
@@ -117,5 +138,7 @@ def ensure_model(path: Path | None = None, *, data_dir: Path | None = None) -> E
     folder = data_dir or default_data_dir()
     if not (folder / TRAIN_FILE).is_file() and path.is_file():
         return load_model(path)
+    if trained_from_store(path):
+        return load_model(path)  # retrained on reviewed labels: GoEmotions alone cannot rebuild it
     build_model(path, data_dir=data_dir)
     return load_model(path)
