@@ -84,32 +84,22 @@ class Simulator:
         backend = scenario.backend or self.backend
         key = (scenario.anti_pattern_rate, json.dumps(backend, sort_keys=True))
         if key not in self._agents:
-            agents = build_agents(
-                self.catalog, backend, anti_pattern_rate=scenario.anti_pattern_rate, run=self.run
+            self._agents[key] = make_agents(
+                self.catalog, backend, self.observer, scenario.anti_pattern_rate, self.run
             )
-            if self.observer == "classifier":
-                use_classifier_observer(self.catalog, agents)
-            self._agents[key] = agents
             if self.settle_heap:
                 settle_long_lived()
         return self._agents[key]
 
     def context(self, job: Job, log: Any, conversation: str | None = None) -> SimContext:
-        sc = job.scenario
-        persona = self.catalog.clients[sc.client_persona]
-        arc_steps = sc.arc or persona.default_arc
-        return SimContext(
-            catalog=self.catalog,
-            scenario=sc,
-            persona=persona,
-            agents=self.agents_for(sc),
-            arc=ArcController(self.catalog, arc_steps, sc.exchanges),
-            ledger=self.ledger,
-            conversation_id=conversation or job.conversation_id,
-            run_id=self.run.run_id,
-            seed=job.seed,
-            scenario_hash=job.scenario_hash,
-            log=log,
+        return make_context(
+            self.catalog,
+            job,
+            self.agents_for(job.scenario),
+            self.ledger,
+            self.run.run_id,
+            log,
+            conversation,
         )
 
     def config(self, conversation: str) -> dict[str, Any]:
@@ -126,18 +116,7 @@ class Simulator:
         elif snapshot.values and snapshot.next:
             self.graph.invoke(None, config, context=ctx, durability=DURABILITY)  # resume
         else:  # new, or killed before its first step was saved: start from the input
-            progress, hidden = ctx.arc.initial((job.seed, ctx.conversation_id))
-            initial: SimState = {
-                "exchange": 1,
-                "turn_count": 0,
-                "progress": progress,
-                "hidden": hidden.model_dump(mode="json"),
-                "movement": None,
-                "facts_used": [],
-                "strategies_history": [],
-                "status": "running",
-                "done": False,
-            }
+            initial = initial_work(ctx)
             self.graph.invoke({WORK: initial}, config, context=ctx, durability=DURABILITY)
         flush_events(log)
         return self.finished_record(ctx.conversation_id)
@@ -177,6 +156,59 @@ class Simulator:
         if raw is None:
             raise EmosimError(f"conversation {conversation}: finished without a record")
         return ConversationRecord.model_validate_json(raw)
+
+
+def make_agents(
+    catalog: Catalog, backend: Any, observer: str, anti_pattern_rate: float, run: Any = None
+) -> AgentSet:
+    """The agents for a backend spec and an emotion observer (`run` receives a cassette)."""
+    agents = build_agents(catalog, backend, anti_pattern_rate=anti_pattern_rate, run=run)
+    if observer == "classifier":
+        use_classifier_observer(catalog, agents)
+    return agents
+
+
+def make_context(
+    catalog: Catalog,
+    job: Job,
+    agents: AgentSet,
+    ledger: Any,
+    run_id: str,
+    log: Any,
+    conversation: str | None = None,
+) -> SimContext:
+    """The run context of one conversation (also built by the Studio graph, per step)."""
+    sc = job.scenario
+    persona = catalog.clients[sc.client_persona]
+    return SimContext(
+        catalog=catalog,
+        scenario=sc,
+        persona=persona,
+        agents=agents,
+        arc=ArcController(catalog, sc.arc or persona.default_arc, sc.exchanges),
+        ledger=ledger,
+        conversation_id=conversation or job.conversation_id,
+        run_id=run_id,
+        seed=job.seed,
+        scenario_hash=job.scenario_hash,
+        log=log,
+    )
+
+
+def initial_work(ctx: SimContext) -> SimState:
+    """The working set a new conversation starts from."""
+    progress, hidden = ctx.arc.initial((ctx.seed, ctx.conversation_id))
+    return {
+        "exchange": 1,
+        "turn_count": 0,
+        "progress": progress,
+        "hidden": hidden.model_dump(mode="json"),
+        "movement": None,
+        "facts_used": [],
+        "strategies_history": [],
+        "status": "running",
+        "done": False,
+    }
 
 
 OBSERVERS = ("lexicon", "classifier")
