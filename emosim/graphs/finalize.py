@@ -15,6 +15,7 @@ from emosim.schemas import (
     ConversationRecord,
     EmotionalState,
     LabelEvent,
+    LabelSource,
     Outcome,
     Provenance,
     Quality,
@@ -81,7 +82,11 @@ def build_record(
             scores=quality_scores(turns) | ctx.agents.accounting.scores(ctx.conversation_id)
         ),
         label_events=model_label_events(
-            ctx.conversation_id, turns, now, ctx.agents.sentence_observer.name
+            ctx.conversation_id,
+            turns,
+            now,
+            ctx.agents.sentence_observer.name,
+            observer_sources(ctx.agents),
         ),
     )
     return record
@@ -159,12 +164,30 @@ def quality_scores(turns: list) -> dict[str, float]:
     return scores
 
 
+def observer_sources(agents: Any) -> dict[str, LabelSource]:
+    """Trained observers' provenance (model file, training data hash, license) by the name
+    their labels carry; an observer without `label_source` (lexicons, rules, LLMs) is
+    recorded by its name and version alone."""
+    out: dict[str, LabelSource] = {}
+    for role in ("emotion_observer", "strategy_observer", "sentence_observer"):
+        source = getattr(getattr(agents, role, None), "label_source", None)
+        if isinstance(source, LabelSource):
+            out[f"{source.name}/{source.version}" if source.version else source.name] = source
+    return out
+
+
 def model_label_events(
-    conversation_id: str, turns: list, now: datetime, sentence_observer: str
+    conversation_id: str,
+    turns: list,
+    now: datetime,
+    sentence_observer: str,
+    sources: dict[str, LabelSource] | None = None,
 ) -> list[LabelEvent]:
     """Every observer label enters the label history as a `model` event (validated in one
-    batch: one call into pydantic's core instead of one per event and nested object)."""
+    batch: one call into pydantic's core instead of one per event and nested object).
+    `sources` (observer_sources) gives trained observers' labels their model's provenance."""
     events: list[dict[str, Any]] = []
+    known = sources or {}
 
     def add(
         turn: int,
@@ -176,6 +199,7 @@ def model_label_events(
     ) -> None:
         suffix = f"s{sentence}" if sentence is not None else ""
         name, _, version = source.partition("/")
+        provenance = known.get(source)
         events.append(
             {
                 "event_id": f"{conversation_id}:t{turn}{suffix}:{field}:model",
@@ -187,7 +211,9 @@ def model_label_events(
                     "field": field,
                 },
                 "value": value,
-                "source": {"kind": "model", "name": name, "version": version},
+                "source": provenance.model_dump()
+                if provenance is not None
+                else {"kind": "model", "name": name, "version": version},
                 "action": "suggest",
                 "confidence": confidence,
                 "reason": "observer annotation from the text alone",

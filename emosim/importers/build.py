@@ -20,7 +20,7 @@ from emosim.agents.messages import EmotionObserverInput, Line
 from emosim.anonymize import ConversationAnonymizer
 from emosim.anonymize.report import METHOD as ANONYMIZER
 from emosim.catalog import Catalog
-from emosim.graphs.finalize import model_label_events
+from emosim.graphs.finalize import model_label_events, observer_sources
 from emosim.schemas import (
     AdvisorTurn,
     BackendInfo,
@@ -232,7 +232,9 @@ class RecordBuilder:
             stats.topics_inferred += 1
         elif opts.topic is None:
             stats.topics_default += 1
-        events = model_label_events(cid, turns, now, self.agents.sentence_observer.name)
+        events = model_label_events(
+            cid, turns, now, self.agents.sentence_observer.name, observer_sources(self.agents)
+        )
         if self.esconv is not None:
             advisor_turns = [t for t in turns if isinstance(t, AdvisorTurn)]
             events += _esconv_events(cid, advisor_turns, labels, self.esconv, now, stats)

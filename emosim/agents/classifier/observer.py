@@ -38,6 +38,7 @@ from ..messages import EmotionObserverInput
 from ..scripted.text import Lexicon, negated
 from .mappings import NEUTRAL, EmotionMappings, store_label_emotion
 from .model import EmotionModel, FloatArray
+from .provenance import label_source
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 # shouting: two capitalised words in a row or one long one (not acronyms such as IRA or ETF)
@@ -90,6 +91,15 @@ class ClassifierEmotionObserver:
         self.intensifiers = intensifiers
         self.hedges = hedges
         self.name = f"classifier-emotion/{model.version}" + ("+lexicon" if lexicon else "")
+        name, _, version = self.name.partition("/")
+        # provenance of every label this observer makes (graphs/finalize.py reads it)
+        self.label_source = label_source(
+            name,
+            version,
+            model_sha256=model.file_sha256,
+            data_sha256=model.meta.data_sha256,
+            license=model.meta.license,
+        )
         self.emotion_ids = list(catalog.emotions)
         self.family_ids = sorted({e.family for e in catalog.emotions.values()})
         index = {e: i for i, e in enumerate(self.emotion_ids)}
