@@ -14,7 +14,9 @@ values either way, so resume and step history are unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal
+
+from typing_extensions import TypedDict  # pydantic (Studio's schemas) needs it before 3.12
 
 from emosim.agents.arc import ArcController
 from emosim.agents.backends import AgentSet
