@@ -68,22 +68,79 @@ def _observer(model: Path | None, data: Path | None, lexicon: bool):
 @user_errors
 def observer_train(
     out: Annotated[
-        Path | None, typer.Option(help="Where to write the model (default: the cache).")
+        Path | None,
+        typer.Option(
+            help="Where to write the model (default: the cache; with --from-store, "
+            "<store folder>/<kind>-observer.npz)."
+        ),
     ] = None,
     data: DataOption = None,
     sample: Annotated[
-        int | None, typer.Option(help="Train on a seeded random sub-sample of this many rows.")
+        int | None,
+        typer.Option(help="Train on a seeded random sub-sample of this many public rows."),
     ] = None,
+    from_store: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-store",
+            help="Retrain on the reviewed labels of this label store (labels decided by "
+            "live_operator or human_bulk_review events; model and rule labels never train).",
+        ),
+    ] = None,
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public/--no-public",
+            help="With --from-store: also train on the public data (default), or on the "
+            "store's labels alone (the model then inherits no public data license).",
+        ),
+    ] = True,
+    kind: Annotated[
+        str, typer.Option(help="Which observer: emotion, or strategy (with --from-store).")
+    ] = "emotion",
+    policy: Annotated[
+        Path | None, typer.Option(help="Resolution policy YAML for the store's labels.")
+    ] = None,
+    priority: Annotated[
+        str | None, typer.Option(help="Source kinds, most trusted first (overrides --policy).")
+    ] = None,
+    measure: Annotated[
+        bool,
+        typer.Option(
+            "--measure/--no-measure",
+            help="Score the observer on human text (GoEmotions dev, ESConv sample) and store "
+            "the figures in the model (emosim report shows them).",
+        ),
+    ] = True,
     force: Annotated[bool, typer.Option(help="Rebuild even when up to date.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Build the emotion classifier from GoEmotions' train split (deterministic, cached)."""
+    """Build an observer model: the emotion classifier from GoEmotions (deterministic, cached),
+    or retrained on the reviewed labels of a label store (--from-store)."""
     from emosim.agents.classifier.model import TrainingParams
     from emosim.agents.classifier.store import build_model, default_model_path
     from emosim.agents.classifier.tables import built_table
 
+    if kind not in ("emotion", "strategy"):
+        raise EmosimError(f"--kind: {kind!r} is not an observer kind (emotion, strategy)")
     params = TrainingParams(sample=sample) if sample is not None else TrainingParams()
+    if from_store is not None:
+        _train_from_store(
+            from_store, kind, out, data, params, public, policy, priority, measure, as_json
+        )
+        return
+    if kind != "emotion":
+        raise EmosimError("--kind strategy: give --from-store STORE (the reviewed labels)")
+    if not public:
+        raise EmosimError("--no-public: give --from-store STORE (the labels to train on)")
     built = build_model(out or default_model_path(), data_dir=data, params=params, force=force)
+    meta = built.meta
+    if measure and (built.built or not meta.human_text):
+        from emosim.agents.classifier.retrain import store_human_text
+        from emosim.catalog import get_catalog
+
+        meta = store_human_text(built.path, get_catalog(), data_dir=data)
+        built = type(built)(built.path, meta, built.built, built.seconds)
     if as_json:
         payload = {
             "model": str(built.path),
@@ -94,6 +151,72 @@ def observer_train(
         typer.echo(json.dumps(payload, indent=2))
         return
     console.print(built_table(built))
+
+
+def _train_from_store(
+    store: Path,
+    kind: str,
+    out: Path | None,
+    data: Path | None,
+    params,
+    public: bool,
+    policy: Path | None,
+    priority: str | None,
+    measure: bool,
+    as_json: bool,
+) -> None:
+    from emosim.agents.classifier.retrain import default_store_model_path, retrain_emotion
+    from emosim.agents.classifier.tables import retrained_table
+    from emosim.catalog import get_catalog
+    from emosim.labels.policy import load_policy
+    from emosim.labels.store import store_path_for
+    from emosim.labels.training import read_training_set
+
+    catalog = get_catalog()
+    store = store_path_for(store)
+    training = read_training_set(
+        store,
+        kind,
+        policy=load_policy(policy, priority),
+        catalog=catalog,  # type: ignore[arg-type]
+    )
+    out = out or default_store_model_path(store, kind)
+    if kind == "emotion":
+        result = retrain_emotion(
+            training,
+            out,
+            catalog=catalog,
+            public=public,
+            data_dir=data,
+            params=params,
+            measure=measure,
+        )
+    else:
+        try:
+            from emosim.agents.classifier.retrain_strategy import retrain_strategy
+        except ImportError:
+            raise EmosimError(
+                "--kind strategy: this emosim has no trained strategy observer to retrain"
+            ) from None
+        result = retrain_strategy(training, out, catalog=catalog, public=public, params=params)
+    if as_json:
+        payload = {
+            "model": str(result.path),
+            "store": str(store),
+            "store_labels": len(training.examples),
+            "store_labels_sha256": training.sha256,
+            "skipped": dict(sorted(training.skipped.items())),
+            "labels": training.counts(),
+            "seconds": round(result.seconds, 2),
+            "meta": json.loads(result.meta.model_dump_json()),
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    console.print(retrained_table(result, kind))
+    env = "EMOSIM_CLASSIFIER_MODEL" if kind == "emotion" else "EMOSIM_STRATEGY_MODEL"
+    console.print(
+        f"next batch with this observer: {env}={result.path} emosim batch PLAN --observer classifier"
+    )
 
 
 @observer_app.command("label")

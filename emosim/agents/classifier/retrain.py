@@ -14,10 +14,13 @@ none for a model trained only on the user's own labels.
 from __future__ import annotations
 
 import hashlib
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from emosim.catalog import Catalog
 from emosim.errors import DataError
 from emosim.labels.training import StoreTrainingSet
 
@@ -27,13 +30,14 @@ from .goemotions import (
     TRAIN_FILE,
     Example,
     data_dir_or_error,
+    default_data_dir,
     file_sha256,
     read_ekman,
     read_examples,
     read_label_names,
 )
 from .mappings import GOEMOTIONS_LABELS, NEUTRAL, store_label
-from .model import EmotionModel, TrainingParams, train_model
+from .model import EmotionModel, ModelMeta, TrainingParams, read_meta, train_model
 from .provenance import (
     GOEMOTIONS_LICENSE,
     STORE_SOURCE,
@@ -144,3 +148,65 @@ def train_emotion_from_store(
         }
     )
     return model
+
+
+# --- the command's steps --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Retrained:
+    path: Path
+    meta: ModelMeta
+    training: StoreTrainingSet
+    seconds: float
+
+
+def default_store_model_path(store: Path, kind: str) -> Path:
+    """Beside the store: `<store folder>/<kind>-observer.npz`."""
+    return store.parent / f"{kind}-observer.npz"
+
+
+def retrain_emotion(
+    training: StoreTrainingSet,
+    out: Path,
+    *,
+    catalog: Catalog,
+    public: bool = True,
+    data_dir: Path | None = None,
+    params: TrainingParams | None = None,
+    measure: bool = True,
+) -> Retrained:
+    """Train, save, and (measure) store the scores on human text in the model's meta."""
+    started = time.perf_counter()
+    model = train_emotion_from_store(training, public=public, data_dir=data_dir, params=params)
+    model.save(out)
+    if measure:
+        store_human_text(out, catalog, data_dir=data_dir)
+    return Retrained(out, read_meta(out), training, time.perf_counter() - started)
+
+
+def store_human_text(path: Path, catalog: Catalog, *, data_dir: Path | None = None) -> ModelMeta:
+    """Score the model at `path` on human text and write the figures into its meta."""
+    from . import build_classifier_observer, load_mappings
+    from .human_text import MODEL_PLACEHOLDER, measure_human_text
+
+    observer = build_classifier_observer(catalog, model_path=path)
+    scores = measure_human_text(
+        observer,
+        load_mappings(catalog),
+        goemotions_dir=data_dir or default_data_dir(),
+        model_file=MODEL_PLACEHOLDER,  # the file may move: the report fills in where it is
+        shown=shown,
+    )
+    model = observer.model
+    model.meta = model.meta.model_copy(update={"human_text": scores})
+    model.save(path)
+    return model.meta
+
+
+def shown(path: Path) -> str:
+    """A path as a command line would give it: relative to the working folder when inside."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -9,6 +9,8 @@ from rich.table import Table
 from emosim.schemas import EmotionAnnotation
 
 from .evaluate import Scores
+from .model import ModelMeta
+from .retrain import Retrained
 from .store import Built
 
 
@@ -91,7 +93,46 @@ def built_table(built: Built) -> Table:
     table.add_row("rows", f"{meta.n_train} train + {meta.n_calibration} calibration")
     mean_f1 = sum(c.f1 for c in meta.calibration) / len(meta.calibration)
     table.add_row("held-out label F1", f"{mean_f1:.3f} (mean over labels, at their thresholds)")
-    table.add_row("attribution", meta.attribution)
+    _provenance_rows(table, meta)
+    return table
+
+
+def _provenance_rows(table: Table, meta: ModelMeta) -> None:
+    """License, attribution and the scores on human text stored in the model."""
+    table.add_row("license", meta.license or "none inherited (trained on your own labels)")
+    if meta.attribution:
+        table.add_row("attribution", meta.attribution)
+    for s in meta.human_text:
+        table.add_row(
+            f"human text: {s.dataset}",
+            f"{s.level} accuracy {s.accuracy:.3f}, macro-F1 {s.macro_f1:.3f} on {s.n} ({s.split})",
+        )
+
+
+def retrained_table(result: Retrained, kind: str) -> Table:
+    meta = result.meta
+    training = result.training
+    table = Table(title=f"{kind} observer retrained from reviewed labels", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("model", str(result.path))
+    table.add_row("built in", f"{result.seconds:.1f} s")
+    table.add_row(
+        "store labels",
+        f"{len(training.examples)} from {training.path} (content sha256 {training.sha256[:16]}...)",
+    )
+    if training.skipped:
+        table.add_row(
+            "not used",
+            ", ".join(f"{why}: {n}" for why, n in sorted(training.skipped.items())),
+        )
+    table.add_row("labels", ", ".join(f"{k} {v}" for k, v in training.counts().items()) or "-")
+    table.add_row(
+        "trained on",
+        "; ".join(f"{s.name} ({s.file}, {s.rows} rows)" for s in meta.sources),
+    )
+    table.add_row("data sha256", f"{meta.data_sha256[:16]}...")
+    _provenance_rows(table, meta)
     return table
 
 
