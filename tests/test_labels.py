@@ -79,15 +79,19 @@ def write_jsonl(path: Path, docs: list) -> Path:
     return path
 
 
-def operator_stream(records: list[ConversationRecord], review_others: bool) -> list[dict]:
-    """Operators relabel the model's anxiety as shame in credit-card debt only."""
+def operator_stream(
+    records: list[ConversationRecord], review_others: bool, only: str | None = None
+) -> list[dict]:
+    """Operators relabel the model's anxiety as shame in credit-card debt only (and there,
+    with `only`, only in turns containing those words)."""
     start = datetime(2026, 1, 1, tzinfo=UTC)
     lines = []
     for r in records:
-        debt = r.scenario.subcategory == DEBT[1]
+        in_debt = r.scenario.subcategory == DEBT[1]
         for k, turn in enumerate(r.client_turns):
-            if not debt and not review_others:
+            if not in_debt and not review_others:
                 continue
+            debt = in_debt and (only is None or only in turn.text)
             model_event = f"{r.id}:t{turn.index}:emotion:model"
             lines.append(
                 {
@@ -168,37 +172,34 @@ def test_debt_only_relabel_is_surfaced_with_a_proposed_rule(
     assert model["corrected"] == 10
     assert model["reviewed"] == (30 if review_others else 10)
 
-    (proposal,) = report["proposed_rules"]
-    rule = proposal["rule"]
-    assert rule["field"] == "emotion" and rule["label"] == "shame"
-    assert rule["when"]["model_label"] == "anxiety"
-    assert rule["when"]["subcategory"] == [DEBT[1]] and rule["when"]["topic"] == [DEBT[0]]
-    assert rule["pattern"] is None
-    assert proposal["evidence"]["corrections"] == 10
-    assert proposal["evidence"]["by"] == ["op_ana", "op_ben"]
+    # every reviewed debt turn was corrected: no phrase can be told from the sub-category's
+    # wording, and a rule for the whole sub-category is never proposed
+    assert report["proposed_rules"] == []
+    (why,) = report["not_proposed"]
+    assert (why["from_label"], why["to_label"], why["corrections"]) == ("anxiety", "shame", 10)
+    assert "every reviewed turn was corrected in credit_card_debt (10/10)" in why["reason"]
+    assert "never proposed" in why["reason"]
+    assert report["summary"].startswith("No rule: 10 human correction(s)")
+    credit = [p for p in report["phrases"] if p["phrase"] == "credit card"]
+    assert credit and credit[0]["status"] == "template wording"
+    assert credit[0]["context_share"] == 1.0 and credit[0]["corrections"] == 10
 
     if review_others:
-        # the words of the debt turns are what goes with the correction
-        top = [p for p in report["phrases"] if p["to_label"] == "shame"]
-        assert top and "credit card" in {p["phrase"] for p in top}
-        assert all(p["lift"] == pytest.approx(3.0) for p in top[:3])
         emotion = next(
             a for a in report["agreement"] if a["field"] == "emotion" and a["kind_b"] == "model"
         )
         assert emotion["kind_a"] == "live_operator" and emotion["n"] == 30
         assert emotion["agreement"] == pytest.approx(0.667, abs=1e-3)
-    else:
-        # no human looked at the other contexts: nothing to learn a phrase against
-        assert report["phrases"] == []
 
 
 def test_analytics_table_and_accepting_the_proposed_rule(labelled, tmp_path, cli, root) -> None:
     store, recs = labelled
-    assert ingest(cli, tmp_path, store, operator_stream(recs, True)).exit_code == 0
+    stream = operator_stream(recs, True, only="minimum payment")
+    assert ingest(cli, tmp_path, store, stream).exit_code == 0
     table = cli.invoke(app, ["labels", "analytics", "--store", str(store)])
     assert table.exit_code == 0, table.output
     assert "Proposed rules" in table.output and "Cohen's kappa" in table.output
-    assert "op_ana" in table.output and "credit card" in table.output
+    assert "op_ana" in table.output and "the minimum payment" in table.output
 
     rules = tmp_path / "rules.yaml"
     rules.write_text((root / "rules.yaml").read_text(encoding="utf-8"), encoding="utf-8")
@@ -216,12 +217,14 @@ def test_analytics_table_and_accepting_the_proposed_rule(labelled, tmp_path, cli
     loaded = load_rules(rules, get_catalog(root))
     new = loaded.rules[-1]
     assert new.id == report["proposed_rules"][0]["rule"]["id"] and new.label == "shame"
+    assert new.phrase == "the minimum payment" and new.when.subcategory == [DEBT[1]]
     again = cli.invoke(app, ["labels", "accept-rule", pid, *args])
     assert again.exit_code == 1 and "already there" in again.output
     report = json.loads(cli.invoke(app, ["labels", "analytics", "--json", *args]).output)
     assert report["proposed_rules"][0]["accepted"] is True
 
-    # a new debt conversation: the accepted rule relabels the model's anxiety as shame
+    # a new debt conversation: the accepted rule relabels the model's anxiety as shame where
+    # the client speaks of the minimum payment
     fresh = make_record(recs[0], "credit_card_debt-9", *DEBT, 9)
     data = write_jsonl(tmp_path / "fresh.jsonl", [json.loads(fresh.model_dump_json())])
     assert cli.invoke(app, ["labels", "import", str(data), "--store", str(store)]).exit_code == 0
@@ -233,10 +236,11 @@ def test_analytics_table_and_accepting_the_proposed_rule(labelled, tmp_path, cli
     key = TargetKey("credit_card_debt-9", 0, None, "emotion")
     assert resolved[key].winner.value == "shame"
     assert resolved[key].winner.event.source.kind == "rule"
-    # every debt turn the model read as anxiety gets a rule event (5 new + 10 reviewed);
-    # where operators already decided, they still win
+    # every debt turn with the phrase the model read as anxiety gets a rule event (3 new + 6
+    # reviewed); where operators already decided, they still win
     added = count(store) - before
-    assert added == 15
+    assert added == 9
+    assert resolved[TargetKey("credit_card_debt-9", 4, None, "emotion")].winner.value == "anxiety"
     with LabelStore.open(store) as db:
         reviewed = resolve_events(db.events(recs[0].id))
     winner = reviewed[TargetKey(recs[0].id, 0, None, "emotion")].winner

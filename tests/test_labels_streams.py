@@ -188,9 +188,10 @@ def test_labelstudio_round_trip(store, tmp_path, cli) -> None:
     analytics = json.loads(
         cli.invoke(app, ["labels", "analytics", "--store", str(path), "--json"]).output
     )
-    (proposal,) = analytics["proposed_rules"]
-    assert proposal["rule"]["when"]["subcategory"] == [DEBT[1]]
-    assert proposal["evidence"]["by"] == ["rev@example.org"]
+    # reviewers corrected every debt turn: no phrase rule, and no whole-sub-category rule
+    assert analytics["proposed_rules"] == []
+    (why,) = analytics["not_proposed"]
+    assert why["corrections"] == 10 and f"{DEBT[1]} (10/10)" in why["reason"]
 
 
 def test_csv_round_trip_with_reject_and_bad_rows(store, tmp_path, cli) -> None:

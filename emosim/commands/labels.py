@@ -273,44 +273,66 @@ def labels_apply_rules(
     console.print(rules_table(outcomes, dry_run))
 
 
-@labels_app.command("analytics")
-@user_errors
-def labels_analytics(
-    store: StoreOpt = None,
-    rules: RulesOpt = None,
-    min_support: Annotated[int, typer.Option(help="Fewest corrections behind a finding.")] = 3,
-    min_rate: Annotated[
-        float, typer.Option(help="Least share of reviewed labels corrected for a rule.")
-    ] = 0.8,
-    min_lift: Annotated[float, typer.Option(help="Least lift for a phrase.")] = 1.5,
-    limit: Annotated[int, typer.Option(help="Rows per table.")] = 20,
-    policy: PolicyOpt = None,
-    priority: PriorityOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Corrections per source and context, phrases behind them, agreement, proposed rules."""
+MinSupportOpt = Annotated[int, typer.Option(help="Fewest human corrections behind a rule.")]
+MinRateOpt = Annotated[
+    float,
+    typer.Option(help="Least share of a finding's reviewed model labels corrected to one label."),
+]
+FdrOpt = Annotated[
+    float, typer.Option(help="False discovery rate over every phrase x context tested.")
+]
+
+
+def _analytics_options(min_support: int, min_rate: float, fdr: float, top: int = 20):
     from pydantic import ValidationError
 
-    from emosim.catalog import get_catalog
-    from emosim.labels.analytics import AnalyticsOptions, analyze
-    from emosim.labels.rules import load_rules
-    from emosim.labels.tables import analytics_tables
+    from emosim.labels.analytics import AnalyticsOptions
 
     try:
-        options = AnalyticsOptions(min_support=min_support, min_rate=min_rate, min_lift=min_lift)
+        return AnalyticsOptions(min_support=min_support, min_rate=min_rate, fdr=fdr, top=top)
     except ValidationError as exc:
         raise EmosimError(
             "; ".join(
                 f"--{'-'.join(str(e['loc'][0]).split('_'))}: {e['msg']}" for e in exc.errors()
             )
         ) from None
+
+
+@labels_app.command("analytics")
+@user_errors
+def labels_analytics(
+    store: StoreOpt = None,
+    rules: RulesOpt = None,
+    min_support: MinSupportOpt = 3,
+    min_rate: MinRateOpt = 0.5,
+    fdr: FdrOpt = 0.05,
+    top: Annotated[int, typer.Option("--top", "--limit", help="Rows per table.")] = 20,
+    policy: PolicyOpt = None,
+    priority: PriorityOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Corrections by source and context, phrase x context findings, agreement, proposed rules.
+
+    A rule is proposed for a phrase in a sub-category (or topic, or every context) when people
+    corrected the model's label on its turns significantly more often than elsewhere
+    (Fisher's exact test, Benjamini-Hochberg), at --min-rate or more, more often than on the
+    context's turns without the phrase (so a context's template wording is not proposed),
+    and the rule matches exactly the turns it was learned from. Ranked best first; when
+    nothing qualifies, 'Not proposed' says why for each correction.
+    """
+    from emosim.catalog import get_catalog
+    from emosim.labels.analytics import analyze
+    from emosim.labels.rules import load_rules
+    from emosim.labels.tables import analytics_tables
+
+    options = _analytics_options(min_support, min_rate, fdr, top)
     accepted = {r.id for r in load_rules(_rules_path(rules), get_catalog()).rules}
     with _store(store) as db:
         report = analyze(db, _policy(policy, priority), options, accepted)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
     else:
-        console.print(analytics_tables(report, limit))
+        console.print(analytics_tables(report, top))
 
 
 @labels_app.command("accept-rule")
@@ -319,25 +341,28 @@ def labels_accept_rule(
     proposal: Annotated[str, typer.Argument(help="Proposal id from `emosim labels analytics`.")],
     store: StoreOpt = None,
     rules: RulesOpt = None,
-    min_support: Annotated[int, typer.Option(help="As given to analytics.")] = 3,
-    min_rate: Annotated[float, typer.Option(help="As given to analytics.")] = 0.8,
-    min_lift: Annotated[float, typer.Option(help="As given to analytics.")] = 1.5,
+    min_support: MinSupportOpt = 3,
+    min_rate: MinRateOpt = 0.5,
+    fdr: FdrOpt = 0.05,
     policy: PolicyOpt = None,
     priority: PriorityOpt = None,
 ) -> None:
     """Append a proposed rule to rules.yaml (then run `emosim labels apply-rules`)."""
     from emosim.catalog import get_catalog
-    from emosim.labels.analytics import AnalyticsOptions, analyze
+    from emosim.labels.analytics import analyze
     from emosim.labels.rules import append_rule
 
     catalog = get_catalog()
-    options = AnalyticsOptions(min_support=min_support, min_rate=min_rate, min_lift=min_lift)
+    options = _analytics_options(min_support, min_rate, fdr)
     with _store(store) as db:
         report = analyze(db, _policy(policy, priority), options)
     found = next((p for p in report.proposed_rules if p.id == proposal), None)
     if found is None:
         known = ", ".join(p.id for p in report.proposed_rules) or "none"
-        raise EmosimError(f"no proposed rule {proposal!r} (current proposals: {known})")
+        raise EmosimError(
+            f"no proposed rule {proposal!r} (current proposals: {known}; give accept-rule the "
+            "options given to analytics)"
+        )
     path = _rules_path(rules)
     append_rule(path, found.rule, catalog)
     console.print(

@@ -8,37 +8,35 @@ corrections made by humans (live operators, bulk review) of the model's labels.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from sklearn.metrics import cohen_kappa_score
 
 from emosim.schemas.common import StrictModel
 
-from .policy import HUMAN_KINDS, ResolutionPolicy
+from .policy import ResolutionPolicy
+from .proposals import (
+    TEXT_FIELDS,
+    AnalyticsOptions,
+    Evidence,
+    Item,
+    Mining,
+    NotProposed,
+    PhraseFinding,
+    ProposedRule,
+    mine,
+    population,
+)
 from .resolve import Candidate, Resolution, comparable, resolve_events
-from .rules import Rule, RuleWhen
 from .store import LabelStore
 from .targets import ConversationInfo, TargetKey
 
-TEXT_FIELDS = ("emotion", "secondary_emotion", "intensity", "strategy", "sentence_function")
-
-
-class AnalyticsOptions(StrictModel):
-    min_support: int = Field(default=3, ge=1, description="Fewest corrections behind a finding.")
-    min_rate: float = Field(
-        default=0.8, ge=0, le=1, description="Least share of reviewed labels corrected for a rule."
-    )
-    min_lift: float = Field(default=1.5, ge=1, description="Least lift for a phrase to count.")
-    max_ngram: int = Field(default=3, ge=1, le=5, description="Longest phrase in words.")
-    top_phrases: int = Field(default=10, ge=1, description="Phrases kept per correction.")
+__all__ = ["AnalyticsOptions", "AnalyticsReport", "Evidence", "ProposedRule", "analyze"]
 
 
 class SourceStats(StrictModel):
@@ -72,18 +70,6 @@ class ConfusionCell(StrictModel):
     count: int = Field(description="Reviewed targets with this pair.")
 
 
-class PhraseRow(StrictModel):
-    kind: str = Field(description="Kind whose label was corrected.")
-    field: str = Field(description="Label field.")
-    from_label: Any = Field(description="Corrected label.")
-    to_label: Any = Field(description="Label it was corrected to.")
-    phrase: str = Field(description="n-gram in the labelled text.")
-    support: int = Field(description="Corrections whose text has the phrase.")
-    present: int = Field(description="Reviewed from_label texts with the phrase.")
-    precision: float = Field(description="support / present.")
-    lift: float = Field(description="precision / base rate of this correction.")
-
-
 class AgreementRow(StrictModel):
     field: str = Field(description="Label field.")
     kind_a: str = Field(description="First source kind.")
@@ -93,20 +79,6 @@ class AgreementRow(StrictModel):
     kappa: float | None = Field(description="Cohen's kappa (None when undefined).")
 
 
-class Evidence(StrictModel):
-    corrections: int = Field(description="Human corrections the rule reproduces.")
-    reviewed: int = Field(description="Reviewed model labels in the rule's scope.")
-    precision: float = Field(description="corrections / reviewed.")
-    by: list[str] = Field(description="Source names that made the corrections.")
-
-
-class ProposedRule(StrictModel):
-    id: str = Field(description="Proposal id for `emosim labels accept-rule`.")
-    rule: Rule = Field(description="The rule that would go into rules.yaml.")
-    evidence: Evidence = Field(description="What the rule is learned from.")
-    accepted: bool = Field(description="Whether rules.yaml already has it.")
-
-
 class AnalyticsReport(StrictModel):
     options: AnalyticsOptions = Field(description="Thresholds used.")
     events: int = Field(description="Label events read.")
@@ -114,9 +86,18 @@ class AnalyticsReport(StrictModel):
     sources: list[SourceStats] = Field(description="Per source kind.")
     corrections: list[CorrectionRow] = Field(description="Corrections per context.")
     confusion: list[ConfusionCell] = Field(description="Reviewed pairs, agreements included.")
-    phrases: list[PhraseRow] = Field(description="Phrases most associated with a correction.")
+    phrases: list[PhraseFinding] = Field(
+        description="Phrase x context findings, proposed first (at most `options.top`)."
+    )
     agreement: list[AgreementRow] = Field(description="Agreement between source kinds.")
-    proposed_rules: list[ProposedRule] = Field(description="Rules from consistent corrections.")
+    proposed_rules: list[ProposedRule] = Field(
+        description="Rules from phrase x context findings, best first."
+    )
+    not_proposed: list[NotProposed] = Field(
+        description="Each human correction of the model with no rule, and why."
+    )
+    tests: int = Field(description="Phrase x context hypotheses looked at (the BH family).")
+    summary: str = Field(description="One sentence: what was proposed or why nothing was.")
 
 
 @dataclass
@@ -256,94 +237,6 @@ def _corrections(obs: list[Observation]) -> tuple[list[CorrectionRow], list[Conf
     return rows, cells
 
 
-def _vectorizer(max_ngram: int) -> CountVectorizer:
-    return CountVectorizer(
-        ngram_range=(1, max_ngram),
-        binary=True,
-        lowercase=True,
-        token_pattern=r"(?u)\b\w[\w']*\b",
-    )
-
-
-def _informative(phrase: str) -> bool:
-    words = phrase.split()
-    return any(w not in ENGLISH_STOP_WORDS and not w.isdigit() for w in words)
-
-
-@dataclass
-class _PhraseStats:
-    row: PhraseRow
-    hits: frozenset[int]  # indexes (into the population) of corrections with the phrase
-
-
-def _phrases(
-    population: list[Observation], hit: list[bool], head: tuple, options: AnalyticsOptions
-) -> list[_PhraseStats]:
-    base = sum(hit) / len(population)
-    if base == 0 or base == 1:
-        return []
-    texts = [o.info.text_of(o.key) for o in population]
-    vectorizer = _vectorizer(options.max_ngram)
-    try:
-        matrix = vectorizer.fit_transform(texts).tocsc()
-    except ValueError:  # empty vocabulary
-        return []
-    names = vectorizer.get_feature_names_out()
-    hit_idx = {i for i, h in enumerate(hit) if h}
-    found: list[_PhraseStats] = []
-    for column, phrase in enumerate(names):
-        rows = matrix.indices[matrix.indptr[column] : matrix.indptr[column + 1]]
-        present = len(rows)
-        hits = frozenset(int(r) for r in rows if r in hit_idx)
-        support = len(hits)
-        if support < options.min_support or not _informative(phrase):
-            continue
-        precision = support / present
-        lift = precision / base
-        if lift < options.min_lift:
-            continue
-        kind, field_name, said, to = head
-        found.append(
-            _PhraseStats(
-                PhraseRow(
-                    kind=kind,
-                    field=field_name,
-                    from_label=said,
-                    to_label=to,
-                    phrase=phrase,
-                    support=support,
-                    present=present,
-                    precision=round(precision, 3),
-                    lift=round(lift, 3),
-                ),
-                hits,
-            )
-        )
-    found.sort(key=_phrase_rank)
-    kept: list[_PhraseStats] = []
-    for p in found:
-        if not any(_subsumes(k, p) for k in kept):
-            kept.append(p)
-    return kept
-
-
-def _phrase_rank(p: _PhraseStats) -> tuple:
-    """Higher lift, more support, then phrases that neither start nor end on a stop word."""
-    words = p.row.phrase.split()
-    ragged = (words[0] in ENGLISH_STOP_WORDS) + (words[-1] in ENGLISH_STOP_WORDS)
-    return (-p.row.lift, -p.row.support, ragged, -len(words), p.row.phrase)
-
-
-def _subsumes(kept: _PhraseStats, other: _PhraseStats) -> bool:
-    """`other` says nothing new: its corrections are kept's, no more precisely, same words."""
-    shared = set(kept.row.phrase.split()) & set(other.row.phrase.split())
-    return (
-        other.hits <= kept.hits
-        and other.row.precision <= kept.row.precision
-        and any(w not in ENGLISH_STOP_WORDS for w in shared)
-    )
-
-
 def _agreement(
     resolutions: dict[TargetKey, Resolution], policy: ResolutionPolicy
 ) -> list[AgreementRow]:
@@ -374,155 +267,6 @@ def _agreement(
     return rows
 
 
-# --- proposed rules ------------------------------------------------------------------------
-
-Scope = tuple[Literal["any", "topic", "subcategory"], str]
-
-
-def _rule_id(field_name: str, said: Any, to: Any, scope: Scope, phrase: str | None) -> str:
-    where = scope[1] if scope[0] != "any" else "any"
-    name = f"{field_name}_{said}_to_{to}_in_{where}"
-    if phrase:
-        name += "_" + hashlib.sha256(phrase.encode()).hexdigest()[:6]
-    name = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
-    return name[:64]
-
-
-def _proposal(
-    field_name: str,
-    said: Any,
-    to: Any,
-    scope: Scope,
-    phrase: str | None,
-    corrections: list[Observation],
-    reviewed: int,
-    topic_of: dict[str, str],
-) -> ProposedRule:
-    when = RuleWhen(model_label=said)
-    if scope[0] == "topic":
-        when.topic = [scope[1]]
-    elif scope[0] == "subcategory":
-        when.topic = [topic_of[scope[1]]]
-        when.subcategory = [scope[1]]
-    precision = len(corrections) / reviewed
-    rule = Rule(
-        id=_rule_id(field_name, said, to, scope, phrase),
-        description=(
-            f"{len(corrections)} of {reviewed} reviewed '{said}' labels"
-            + (f" in {scope[1]}" if scope[0] != "any" else "")
-            + (f" containing '{phrase}'" if phrase else "")
-            + f" were corrected to '{to}' by people"
-        ),
-        pattern=rf"\b{re.escape(phrase)}\b" if phrase else None,
-        when=when,
-        field=field_name,  # type: ignore[arg-type]
-        label=to,
-        confidence=round(precision, 2),
-        origin="proposed by emosim labels analytics",
-    )
-    digest = hashlib.sha256(rule.model_dump_json(exclude={"description"}).encode()).hexdigest()
-    return ProposedRule(
-        id=f"P{digest[:8]}",
-        rule=rule,
-        evidence=Evidence(
-            corrections=len(corrections),
-            reviewed=reviewed,
-            precision=round(precision, 3),
-            by=sorted({n for o in corrections for n in o.by_names}),
-        ),
-        accepted=False,
-    )
-
-
-def _propose(
-    obs: list[Observation],
-    policy: ResolutionPolicy,
-    options: AnalyticsOptions,
-    phrase_stats: dict[tuple, tuple[list[Observation], list[_PhraseStats]]],
-) -> list[ProposedRule]:
-    """Context rules at the widest scope the evidence supports, then phrase rules for the rest.
-
-    A sub-category qualifies when at least `min_rate` of its reviewed `from` labels were
-    corrected to the same label. A rule widens to a topic only when two or more of its
-    sub-categories have `from` labels and all of them qualify, and to any context only when
-    two or more topics do: one context's evidence never speaks for another, and a
-    sub-category with `from` labels but no review blocks widening (nobody has looked there).
-    """
-    below = set(policy.kinds_below("rule"))
-    proposals: list[ProposedRule] = []
-    topic_of = {o.info.subcategory: o.info.topic for o in obs}
-    model_obs = [o for o in obs if o.kind in below]
-    heads = {
-        (o.key.field, repr(o.said), repr(o.to))
-        for o in model_obs
-        if o.corrected and o.by in HUMAN_KINDS and o.to is not None
-    }
-    for field_name, said_r, to_r in sorted(heads):
-        scope_obs = [o for o in model_obs if o.key.field == field_name and repr(o.said) == said_r]
-        said, to = scope_obs[0].said, next(o.to for o in scope_obs if repr(o.to) == to_r)
-
-        def is_hit(o: Observation, to_r: str = to_r) -> bool:
-            return o.corrected and o.by in HUMAN_KINDS and repr(o.to) == to_r
-
-        per_sub: dict[str, list[Observation]] = defaultdict(list)
-        for o in scope_obs:
-            per_sub[o.info.subcategory].append(o)
-
-        def qualifies(items: list[Observation]) -> bool:
-            reviewed = [o for o in items if o.reviewed]
-            return bool(reviewed) and sum(map(is_hit, reviewed)) / len(reviewed) >= options.min_rate
-
-        sub_ok = {s: qualifies(items) for s, items in per_sub.items()}
-        topics: dict[str, list[str]] = defaultdict(list)
-        for s in per_sub:
-            topics[topic_of[s]].append(s)
-        topic_ok = {
-            t: len(subs) >= 2 and all(sub_ok[s] for s in subs) for t, subs in topics.items()
-        }
-        scopes: list[tuple[Scope, list[Observation]]] = []
-        if len(topics) >= 2 and all(topic_ok.values()):
-            scopes.append((("any", ""), scope_obs))
-        else:
-            for t, subs in sorted(topics.items()):
-                if topic_ok[t]:
-                    scopes.append((("topic", t), [o for s in subs for o in per_sub[s]]))
-                else:
-                    scopes.extend(
-                        (("subcategory", s), per_sub[s]) for s in sorted(subs) if sub_ok[s]
-                    )
-        covered: set[int] = set()
-        for scope, items in scopes:
-            hits = [o for o in items if o.reviewed and is_hit(o)]
-            if len(hits) < options.min_support:
-                continue
-            reviewed = sum(o.reviewed for o in items)
-            proposals.append(_proposal(field_name, said, to, scope, None, hits, reviewed, topic_of))
-            covered.update(id(o) for o in hits)
-        for kind in sorted({o.kind for o in scope_obs}):
-            population, stats = phrase_stats.get((kind, field_name, said_r, to_r), ([], []))
-            for p in stats:
-                if p.row.precision < options.min_rate:
-                    continue
-                fresh = [population[i] for i in sorted(p.hits) if id(population[i]) not in covered]
-                if len(fresh) < options.min_support:
-                    continue
-                hits = [population[i] for i in sorted(p.hits)]
-                proposals.append(
-                    _proposal(
-                        field_name,
-                        said,
-                        to,
-                        ("any", ""),
-                        p.row.phrase,
-                        hits,
-                        p.row.present,
-                        topic_of,
-                    )
-                )
-                covered.update(id(o) for o in hits)
-    return proposals
-
-
 def analyze(
     store: LabelStore,
     policy: ResolutionPolicy | None = None,
@@ -533,31 +277,15 @@ def analyze(
     options = options or AnalyticsOptions()
     events = store.events()
     resolutions = resolve_events(events, policy)
-    obs = observations(resolutions, store.conversations(), policy)
+    below = set(policy.kinds_below("rule"))
+    base = resolve_events((e for e in events if e.source.kind in below), policy)
+    infos = store.conversations()
+    obs = observations(resolutions, infos, policy)
     corrections, confusion = _corrections(obs)
-    phrase_rows: list[PhraseRow] = []
-    phrase_stats: dict[tuple, tuple[list[Observation], list[_PhraseStats]]] = {}
-    heads = {(o.kind, o.key.field, repr(o.said), repr(o.to)) for o in obs if o.corrected}
-    for kind, field_name, said_r, to_r in sorted(heads):
-        population = [
-            o
-            for o in obs
-            if o.reviewed
-            and o.kind == kind
-            and o.key.field == field_name
-            and repr(o.said) == said_r
-        ]
-        hit = [o.corrected and repr(o.to) == to_r for o in population]
-        if sum(hit) < options.min_support:
-            continue
-        said = population[0].said
-        to = next(o.to for o, h in zip(population, hit, strict=True) if h)
-        stats = _phrases(population, hit, (kind, field_name, said, to), options)
-        phrase_stats[(kind, field_name, said_r, to_r)] = (population, stats)
-        phrase_rows.extend(p.row for p in stats[: options.top_phrases])
-    proposals = _propose(obs, policy, options, phrase_stats)
+    items = population(resolutions, base, infos)
+    mined = mine(items, base, infos, options)
     accepted = accepted_rule_ids or set()
-    for p in proposals:
+    for p in mined.proposals:
         p.accepted = p.rule.id in accepted
     return AnalyticsReport(
         options=options,
@@ -566,7 +294,28 @@ def analyze(
         sources=_source_stats(obs, policy),
         corrections=corrections,
         confusion=confusion,
-        phrases=phrase_rows,
+        phrases=mined.findings,
         agreement=_agreement(resolutions, policy),
-        proposed_rules=proposals,
+        proposed_rules=mined.proposals,
+        not_proposed=mined.not_proposed,
+        tests=mined.tests,
+        summary=_summary(len(events), items, mined),
+    )
+
+
+def _summary(events: int, items: list[Item], mined: Mining) -> str:
+    corrected = sum(i.to is not None for i in items)
+    if mined.proposals:
+        return (
+            f"{len(mined.proposals)} rule(s) proposed from {corrected} human correction(s) of "
+            f"the model in {len(items)} reviewed label(s); {mined.tests} phrase x context "
+            "hypotheses tested."
+        )
+    if not items:
+        return f"No rule: no label the model gave was reviewed by a person ({events} events)."
+    if not corrected:
+        return f"No rule: people reviewed {len(items)} model label(s) and corrected none."
+    return (
+        f"No rule: {corrected} human correction(s) in {len(items)} reviewed model label(s), "
+        "but none qualifies (see 'Not proposed' for each correction and why)."
     )

@@ -1,4 +1,4 @@
-"""Labelling rules (rules.yaml): pattern + context -> label, recorded as `rule` events.
+"""Labelling rules (rules.yaml): phrase or pattern + context -> label, as `rule` events.
 
 A rule repairs the labels of sources ranked below `rule` in the policy (the model
 observers'): its `model_label` condition is read from those sources only, so humans'
@@ -24,10 +24,11 @@ from emosim.schemas import LabelEvent, LabelSource, LabelTarget
 from emosim.schemas.common import Identifier, Speaker, StrictModel, Unit
 
 from .checks import value_problem
+from .phrases import contains, tokens
 from .policy import ResolutionPolicy
 from .resolve import comparable, resolve_events
 from .store import LabelStore
-from .targets import FIELD_SPEAKER, TargetKey
+from .targets import FIELD_SPEAKER, ConversationInfo, TargetKey
 
 RULES_FILE = "rules.yaml"
 RuleField = Literal["emotion", "secondary_emotion", "intensity", "strategy", "sentence_function"]
@@ -58,10 +59,16 @@ class Rule(StrictModel):
 
     id: Identifier = Field(description="Stable rule id (the `rule` events' source name).")
     description: str = Field(default="", description="What the rule captures, for reviewers.")
+    phrase: str | None = Field(
+        default=None,
+        description="Words that must occur in this order in the labelled text (the turn, or "
+        "the sentence for sentence_function), ignoring case, punctuation and sentence breaks; "
+        "proposed rules use it.",
+    )
     pattern: str | None = Field(
         default=None,
-        description="Regular expression searched case-insensitively in the labelled text (the "
-        "turn, or the sentence for sentence_function); omitted: any text.",
+        description="Regular expression searched case-insensitively in the labelled text; "
+        "for hand-written rules (a proposed rule gives a phrase instead).",
     )
     when: RuleWhen = Field(default_factory=RuleWhen, description="Context conditions.")
     field: RuleField = Field(description="Which label the rule sets.")
@@ -79,6 +86,13 @@ class Rule(StrictModel):
                 raise ValueError(f"not a valid regular expression: {exc}") from None
         return value
 
+    @field_validator("phrase")
+    @classmethod
+    def _has_words(cls, value: str | None) -> str | None:
+        if value is not None and not tokens(value):
+            raise ValueError(f"phrase {value!r} has no words")
+        return value
+
     @model_validator(mode="after")
     def _speaker_fits_field(self) -> Rule:
         needed = FIELD_SPEAKER[self.field]
@@ -93,6 +107,39 @@ class Rule(StrictModel):
 
     def regex(self) -> re.Pattern[str] | None:
         return re.compile(self.pattern, re.IGNORECASE) if self.pattern else None
+
+    def matcher(self) -> RuleMatcher:
+        return RuleMatcher(self)
+
+
+class RuleMatcher:
+    """One rule's test of a target, shared by `apply-rules` and the analytics self-check."""
+
+    def __init__(self, rule: Rule):
+        self.rule = rule
+        self.words = tokens(rule.phrase) if rule.phrase else None
+        self.regex = rule.regex()
+
+    def context(self, info: ConversationInfo) -> bool:
+        when = self.rule.when
+        return (not when.topic or info.topic in when.topic) and (
+            not when.subcategory or info.subcategory in when.subcategory
+        )
+
+    def __call__(self, info: ConversationInfo, key: TargetKey, model_value: Any) -> bool:
+        """Whether the rule applies to `key`, whose model observers say `model_value`."""
+        rule = self.rule
+        if key.field != rule.field or not self.context(info):
+            return False
+        if rule.when.model_label is not None and (
+            model_value is None
+            or comparable(key.field, model_value) != comparable(key.field, rule.when.model_label)
+        ):
+            return False
+        text = info.text_of(key)
+        if self.words is not None and not contains(tokens(text), self.words):
+            return False
+        return self.regex is None or bool(self.regex.search(text))
 
 
 class RuleSet(StrictModel):
@@ -215,24 +262,16 @@ def plan_rules(
     for rule in ruleset.rules:
         outcome = RuleOutcome(rule)
         outcomes.append(outcome)
-        regex = rule.regex()
+        matches = rule.matcher()
         for info in infos.values():
-            if rule.when.topic and info.topic not in rule.when.topic:
-                continue
-            if rule.when.subcategory and info.subcategory not in rule.when.subcategory:
+            if not matches.context(info):
                 continue
             for key in info.targets():
                 if key.field != rule.field:
                     continue
                 model = base.get(key)
                 current = model.winner if model else None
-                if rule.when.model_label is not None and (
-                    current is None
-                    or comparable(key.field, current.value)
-                    != comparable(key.field, rule.when.model_label)
-                ):
-                    continue
-                if regex is not None and not regex.search(info.text_of(key)):
+                if not matches(info, key, current.value if current else None):
                     continue
                 outcome.matched += 1
                 if current is not None and current.value == rule.label:

@@ -163,19 +163,22 @@ def analytics_tables(report: AnalyticsReport, limit: int = 20) -> Group:
             f"{c.count} / {c.reviewed}",
         )
 
-    phrases = Table(title="Phrases most associated with a correction", title_justify="left")
-    for col in ("correction", "phrase", "support", "present", "precision", "lift"):
-        phrases.add_column(
-            col, justify="left" if col in ("correction", "phrase") else "right", overflow="fold"
-        )
+    phrases = Table(
+        title=f"Phrase x context findings ({report.tests} tested; FDR {report.options.fdr})",
+        title_justify="left",
+    )
+    for col in ("correction", "context", "phrase", "n / reviewed", "rate (95% low)", "p", "status"):
+        phrases.add_column(col, overflow="fold")
     for p in report.phrases[:limit]:
+        context = {"subcategory": p.subcategory, "topic": f"topic {p.topic}"}.get(p.scope, "any")
         phrases.add_row(
-            f"{p.kind} {p.field}: {_v(p.from_label)} → {_v(p.to_label)}",
+            f"{p.field}: {_v(p.from_label)} → {_v(p.to_label)}",
+            context or "",
             p.phrase,
-            str(p.support),
-            str(p.present),
-            f"{p.precision:.2f}",
-            f"{p.lift:.2f}",
+            f"{p.corrections} / {p.reviewed}",
+            f"{p.rate:.0%} ({p.rate_low:.0%})",
+            f"{p.p_value:.2g}",
+            p.status + (f": {p.note}" if p.note and p.status != "proposed" else ""),
         )
 
     agreement = Table(title="Agreement between sources", title_justify="left")
@@ -188,22 +191,37 @@ def analytics_tables(report: AnalyticsReport, limit: int = 20) -> Group:
         )
 
     proposed = Table(
-        title="Proposed rules (accept with: emosim labels accept-rule ID)", title_justify="left"
+        title="Proposed rules, best first (accept with: emosim labels accept-rule ID)",
+        title_justify="left",
     )
     for col in ("id", "rule", "when", "sets", "evidence", "accepted"):
         proposed.add_column(col, overflow="fold")
-    for p in report.proposed_rules:
+    for p in report.proposed_rules[:limit]:
         when = p.rule.when
         cond = [f"model says {_v(when.model_label)}"] if when.model_label is not None else []
         cond += [f"topic {', '.join(when.topic)}"] if when.topic else []
         cond += [f"sub-category {', '.join(when.subcategory)}"] if when.subcategory else []
+        cond += [f"text has '{p.rule.phrase}'"] if p.rule.phrase else []
         cond += [f"text ~ /{p.rule.pattern}/"] if p.rule.pattern else []
+        e = p.evidence
         proposed.add_row(
             p.id,
             p.rule.id,
             "; ".join(cond),
             f"{p.rule.field} = {_v(p.rule.label)}",
-            f"{p.evidence.corrections}/{p.evidence.reviewed} by {', '.join(p.evidence.by)}",
+            f"{e.corrections}/{e.reviewed} = {e.precision:.0%} (95% low {e.rate_low:.0%}, "
+            f"p {e.p_value:.2g}) by {', '.join(e.by)}",
             "yes" if p.accepted else "no",
         )
-    return Group(sources, corrections, phrases, agreement, proposed)
+    parts: list[Any] = [sources, corrections, phrases, agreement, proposed]
+    if report.not_proposed:
+        missing = Table(title="Not proposed: corrections without a rule", title_justify="left")
+        for col in ("correction", "n", "why"):
+            missing.add_column(col, overflow="fold")
+        for m in report.not_proposed[:limit]:
+            missing.add_row(
+                f"{m.field}: {_v(m.from_label)} → {_v(m.to_label)}", str(m.corrections), m.reason
+            )
+        parts.append(missing)
+    parts.append(report.summary)
+    return Group(*parts)
