@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from emosim import __version__
 from emosim.agents.backends import AgentSet
+from emosim.agents.classifier.provenance import ESCONV_LICENSE
 from emosim.agents.messages import EmotionObserverInput, Line
 from emosim.anonymize import ConversationAnonymizer
 from emosim.anonymize.report import METHOD as ANONYMIZER
@@ -47,7 +48,10 @@ IMPORTED_CLIENT = "imported_client"
 """Persona id of every imported record: not a catalog persona (there is no hidden persona)."""
 
 ESCONV_SOURCE = LabelSource(
-    kind="human_bulk_review", name="esconv-annotators", version="ESConv-2021"
+    kind="human_bulk_review",
+    name="esconv-annotators",
+    version="ESConv-2021",
+    license=ESCONV_LICENSE,  # a model retrained on these labels inherits it
 )
 
 
