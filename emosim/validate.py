@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from .agents.classifier.mappings import EmotionMappings, mapping_problems
 from .agents.llm.settings import LLMSettings
+from .agents.scripted.asked_as import AskedAsFile
 from .agents.scripted.templates import (
     AdvisorTemplates,
     ClientFeelings,
@@ -50,6 +51,7 @@ _YAML_KINDS: list[tuple[Callable[[dict], bool], type[BaseModel]]] = [
     (lambda d: isinstance(d.get("strategies"), dict), AdvisorTemplates),
     (lambda d: isinstance(d.get("types"), dict) and "version" in d, NegativeTemplates),
     (lambda d: "topic" in d and "answers" in d, TopicAnswers),
+    (lambda d: "asked_as" in d, AskedAsFile),
     (lambda d: "functions" in d, SentenceFunctionTaxonomy),
     (lambda d: "compliance_boundaries" in d, AdvisorPersona),
     (lambda d: "default_arc" in d, ClientPersona),

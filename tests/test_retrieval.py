@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from emosim.agents.backends import load_advisor_templates
+from emosim.agents.scripted.asked_as import ASKED_AS_DIR, load_asked_as
 from emosim.agents.scripted.retrieval import AnswerIndex, Params, index_for, intent, normalize
 from emosim.agents.scripted.text import split_sentences
 from emosim.catalog import Catalog
@@ -16,11 +17,13 @@ from emosim.evals.paraphrases import (
     load_paraphrases,
     paraphrase_accuracy,
 )
+from emosim.files import DataError
 
 # Measured with the shipped parameters (tuned on dev; test measured once, never tuned on).
 # They guard against regressions; the targets are the issue's.
-DEV_ACCURACY = 0.79  # 138 of 173 (139 before the follow-up answers gained a third reply each)
-TEST_ACCURACY = 0.55  # 50 of 88 (test-2); test-1 scored 73.7% before it was moved to dev
+DEV_ACCURACY = 0.84  # 178 of 211 (dev, test-1 and dev-2)
+TEST_ACCURACY = 0.68  # 147 of 216: test-2 70 of 88 (56.8% before the phrasings), test-3 77 of 128
+# (57.0% before: written and committed before the phrasings and the re-tuning)
 
 
 @pytest.fixture(scope="module")
@@ -121,12 +124,45 @@ def test_held_out_accuracy_does_not_regress(evaluation: ParaphraseEval) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue #18's target (>= 85% of held-out paraphrases, <= 10% off-bank matched) is not "
-    "met by lexical retrieval: measured 56.8% and 19.2% on test-2 (73.7% and 13.6% on test-1)",
+    reason="the target (>= 85% of held-out paraphrases, <= 10% off-bank matched) is not met by "
+    "lexical retrieval with expert phrasings: measured 68.1% and 19.0% on the test split "
+    "(test-2: 79.5% and 23.1%; test-3: 60.2% and 15.6%)",
 )
 def test_held_out_accuracy_meets_the_target(evaluation: ParaphraseEval) -> None:
     assert evaluation.met
     assert evaluation.splits["test"].accuracy >= TARGET_ACCURACY
+
+
+def test_phrasings_are_read_as_wordings_of_their_question(catalog: Catalog) -> None:
+    """A planner's phrasing (agents/scripted/asked_as/) finds its bank question in words the
+    question does not share; without the phrasings the same message finds nothing."""
+    answers = load_advisor_templates(catalog).answers
+    phrasings = load_asked_as(catalog.root, [a.question for a in answers])
+    assert len(phrasings) >= 300 and all(phrasings.values())
+    with_them = AnswerIndex.build(answers, catalog)
+    without = AnswerIndex(with_them.entries, Params(), with_them.glossary, with_them.topic_names)
+    message = "Be honest, how much trouble am I in?"
+    expected = "How bad is this, honestly?"
+    assert message in phrasings[expected]
+    found = with_them.match(message)
+    assert found is not None and found.question == expected and found.method == "meaning"
+    missed = without.match(message)
+    assert missed is None or missed.question != expected
+
+
+def test_a_phrasing_of_no_bank_question_is_an_error(tmp_path, catalog: Catalog) -> None:
+    folder = tmp_path / ASKED_AS_DIR
+    folder.mkdir(parents=True)
+    (folder / "debt.yaml").write_text(
+        'topic: debt_management\nasked_as:\n  "How do I pay off debt?":\n    - "Debt help?"\n'
+    )
+    with pytest.raises(DataError) as err:
+        load_asked_as(tmp_path, ["Where do I even start?"])
+    assert "debt.yaml" in str(err.value) and "How do I pay off debt?" in str(err.value)
+    (folder / "debt.yaml").write_text('asked_as:\n  "Where do I even start?": []\n')
+    with pytest.raises(DataError) as err:
+        load_asked_as(tmp_path, ["Where do I even start?"])
+    assert "debt.yaml" in str(err.value) and "asked_as" in str(err.value)
 
 
 def test_the_evaluation_can_fail(index: AnswerIndex, catalog: Catalog) -> None:

@@ -84,6 +84,7 @@ def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
     from .scripted.templates import ClientTemplates, ObserverMarkers
 
     paths = scripted_template_paths(catalog)
+    from .scripted.asked_as import asked_as_paths
     from .scripted.material import load_client_material
 
     client = ScriptedClient(
@@ -121,7 +122,12 @@ def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
                 ]
             ),
             "advisor": files_sha256(
-                [paths["advisor"], base / "negatives.yaml", *scripted_answer_paths(catalog)]
+                [
+                    paths["advisor"],
+                    base / "negatives.yaml",
+                    *scripted_answer_paths(catalog),
+                    *asked_as_paths(catalog.root),
+                ]
             ),
             "observers": file_sha256(paths["observers"]),
         },

@@ -45,7 +45,8 @@ class Paraphrase(StrictModel):
     origin: str | None = Field(
         default=None,
         description="Which batch the item was written in (test-1: the first held-out split, "
-        "now dev; test-2: the held-out split that replaced it).",
+        "now dev; test-2 and test-3: held-out splits, each written and committed before a "
+        "round of changes to the index; dev-2: more dev items, mostly off-bank).",
     )
 
     @model_validator(mode="after")
@@ -99,6 +100,10 @@ class ParaphraseEval(StrictModel):
     off_bank: int
     false_match_rate: float
     splits: dict[str, SplitEval]
+    origins: dict[str, SplitEval] = Field(
+        default_factory=dict,
+        description="The same per batch the items were written in (origin; dev when none).",
+    )
     mean_match_ms: float = Field(description="Mean time of one `match` call (uncached).")
     target_accuracy: float = TARGET_ACCURACY
     target_false_match_rate: float = TARGET_FALSE_MATCH
@@ -144,6 +149,7 @@ def paraphrase_accuracy(
     if unknown:
         raise ValueError(f"expected questions not in the answer bank: {unknown}")
     counts = {s: [0, 0, 0, 0] for s in splits}  # n, correct, off, false
+    by_origin: dict[str, list[int]] = {}
     misses: list[ParaphraseMiss] = []
     elapsed = 0.0
     calls = 0
@@ -154,16 +160,16 @@ def paraphrase_accuracy(
         found = index.match_uncached(item.text, item.topic)
         elapsed += time.perf_counter() - start
         calls += 1
-        c = counts[item.split]
         got = found.question if found else None
-        if item.expected is None:
-            c[2] += 1
-            ok = got is None
-            c[3] += not ok
-        else:
-            c[0] += 1
-            ok = got in item.accepted
-            c[1] += ok
+        for c in (counts[item.split], by_origin.setdefault(item.origin or "dev", [0, 0, 0, 0])):
+            if item.expected is None:
+                c[2] += 1
+                ok = got is None
+                c[3] += not ok
+            else:
+                c[0] += 1
+                ok = got in item.accepted
+                c[1] += ok
         if not ok:
             misses.append(
                 ParaphraseMiss(
@@ -185,6 +191,39 @@ def paraphrase_accuracy(
         off_bank=overall.off_bank,
         false_match_rate=overall.false_match_rate,
         splits={s: _split_eval(*c) for s, c in counts.items()},
+        origins={o: _split_eval(*c) for o, c in sorted(by_origin.items())},
         mean_match_ms=round(1000 * elapsed / calls, 4) if calls else 0.0,
         misses=misses,
     )
+
+
+def main() -> None:
+    """Print the evaluation of the shipped index per split and per batch
+    (`python -m emosim.evals.paraphrases`)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from emosim.agents.backends import load_advisor_templates
+    from emosim.agents.scripted.retrieval import index_for
+    from emosim.catalog import get_catalog
+
+    catalog = get_catalog()
+    result = paraphrase_accuracy(index_for(load_advisor_templates(catalog).answers, catalog))
+    table = Table(title=f"Paraphrase answer accuracy ({result.mean_match_ms:.2f} ms a match)")
+    for column in ("split, batch", "paraphrases", "answered right", "off-bank", "off-bank matched"):
+        table.add_column(column, justify="left" if column == "split, batch" else "right")
+    rows = [*((k, v) for k, v in result.splits.items())]
+    rows += [(f"  {k}", v) for k, v in result.origins.items()]
+    for name, s in rows:
+        table.add_row(
+            name,
+            str(s.n),
+            f"{s.correct} ({s.accuracy:.1%})",
+            str(s.off_bank),
+            f"{s.false_matches} ({s.false_match_rate:.1%})",
+        )
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

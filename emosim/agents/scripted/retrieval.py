@@ -14,6 +14,9 @@ bank question a client's message asks, in other words than the bank's:
    - character 3-5-grams of its content words (typos, word forms),
    - the content words of its answers (vocabulary a client uses that the question lacks,
      e.g. "COBRA" for health insurance between jobs);
+   the first two are scored against every wording of the question (the bank's, and the
+   phrasings a planner wrote in agents/scripted/asked_as/), the closest wording counting,
+   plus a small weight for all its wordings pooled into one document;
    a key term of the catalog that no question names ("executor", "avalanche") brings its
    plain gloss into the query; a topic's own name words count less inside that topic; and
    bonuses go to questions of the conversation's topic (another topic's question wins only
@@ -22,15 +25,17 @@ bank question a client's message asks, in other words than the bank's:
 
 A message the bank does not answer (small talk, an unrelated question, a money question
 the bank has no answer for) gets None: the best score must reach `Params.threshold` and the
-matched question and its answers must hold `Params.coverage` of the message's content words
-(idf-weighted), so that "pet insurance" is not answered as "insurance I don't need".
+matched question (any wording) and its answers must hold `Params.coverage` of the content
+words of what the message asks (idf-weighted), so that "pet insurance" is not answered as
+"insurance I don't need".
 
 Weights and thresholds were tuned on the dev split of data/paraphrases/answer_bank.yaml and
-measured on its held-out test split (emosim/evals/paraphrases.py).
+measured on its held-out test split (emosim/evals/paraphrases.py; `python -m
+emosim.evals.paraphrases` prints it per split).
 
 Build once per process (`index_for` caches by the answers list); `match` vectorizes the
-message once and scores every bank question with one sparse product per view (about
-0.2 ms of CPU), and remembers its recent answers.
+message once and scores every wording with one sparse product per view (about 0.5 ms of
+CPU), and remembers its recent answers.
 """
 
 from __future__ import annotations
@@ -48,10 +53,11 @@ from scipy import sparse
 
 from emosim.catalog import Catalog
 
+from .asked_as import load_asked_as
 from .templates import AnswerTemplate, slots_in
 from .text import _STOP, split_sentences
 
-VERSION = "answer-index-1"
+VERSION = "answer-index-2"
 
 # --- normalization ---------------------------------------------------------------------------
 
@@ -463,16 +469,17 @@ def _pattern(question: str) -> re.Pattern[str]:
 class Params:
     """Weights and thresholds, tuned on the dev split of data/paraphrases/answer_bank.yaml."""
 
-    word: float = 0.45  # question content stems and stem pairs
+    word: float = 0.6  # question content stems and stem pairs
     char: float = 0.15  # character n-grams of the question's content words
     answer: float = 0.4  # content stems of the question's answers
+    pooled: float = 0.15  # stems and stem pairs of all wordings of a question together
     gloss: float = 0.3  # weight of a key term's gloss words added to a query naming it
     intent: float = 0.1  # bonus when the question asks for the same kind of answer
     vague: float = 0.3  # weight of a topic's own name words in its questions' vectors
     topic_bonus: float = 0.2  # questions of the conversation's topic
     generic_bonus: float = 0.03  # follow-ups (they fit any topic)
-    threshold: float = 0.39  # the least score to answer
-    coverage: float = 0.2  # the least share of the query's idf mass the match covers
+    threshold: float = 0.52  # the least score to answer
+    coverage: float = 0.3  # the least share of the query's idf mass the match covers
 
 
 @dataclass
@@ -483,6 +490,8 @@ class AnswerIndex:
     params: Params = field(default_factory=Params)
     glossary: Mapping[str, str] = field(default_factory=dict)  # key term -> plain gloss
     topic_names: Mapping[str, str] = field(default_factory=dict)  # topic id -> name and phrase
+    # bank question -> other wordings of it (agents/scripted/asked_as/)
+    phrasings: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         entries = self.entries
@@ -490,12 +499,29 @@ class AnswerIndex:
         self._patterns = tuple((_pattern(e.question), e) for e in entries if slots_in(e.question))
         texts = [_PLACEHOLDER.sub(" ", e.question) for e in entries]
         q_words = [content_words(t) for t in texts]
-        self._word = _Field([_word_features(w) for w in q_words])
+        # every wording of a question is a document of its own; a question scores as its
+        # closest wording (rows of one question are adjacent, from self._starts on)
+        doc_words: list[list[str]] = []
+        starts: list[int] = []
+        for e, words in zip(entries, q_words, strict=True):
+            starts.append(len(doc_words))
+            doc_words.append(words)
+            doc_words.extend(content_words(p) for p in self.phrasings.get(e.question, ()))
+        self._starts = np.asarray(starts, dtype=np.intp)
+        self._word = _Field([_word_features(w) for w in doc_words])
         # a topic's own name words say little about which of its questions is asked
         self._named = {
             t: frozenset(_stem(w) for w in content_words(n)) for t, n in self.topic_names.items()
         }
-        self._char = _Field([_char_features(w) for w in q_words])
+        self._char = _Field([_char_features(w) for w in doc_words])
+        ends = [*starts[1:], len(doc_words)]
+        # all wordings of a question as one document: words its clients use in any wording
+        self._pooled = _Field(
+            [
+                _word_features([w for ws in doc_words[a:b] for w in ws])
+                for a, b in zip(starts, ends, strict=True)
+            ]
+        )
         self._char_ids: dict[str, np.ndarray] = {}  # word -> ids of its known n-grams
         self._answer = _Field(
             [
@@ -510,7 +536,10 @@ class AnswerIndex:
         self._intents = np.asarray([intent(t) for t in texts], dtype=object)
         self._topics = np.asarray([e.topic or "" for e in entries], dtype=object)
         self._generic = np.asarray([e.topic is None for e in entries])
-        self._stems = [frozenset(_stem(w) for w in ws) for ws in q_words]
+        self._stems = [
+            frozenset(_stem(w) for ws in doc_words[a:b] for w in ws)
+            for a, b in zip(starts, ends, strict=True)
+        ]
         # a key term named in a query brings its gloss's words (normalized term -> stems)
         self._glosses: dict[str, list[str]] = {}
         asked = " ".join(" ".join(ws) for ws in q_words)
@@ -561,7 +590,8 @@ class AnswerIndex:
             for term, gloss in topic.key_terms.items()
         }
         names = {t.id: f"{t.name} {t.phrase or ''}" for t in catalog.topics.values()}
-        return cls(entries, params or Params(), glossary, names)
+        phrasings = load_asked_as(catalog.root, (e.question for e in entries))
+        return cls(entries, params or Params(), glossary, names, phrasings)
 
     # --- matching --------------------------------------------------------------------------
 
@@ -648,10 +678,12 @@ class AnswerIndex:
             for f in named & word.keys():
                 word[f] *= p.vague
         unigrams = Counter({f: c for f, c in word.items() if " " not in f})
+        closest = np.maximum.reduceat
         scores = (
-            p.word * self._word.scores(word)
-            + p.char * self._char.scores_of_ids(char)
+            p.word * closest(self._word.scores(word), self._starts)
+            + p.char * closest(self._char.scores_of_ids(char), self._starts)
             + p.answer * self._answer.scores(unigrams)
+            + p.pooled * self._pooled.scores(word)
         )
         similarity = scores
         asked = intent(questions[-1] if questions else sentences[-1])
@@ -673,6 +705,9 @@ class AnswerIndex:
         )
         if score < p.threshold:
             return None
+        if questions and len(questions) < len(sentences):
+            # what is asked must be covered; the story around it need not be
+            own = self.query_features(questions)[2] or own
         if self._coverage(own, best) < p.coverage:
             return None
         entry = self.entries[best]
