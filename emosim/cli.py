@@ -13,6 +13,7 @@ from rich.console import Console
 
 from . import __version__
 from .errors import EmosimError
+from .labels import LABELS_HELP
 
 app = typer.Typer(
     name="emosim",
@@ -196,17 +197,23 @@ def show(
     runs_dir: Annotated[Path, typer.Option(help="Where run folders are looked up by id.")] = Path(
         "runs"
     ),
+    labels: Annotated[str | None, typer.Option("--labels", help=LABELS_HELP)] = None,
 ) -> None:
-    """Render conversations with emotions, strategies, sentence functions and critic calls."""
+    """Render conversations with emotions, strategies, sentence functions and critic calls.
+
+    Labels are resolved with the label store beside the records (see --labels)."""
     from pydantic import ValidationError
 
+    from .catalog import get_catalog
     from .files import format_validation_error, iter_json_documents
+    from .labels.apply import apply_labels, store_option
     from .render import print_conversation
     from .reports.loading import records_file
     from .schemas import ConversationRecord
 
     path = records_file(source, runs_dir)
-    shown = 0
+    option = store_option(labels)
+    records = []
     for where, doc in iter_json_documents(path):
         try:
             record = ConversationRecord.model_validate(doc)
@@ -214,12 +221,15 @@ def show(
             raise EmosimError("\n".join(format_validation_error(exc, where))) from None
         if conversation and record.id != conversation:
             continue
-        print_conversation(console, record, details=details)
-        shown += 1
-    if not shown:
+        records.append(record)
+    if not records:
         raise EmosimError(
             f"{path}: no conversation {conversation!r}" if conversation else f"{path}: no records"
         )
+    records, applied = apply_labels(records, [path], option, get_catalog())
+    for record in records:
+        print_conversation(console, record, details=details)
+    console.print(applied.describe())
 
 
 # --- debugging: inspect, replay, fork, graph -------------------------------------------------

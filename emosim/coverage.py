@@ -33,6 +33,7 @@ from .catalog import Catalog
 from .diversity import DiversityReport, diversity
 from .errors import DataError, EmosimError
 from .files import dump_yaml, load_yaml_model, write_text_atomic
+from .labels.apply import LabelsApplied
 from .paths import project_root
 from .schemas import ArcStep, ConversationRecord, Scenario
 from .schemas.common import (
@@ -683,6 +684,9 @@ class CoverageReport(StrictModel):
     results: list[TargetResult] = Field(description="One row per target.")
     met: bool = Field(description="Whether every target is met.")
     diversity: DiversityReport | None = Field(default=None, description="Diversity measures.")
+    labels: LabelsApplied | None = Field(
+        default=None, description="The label store applied to the records (None: not asked)."
+    )
 
     @property
     def short(self) -> list[TargetResult]:

@@ -294,3 +294,25 @@ def test_next_batch_labels_carry_the_retrained_models_provenance(
         for e in functions
     )
     assert load_model(out).file_sha256 == file_sha
+
+
+def test_strategy_labels_imported_from_esconv_keep_context_and_license(
+    tmp_path: Path, cli, catalog
+) -> None:
+    from emosim.labels.store import iter_dataset
+
+    esconv = Path(__file__).resolve().parents[1] / "data" / "esconv_sample" / "train_sample.json"
+    out = tmp_path / "esconv"
+    result = cli.invoke(app, ["import", str(esconv), "--format", "esconv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with LabelStore.open(tmp_path / "labels.sqlite", create=True) as s:
+        s.import_records(list(iter_dataset([out])), catalog)
+        infos = s.conversations()
+    training = read_training_set(tmp_path / "labels.sqlite", "strategy", catalog=catalog)
+    assert len(training.examples) > 100
+    assert training.licenses == [ESCONV_LICENSE]
+    for e in training.examples:
+        turns = infos[e.conversation_id].turns
+        assert turns[e.turn_index].speaker == "advisor" and e.text == turns[e.turn_index].text
+        assert e.context == turns[e.turn_index - 1].text and e.label in catalog.strategies
+        assert e.source == "human_bulk_review:esconv-annotators"

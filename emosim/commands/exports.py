@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ..cli import app, console, err_console, user_errors
 from ..exports.options import FORMATS
+from ..labels import LABELS_HELP
 
 _FORMAT_HELP = "Export format: " + ", ".join(FORMATS) + "."
 
@@ -82,9 +83,12 @@ def export(
             "most over-cap patterns are dropped whole.",
         ),
     ] = None,
+    labels: Annotated[str | None, typer.Option("--labels", help=LABELS_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
 ) -> None:
     """Export records to files trainers load directly, split by lineage family.
+
+    Labels are resolved with the label store beside the records (see --labels), so reviewers' and operators' corrections reach every format.
 
     Writes train/validation/test.jsonl (empty splits skipped), meta/SPLIT.jsonl (row provenance: line i describes row i), manifest.json, lora_recipe.yaml and a dataset card README.md.
 
@@ -125,7 +129,9 @@ def export(
         )
     except ValidationError as exc:  # pragma: no cover - every field is checked above
         raise EmosimError(str(exc)) from None
-    plan = plan_export(inputs, options, catalog)
+    from ..labels.apply import store_option
+
+    plan = plan_export(inputs, options, catalog, store_option(labels))
     write_export(plan, out)
     manifest = plan.manifest
     if as_json:
@@ -149,9 +155,9 @@ def export(
         _print_de_templating(manifest.de_templating)
     console.print(
         f"{manifest.records_kept}/{manifest.records_read} record(s) kept, "
-        f"{manifest.trainable_turns}/{manifest.advisor_turns} advisor turn(s) trainable; "
-        f"labels resolved by {manifest.label_resolver}"
+        f"{manifest.trainable_turns}/{manifest.advisor_turns} advisor turn(s) trainable"
     )
+    console.print(manifest.labels.describe())
     if manifest.context_turns_trained:
         err_console.print(
             f"[yellow]warning:[/] {manifest.context_turns_trained} non-trainable advisor turn(s) "

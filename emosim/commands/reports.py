@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from emosim.cli import app, console, user_errors
+from emosim.labels import LABELS_HELP
 
 eval_app = typer.Typer(
     help="Measure the observers and the critic against ground truth and human labels.",
@@ -34,10 +35,14 @@ def report(
     embed: Annotated[
         bool, typer.Option(help="Embed the plots in report.html as data: URIs.")
     ] = False,
+    labels: Annotated[str | None, typer.Option("--labels", help=LABELS_HELP)] = None,
 ) -> None:
-    """Write a quality report: trajectories, coverage, strategies, critic, diversity, cost."""
+    """Write a quality report: trajectories, coverage, strategies, critic, diversity, cost.
+
+    Labels are resolved with the label store beside the records (see --labels)."""
     from emosim.catalog import get_catalog
     from emosim.errors import EmosimError
+    from emosim.labels.apply import apply_labels, store_option
     from emosim.reports.coverage import load_targets
     from emosim.reports.loading import load_records
     from emosim.reports.summary import summary_table
@@ -48,6 +53,7 @@ def report(
     catalog = get_catalog()
     target_model, targets_file = load_targets(targets, catalog)
     records, files = load_records(runs, runs_dir)
+    records, applied = apply_labels(records, map(Path, files), store_option(labels), catalog)
     written = write_report(
         records,
         catalog,
@@ -56,8 +62,10 @@ def report(
         targets=target_model,
         targets_file=targets_file,
         embed=embed,
+        labels=applied,
     )
     console.print(summary_table(written.figures))
+    console.print(applied.describe())
     console.print(f"report: [bold]{out / REPORT}[/] ({len(written.files)} files)")
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from emosim.cli import app, console, user_errors
 from emosim.errors import EmosimError
+from emosim.labels import LABELS_HELP
 
 
 def _catalog():  # noqa: ANN202
@@ -160,10 +161,14 @@ def coverage(
     ] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where run ids are looked up.")] = Path("runs"),
     diversity: Annotated[bool, typer.Option(help="Measure distinct-n and near-duplicates.")] = True,
+    labels: Annotated[str | None, typer.Option("--labels", help=LABELS_HELP)] = None,
 ) -> None:
-    """What the records cover against the targets, and how diverse they are."""
+    """What the records cover against the targets, and how diverse they are.
+
+    Observed labels are resolved with the label store beside the records (see --labels)."""
     from emosim.coverage import coverage_report, default_targets_path, load_targets
     from emosim.files import write_text_atomic
+    from emosim.labels.apply import apply_labels, store_option
     from emosim.lineage import read_sources
 
     catalog = _catalog()
@@ -172,10 +177,13 @@ def coverage(
     sources = read_sources(inputs, runs_dir, catalog, scenarios=False)
     if not sources.records:
         raise EmosimError(f"no records in {', '.join(inputs)}")
-    report = coverage_report(
-        catalog, goal, sources.records, sources.read, str(targets_path), diversity
+    records, applied = apply_labels(
+        sources.records, [Path(f) for f in sources.read], store_option(labels), catalog
     )
+    report = coverage_report(catalog, goal, records, sources.read, str(targets_path), diversity)
+    report.labels = applied
     _print_report(report)
+    console.print(applied.describe())
     if json_out:
         write_text_atomic(json_out, json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
         console.print(f"wrote [bold]{json_out}[/]")

@@ -31,6 +31,29 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
+def _labels_line(manifest: ExportManifest) -> str:
+    applied = manifest.labels
+    order = " > ".join(k.replace("_", " ") for k in applied.policy)
+    how = f"resolved by `{applied.resolver}` ({order}; latest wins within a source)"
+    if not applied.stores:
+        why = "`--labels none`" if applied.chosen_by == "--labels none" else "no label store found"
+        return f"- Labels: the records' own label history {how}; no label store applied ({why})."
+    stores = "; ".join(
+        f"`{s.path}` ({s.events} events, events sha256 `{s.events_sha256[:16]}…`)"
+        for s in applied.stores
+    )
+    return (
+        f"- Labels: the records' history plus the label store {stores}, {how}. "
+        f"{applied.labels_changed} label(s) differ from the model's"
+        + (
+            " (" + ", ".join(f"{k}: {v}" for k, v in applied.changed_by_field.items()) + ")"
+            if applied.changed_by_field
+            else ""
+        )
+        + "."
+    )
+
+
 def _per_split(manifest: ExportManifest, attribute: str, label: str) -> list[str]:
     names = [n for n in SPLIT_NAMES if manifest.splits[n].rows]
     counts = {n: getattr(manifest.splits[n], attribute) for n in names}
@@ -139,9 +162,7 @@ def card_markdown(manifest: ExportManifest) -> str:
         f"(sha256 in `manifest.json`); kept after filters"
         + (" and the pattern cap" if manifest.de_templating else "")
         + f": {manifest.records_kept}.",
-        f"- Labels: the current label of every target is resolved from the record's label "
-        f"history by `{manifest.label_resolver}` (live operator > bulk review > rule > model, "
-        "latest wins within a source).",
+        _labels_line(manifest),
         f"- Trainable advisor turns: {manifest.trainable_turns} of {manifest.advisor_turns} "
         f"(`--trainable {o.trainable}`"
         + (f", `--min-quality {o.min_quality}`" if o.min_quality is not None else "")

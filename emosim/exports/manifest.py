@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from ..labels.apply import LabelsApplied
 from ..schemas.common import StrictModel
 from .detemplate import DeTemplating
 from .inputs import InputFile
@@ -30,7 +31,10 @@ class ExportManifest(StrictModel):
     options: ExportOptions
     inputs: list[InputFile]
     duplicates_skipped: int = Field(ge=0, description="Identical records given twice, read once.")
-    label_resolver: str = Field(description="Function that resolved the label events.")
+    labels: LabelsApplied = Field(
+        description="The label stores whose events were applied (or none), their event "
+        "counts and hashes, and how many labels differ from the model's."
+    )
     family_source: str = Field(description="Function that grouped records into families.")
     records_read: int = Field(ge=0)
     records_kept: int = Field(

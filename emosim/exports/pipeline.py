@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from .. import __version__
 from ..catalog import Catalog
 from ..errors import EmosimError
+from ..labels.apply import apply_labels
 from ..schemas import AdvisorTurn, ClientTurn, ConversationRecord
 from .detemplate import cap_patterns
 from .dialogue import Dialogue, build_dialogue
 from .families import families, family_source
 from .formats import BUILDERS, PREFERENCE_FORMATS, BuiltRow
 from .inputs import load_records
-from .labels import resolve_record, resolver_name
 from .manifest import ExportManifest, SplitSummary
 from .options import FORMATS, SPLIT_NAMES, ExportOptions, Filters
 from .prompt import system_prompt
@@ -104,11 +105,19 @@ def _no_rows_message(fmt: str, kept: int, trainable: int) -> str:
     return f"no trainable advisor turn in {kept} record(s) (check --trainable / --min-quality)"
 
 
-def plan_export(paths: list[Path], options: ExportOptions, catalog: Catalog) -> ExportPlan:
+def plan_export(
+    paths: list[Path],
+    options: ExportOptions,
+    catalog: Catalog,
+    labels: Path | Literal["none"] | None = None,
+) -> ExportPlan:
+    """`labels`: a label store, "none", or None for the store beside the records (if any)."""
     if options.format not in FORMATS:
         raise EmosimError(f"unknown format {options.format!r}")
     loaded = load_records(paths)
-    resolved = [resolve_record(r, catalog) for r in loaded.records]
+    resolved, applied = apply_labels(
+        loaded.records, [Path(f.path) for f in loaded.files], labels, catalog
+    )
     family_of = families(resolved)
     kept = sorted((r for r in resolved if matches(r, options.filters)), key=lambda r: r.id)
     if not kept:
@@ -152,7 +161,7 @@ def plan_export(paths: list[Path], options: ExportOptions, catalog: Catalog) -> 
         options=options,
         inputs=loaded.files,
         duplicates_skipped=loaded.duplicates_skipped,
-        label_resolver=resolver_name(),
+        labels=applied,
         family_source=family_source(),
         records_read=len(resolved),
         records_kept=len(kept),

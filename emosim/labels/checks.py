@@ -15,6 +15,7 @@ from emosim.catalog import Catalog
 from emosim.errors import DataError
 from emosim.schemas import LabelEvent, Quality
 
+from .roles import Roles, supersede_problem
 from .targets import ConversationInfo, TargetKey, target_problem
 
 REVIEW_STATUSES: tuple[str, ...] = typing.get_args(Quality.model_fields["review_status"].annotation)
@@ -75,11 +76,12 @@ def check_events(
     conversations: Callable[[str], ConversationInfo | None],
     stored: Mapping[str, LabelEvent],
     catalog: Catalog,
+    roles: Roles | None = None,
 ) -> CheckedBatch:
     """Check a batch; raise DataError listing every problem, or return what to store.
 
     `stored` maps the event ids this batch names (its own ids and its `supersedes` links) to
-    events already in the store.
+    events already in the store; `roles` says who may supersede other people's events.
     """
     problems: list[str] = []
     batch = CheckedBatch()
@@ -133,12 +135,10 @@ def check_events(
                     f"{prefix}: supersedes: event {event.supersedes!r} is about "
                     f"{key_of(target).describe()}, not {key.describe()}"
                 )
-            elif action == "retract" and target.source.kind != event.source.kind:
-                problems.append(
-                    f"{prefix}: a {event.source.kind} source cannot retract a "
-                    f"{target.source.kind} event (retract withdraws your own kind's event; "
-                    "use 'reject' or 'correct')"
-                )
+            else:
+                refused = supersede_problem(event, target, roles or Roles())
+                if refused:
+                    problems.append(f"{prefix}: supersedes: {refused}")
         if len(problems) == before:
             batch.new.append(event)
         seen[event.event_id] = event

@@ -26,8 +26,9 @@ from emosim.errors import DataError
 from emosim.schemas import LabelEvent, LabelSource, LabelTarget
 from emosim.schemas.common import StrictModel
 
-from .policy import ResolutionPolicy
+from .policy import HUMAN_KINDS, ResolutionPolicy
 from .resolve import Resolution, comparable, resolve_events
+from .roles import Roles, supersede_problem
 from .store import LabelStore
 from .targets import ConversationInfo, TargetKey
 
@@ -410,13 +411,25 @@ def read_csv(path: Path, reviewer: str) -> list[Decision]:
 
 
 def decision_events(
-    decisions: list[Decision], resolutions: dict[TargetKey, Resolution], tool: str
+    decisions: list[Decision],
+    resolutions: dict[TargetKey, Resolution],
+    tool: str,
+    roles: Roles | None = None,
 ) -> list[tuple[str, LabelEvent]]:
+    """One event per decision, superseding the label shown.
+
+    A label another person set (not a model's or rule's) is answered by an accept or correct
+    with no `supersedes` link, an opinion of its own, unless the reviewer holds a role
+    allowed to supersede others (roles.py); a reject of it keeps the link, so the store
+    refuses it with the reason.
+    """
     now = datetime.now(UTC)
+    roles = roles or Roles()
     items = []
     for d in decisions:
         res = resolutions.get(d.key)
         shown = res.winner if res else None
+        source = LabelSource(kind="human_bulk_review", name=d.reviewer, version=tool)
         if d.reject:
             action = "reject"
         elif shown is not None and comparable(d.key.field, shown.value) == comparable(
@@ -425,6 +438,11 @@ def decision_events(
             action = "accept"
         else:
             action = "correct"
+        link = shown.event if shown is not None else None
+        if link is not None and action != "reject" and link.source.kind in HUMAN_KINDS:
+            probe = link.model_copy(update={"source": source, "action": action})
+            if supersede_problem(probe, link, roles):
+                link = None
         digest = hashlib.sha256(
             json.dumps([d.ref, d.reviewer, list(d.key), d.value, d.reject], default=str).encode()
         ).hexdigest()[:20]
@@ -441,11 +459,11 @@ def decision_events(
                         field=d.key.field,  # type: ignore[arg-type]
                     ),
                     value=d.value,
-                    source=LabelSource(kind="human_bulk_review", name=d.reviewer, version=tool),
+                    source=source,
                     action=action,  # type: ignore[arg-type]
                     confidence=None,
                     reason=d.reason,
-                    supersedes=shown.event.event_id if shown is not None else None,
+                    supersedes=link.event_id if link is not None else None,
                 ),
             )
         )
@@ -463,7 +481,7 @@ def import_review(
     fmt = fmt or ("csv" if path.suffix.lower() == ".csv" else "labelstudio")
     decisions = read_csv(path, reviewer) if fmt == "csv" else read_labelstudio(path, reviewer)
     before = resolve_events(store.events(), policy)
-    items = decision_events(decisions, before, fmt)
+    items = decision_events(decisions, before, fmt, store.roles)
     stored_ids = store.events_by_id(e.event_id for _, e in items)
     fresh = [(w, e) for w, e in items if e.event_id not in stored_ids]
     result = store.append(fresh, catalog)

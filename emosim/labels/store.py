@@ -19,6 +19,7 @@ from emosim.errors import DataError, EmosimError
 from emosim.schemas import ConversationRecord, LabelEvent
 
 from .checks import CheckedBatch, check_events
+from .roles import Roles, load_roles
 from .targets import ConversationInfo, TurnInfo
 
 DEFAULT_STORE = "labels.sqlite"
@@ -83,14 +84,21 @@ def utc(moment: datetime) -> datetime:
 
 
 def store_path_for(store: Path | None, datasets: Iterable[Path] = ()) -> Path:
-    """`--store`, else a labels.sqlite beside (or inside) a given dataset, else ./labels.sqlite."""
+    """Where the label store is.
+
+    `--store` (a folder means its labels.sqlite); else, for commands given records, the
+    labels.sqlite in their folder (a run folder, or the folder of a .jsonl/.json file), the
+    same place `export`, `report`, `coverage` and `show` look; else ./labels.sqlite.
+    """
     if store is not None:
-        return store
-    for dataset in datasets:
-        folder = dataset if dataset.is_dir() else dataset.parent
-        if (folder / DEFAULT_STORE).is_file():
-            return folder / DEFAULT_STORE
-    return Path(DEFAULT_STORE)
+        return store / DEFAULT_STORE if store.is_dir() else store
+    folders = list(dict.fromkeys(d if d.is_dir() else d.parent for d in datasets))
+    if len(folders) > 1:
+        raise EmosimError(
+            f"records in {len(folders)} folders ({', '.join(map(str, folders))}): "
+            "pass --store to say which label store they go into"
+        )
+    return folders[0] / DEFAULT_STORE if folders else Path(DEFAULT_STORE)
 
 
 @dataclass
@@ -107,13 +115,25 @@ class LabelStore:
         self.path = path
         self.conn = conn
         self._infos: dict[str, ConversationInfo] | None = None
+        self._roles: Roles | None = None
+
+    @property
+    def roles(self) -> Roles:
+        """Who may supersede other people's events (label_roles.yaml), read once."""
+        if self._roles is None:
+            self._roles = load_roles()
+        return self._roles
+
+    @roles.setter
+    def roles(self, value: Roles) -> None:
+        self._roles = value
 
     @classmethod
     def open(cls, path: Path, create: bool = False) -> LabelStore:
         if not create and not path.is_file():
             raise EmosimError(
                 f"{path}: no label store here (run `emosim labels import RUN_OR_FILE` "
-                "first, or pass --store)"
+                "first, or pass --store: a labels.sqlite, or the run folder holding it)"
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -212,7 +232,11 @@ class LabelStore:
         extra = extra or {}
         ids = [e.event_id for _, e in items] + [e.supersedes or "" for _, e in items]
         return check_events(
-            items, lambda cid: extra.get(cid) or known.get(cid), self.events_by_id(ids), catalog
+            items,
+            lambda cid: extra.get(cid) or known.get(cid),
+            self.events_by_id(ids),
+            catalog,
+            self.roles,
         )
 
     def append(self, items: list[tuple[str, LabelEvent]], catalog: Catalog) -> AppendResult:

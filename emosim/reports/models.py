@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from emosim.labels.apply import LabelsApplied
 from emosim.schemas.common import Identifier, IntensityLevel, LengthClass, StrictModel
 
 Movement = Literal["advanced", "stalled", "regressed"]
@@ -191,4 +192,7 @@ class ReportFigures(StrictModel):
     )
     plots: dict[str, str] = Field(
         default_factory=dict, description="Figure name -> PNG file, relative to the report."
+    )
+    labels: LabelsApplied | None = Field(
+        default=None, description="The label store applied to the records (None: not asked)."
     )

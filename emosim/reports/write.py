@@ -12,6 +12,7 @@ from pathlib import Path
 from emosim.catalog import Catalog
 from emosim.coverage import Targets
 from emosim.files import atomic_writer, write_text_atomic
+from emosim.labels.apply import LabelsApplied
 from emosim.schemas import ConversationRecord
 
 from .figures import build_figures
@@ -40,8 +41,10 @@ def write_report(
     targets: Targets,
     targets_file: Path | None = None,
     embed: bool = False,
+    labels: LabelsApplied | None = None,
 ) -> WrittenReport:
     figures = build_figures(records, catalog, targets, inputs=inputs, targets_file=targets_file)
+    figures.labels = labels
     plots = render_plots(figures)
     figures.plots = {name: plot_path(name) for name in plots}
     page = render_page(figures, headline(figures), plots, embed=embed)
