@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from emosim.cli import app, console, user_errors
+from emosim.cli import app, console, err_console, user_errors
 from emosim.errors import EmosimError
 
 labels_app = typer.Typer(
@@ -26,8 +26,17 @@ StoreOpt = Annotated[
     Path | None,
     typer.Option(
         "--store",
-        help="Label store (SQLite). Default: labels.sqlite beside the dataset if there is one, "
-        "else ./labels.sqlite.",
+        help="Label store (SQLite), or a folder holding its labels.sqlite (e.g. a run "
+        "folder). Default: ./labels.sqlite.",
+    ),
+]
+ImportStoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Label store (SQLite), or a folder for its labels.sqlite. Default: labels.sqlite "
+        "in the records' folder: inside a run folder, or beside a .jsonl/.json file (where "
+        "export, report, coverage and show find it).",
     ),
 ]
 PolicyOpt = Annotated[
@@ -79,7 +88,7 @@ def labels_import(
     paths: Annotated[
         list[Path], typer.Argument(help="Run folders or record files (.json/.jsonl).")
     ],
-    store: StoreOpt = None,
+    store: ImportStoreOpt = None,
 ) -> None:
     """Load records (texts and their embedded label events) into the label store."""
     from emosim.catalog import get_catalog
@@ -182,22 +191,32 @@ def labels_history(
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Every event of a conversation (or one turn), oldest first."""
+    """Every event of a conversation (or one turn), oldest first, with what it supersedes.
+
+    The supersedes column gives each event's chain (nearest first); an event dated before
+    the event it supersedes is flagged (backdated, or a clock that is off). --json adds
+    `supersedes_chain` and `backdated` to each event.
+    """
+    from emosim.labels.audit import audit
     from emosim.labels.resolve import chronological
     from emosim.labels.tables import history_table
 
     with _store(store) as db:
         if conversation not in db.conversations():
             raise EmosimError(f"{db.path}: unknown conversation {conversation!r}")
-        events = chronological(db.events(conversation))
-    events = [
-        e
-        for e in events
-        if (turn is None or e.target.turn_index == turn)
-        and (field is None or e.target.field == field)
-    ]
+        everything = chronological(db.events(conversation))
+    known = {e.event_id: e for e in everything}
+    events = audit(
+        (
+            e
+            for e in everything
+            if (turn is None or e.target.turn_index == turn)
+            and (field is None or e.target.field == field)
+        ),
+        known,
+    )
     if as_json:
-        _print_json([e.model_dump(mode="json") for e in events])
+        _print_json([a.as_json() for a in events])
     else:
         console.print(history_table(events))
 

@@ -9,6 +9,7 @@ from rich.console import Group
 from rich.table import Table
 
 from .analytics import AnalyticsReport
+from .audit import AuditedEvent
 from .resolve import ResolvedLabel
 from .review import ReviewImport
 from .rules import RuleOutcome
@@ -70,13 +71,17 @@ def disagreements_table(rows: list[ResolvedLabel]) -> Table:
     return table
 
 
-def history_table(events: list[Any]) -> Table:
-    """One conversation's events; `--json` adds `supersedes` and the full timestamps."""
-    table = Table(title="Label history (oldest first)", title_justify="left")
-    for col in ("when (UTC)", "target", "action", "value", "source", "event id"):
+def history_table(events: list[AuditedEvent]) -> Table:
+    """One conversation's events with what each supersedes; backdated links are flagged."""
+    backdated = sum(a.backdated for a in events)
+    title = "Label history (oldest first)"
+    if backdated:
+        title += f": {backdated} event(s) dated before the event they supersede (!)"
+    table = Table(title=title, title_justify="left")
+    for col in ("when (UTC)", "target", "action", "value", "source", "event id", "supersedes"):
         table.add_column(col, overflow="fold")
-    for e in events:
-        t = e.target
+    for a in events:
+        e, t = a.event, a.event.target
         where = " ".join(
             p
             for p in (
@@ -86,13 +91,17 @@ def history_table(events: list[Any]) -> Table:
             )
             if p
         )
+        chain = " → ".join(a.chain)
+        if a.backdated:
+            chain = f"[bold red]! dated before {a.chain[0]}[/] {chain}"
         table.add_row(
-            utc(e.created_at).strftime("%Y-%m-%d %H:%M"),
+            utc(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
             where,
             e.action,
             _v(e.value),
             f"{e.source.kind}:{e.source.name}",
             e.event_id,
+            chain,
         )
     return table
 
