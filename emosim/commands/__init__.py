@@ -9,4 +9,5 @@ AREAS = (
     "variations",
     "observers",
     "backends",
+    "studio",
 )
