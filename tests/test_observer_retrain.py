@@ -316,3 +316,52 @@ def test_strategy_labels_imported_from_esconv_keep_context_and_license(
         assert turns[e.turn_index].speaker == "advisor" and e.text == turns[e.turn_index].text
         assert e.context == turns[e.turn_index - 1].text and e.label in catalog.strategies
         assert e.source == "human_bulk_review:esconv-annotators"
+
+
+# --- the export's dataset card lists what labels inherit ----------------------------------
+
+
+def _labelled_by(base: ConversationRecord, field: str, **source) -> dict:
+    """The record with every `field` label made by an observer with the given provenance."""
+    doc = json.loads(base.model_dump_json())
+    doc["provenance"]["backends"]["emotion_observer"] = {"backend": "classifier", "model": "x"}
+    for event in doc["label_events"]:
+        if event["target"]["field"] == field:
+            event["source"] = {"kind": "model", **source}
+    return doc
+
+
+def _card(cli, tmp_path: Path, doc: dict, name: str) -> tuple[str, dict]:
+    path = tmp_path / f"{name}.jsonl"
+    path.write_text(json.dumps(doc) + "\n", encoding="utf-8")
+    out = tmp_path / name
+    args = ["export", str(path), "--out", str(out), "--format", "openai-chat", "--labels", "none"]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    card = (out / "README.md").read_text(encoding="utf-8")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return card, manifest
+
+
+@pytest.mark.parametrize(
+    ("field", "license", "inherits", "card_license"),
+    [
+        ("emotion", GOEMOTIONS_LICENSE, "Demszky et al. 2020", "cc-by-4.0"),
+        ("strategy", ESCONV_LICENSE, "Liu et al. 2021", "cc-by-nc-4.0"),
+        ("emotion", "", None, "cc-by-4.0"),  # trained on the user's own labels only
+    ],
+)
+def test_card_lists_licenses_inherited_from_observers(
+    cli, tmp_path: Path, base, field: str, license: str, inherits: str | None, card_license: str
+) -> None:
+    source = {"name": "trained-obs", "version": "1:abc", "model_sha256": "f" * 64}
+    doc = _labelled_by(base, field, **source, data_sha256="d" * 64, license=license)
+    card, manifest = _card(cli, tmp_path, doc, "out")
+    front = card.split("---")[1]
+    assert f"license: {card_license}" in front
+    if inherits:
+        assert manifest["label_licenses"] == {"model:trained-obs/1:abc": license}
+        assert f"- `model:trained-obs/1:abc`: {license}" in card and inherits in card
+    else:
+        assert manifest["label_licenses"] == {} and manifest["data_sources"] == []
+        assert "Demszky" not in card and "Liu et al." not in card

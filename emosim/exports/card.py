@@ -204,6 +204,14 @@ def card_markdown(manifest: ExportManifest) -> str:
             + ", ".join(f"{k} ({v})" for k, v in sorted(manifest.licenses.items()))
             + "."
         )
+    if manifest.label_licenses:
+        lines += [
+            "",
+            "Label sources whose labels inherit a license (a trained observer from its training "
+            "data, an imported corpus's annotators from the corpus):",
+            "",
+        ]
+        lines += [f"- `{k}`: {v}" for k, v in manifest.label_licenses.items()]
     for source in manifest.data_sources:
         lines += ["", f"- {ATTRIBUTIONS[source]}"]
     if "esconv" in manifest.data_sources:

@@ -66,4 +66,9 @@ class ExportManifest(StrictModel):
         description="Third-party data the records derive from (goemotions, esconv).",
     )
     licenses: dict[str, int] = Field(default_factory=dict, description="Record licenses -> count.")
+    label_licenses: dict[str, str] = Field(
+        default_factory=dict,
+        description="Label sources (trained observers, imported corpora) whose labels the "
+        "records carry -> the license they inherit from their training data.",
+    )
     files: list[str] = Field(description="Files written, relative to the output folder.")

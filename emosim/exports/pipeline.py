@@ -20,7 +20,7 @@ from .inputs import load_records
 from .manifest import ExportManifest, SplitSummary
 from .options import FORMATS, SPLIT_NAMES, ExportOptions, Filters
 from .prompt import system_prompt
-from .sources import derived_sources
+from .sources import derived_sources, label_licenses
 from .splits import split_of
 
 
@@ -178,6 +178,7 @@ def plan_export(
         family_splits=dict(sorted(family_splits.items())),
         data_sources=sorted({s for r in kept for s in derived_sources(r)}),
         licenses=dict(sorted(Counter(r.provenance.license for r in kept).items())),
+        label_licenses=label_licenses(kept),
         files=files,
     )
     return ExportPlan(manifest=manifest, rows=rows)
