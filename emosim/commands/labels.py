@@ -431,6 +431,16 @@ def review_export(
     target = out or Path("review_tasks.csv" if kind == "csv" else "review_tasks.json")
     catalog = get_catalog()
     with _store(store) as db:
+        unknown = sorted(set(conversation or []) - db.conversations().keys())
+        if unknown and len(unknown) == len(set(conversation or [])):
+            raise EmosimError(
+                f"--conversation: no conversation {', '.join(map(repr, unknown))} in {db.path}"
+            )
+        if unknown:
+            err_console.print(
+                f"[yellow]warning:[/] --conversation: {', '.join(map(repr, unknown))} not in "
+                f"{db.path} (no tasks for {'it' if len(unknown) == 1 else 'them'})"
+            )
         text, count = export_review(
             db,
             catalog,
@@ -450,22 +460,45 @@ def review_export(
 @review_app.command("import")
 @user_errors
 def review_import(
-    path: Annotated[Path, typer.Argument(help="Label Studio JSON export or filled-in CSV.")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Label Studio export (its 'JSON' or 'JSON_MIN' format) of our tasks, or the "
+            "filled-in CSV of `review export --format csv`."
+        ),
+    ],
     store: StoreOpt = None,
     reviewer: Annotated[
         str, typer.Option(help="Reviewer name when the file does not say.")
     ] = "reviewer",
+    annotators: Annotated[
+        Path | None,
+        typer.Option(
+            help='Label Studio users (the JSON of GET /api/users/, or {"ID": "email"}): '
+            "annotators the export names by user id are stored by email."
+        ),
+    ] = None,
     policy: PolicyOpt = None,
     priority: PriorityOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Read reviewers' decisions back as human_bulk_review events; report what changed."""
+    """Read reviewers' decisions back as human_bulk_review events; report what changed.
+
+    The reviewer is the Label Studio annotator's email when the export has it (a snapshot
+    export with annotators expanded, or --annotators); see docs/label-studio.md.
+    """
     from emosim.catalog import get_catalog
+    from emosim.labels.labelstudio import load_annotators
     from emosim.labels.review import import_review
     from emosim.labels.tables import review_import_table
 
+    people = load_annotators(annotators)
     with _store(store) as db:
-        report = import_review(db, get_catalog(), path, _policy(policy, priority), reviewer)
+        report = import_review(
+            db, get_catalog(), path, _policy(policy, priority), reviewer, annotators=people
+        )
+    for warning in report.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}")
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
     else:

@@ -1,5 +1,7 @@
 """Bulk human review: tasks out (Label Studio JSON or CSV), reviewers' decisions back in.
 
+Label Studio exports are read by `labelstudio.py` (its JSON and JSON_MIN formats).
+
 Exported tasks carry the current labels as pre-annotations (Label Studio `predictions`), so
 before any review they are the model observers' labels. Imported decisions become
 `human_bulk_review` events: `accept` when the reviewer kept the shown label, `correct` when
@@ -278,6 +280,8 @@ class ReviewImport(StrictModel):
     decisions: int = Field(description="Decisions read.")
     stored: int = Field(description="Events stored.")
     already_imported: int = Field(description="Decisions already in the store (skipped).")
+    format: str = Field(default="", description="csv, or the Label Studio export format read.")
+    warnings: list[str] = Field(default_factory=list, description="What to check.")
     changes: list[ChangeRow] = Field(description="Per decision: before and after.")
 
 
@@ -300,67 +304,6 @@ def _timestamp(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _reviewer(completed_by: Any, fallback: str) -> str:
-    if isinstance(completed_by, dict):
-        return str(completed_by.get("email") or completed_by.get("id") or fallback)
-    if completed_by not in (None, ""):
-        return f"labelstudio-user-{completed_by}"
-    return fallback
-
-
-def read_labelstudio(path: Path, reviewer: str) -> list[Decision]:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError([f"{path}: file not found"]) from None
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            [f"{path}:{exc.lineno}: malformed JSON: {exc.msg} (column {exc.colno})"]
-        ) from None
-    if not isinstance(doc, list):
-        raise DataError(
-            [f"{path}: expected a list of Label Studio tasks, got {type(doc).__name__}"]
-        )
-    decisions: list[Decision] = []
-    for i, task in enumerate(doc):
-        where = f"{path}: task[{i}]"
-        data = task.get("data") if isinstance(task, dict) else None
-        if not isinstance(data, dict) or "conversation_id" not in data:
-            raise DataError([f"{where}: data.conversation_id missing (not an emosim task)"])
-        turn = _int(data.get("turn_index"), where, "data.turn_index")
-        sentence = _int(data.get("sentence_index"), where, "data.sentence_index", optional=True)
-        for j, ann in enumerate(task.get("annotations") or []):
-            if not isinstance(ann, dict) or ann.get("was_cancelled"):
-                continue
-            who = _reviewer(ann.get("completed_by"), reviewer)
-            when = _timestamp(ann.get("updated_at") or ann.get("created_at"))
-            for k, item in enumerate(ann.get("result") or []):
-                name = item.get("from_name") if isinstance(item, dict) else None
-                if name not in REVIEW_FIELDS:
-                    continue
-                value = item.get("value") or {}
-                if name == "intensity":
-                    picked: Any = value.get("number")
-                else:
-                    chosen = value.get("choices") or []
-                    picked = chosen[0] if chosen else None
-                if picked is None:
-                    continue
-                decisions.append(
-                    Decision(
-                        where=f"{where}.annotations[{j}].result[{k}]",
-                        key=TargetKey(str(data["conversation_id"]), turn, sentence, name),
-                        value=picked,
-                        reject=False,
-                        reviewer=who,
-                        reason="Label Studio review",
-                        created_at=when,
-                        ref=f"ls:{task.get('id')}:{ann.get('id', j)}:{name}",
-                    )
-                )
-    return decisions
-
-
 def read_csv(path: Path, reviewer: str) -> list[Decision]:
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -370,7 +313,13 @@ def read_csv(path: Path, reviewer: str) -> list[Decision]:
     needed = {"conversation_id", "turn_index", "sentence_index", "field", "review_label"}
     missing = needed - set(reader.fieldnames or [])
     if missing:
-        raise DataError([f"{path}:1: missing column(s): {', '.join(sorted(missing))}"])
+        raise DataError(
+            [
+                f"{path}:1: missing column(s): {', '.join(sorted(missing))} (expected the CSV "
+                "written by `emosim review export --format csv`; from Label Studio, import its "
+                "'JSON' or 'JSON_MIN' export)"
+            ]
+        )
     decisions: list[Decision] = []
     for row in reader:
         where = f"{path}:{reader.line_num}"
@@ -477,9 +426,18 @@ def import_review(
     policy: ResolutionPolicy,
     reviewer: str = "reviewer",
     fmt: Literal["labelstudio", "csv"] | None = None,
+    annotators: dict[int, str] | None = None,
 ) -> ReviewImport:
-    fmt = fmt or ("csv" if path.suffix.lower() == ".csv" else "labelstudio")
-    decisions = read_csv(path, reviewer) if fmt == "csv" else read_labelstudio(path, reviewer)
+    """Store reviewers' decisions; `annotators` maps Label Studio user ids to emails."""
+    from .labelstudio import read_labelstudio
+
+    fmt = fmt or ("csv" if path.suffix.lower() in (".csv", ".tsv") else "labelstudio")
+    warnings: list[str] = []
+    if fmt == "csv":
+        decisions, read_as = read_csv(path, reviewer), "csv"
+    else:
+        read = read_labelstudio(path, reviewer, annotators)
+        decisions, read_as, warnings = read.decisions, read.format, read.warnings()
     before = resolve_events(store.events(), policy)
     items = decision_events(decisions, before, fmt, store.roles)
     stored_ids = store.events_by_id(e.event_id for _, e in items)
@@ -510,5 +468,7 @@ def import_review(
         decisions=len(decisions),
         stored=len(result.stored),
         already_imported=len(items) - len(fresh),
+        format=read_as,
+        warnings=warnings,
         changes=changes,
     )
