@@ -39,17 +39,17 @@ def asked_as_paths(root: Path) -> list[Path]:
     return sorted((root / ASKED_AS_DIR).glob("*.yaml"))
 
 
-def load_asked_as(root: Path, bank: Iterable[str]) -> dict[str, list[str]]:
-    """Every phrasing under `root`/agents/scripted/asked_as, by bank question. A question
-    that is not in `bank` is an error naming the file and the question (a bank question
-    reworded without its phrasings would otherwise lose them silently)."""
-    known = set(bank)
+def load_asked_as(root: Path, bank: Iterable[str] | None = None) -> dict[str, list[str]]:
+    """Every phrasing under `root`/agents/scripted/asked_as, by bank question. Given the
+    `bank`, a question not in it is an error naming the file and the question (a bank
+    question reworded without its phrasings would otherwise lose them silently)."""
+    known = None if bank is None else set(bank)
     out: dict[str, list[str]] = {}
     errors: list[str] = []
     for path in asked_as_paths(root):
         data = load_yaml_model(path, AskedAsFile)
         for question, phrasings in data.asked_as.items():
-            if question not in known:
+            if known is not None and question not in known:
                 errors.append(f"{path}: asked_as: {question!r} is not a question of the bank")
                 continue
             out.setdefault(question, []).extend(phrasings)

@@ -514,7 +514,7 @@ class AnswerIndex:
             t: frozenset(_stem(w) for w in content_words(n)) for t, n in self.topic_names.items()
         }
         self._char = _Field([_char_features(w) for w in doc_words])
-        ends = [*starts[1:], len(doc_words)]
+        ends = [*starts[1:], len(doc_words)] if starts else []
         # all wordings of a question as one document: words its clients use in any wording
         self._pooled = _Field(
             [
@@ -590,7 +590,9 @@ class AnswerIndex:
             for term, gloss in topic.key_terms.items()
         }
         names = {t.id: f"{t.name} {t.phrase or ''}" for t in catalog.topics.values()}
-        phrasings = load_asked_as(catalog.root, (e.question for e in entries))
+        # the shipped bank has every question phrased (tests check it); a smaller bank, e.g.
+        # a test's, takes the phrasings of the questions it has
+        phrasings = load_asked_as(catalog.root)
         return cls(entries, params or Params(), glossary, names, phrasings)
 
     # --- matching --------------------------------------------------------------------------
