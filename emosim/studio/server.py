@@ -66,7 +66,9 @@ def supersteps(
     steps = []
     count = 0
     for cp in history:
-        node = FIRST if cp.node == "input" else cp.node
+        if not cp.values:  # the run's input checkpoint, before the input was written
+            continue
+        node = FIRST if cp.node in ("input", "__start__") else cp.node
         values: dict[str, Any] = {"work": {BY: node, **cp.values}}
         if node == FIRST:
             values |= {
