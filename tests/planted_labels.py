@@ -75,7 +75,9 @@ def build(
     noise: float = 0.05,
     plant: bool = True,
     phrase_share: float = 0.45,
+    whole_context: bool = False,
 ) -> Planted:
+    """`whole_context`: every reviewed E1 turn in S is corrected at `rate`, phrase or not."""
     rng = random.Random(seed)
     subs = [(t.id, s.id) for t in catalog.topics.values() for s in t.subcategories]
     chosen = rng.sample(subs, contexts)
@@ -139,7 +141,7 @@ def build(
             if rng.random() < 0.15:
                 continue  # nobody looked
             model = f"{cid}:t{index}:emotion:model"
-            in_pattern = plant and s_id == sub and label == e1 and has
+            in_pattern = plant and s_id == sub and label == e1 and (has or whole_context)
             if in_pattern and rng.random() < rate:
                 final = e2
             elif rng.random() < noise:
