@@ -19,7 +19,8 @@ from sklearn.metrics import cohen_kappa_score
 
 from emosim.schemas.common import StrictModel
 
-from .policy import ResolutionPolicy
+from .checks import key_of
+from .policy import HUMAN_KINDS, ResolutionPolicy
 from .proposals import (
     TEXT_FIELDS,
     AnalyticsOptions,
@@ -278,12 +279,15 @@ def analyze(
     events = store.events()
     resolutions = resolve_events(events, policy)
     below = set(policy.kinds_below("rule"))
-    base = resolve_events((e for e in events if e.source.kind in below), policy)
+    reviewed = {k for k, r in resolutions.items() if HUMAN_KINDS & r.decided_by}
+    mine_events = [e for e in events if e.source.kind in below]
+    model_keys = {key_of(e) for e in mine_events}
+    base = resolve_events((e for e in mine_events if key_of(e) in reviewed), policy)
     infos = store.conversations()
     obs = observations(resolutions, infos, policy)
     corrections, confusion = _corrections(obs)
     items = population(resolutions, base, infos)
-    mined = mine(items, base, infos, options)
+    mined = mine(items, base, infos, options, model_keys)
     accepted = accepted_rule_ids or set()
     for p in mined.proposals:
         p.accepted = p.rule.id in accepted

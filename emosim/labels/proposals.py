@@ -222,9 +222,11 @@ class _Miner:
         base: dict[TargetKey, Resolution],
         infos: dict[str, ConversationInfo],
         options: AnalyticsOptions,
+        model_keys: set[TargetKey],
     ):
         self.options = options
         self.base = base
+        self.model_keys = model_keys
         self.infos = infos
         self.groups: dict[tuple[str, str], list[Item]] = defaultdict(list)
         for item in items:
@@ -236,8 +238,8 @@ class _Miner:
         key = (field_name, kind, name)
         if key not in self._context_words:
             out = []
-            for target, res in self.base.items():
-                if target.field != field_name or res.winner is None:
+            for target in self.model_keys:
+                if target.field != field_name:
                     continue
                 info = self.infos.get(target.conversation_id)
                 if info is None or not _in_scope(info, kind, name):
@@ -260,8 +262,11 @@ def mine(
     base: dict[TargetKey, Resolution],
     infos: dict[str, ConversationInfo],
     options: AnalyticsOptions,
+    model_keys: set[TargetKey],
 ) -> Mining:
-    miner = _Miner(items, base, infos, options)
+    """`base`: the model's resolution of (at least) the items' targets; `model_keys`: every
+    target the model labelled (the contexts' turns for the template-wording share)."""
+    miner = _Miner(items, base, infos, options, model_keys)
     opt = options
     classes: dict[tuple, _Class] = {}
     tests = 0
