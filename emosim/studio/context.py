@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from typing import Any
 
 import structlog
@@ -25,6 +26,7 @@ LOG = structlog.get_logger("emosim.studio")
 _catalog: list[Catalog] = []
 _jobs: dict[str, Job] = {}
 _agents: dict[str, Any] = {}
+_agents_lock = threading.Lock()  # runs start on several threads; agents are built once
 # id(turn dict) -> (dict, model): a run's steps hand the same dicts on, validated once
 _turn_models: dict[int, tuple[dict[str, Any], ClientTurn | AdvisorTurn]] = {}
 
@@ -99,10 +101,27 @@ def agents_for(job: Job, backend: Any, observer: str) -> Any:
     """Shared agents per backend spec, observer and anti-pattern rate (a scenario's own
     backend wins, as in `emosim run`)."""
     spec = job.scenario.backend or backend
-    key = json.dumps([spec, observer, job.scenario.anti_pattern_rate], sort_keys=True)
-    if key not in _agents:
-        _agents[key] = make_agents(catalog(), spec, observer, job.scenario.anti_pattern_rate)
-    return _agents[key]
+    return _shared_agents(spec, observer, job.scenario.anti_pattern_rate)
+
+
+def _shared_agents(spec: Any, observer: str, anti_pattern_rate: float) -> Any:
+    key = json.dumps([spec, observer, anti_pattern_rate], sort_keys=True)
+    with _agents_lock:
+        if key not in _agents:
+            _agents[key] = make_agents(catalog(), spec, observer, anti_pattern_rate)
+        return _agents[key]
+
+
+def warm_up() -> threading.Thread:
+    """Build the default (scripted, lexicon) agents in the background, so that the first
+    run started from Studio does not wait for them."""
+    rate = Scenario.model_fields["anti_pattern_rate"].default
+    thread = threading.Thread(
+        target=_shared_agents, args=("scripted", "lexicon", rate), name="emosim-warm-up"
+    )
+    thread.daemon = True
+    thread.start()
+    return thread
 
 
 def sim_context(

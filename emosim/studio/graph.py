@@ -27,7 +27,7 @@ from emosim.graphs.simulation import NODES, ROUTES, Node
 from emosim.paths import data_dir, project_root
 from emosim.runs import new_run_id
 
-from .context import StateLedger, catalog, sim_context
+from .context import StateLedger, catalog, sim_context, warm_up
 from .edits import BY, EDITS, forked
 from .schemas import StudioContext, StudioInput, StudioOutput, StudioState
 
@@ -137,3 +137,4 @@ def build_studio_graph(checkpointer: Any = None) -> Any:
 
 
 graph = build_studio_graph()
+warm_up()
