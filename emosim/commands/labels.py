@@ -227,7 +227,11 @@ def labels_ingest(
     path: Annotated[Path, typer.Argument(help="JSONL of live-operator events (OperatorEvent).")],
     store: StoreOpt = None,
 ) -> None:
-    """Append a batch of live-operator events: all of it or, on any problem, none."""
+    """Append a batch of live-operator events: all of it or, on any problem, none.
+
+    An event may supersede (retract, reject, correct or accept by id) another person's event
+    only if its operator holds a role allowed to in label_roles.yaml (e.g. reviewer-lead).
+    """
     from emosim.catalog import get_catalog
     from emosim.labels.operators import read_operator_jsonl
 

@@ -28,7 +28,8 @@ class ResolutionPolicy(StrictModel):
 
     `supersedes` on `correct`/`accept` records what the event answers (analytics read it);
     it does not remove the superseded event, so a lower-ranked source can never overrule a
-    higher one and every source's opinion stays visible as a disagreement.
+    higher one and every source's opinion stays visible as a disagreement. Who may supersede
+    whose event is checked when it is stored (roles.py, label_roles.yaml).
     """
 
     priority: list[SourceKind] = Field(
