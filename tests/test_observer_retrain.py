@@ -261,9 +261,15 @@ def test_next_batch_labels_carry_the_retrained_models_provenance(
 ) -> None:
     from emosim.graphs.runner import load_job, run_jobs
 
-    out = tmp_path / "emotion-observer.npz"
-    args = ["observer", "train", "--from-store", str(store), "--data", str(GO)]
-    args += ["--sample", str(SAMPLE), "--out", str(out), "--no-measure", "--json"]
+    data = tmp_path / "goemotions"  # the shipped files, with a short dev split to score on
+    data.mkdir()
+    for name in ("emotions.txt", "ekman_mapping.json", "train.tsv"):
+        (data / name).symlink_to(GO / name)
+    dev = (GO / "dev.tsv").read_text(encoding="utf-8").splitlines(keepends=True)[:300]
+    (data / "dev.tsv").write_text("".join(dev), encoding="utf-8")
+    out = tmp_path / "run-models" / "emotion-observer.npz"
+    args = ["observer", "train", "--from-store", str(store), "--data", str(data)]
+    args += ["--sample", str(SAMPLE), "--out", str(out), "--json"]
     result = cli.invoke(app, args)
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
@@ -271,7 +277,7 @@ def test_next_batch_labels_carry_the_retrained_models_provenance(
     meta = read_meta(out)
     monkeypatch.setenv("EMOSIM_CLASSIFIER_MODEL", str(out))
     job = load_job(catalog, root / "simulations" / "inherited_ira_grief_widow.yaml", 1)
-    _, (record,) = run_jobs(
+    run, (record,) = run_jobs(
         catalog, [job], tmp_path / "runs", "scripted", "loop", "pytest", observer="classifier"
     )
     assert read_meta(out) == meta  # the retrained model was used, not rebuilt from GoEmotions
@@ -294,6 +300,24 @@ def test_next_batch_labels_carry_the_retrained_models_provenance(
         for e in functions
     )
     assert load_model(out).file_sha256 == file_sha
+    # the report shows the scores on human text stored in the model, apart from the agreement
+    # on simulated text, and finds the model by the hash its labels carry
+    assert [(s.dataset, s.n) for s in meta.human_text] == [("goemotions", 300), ("esconv", 25)]
+    report = tmp_path / "report"
+    args = ["report", str(run.path), "--out", str(report), "--observer-model", str(out)]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    figures = json.loads((report / "figures.json").read_text(encoding="utf-8"))
+    (entry,) = figures["human_text"]
+    assert entry["observer"] == f"classifier-emotion/{emotion[0].source.version}"
+    assert entry["model_file"] == str(out) and entry["license"] == GOEMOTIONS_LICENSE
+    stored = [s.accuracy for s in meta.human_text]
+    assert [s["accuracy"] for s in entry["scores"]] == stored
+    assert str(out) in entry["scores"][0]["command"] and "THIS_MODEL" not in json.dumps(entry)
+    page = (report / "report.html").read_text(encoding="utf-8")
+    human = page.index("Observer accuracy on human text")
+    simulated = page.index("Agreement on simulated text")
+    assert page.index(f"{stored[0]:.3f}", human) < simulated  # in its own section
 
 
 def test_strategy_labels_imported_from_esconv_keep_context_and_license(
@@ -365,3 +389,16 @@ def test_card_lists_licenses_inherited_from_observers(
     else:
         assert manifest["label_licenses"] == {} and manifest["data_sources"] == []
         assert "Demszky" not in card and "Liu et al." not in card
+
+
+def test_report_says_a_lexicon_observer_has_no_figures_on_human_text(
+    cli, scripted_run, tmp_path: Path
+) -> None:
+    run, _ = scripted_run
+    result = cli.invoke(app, ["report", str(run.path), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    figures = json.loads((tmp_path / "r" / "figures.json").read_text(encoding="utf-8"))
+    (entry,) = figures["human_text"]
+    assert entry["observer"].startswith("scripted-emotion/") and entry["scores"] == []
+    assert "not measured on human text" in entry["note"]
+    assert "not measured" in result.output

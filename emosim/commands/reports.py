@@ -36,6 +36,14 @@ def report(
         bool, typer.Option(help="Embed the plots in report.html as data: URIs.")
     ] = False,
     labels: Annotated[str | None, typer.Option("--labels", help=LABELS_HELP)] = None,
+    observer_model: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--observer-model",
+            help="Trained observer model file(s) whose stored scores on human text to show "
+            "(default: found by the hash the labels carry, beside the inputs or in the cache).",
+        ),
+    ] = None,
 ) -> None:
     """Write a quality report: trajectories, coverage, strategies, critic, diversity, cost.
 
@@ -63,6 +71,7 @@ def report(
         targets_file=targets_file,
         embed=embed,
         labels=applied,
+        observer_models=observer_model,
     )
     console.print(summary_table(written.figures))
     console.print(applied.describe())

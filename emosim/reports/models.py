@@ -14,6 +14,8 @@ from pydantic import Field
 from emosim.labels.apply import LabelsApplied
 from emosim.schemas.common import Identifier, IntensityLevel, LengthClass, StrictModel
 
+from .human_text import ObserverOnHumanText
+
 Movement = Literal["advanced", "stalled", "regressed"]
 
 
@@ -188,7 +190,13 @@ class ReportFigures(StrictModel):
     compliance: Compliance
     cost: Cost
     observer: ObserverAccuracy | None = Field(
-        description="None when no simulated client turn has a true state and an annotation."
+        description="Agreement on simulated text (observer vs hidden arc); None when no "
+        "simulated client turn has a true state and an annotation."
+    )
+    human_text: list[ObserverOnHumanText] = Field(
+        default_factory=list,
+        description="Each emotion observer's accuracy on human-labelled text, as stored in its "
+        "model at training time (none for lexicon observers).",
     )
     plots: dict[str, str] = Field(
         default_factory=dict, description="Figure name -> PNG file, relative to the report."

@@ -44,7 +44,32 @@ turn's emotion annotation (the observer's reading; the author's in hand-authored
 exchange, for each length class.</p>
 {{ img("trajectories", "Emotion trajectories per length class") }}
 
-<h2>Observer agreement with the hidden arc (simulated text)</h2>
+<h2>Observer accuracy on human text</h2>
+<p class="note">How well each emotion observer reads people's messages: scores on human-labelled
+text the model did not train on, measured when the model was trained and stored in its file
+(<code>emosim observer train --measure</code>). These, not the agreement below, are the figures
+to quote for real users' text.</p>
+{% if f.human_text %}
+<table>
+<tr><th>observer</th><th>data</th><th>level</th><th>n</th><th>accuracy</th><th>macro-F1</th>
+<th>majority baseline</th><th>reproduce</th></tr>
+{% for o in f.human_text %}{% if o.scores %}{% for s in o.scores %}
+<tr><td><code>{{ o.observer }}</code></td><td>{{ s.dataset }}: {{ s.split }}</td><td>{{ s.level }}</td>
+<td class="num">{{ s.n }}</td><td class="num">{{ "%.3f" % s.accuracy }}</td>
+<td class="num">{{ "%.3f" % s.macro_f1 }}</td>
+<td class="num">{% if s.baseline_accuracy is not none %}{{ "%.3f" % s.baseline_accuracy }}{% endif %}</td>
+<td><code>{{ s.command }}</code></td></tr>
+{% endfor %}{% else %}
+<tr><td><code>{{ o.observer }}</code></td><td colspan="7">No figures: {{ o.note }}.</td></tr>
+{% endif %}{% endfor %}
+</table>
+{% for o in f.human_text %}{% if o.license %}<p class="note"><code>{{ o.observer }}</code>: labels
+inherit {{ o.license }} from its training data.</p>{% endif %}{% endfor %}
+{% else %}
+<p class="note">No client turn carries an emotion observer's reading.</p>
+{% endif %}
+
+<h2>Agreement on simulated text: observer vs the hidden arc</h2>
 {% if f.observer %}
 <p class="note">{{ f.observer.n }} client turns of simulated records, observed by
 {{ f.observer.observer | join(", ") }}. Macro-F1 is over the labels seen in truth or prediction.

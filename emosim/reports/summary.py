@@ -16,16 +16,17 @@ def headline(f: ReportFigures) -> list[tuple[str, str]]:
     rows = [
         ("conversations", str(f.conversations)),
         ("advisor turns", str(f.rejections.advisor_turns)),
+        *_human_text_rows(f),
         (
-            "observer emotion accuracy / macro-F1",
+            "observer emotion accuracy / macro-F1, simulated text (vs hidden arc)",
             f"{_fmt(obs.emotion.accuracy)} / {_fmt(obs.emotion.macro_f1)}" if obs else "n/a",
         ),
         (
-            "observer family accuracy / macro-F1",
+            "observer family accuracy / macro-F1, simulated text (vs hidden arc)",
             f"{_fmt(obs.family.accuracy)} / {_fmt(obs.family.macro_f1)}" if obs else "n/a",
         ),
         (
-            "observer intensity MAE / level accuracy",
+            "observer intensity MAE / level accuracy, simulated text",
             f"{_fmt(obs.intensity_mae)} / {_fmt(obs.level_accuracy)}" if obs else "n/a",
         ),
         ("strategy observer agreement", _fmt(f.strategies.observer_agreement)),
@@ -52,6 +53,23 @@ def headline(f: ReportFigures) -> list[tuple[str, str]]:
             ),
         ),
     ]
+    return rows
+
+
+def _human_text_rows(f: ReportFigures) -> list[tuple[str, str]]:
+    """Observer accuracy on human text, from each model's stored scores."""
+    rows = []
+    for o in f.human_text:
+        name = o.observer.split("/", 1)[0]
+        for s in o.scores:
+            rows.append(
+                (
+                    f"{name} {s.level} accuracy / macro-F1, human text ({s.dataset})",
+                    f"{_fmt(s.accuracy)} / {_fmt(s.macro_f1)}",
+                )
+            )
+        if not o.scores:
+            rows.append((f"{name} accuracy on human text", "not measured"))
     return rows
 
 

@@ -16,6 +16,7 @@ from emosim.labels.apply import LabelsApplied
 from emosim.schemas import ConversationRecord
 
 from .figures import build_figures
+from .human_text import candidate_models, observers_on_human_text
 from .models import ReportFigures
 from .page import plot_path, render_page
 from .plots import render_plots
@@ -42,9 +43,13 @@ def write_report(
     targets_file: Path | None = None,
     embed: bool = False,
     labels: LabelsApplied | None = None,
+    observer_models: list[Path] | None = None,
 ) -> WrittenReport:
     figures = build_figures(records, catalog, targets, inputs=inputs, targets_file=targets_file)
     figures.labels = labels
+    figures.human_text = observers_on_human_text(
+        records, candidate_models(inputs, observer_models or [])
+    )
     plots = render_plots(figures)
     figures.plots = {name: plot_path(name) for name in plots}
     page = render_page(figures, headline(figures), plots, embed=embed)

@@ -21,10 +21,8 @@ from .evaluate import evaluate_esconv, evaluate_goemotions
 from .goemotions import read_examples
 from .mappings import GOEMOTIONS_LABELS, EmotionMappings
 from .observer import ClassifierEmotionObserver
-from .provenance import HumanTextScore
+from .provenance import MODEL_PLACEHOLDER, HumanTextScore
 
-MODEL_PLACEHOLDER = "THIS_MODEL"
-"""Stands for the model file in a stored command (the file may be moved after training)."""
 DEV_FILE = "dev.tsv"
 ESCONV_SAMPLE = "train_sample.json"
 

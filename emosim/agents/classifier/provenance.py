@@ -17,6 +17,9 @@ from pydantic import Field
 from emosim.schemas import LabelSource
 from emosim.schemas.common import StrictModel
 
+MODEL_PLACEHOLDER = "THIS_MODEL"
+"""Stands for the model file in a stored command (the file may be moved after training)."""
+
 STORE_SOURCE = "label-store"
 """`TrainingSource.name` of reviewed labels read from a label store."""
 

@@ -40,6 +40,7 @@ from .mappings import GOEMOTIONS_LABELS, NEUTRAL, store_label
 from .model import EmotionModel, ModelMeta, TrainingParams, read_meta, train_model
 from .provenance import (
     GOEMOTIONS_LICENSE,
+    MODEL_PLACEHOLDER,
     STORE_SOURCE,
     TrainingSource,
     attribution_text,
@@ -188,7 +189,7 @@ def retrain_emotion(
 def store_human_text(path: Path, catalog: Catalog, *, data_dir: Path | None = None) -> ModelMeta:
     """Score the model at `path` on human text and write the figures into its meta."""
     from . import build_classifier_observer, load_mappings
-    from .human_text import MODEL_PLACEHOLDER, measure_human_text
+    from .human_text import measure_human_text
 
     observer = build_classifier_observer(catalog, model_path=path)
     scores = measure_human_text(
