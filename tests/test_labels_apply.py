@@ -172,3 +172,17 @@ def test_store_location_rules_and_errors(corrected, cli, tmp_path) -> None:
               "--labels", str(store)],
     )  # fmt: skip
     assert result.exit_code == 1 and "imported with different text" in result.output
+
+
+def test_store_path_rule(tmp_path: Path) -> None:
+    from emosim.labels.store import store_path_for
+
+    run = tmp_path / "runs" / "r1"
+    run.mkdir(parents=True)
+    (run / "conversations.jsonl").write_text("")
+    assert store_path_for(None, [run]) == run / "labels.sqlite"
+    assert store_path_for(None, [run / "conversations.jsonl"]) == run / "labels.sqlite"
+    assert store_path_for(run, []) == run / "labels.sqlite"  # --store FOLDER
+    assert store_path_for(None, []) == Path("labels.sqlite")
+    with pytest.raises(Exception, match="pass --store"):
+        store_path_for(None, [run, tmp_path / "other.jsonl"])

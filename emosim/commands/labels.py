@@ -36,7 +36,7 @@ ImportStoreOpt = Annotated[
         "--store",
         help="Label store (SQLite), or a folder for its labels.sqlite. Default: labels.sqlite "
         "in the records' folder: inside a run folder, or beside a .jsonl/.json file (where "
-        "export, report, coverage and show find it).",
+        "export, report, coverage and show find it); records from several folders need it.",
     ),
 ]
 PolicyOpt = Annotated[
