@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -141,17 +142,37 @@ def dev_server(root: Path, host: str, port: int, timeout: float = 120.0) -> Iter
             "emosim studio needs the LangGraph dev server: pip install -e '.[dev]' "
             "(it brings langgraph-cli[inmem])"
         ) from None
+    check_port(host, port)
     command = [
         *(sys.executable, "-m", "langgraph_cli", "dev", "--config", str(root / "langgraph.json")),
         *("--host", host, "--port", str(port), "--no-browser"),
     ]
     env = os.environ | {k: os.environ.get(k, v) for k, v in OFFLINE.items()}
     proc = subprocess.Popen(command, cwd=root, env=env, start_new_session=True)
+    # the server has its own session: a hang-up or kill of this command must stop it too
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _exit_on_signal)
     try:
         wait_ready(f"http://{host}:{port}", proc, timeout)
         yield proc
     finally:
         stop(proc)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def check_port(host: str, port: int) -> None:
+    """`langgraph dev` moves to another port when its own is taken; the run would then be
+    opened in whatever answers there."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise EmosimError(
+                f"--port: {host}:{port} is in use (another server?); choose a free one"
+            ) from None
 
 
 def wait_ready(url: str, proc: subprocess.Popen[Any], timeout: float) -> None:
