@@ -74,7 +74,15 @@ def observer_train(
             "<store folder>/<kind>-observer.npz)."
         ),
     ] = None,
-    data: DataOption = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Public data folder: GoEmotions (default: $EMOSIM_GOEMOTIONS_DIR or "
+            "data/goemotions); with --kind strategy, ESConv's train.jsonl folder (default: "
+            "$EMOSIM_ESCONV_TRAIN_DIR or data/esconv_train).",
+        ),
+    ] = None,
     sample: Annotated[
         int | None,
         typer.Option(help="Train on a seeded random sub-sample of this many public rows."),
@@ -198,7 +206,9 @@ def _train_from_store(
             raise EmosimError(
                 "--kind strategy: this emosim has no trained strategy observer to retrain"
             ) from None
-        result = retrain_strategy(training, out, catalog=catalog, public=public, params=params)
+        result = retrain_strategy(
+            training, out, catalog=catalog, public=public, data_dir=data, sample=params.sample
+        )
     if as_json:
         payload = {
             "model": str(result.path),

@@ -45,6 +45,8 @@ class StoreExample:
     text: str
     label: str
     context: str = ""  # strategy: the preceding client turn
+    position: int = 0  # among the conversation's turns of the same speaker (0-based)
+    of: int = 1  # how many turns of that speaker the conversation has
     source: str = ""  # kind:name of the event that decided the label
     license: str = ""  # license that event's label carries (e.g. an imported corpus's)
 
@@ -123,6 +125,7 @@ def training_examples(
             before = info.turns[key.turn_index - 1]
             context = before.text if before.speaker == "client" else ""
         source = winner.event.source
+        same = [i for i, t in enumerate(info.turns) if t.speaker == turn.speaker]
         out.examples.append(
             StoreExample(
                 conversation_id=key.conversation_id,
@@ -130,6 +133,8 @@ def training_examples(
                 text=turn.text,
                 label=winner.value,
                 context=context,
+                position=same.index(key.turn_index),
+                of=len(same),
                 source=f"{source.kind}:{source.name}",
                 license=source.license,
             )
