@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from .agents.scripted.asked_as import AskedAsFile
+from .agents.scripted.retrieval import ConceptFile
 from .agents.scripted.templates import (
     AdvisorTemplates,
     ClientFeelings,
@@ -44,6 +45,7 @@ PUBLISHED: dict[str, type[BaseModel]] = {
     "scripted_client_templates": ClientTemplates,
     "scripted_topic_answers": TopicAnswers,
     "scripted_asked_as": AskedAsFile,
+    "scripted_concepts": ConceptFile,
     "scripted_client_feelings": ClientFeelings,
     "scripted_client_reactions": ClientReactionBank,
     "fact_base": FactFile,

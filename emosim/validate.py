@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from .agents.classifier.mappings import EmotionMappings, mapping_problems
 from .agents.llm.settings import LLMSettings
 from .agents.scripted.asked_as import AskedAsFile
+from .agents.scripted.retrieval import ConceptFile
 from .agents.scripted.templates import (
     AdvisorTemplates,
     ClientFeelings,
@@ -52,6 +53,7 @@ _YAML_KINDS: list[tuple[Callable[[dict], bool], type[BaseModel]]] = [
     (lambda d: isinstance(d.get("types"), dict) and "version" in d, NegativeTemplates),
     (lambda d: "topic" in d and "answers" in d, TopicAnswers),
     (lambda d: "asked_as" in d, AskedAsFile),
+    (lambda d: set(d) == {"concepts"}, ConceptFile),
     (lambda d: "functions" in d, SentenceFunctionTaxonomy),
     (lambda d: "compliance_boundaries" in d, AdvisorPersona),
     (lambda d: "default_arc" in d, ClientPersona),

@@ -7,7 +7,17 @@ import pytest
 
 from emosim.agents.backends import load_advisor_templates
 from emosim.agents.scripted.asked_as import ASKED_AS_DIR, load_asked_as
-from emosim.agents.scripted.retrieval import AnswerIndex, Params, index_for, intent, normalize
+from emosim.agents.scripted.retrieval import (
+    AnswerIndex,
+    Params,
+    _strip,
+    concepts_path,
+    content_words,
+    index_for,
+    intent,
+    load_concepts,
+    normalize,
+)
 from emosim.agents.scripted.text import split_sentences
 from emosim.catalog import Catalog
 from emosim.evals.paraphrases import (
@@ -163,6 +173,19 @@ def test_a_phrasing_of_no_bank_question_is_an_error(tmp_path, catalog: Catalog) 
     with pytest.raises(DataError) as err:
         load_asked_as(tmp_path, ["Where do I even start?"])
     assert "debt.yaml" in str(err.value) and "asked_as" in str(err.value)
+
+
+def test_concepts_are_read_from_the_concept_file(tmp_path) -> None:
+    """Words of one meaning come from agents/scripted/concepts.yaml; a word under two
+    concepts is an error naming the file and the word."""
+    shipped = load_concepts(concepts_path())
+    assert shipped[_strip("attorney")] == _strip("lawyer")
+    assert content_words("My attorney said so") == ["attorney", "said"]
+    path = tmp_path / "concepts.yaml"
+    path.write_text("concepts:\n  lawyer: [attorney]\n  advisor: [counsel, attorney]\n")
+    with pytest.raises(DataError) as err:
+        load_concepts(path)
+    assert "concepts.yaml" in str(err.value) and "'attorney'" in str(err.value)
 
 
 def test_the_evaluation_can_fail(index: AnswerIndex, catalog: Catalog) -> None:

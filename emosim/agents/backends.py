@@ -86,6 +86,7 @@ def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
     paths = scripted_template_paths(catalog)
     from .scripted.asked_as import asked_as_paths
     from .scripted.material import load_client_material
+    from .scripted.retrieval import concepts_path
 
     client = ScriptedClient(
         catalog,
@@ -127,6 +128,7 @@ def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
                     base / "negatives.yaml",
                     *scripted_answer_paths(catalog),
                     *asked_as_paths(catalog.root),
+                    concepts_path(),
                 ]
             ),
             "observers": file_sha256(paths["observers"]),

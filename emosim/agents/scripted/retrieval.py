@@ -47,11 +47,17 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
+from pathlib import Path
 
 import numpy as np
+from pydantic import Field
 from scipy import sparse
 
 from emosim.catalog import Catalog
+from emosim.errors import DataError
+from emosim.files import load_yaml_model
+from emosim.paths import project_root
+from emosim.schemas.common import StrictModel
 
 from .asked_as import load_asked_as
 from .templates import AnswerTemplate, slots_in
@@ -115,73 +121,19 @@ _PHRASES = tuple(
     )
 )
 
-# Words of one meaning in a client's mouth -> one concept (the canonical word is stemmed
-# like any other). General financial and family vocabulary, not the wording of any one question.
-_CONCEPTS = {
-    "retire": "retiring retired retirement retiree retirees",
-    "rich": "wealthy affluent",
-    "child": "kid kids son sons daughter daughters children teen teens minor minors teenager",
-    "parent": "mom mother dad father parents mum",
-    "relative": "relatives grandma grandpa grandmother grandfather grandparent aunt uncle cousin",
-    "spouse": "husband wife partner girlfriend fiance fiancee spouses boyfriend",
-    "lawyer": "attorney attorneys lawyers",
-    "leave": "quit quitting leaving",
-    "job": "jobs employer employers",
-    "income": "salary wage wages earnings paycheck paychecks",
-    "home": "house houses homes",
-    "gamble": "betting bet gambling casino",
-    "drop": "crash crashes crashing tank tanking plunge plunging fall falling tumble decline",
-    "negotiate": "bargain negotiable negotiation haggle",
-    "reduce": "lower lowered reduced lessen",
-    "scam": "scams scammer scammers fraud fraudster",
-    "owe": "owing owed",
-    "pay": "payment payments paying paid",
-    "choose": "pick picking chose select",
-    "calculate": "calculated calculation compute computed",
-    "start": "begin beginning started",
-    "insurance": "coverage insured insure policy",
-    "injury": "hurt injured",
-    "illness": "sick sickness",
-    "document": "paperwork papers forms form documents",
-    "freelance": "freelancer freelancing self-employed contractor gig",
-    "business": "company biz startup",
-    "information": "info",
-    "inherit": "inheritance inherited inheriting",
-    "die": "died dying death passed",
-    "save": "savings saving saved",
-    "invest": "investing investment investments investor",
-    "tax": "taxes taxed taxable",
-    "afford": "affordable",
-    "unemployment": "unemployed jobless",
-    "divorce": "divorced separating separation separated",
-    "marriage": "married marry",
-    "worth": "worthwhile pointless",
-    "bad": "terrible horrible dumb stupid poor wrong mistake mistaken awful",
-    "smart": "wise good great sensible clever",
-    "keep": "park store stash hold",
-    "steady": "stable regular consistent predictable irregular uneven lumpy variable "
-    "fluctuating unpredictable inconsistent seasonal",  # how steady an income is, either way
-    "diversify": "diversified diversification spread",
-    "typical": "normal common usual unusual ordinary",
-    "cost": "costs price prices expensive expense expenses",
-    "big": "large huge bigger larger",
-    "small": "tiny little smaller",
-    "fast": "quick quickly faster fastest soon",
-    "help": "assist assistance support",
-    "check": "verify review confirm",
-    "error": "errors mistakes wrong incorrect",
-    "worry": "worried worrying afraid nervous concerned scared",
-    "rule": "rules requirement requirements",
-    "option": "options choices alternatives choice",
-    "plan": "strategy approach",
-    "split": "divide divided dividing share",
-    "protect": "safeguard shield",
-    "bill": "bills invoice",
-    "step": "steps",
-    "enough": "sufficient adequate",
-    "moment": "time timing",
-    "debt": "debts loans loan balance balances",
-}
+# Words of one meaning in a client's mouth -> one concept: agents/scripted/concepts.yaml, read
+# once (`_concepts`), stemmed like any other word.
+CONCEPTS_FILE = Path("agents") / "scripted" / "concepts.yaml"
+
+
+class ConceptFile(StrictModel):
+    """Words of one meaning, by concept (agents/scripted/concepts.yaml)."""
+
+    concepts: dict[str, list[str]] = Field(
+        description="Concept word -> words a client uses for it (each word in one concept)."
+    )
+
+
 _SYNONYMS: dict[str, str] = {}
 
 _ANY_PHRASE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _PHRASES))
@@ -290,14 +242,35 @@ def _strip(word: str) -> str:
     return word
 
 
-for _concept, _words in _CONCEPTS.items():
-    for _w in [_concept, *_words.split()]:
-        _SYNONYMS[_strip(_w)] = _strip(_concept)
+def concepts_path() -> Path:
+    """The concept file of the project, else of this checkout."""
+    path = project_root() / CONCEPTS_FILE
+    return path if path.is_file() else Path(__file__).resolve().parents[3] / CONCEPTS_FILE
+
+
+def load_concepts(path: Path) -> dict[str, str]:
+    """Stem -> concept stem. A word listed under two concepts is an error naming the file,
+    the word and both concepts."""
+    data = load_yaml_model(path, ConceptFile)
+    out: dict[str, str] = {}
+    errors = []
+    for concept, words in data.concepts.items():
+        for word in [concept, *words]:
+            stem, target = _strip(word.lower()), _strip(concept.lower())
+            if out.get(stem, target) != target:
+                errors.append(f"{path}: concepts: {word!r} is in {concept!r} and {out[stem]!r}")
+            out[stem] = target
+    if errors:
+        raise DataError(errors)
+    return out
+
+
+_SYNONYMS.update(load_concepts(concepts_path()))
 
 
 @functools.lru_cache(maxsize=16384)
 def _stem(word: str) -> str:
-    """The light stem of `word`, then its concept (`_CONCEPTS`)."""
+    """The light stem of `word`, then its concept (agents/scripted/concepts.yaml)."""
     word = _strip(word)
     return _SYNONYMS.get(word, word)
 
