@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from . import batch, engine, llm
+from . import batch, engine, labels, llm
 
-BENCHMARKS = {"engine": engine.main, "batch": batch.main, "llm": llm.main}
+BENCHMARKS = {"engine": engine.main, "batch": batch.main, "llm": llm.main, "labels": labels.main}
 
 
 def main(argv: list[str]) -> None:

@@ -314,3 +314,16 @@ def labelled_empty_store(tmp_path, scripted_run, catalog) -> Path:
     planted = build(records[0], catalog, 5, conversations=6, contexts=2, plant=False)
     planted.events = []
     return write_store(planted, tmp_path / "empty.sqlite", catalog)
+
+
+def test_resolving_a_store_conversation_by_conversation_gives_the_same_rows(
+    planted_stores,
+) -> None:
+    from emosim.labels.resolve import resolve_store, resolved_rows
+
+    _, path = planted_stores[SEEDS[0]]
+    with LabelStore.open(path) as db:
+        whole = resolved_rows(db.events())
+        streamed = list(resolve_store(db))
+    assert len(streamed) == len(whole) > 7000
+    assert [r.model_dump() for r in streamed] == [r.model_dump() for r in whole]

@@ -8,11 +8,11 @@ carry the resolved labels (the exports use it).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -34,6 +34,9 @@ from .checks import key_of
 from .policy import HUMAN_KINDS, ResolutionPolicy
 from .store import utc
 from .targets import TargetKey
+
+if TYPE_CHECKING:
+    from .store import LabelStore
 
 ASSERTIONS = ("suggest", "accept", "correct")
 
@@ -227,6 +230,15 @@ def resolved_rows(
     return [
         resolved_row(resolutions[k], counts[k]) for k in sorted(resolutions, key=TargetKey.sort_key)
     ]
+
+
+def resolve_store(
+    store: LabelStore, policy: ResolutionPolicy | None = None
+) -> Iterator[ResolvedLabel]:
+    """`resolved_rows` of a whole store (same rows, same order), conversation by conversation:
+    a store of any size resolves in the memory of its largest conversation."""
+    for _, events in store.events_by_conversation():
+        yield from resolved_rows(events, policy)
 
 
 # --- records -------------------------------------------------------------------------------

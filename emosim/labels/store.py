@@ -204,6 +204,22 @@ class LabelStore:
         rows = [text for (text,) in self.conn.execute(sql + " ORDER BY seq", args)]
         return _EVENT_LIST.validate_json("[" + ",".join(rows) + "]")
 
+    def events_by_conversation(self) -> Iterator[tuple[str, list[LabelEvent]]]:
+        """Each conversation's events in stored order, one conversation at a time: memory is
+        that of the largest conversation, however many events the store holds."""
+        rows = self.conn.execute(
+            "SELECT conversation_id, event_json FROM events ORDER BY conversation_id, seq"
+        )
+        current, texts = "", []
+        for cid, text in rows:
+            if cid != current and texts:
+                yield current, _EVENT_LIST.validate_json("[" + ",".join(texts) + "]")
+                texts = []
+            current = cid
+            texts.append(text)
+        if texts:
+            yield current, _EVENT_LIST.validate_json("[" + ",".join(texts) + "]")
+
     def events_by_id(self, ids: Iterable[str]) -> dict[str, LabelEvent]:
         wanted = sorted({i for i in ids if i})
         found: dict[str, LabelEvent] = {}
