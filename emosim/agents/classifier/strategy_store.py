@@ -1,0 +1,129 @@
+"""Where the trained strategy model lives and when it is rebuilt.
+
+Like the emotion model it is a cache, not a source file: built from ESConv's train split
+(shipped in data/esconv_train/) on first use or by `emosim observer train --kind strategy`, and
+rebuilt whenever the training file's SHA-256, the code version or the parameters differ from
+those recorded in the file.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from emosim.errors import DataError
+from emosim.paths import project_root, shipped_data
+
+from .esconv_train import DATA_ENV, TRAIN_FILE, read_strategy_examples
+from .goemotions import file_sha256
+from .provenance import ESCONV_LICENSE, TrainingSource
+from .store import CACHE_DIR
+from .strategy_model import (
+    CODE_VERSION,
+    StrategyModel,
+    StrategyModelMeta,
+    StrategyParams,
+    load_strategy_model,
+    read_model_meta,
+    train_strategy_model,
+)
+
+MODEL_ENV = "EMOSIM_STRATEGY_MODEL"
+MODEL_NAME = "esconv-strategies.npz"
+
+
+def default_data_dir() -> Path:
+    """$EMOSIM_ESCONV_TRAIN_DIR, else the copy the project ships in data/esconv_train."""
+    env = os.environ.get(DATA_ENV)
+    return Path(env) if env else shipped_data("esconv_train")
+
+
+def default_model_path() -> Path:
+    """$EMOSIM_STRATEGY_MODEL, else .cache/classifier/ in the project folder (git-ignored)."""
+    env = os.environ.get(MODEL_ENV)
+    return Path(env) if env else project_root() / CACHE_DIR / MODEL_NAME
+
+
+def train_file(data_dir: Path | None) -> Path:
+    folder = data_dir or default_data_dir()
+    path = folder / TRAIN_FILE
+    if not path.is_file():
+        raise DataError(
+            [
+                f"{path}: ESConv training file not found (pass --data DIR with {TRAIN_FILE} "
+                f"or set {DATA_ENV})"
+            ]
+        )
+    return path
+
+
+@dataclass(frozen=True)
+class StrategyBuilt:
+    path: Path
+    meta: StrategyModelMeta
+    built: bool
+    seconds: float
+
+
+def _current(path: Path, data_sha256: str, params: StrategyParams) -> StrategyModelMeta | None:
+    if not path.is_file():
+        return None
+    try:
+        meta = read_model_meta(path)
+    except DataError:
+        return None  # an unreadable cache is rebuilt, not reported
+    wanted = (CODE_VERSION, data_sha256, params.model_dump_json())
+    return meta if meta.cache_key() == wanted else None
+
+
+def is_current(path: Path, *, data_dir: Path | None = None) -> bool:
+    """Whether `path` holds a default-params model of the current code and data."""
+    folder = data_dir or default_data_dir()
+    if not (folder / TRAIN_FILE).is_file():
+        return path.is_file()
+    return _current(path, file_sha256(folder / TRAIN_FILE), StrategyParams()) is not None
+
+
+def build_strategy_model(
+    out: Path,
+    *,
+    data_dir: Path | None = None,
+    params: StrategyParams | None = None,
+    force: bool = False,
+) -> StrategyBuilt:
+    """Train into `out` unless it is already up to date with the data, code and params."""
+    params = params or StrategyParams()
+    path = train_file(data_dir)
+    data_sha256 = file_sha256(path)
+    if not force and (meta := _current(out, data_sha256, params)) is not None:
+        return StrategyBuilt(out, meta, built=False, seconds=0.0)
+    started = time.perf_counter()
+    examples, _ = read_strategy_examples(path)
+    rows = min(len(examples), params.sample or len(examples))
+    source = TrainingSource(
+        name="esconv", file=TRAIN_FILE, sha256=data_sha256, rows=rows, licenses=[ESCONV_LICENSE]
+    )
+    model = train_strategy_model(
+        examples, params, data_file=TRAIN_FILE, data_sha256=data_sha256, sources=[source]
+    )
+    model.save(out)
+    return StrategyBuilt(out, model.meta, built=True, seconds=time.perf_counter() - started)
+
+
+def ensure_strategy_model(
+    path: Path | None = None, *, data_dir: Path | None = None
+) -> StrategyModel:
+    """A given model file as it is; else the cached model, built or rebuilt when out of date.
+
+    Without the training data an existing cache file is used as it is (it cannot be checked).
+    """
+    if path is not None:
+        return load_strategy_model(path)
+    path = default_model_path()
+    folder = data_dir or default_data_dir()
+    if not (folder / TRAIN_FILE).is_file() and path.is_file():
+        return load_strategy_model(path)
+    build_strategy_model(path, data_dir=data_dir)
+    return load_strategy_model(path)
