@@ -18,10 +18,12 @@ import pytest
 
 import emosim
 from emosim.catalog import Catalog
+from emosim.cli import app
+from emosim.errors import EmosimError
 from emosim.graphs.runner import load_job, run_jobs
 from emosim.runs import RunFolder
 from emosim.schemas import ConversationRecord
-from emosim.studio.server import OFFLINE, open_run
+from emosim.studio.server import OFFLINE, check_port, open_run
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = Path(emosim.__file__).resolve().parent.parent  # the emosim the tests import
@@ -192,3 +194,22 @@ def test_a_run_opens_as_a_thread_and_forks(server, assistant: str, catalog: Cata
     assert child.lineage.parent_id == played.id and child.lineage.fork_checkpoint == checkpoint
     assert [t.text for t in child.turns[:2]] == [t.text for t in played.turns[:2]]
     assert child.turns[2].ground_truth.emotion == "anger"
+
+
+def test_the_command_opens_a_run_in_a_running_server(server, cli) -> None:  # noqa: ANN001
+    server, folder, played = server
+    url = str(server.base_url)
+    args = ["studio", folder.run_id, "--server", url, "--runs-dir", str(folder.path.parent)]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert played.id in result.output and f"baseUrl={url}" in result.output
+    missing = cli.invoke(app, [*args, "--conversation", "nope"])
+    assert missing.exit_code == 1 and "no conversation 'nope'" in missing.output
+
+
+def test_a_port_in_use_is_refused() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(EmosimError, match="is in use"):
+            check_port("127.0.0.1", taken.getsockname()[1])
