@@ -122,33 +122,39 @@ def labels_resolve(
     as_json: JsonOpt = False,
 ) -> None:
     """Materialize the current label of every target by the resolution policy."""
+    from contextlib import ExitStack
+
     from emosim.catalog import get_catalog
     from emosim.files import atomic_writer
-    from emosim.labels.resolve import resolve_record, resolved_rows
+    from emosim.labels.resolve import resolve_record, resolve_store
     from emosim.labels.tables import resolve_summary
 
     pol = _policy(policy, priority)
-    with _store(store) as db:
-        events = db.events()
-        rows = resolved_rows(events, pol)
-        if out:
-            with atomic_writer(out) as handle:
-                handle.writelines(r.model_dump_json() + "\n" for r in rows)
+    rows: list = []  # kept for --json only: otherwise a store of any size streams through
+    with _store(store) as db, ExitStack() as stack:
+        handle = stack.enter_context(atomic_writer(out)) if out else None
+
+        def stream():
+            for row in resolve_store(db, pol):
+                if handle is not None:
+                    handle.write(row.model_dump_json() + "\n")
+                if as_json:
+                    rows.append(row)
+                yield row
+
+        summary = resolve_summary(stream())
         if records:
-            by_conv: dict[str, list] = {}
-            for e in events:
-                by_conv.setdefault(e.target.conversation_id, []).append(e)
             catalog = get_catalog()
-            with atomic_writer(records) as handle:
+            with atomic_writer(records) as target:
                 for record in db.records():
                     fixed = resolve_record(
-                        record, by_conv.get(record.id, []), policy=pol, catalog=catalog
+                        record, db.events(record.id), policy=pol, catalog=catalog
                     )
-                    handle.write(fixed.model_dump_json() + "\n")
+                    target.write(fixed.model_dump_json() + "\n")
     if as_json:
         _print_json([r.model_dump(mode="json") for r in rows])
         return
-    console.print(resolve_summary(rows))
+    console.print(summary)
     console.print(f"policy: {' > '.join(pol.priority)}; within a kind: {pol.within_kind}")
     for path, what in ((out, "resolved labels"), (records, "resolved records")):
         if path:
