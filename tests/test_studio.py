@@ -40,6 +40,10 @@ def test_a_studio_run_plays_what_emosim_run_plays(scripted_run, graph) -> None:
     )
     state = graph.get_state(config("t")).values
     assert len(state["turns"]) == len(played.turns)  # committed turns are in the state
+    # a new input on the same thread starts afresh: nothing of the last conversation stays
+    again = graph.invoke({"scenario": SCENARIO, "seed": 12}, config("t"))["record"]
+    fresh = graph.invoke({"scenario": SCENARIO, "seed": 12}, config("fresh"))["record"]
+    assert strip_volatile(again) == strip_volatile(fresh)
 
 
 def test_the_critic_judges_a_draft_edited_before_it(graph) -> None:

@@ -25,6 +25,7 @@ from emosim.errors import EmosimError
 from emosim.schemas import LineageInfo
 
 BY = "_by"  # marks an update written by a node (its name)
+NEW = "_new"  # marks the first working set of a conversation: it replaces what was there
 EDITS = "studio_edits"  # edits since the last node ran: [{"path": ..., "value": ...}]
 
 
@@ -32,8 +33,9 @@ def studio_work(work: dict[str, Any] | None, update: dict[str, Any]) -> dict[str
     """The `work` channel: a node's update is merged in; anything else is an edit."""
     work = work or {}
     if BY in update:
-        merged = {**work, **update}
+        merged = {**({} if update.get(NEW) else work), **update}
         del merged[BY]
+        merged.pop(NEW, None)
         if merged.get(EDITS) is None:
             merged.pop(EDITS, None)
         return merged

@@ -28,7 +28,7 @@ from emosim.paths import data_dir, project_root
 from emosim.runs import new_run_id
 
 from .context import StateLedger, catalog, sim_context, warm_up
-from .edits import BY, EDITS, forked
+from .edits import BY, EDITS, NEW, forked
 from .schemas import StudioContext, StudioInput, StudioOutput, StudioState
 
 FIRST = "load_scenario"
@@ -66,7 +66,7 @@ def load_scenario(state: StudioState, runtime: Runtime[StudioContext]) -> dict[s
         "job": entry,
         "conversation_id": job.conversation_id,
         "lineage": None,
-        "work": {BY: FIRST, **initial_work(ctx)},
+        "work": {BY: FIRST, NEW: True, **initial_work(ctx)},  # a new input starts afresh
         "turns": {BY: FIRST, "start": 0, "items": []},
         "record": None,
         "status": "running",

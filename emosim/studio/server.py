@@ -28,7 +28,7 @@ from emosim.debugging import RunInspector
 from emosim.errors import EmosimError
 from emosim.runs import RunFolder
 
-from .edits import BY
+from .edits import BY, NEW
 from .graph import FIRST
 
 GRAPH_ID = "simulation"
@@ -70,7 +70,7 @@ def supersteps(
         if not cp.values:  # the run's input checkpoint, before the input was written
             continue
         node = FIRST if cp.node in ("input", "__start__") else cp.node
-        values: dict[str, Any] = {"work": {BY: node, **cp.values}}
+        values: dict[str, Any] = {"work": {BY: node, NEW: node == FIRST, **cp.values}}
         if node == FIRST:
             values |= {
                 "scenario": entry["scenario_source"] or entry["scenario_id"],
