@@ -104,7 +104,7 @@ def observer_train(
         ),
     ] = True,
     kind: Annotated[
-        str, typer.Option(help="Which observer: emotion, or strategy (with --from-store).")
+        str, typer.Option(help="Which observer: emotion (GoEmotions) or strategy (ESConv).")
     ] = "emotion",
     policy: Annotated[
         Path | None, typer.Option(help="Resolution policy YAML for the store's labels.")
@@ -120,11 +120,20 @@ def observer_train(
             "the figures in the model (emosim report shows them).",
         ),
     ] = True,
+    cv: Annotated[
+        int,
+        typer.Option(
+            "--cv",
+            help="--kind strategy: also cross-validate by dialog with this many folds on the "
+            "training file and store the figures in the model (0: no).",
+        ),
+    ] = 0,
     force: Annotated[bool, typer.Option(help="Rebuild even when up to date.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Build an observer model: the emotion classifier from GoEmotions (deterministic, cached),
-    or retrained on the reviewed labels of a label store (--from-store)."""
+    """Build an observer model: the emotion classifier from GoEmotions or the strategy model
+    from ESConv's train split (deterministic, cached), or retrained on the reviewed labels of a
+    label store (--from-store)."""
     from emosim.agents.classifier.model import TrainingParams
     from emosim.agents.classifier.store import build_model, default_model_path
     from emosim.agents.classifier.tables import built_table
@@ -137,8 +146,9 @@ def observer_train(
             from_store, kind, out, data, params, public, policy, priority, measure, as_json
         )
         return
-    if kind != "emotion":
-        raise EmosimError("--kind strategy: give --from-store STORE (the reviewed labels)")
+    if kind == "strategy":
+        _train_strategy(out, data, sample, cv, force, as_json)
+        return
     if not public:
         raise EmosimError("--no-public: give --from-store STORE (the labels to train on)")
     built = build_model(out or default_model_path(), data_dir=data, params=params, force=force)
@@ -159,6 +169,49 @@ def observer_train(
         typer.echo(json.dumps(payload, indent=2))
         return
     console.print(built_table(built))
+
+
+def _train_strategy(
+    out: Path | None, data: Path | None, sample: int | None, cv: int, force: bool, as_json: bool
+) -> None:
+    """`observer train --kind strategy`: the ESConv strategy model, cached like the emotion one."""
+    from emosim.agents.classifier.strategy_model import StrategyParams
+    from emosim.agents.classifier.strategy_store import (
+        build_strategy_model,
+        default_model_path,
+        store_cross_validation,
+    )
+    from emosim.agents.classifier.strategy_tables import strategy_built_table
+
+    if cv == 1 or cv < 0:
+        raise EmosimError(f"--cv: {cv} folds (give 0 for none, or 2 or more)")
+    params = StrategyParams(sample=sample) if sample is not None else StrategyParams()
+    if not force and not is_strategy_current(out, data, params):
+        err_console.print("training the strategy model on ESConv's train split")
+    built = build_strategy_model(
+        out or default_model_path(), data_dir=data, params=params, force=force
+    )
+    cross = None
+    if cv:
+        err_console.print(f"cross-validating by dialog ({cv} folds)")
+        built, cross = store_cross_validation(built, cv, data_dir=data)
+    if as_json:
+        payload = {
+            "model": str(built.path),
+            "built": built.built,
+            "seconds": round(built.seconds, 2),
+            "meta": json.loads(built.meta.model_dump_json()),
+            "cross_validation": json.loads(cross.model_dump_json()) if cross else None,
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    console.print(strategy_built_table(built, cross))
+
+
+def is_strategy_current(out: Path | None, data: Path | None, params) -> bool:
+    from emosim.agents.classifier.strategy_store import current_meta, default_model_path
+
+    return current_meta(out or default_model_path(), data, params) is not None
 
 
 def _train_from_store(
@@ -223,10 +276,13 @@ def _train_from_store(
         typer.echo(json.dumps(payload, indent=2))
         return
     console.print(retrained_table(result, kind))
-    env = "EMOSIM_CLASSIFIER_MODEL" if kind == "emotion" else "EMOSIM_STRATEGY_MODEL"
-    console.print(
-        f"next batch with this observer: {env}={result.path} emosim batch PLAN --observer classifier"
-    )
+    if kind == "emotion":
+        console.print(
+            f"next batch with this observer: EMOSIM_CLASSIFIER_MODEL={result.path} "
+            "emosim batch PLAN --observer classifier"
+        )
+    else:
+        console.print(f"the strategy observer uses it with EMOSIM_STRATEGY_MODEL={result.path}")
 
 
 @observer_app.command("label")
@@ -254,6 +310,38 @@ def observer_label(
         typer.echo(json.dumps([a.model_dump(mode="json") for a in annotations], indent=2))
         return
     console.print(annotation_table(texts, annotations))
+
+
+@observer_app.command("strategies")
+@user_errors
+def observer_strategies(
+    replies: Annotated[list[str], typer.Argument(help="Advisor replies to read.")],
+    context: Annotated[
+        str, typer.Option(help="The client's turn before the replies (what they answer).")
+    ] = "",
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            help="Strategy model file (default: $EMOSIM_STRATEGY_MODEL or .cache/classifier/, "
+            "built from data/esconv_train on first use).",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Read the strategies of replies with the trained ESConv observer: per reply and per
+    sentence, the ESConv strategy, our taxonomy's strategy, a calibrated confidence and the
+    n-grams that weighed most."""
+    from emosim.agents.classifier.strategy_observer import build_strategy_observer
+    from emosim.agents.classifier.strategy_tables import reading_table
+    from emosim.catalog import get_catalog
+
+    observer = build_strategy_observer(get_catalog(), model_path=model)
+    readings = [observer.read(reply, context) for reply in replies]
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in readings], indent=2))
+        return
+    console.print(reading_table(readings))
 
 
 GO_LEVELS = ("fine", "ekman", "family")
