@@ -326,3 +326,134 @@ def test_persona_voices_are_distinct(catalog) -> None:
         for p in personas
     }
     assert len(flags) >= 5
+
+
+# --- tellings of the situation ------------------------------------------------------------
+
+
+def _told_sentences(persona) -> set[str]:
+    """Every sentence of a persona's situation the default plan can make them tell: their
+    identity and household (as emosim.variations writes the brief) and their facts."""
+    from emosim.graphs.context import _told
+
+    def lower(text: str) -> str:
+        return text[:1].lower() + text[1:]
+
+    home = persona.household.strip().rstrip(".")
+    brief = (
+        f"{persona.name} ({persona.age}; {lower(persona.occupation)}) is coming to Elena about"
+        f" money. At home: {lower(home)}."
+    )
+    said = set(_told(brief, persona.name, persona.pronouns or "", persona.household))
+    return said | {f.statement for f in persona.facts}
+
+
+def test_tellings_are_of_sentences_the_persona_tells(catalog) -> None:
+    from emosim.agents.scripted.material import _plain
+    from emosim.agents.scripted.templates import load_client_tellings
+
+    tellings = load_client_tellings(catalog)
+    assert tellings is not None
+    listed = 0
+    for persona_id, items in tellings.personas.items():
+        told = {_plain(s) for s in _told_sentences(catalog.clients[persona_id])}
+        for item in items:
+            assert _plain(item.says) in told, (persona_id, item.says)
+            listed += 1
+    assert len(tellings.personas) == len(catalog.clients)
+    assert listed >= 100
+
+
+def test_tellings_keep_every_figure_and_read_cleanly(catalog) -> None:
+    from emosim.agents.scripted.templates import digits, load_client_tellings
+
+    tellings = load_client_tellings(catalog)
+    for items in tellings.personas.values():
+        for item in items:
+            for telling in item.tellings:
+                for told in expansions(telling):
+                    assert sorted(digits(item.says)) == sorted(digits(told)), (item.says, told)
+                    assert not _BROKEN.search(told[:1].upper() + told[1:]), told
+                    assert told[-1] in ".!?", told
+
+
+def test_a_telling_that_drops_a_figure_is_an_error(root: Path, tmp_path: Path) -> None:
+    from emosim.agents.scripted.templates import ClientTellings
+    from emosim.errors import DataError
+    from emosim.files import load_yaml_model
+
+    path = tmp_path / "client_tellings.yaml"
+    path.write_text(
+        'version: "1"\npersonas:\n  cody_blevins:\n'
+        '    - says: "My truck payment is $485 a month."\n'
+        '      tellings: ["The truck costs [$485|a lot] a month."]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError) as err:
+        load_yaml_model(path, ClientTellings)
+    message = str(err.value)
+    assert "client_tellings.yaml" in message and "tellings" in message and "485" in message
+
+
+def test_the_client_tells_its_situation_in_its_own_tellings_and_early(catalog) -> None:
+    from emosim.agents.arc import ArcController
+    from emosim.agents.backends import scripted_template_paths
+    from emosim.agents.messages import ClientInput, Line
+    from emosim.agents.scripted.client import STORY_BY, ScriptedClient
+    from emosim.agents.scripted.material import _plain, load_client_material
+    from emosim.agents.scripted.templates import ClientTemplates
+    from emosim.files import load_yaml_model
+
+    material = load_client_material(catalog)
+    client = ScriptedClient(
+        catalog,
+        load_yaml_model(scripted_template_paths(catalog)["client"], ClientTemplates),
+        material,
+    )
+    persona = catalog.clients["frank_russo"]
+    story = [
+        "I'm a retired union electrician, 38 years in the trade.",
+        "I'm married to Linda (65), a retired school secretary.",
+        "Two adult daughters and four grandchildren live within a half hour.",
+        "When I added up the fees on my statement with all the riders, it comes to about 2.9% a year.",
+        "I just found out there's a 6% charge if I pull the money out this year.",
+    ]
+    topic = catalog.topics["retirement_planning"]
+    arc = ArcController(catalog, persona.default_arc, 8)
+    openings = set()
+    raw = retold = 0
+    for exchanges in (2, 3, 8):
+        for seed in range(12):
+            _, hidden = arc.initial((seed, persona.id))
+            transcript: list[Line] = []
+            told = 0
+            for exchange in range(1, min(exchanges, STORY_BY) + 1):
+                request = ClientInput(
+                    persona=persona,
+                    topic=topic.id,
+                    subcategory=topic.subcategories[0].id,
+                    situation="test",
+                    hidden_state=hidden,
+                    transcript=transcript,
+                    exchange=exchange,
+                    exchanges=exchanges,
+                    situation_told=story,
+                    told=told,
+                    why="answered",
+                )
+                out = client.speak(request, seed=seed)
+                told = out.told
+                transcript += [Line(speaker="client", text=out.text)]
+                transcript += [Line(speaker="advisor", text="That makes sense, Frank.")]
+                if exchange == 1:
+                    openings.add(out.text.split(".")[1] if "." in out.text else out.text)
+            said = " ".join(line.text for line in transcript if line.speaker == "client")
+            # every figure of the situation is said before the client could leave or sign off
+            for figure in ("38", "65", "2.9%", "6%"):
+                assert figure in said, (exchanges, seed, said)
+            assert told == len(story)
+            # in the persona's tellings, not the rewrite's words
+            raw += sum(_plain(s) in _plain(said) for s in story)
+            retold += sum(_plain(s) not in _plain(said) for s in story)
+    assert retold > 3 * raw
+    assert len(openings) >= 6  # the same persona opens in many ways

@@ -284,6 +284,15 @@ def _template_pattern(template: str) -> re.Pattern[str]:
     return re.compile(rx, re.IGNORECASE)
 
 
+def _expansions(template: str) -> list[str]:
+    """Every text a template with [a|b] alternatives can become."""
+    parts = re.split(r"\[([^\[\]]*)\]", template)
+    out = [""]
+    for i, part in enumerate(parts):
+        out = [head + option for head in out for option in (part.split("|") if i % 2 else [part])]
+    return out
+
+
 def test_every_follow_up_question_gets_its_answer(
     advisor: ScriptedAdvisor, client: ScriptedClient, catalog: Catalog
 ) -> None:
@@ -299,6 +308,13 @@ def test_every_follow_up_question_gets_its_answer(
         for question in questions:
             if "{term}" in question:  # answered by explaining the term
                 continue
+            # every way the client asks it finds the same answer
+            ways = [fill(way, slots) for way in _expansions(question)]
+            answers = [advisor._answer(way) for way in ways]
+            assert answers[0] is not None, ways[0]
+            assert all(a == answers[0] for a in answers), [
+                w for w, a in zip(ways, answers, strict=True) if a != answers[0]
+            ]
             asked = fill(expand(question, random.Random(7)), slots)
             answer = advisor._answer(asked)
             assert answer is not None, asked

@@ -32,7 +32,8 @@ from .text import (
     split_sentences,
 )
 
-VERSION = "scripted-client-3"
+VERSION = "scripted-client-4"
+STORY_BY = 3  # the exchange by which the client has told their whole situation
 
 # what the arc says moved it -> the client's reaction category
 HARM_REACTIONS = {
@@ -59,6 +60,11 @@ _FIGURE_ASKS = {
     ],
 }
 
+
+# a line that opens with one of these reads wrong behind a hedge ("Maybe, oh, ...")
+_INTERJECTIONS = frozenset(
+    "oh ah huh hm hmm wait okay ok alright right well wow ha ooh phew good yes yeah so".split()
+)
 
 _COSTS = re.compile(
     r"\b(?:cost|costs|quote|quoted|rent|bills?|spend|expenses|premium|care|tuition)\b", re.I
@@ -100,9 +106,12 @@ class ScriptedClient:
         if first:
             parts.append(rng.choice(style.openers).strip())
             take = 1 if len(story) < 2 or _has_figure(story[0]) else 2
-            parts += story[:take]
+            if request.exchanges <= 2:  # no later turn to tell the rest in
+                take = len(story)
+            parts += [self._telling(request, rng, s) for s in story[:take]]
             told = min(len(story), take)
-            parts.append(self._feeling(request, rng, "\n".join([history, *parts])))
+            if take < 3 or rng.random() < 0.3:  # a long story is feeling enough
+                parts.append(self._feeling(request, rng, "\n".join([history, *parts])))
             parts.append(self._question(request, rng, "\n".join([history, *parts]), True))
             return self._out(parts, persona, facts_used, told)
 
@@ -115,15 +124,18 @@ class ScriptedClient:
 
         # people write two or three things in a message, not everything at once: what they
         # must tell (the rest of their situation) first, then a feeling or a fact
-        room = {"terse": rng.choice([1, 2]), "medium": rng.choice([2, 2, 3]), "verbose": 3}[
-            style.verbosity
-        ]
+        room = {
+            "terse": rng.choice([1, 2, 2]),
+            "medium": rng.choice([2, 2, 3]),
+            "verbose": rng.choice([2, 3, 3]),
+        }[style.verbosity]
         room -= len(parts)  # the reaction takes one place
         if told < len(story):
-            # the whole situation is told before the last two exchanges
-            left_turns = max(1, request.exchanges - request.exchange - 1)
+            # the whole situation is told by the third message (a client who leaves early
+            # has said their figures), a sentence or two at a time
+            left_turns = max(1, min(request.exchanges - 1, STORY_BY) - request.exchange + 1)
             take = max(1, -(-(len(story) - told) // left_turns))
-            parts += story[told : told + take]
+            parts += [self._telling(request, rng, s) for s in story[told : told + take]]
             told += take
             room -= 1
         said = "\n".join([history, *parts])
@@ -143,7 +155,7 @@ class ScriptedClient:
                     parts.append(f"{lead} {lower_first(expand(statement, rng), keep)}".strip())
                     facts_used.append(fact.id)
         # not every message asks something: some only react and tell
-        if not carries_question and (len(parts) < 2 or rng.random() < 0.8):
+        if not carries_question and (len(parts) < 2 or rng.random() < 0.7):
             said = "\n".join([history, *parts])
             parts.append(self._question(request, rng, said, False))
         return self._out(parts, persona, facts_used, told)
@@ -153,6 +165,11 @@ class ScriptedClient:
         return ClientOutput(text=text, facts_used=facts_used, told=told)
 
     # --- parts ----------------------------------------------------------------------------
+
+    def _telling(self, request: ClientInput, rng: random.Random, sentence: str) -> str:
+        """One way this persona tells a sentence of their situation (the figures as written)."""
+        tellings = self.material.tellings_of(request.persona.id, sentence) if self.material else []
+        return expand(rng.choice(tellings), rng) if tellings else sentence
 
     def _proper_nouns(self, persona) -> frozenset[str]:  # noqa: ANN001
         if persona.id not in self._nouns:
@@ -224,7 +241,8 @@ class ScriptedClient:
         style = request.persona.speaking_style
         # their own way of saying okay, when it says more than "okay"
         own = [a for a in getattr(style, "acknowledgements", []) or [] if len(a.split()) >= 3]
-        if own and category in {"heard", "answered", "numbers_landed"} and rng.random() < 0.4:
+        own = [a for a in own if a.lower() not in history.lower()]  # said once is enough
+        if own and category in {"heard", "answered", "numbers_landed"} and rng.random() < 0.3:
             # how this person says "okay", before what they make of it
             voice = f"{ensure_period(expand(rng.choice(own), rng).strip())} {voice}"
         return voice, category == "unanswered"
@@ -239,7 +257,8 @@ class ScriptedClient:
         }
         if reading is not None:
             if reading.question:
-                slots["question"] = reading.question
+                # the question itself, not the words that led into it last time
+                slots["question"] = sentence_case(reading.question.rsplit(": ", 1)[-1])
             if reading.unexplained_terms:
                 slots["term"] = reading.unexplained_terms[0]
             if reading.explained_terms:
@@ -265,7 +284,8 @@ class ScriptedClient:
             for h in [*(getattr(style, "hedges", []) or []), *style.fillers]
             if h.strip().rstrip(",").lower() not in tags
         ]
-        if hedges and rng.random() < 0.25:
+        opens = line.split(" ", 1)[0].rstrip(",.!").lower()
+        if hedges and opens not in _INTERJECTIONS and rng.random() < 0.2:
             hedge = expand(rng.choice(hedges), rng).strip().rstrip(",")
             if re.fullmatch(r"[A-Za-z][A-Za-z' ]*", hedge) and len(hedge.split()) <= 4:
                 keep = self._proper_nouns(request.persona)
@@ -331,10 +351,13 @@ class ScriptedClient:
         return self._pick(rng, pool, history, {"thing": self._thing(request, rng)})
 
     def _next_fact(self, request: ClientInput, rng: random.Random):  # noqa: ANN202
+        story = {_plain(s) for s in request.situation_told}  # told there already
         unused = [
             f
             for f in request.persona.facts
-            if f.id not in request.facts_used and (not f.topics or request.topic in f.topics)
+            if f.id not in request.facts_used
+            and (not f.topics or request.topic in f.topics)
+            and _plain(f.statement) not in story
         ]
         if not unused:
             return None
@@ -352,8 +375,10 @@ class ScriptedClient:
         progress = request.exchange / request.exchanges
         stage = "early" if progress < 0.4 else "middle" if progress < 0.75 else "late"
         pool = list(self.templates.follow_ups[stage])
-        if rng.random() < 0.35:
-            pool += topic.client_questions
+        # often a question of their own topic, while one is left unasked
+        own = [q for q in [*sub.client_questions, *topic.client_questions] if q not in history]
+        if own and stage != "late" and rng.random() < 0.4:
+            pool = own
         slots = {
             "topic_phrase": topic.phrase or as_phrase(topic.name),
             "subtopic_phrase": sub.phrase or as_phrase(sub.name),
@@ -419,6 +444,10 @@ class ScriptedClient:
         choice = rng.choice(candidates or pool)
         choice = expand(choice, rng)
         return fill(choice, slots) if slots else choice
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9$%. ]+", " ", text.lower()).split()).rstrip(".")
 
 
 def _has_figure(text: str) -> bool:

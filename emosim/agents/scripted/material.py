@@ -4,12 +4,14 @@ agreement with the hidden arc is not the taxonomy agreeing with itself.
 
 Files: agents/scripted/client_feelings.yaml (emotion -> level -> lines) and
 agents/scripted/client_reactions.yaml (category -> lines; `numbers_landed` by tone,
-`disagree` by money script), validated by their models in `templates.py`.
+`disagree` by money script) and agents/scripted/client_tellings.yaml (persona -> sentences of
+their situation -> tellings), validated by their models in `templates.py`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from emosim.catalog import Catalog
 
@@ -18,8 +20,10 @@ from .templates import (
     CLIENT_REACTIONS_FILE,
     ClientFeelings,
     ClientReactionBank,
+    ClientTellings,
     load_client_feelings,
     load_client_reactions,
+    load_client_tellings,
 )
 
 
@@ -27,6 +31,17 @@ from .templates import (
 class ClientMaterial:
     feelings: ClientFeelings
     reactions: ClientReactionBank
+    tellings: ClientTellings | None = None
+    _told: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for persona, items in (self.tellings.personas if self.tellings else {}).items():
+            for item in items:
+                self._told[(persona, _plain(item.says))] = list(item.tellings)
+
+    def tellings_of(self, persona: str, sentence: str) -> list[str]:
+        """The persona's ways of telling a sentence of their situation (none: as written)."""
+        return self._told.get((persona, _plain(sentence)), [])
 
     def feeling_lines(self, emotion: str, level: str) -> list[str]:
         levels = self.feelings.emotions.get(emotion)
@@ -42,4 +57,10 @@ def load_client_material(catalog: Catalog) -> ClientMaterial | None:
     root = catalog.root
     if not (root / CLIENT_FEELINGS_FILE).is_file() or not (root / CLIENT_REACTIONS_FILE).is_file():
         return None
-    return ClientMaterial(load_client_feelings(catalog), load_client_reactions(catalog))
+    return ClientMaterial(
+        load_client_feelings(catalog), load_client_reactions(catalog), load_client_tellings(catalog)
+    )
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w$%.' ]+", " ", text.lower().replace("’", "'")).split()).rstrip(".")

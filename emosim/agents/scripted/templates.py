@@ -487,3 +487,71 @@ def load_client_feelings(catalog: Catalog) -> ClientFeelings:
 def load_client_reactions(catalog: Catalog) -> ClientReactionBank:
     """agents/scripted/client_reactions.yaml."""
     return load_yaml_model(catalog.root / CLIENT_REACTIONS_FILE, ClientReactionBank)
+
+
+CLIENT_TELLINGS_FILE = "agents/scripted/client_tellings.yaml"
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _expansions(text: str) -> list[str]:
+    """Every text a line with [a|b] alternatives can become."""
+    parts = _ALTERNATIVES.split(text)  # text, group, text, ..., text
+    out = [""]
+    for i, part in enumerate(parts):
+        options = part.split("|") if i % 2 else [part]
+        out = [head + option for head in out for option in options]
+    return out
+
+
+def digits(text: str) -> list[str]:
+    """The numbers written in digits in a text, as written ("3,800", "2.9", "12")."""
+    return [m.group(0).rstrip(".,") for m in _DIGITS.finditer(text)]
+
+
+class Telling(StrictModel):
+    """Ways one persona tells one sentence of their situation."""
+
+    says: str = Field(
+        description="The sentence as the situation's first-person rewrite gives it (or a "
+        "persona fact's statement)."
+    )
+    tellings: list[str] = Field(
+        min_length=1,
+        description="The same sentence in the persona's voice, every figure of `says` as "
+        "written; [a|b] inline alternatives, no slots.",
+    )
+
+    @field_validator("tellings")
+    @classmethod
+    def _keeps_figures(cls, v: list[str], info) -> list[str]:  # noqa: ANN001
+        says = info.data.get("says", "")
+        for text in v:
+            _check_line(text, frozenset())
+            for told in _expansions(text):  # whichever options are drawn
+                missing = [d for d in digits(says) if d not in digits(told)]
+                if missing:
+                    raise ValueError(f"{told!r} drops figure(s) {missing} of {says!r}")
+        return v
+
+
+class ClientTellings(StrictModel):
+    """How each scripted client tells their own situation (agents/scripted/client_tellings.yaml):
+    several tellings of the sentences a persona tells in every conversation they are in."""
+
+    version: str = Field(description="Material version; part of the prompt hash.")
+    personas: dict[Identifier, list[Telling]] = Field(
+        description="Persona id -> the sentences they tell, each with its tellings."
+    )
+
+
+def load_client_tellings(catalog: Catalog) -> ClientTellings | None:
+    """agents/scripted/client_tellings.yaml, its persona ids checked against the catalog;
+    None when the file is not there (the situation is told as written)."""
+    path = catalog.root / CLIENT_TELLINGS_FILE
+    if not path.is_file():
+        return None
+    tellings = load_yaml_model(path, ClientTellings)
+    unknown = sorted(set(tellings.personas) - set(catalog.clients))
+    if unknown:
+        raise DataError([f"{path}: personas: unknown persona id {pid!r}" for pid in unknown])
+    return tellings
