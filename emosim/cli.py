@@ -109,14 +109,22 @@ def run(
     observer: Annotated[
         str, typer.Option(help="Emotion observer: lexicon or classifier.")
     ] = "lexicon",
+    strategy_observer: Annotated[
+        str,
+        typer.Option(
+            help="Strategy observer: lexicon or trained (ESConv model; its labels inherit "
+            "CC BY-NC 4.0)."
+        ),
+    ] = "lexicon",
     runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
     details: Annotated[bool, typer.Option(help="Show sentence functions and objectives.")] = False,
 ) -> None:
     """Play one scenario through the simulation graph and write a run folder."""
     from .catalog import get_catalog
-    from .graphs.runner import load_job, run_jobs
+    from .graphs.runner import load_job, observer_spec, run_jobs
     from .render import print_conversation
 
+    observer = observer_spec(observer, strategy_observer)
     catalog = get_catalog()
     job = load_job(catalog, scenario, seed)
     run_folder, records = run_jobs(
@@ -458,6 +466,13 @@ def batch(
     observer: Annotated[
         str, typer.Option(help="Emotion observer: lexicon or classifier.")
     ] = "lexicon",
+    strategy_observer: Annotated[
+        str,
+        typer.Option(
+            help="Strategy observer: lexicon or trained (ESConv model; its labels inherit "
+            "CC BY-NC 4.0)."
+        ),
+    ] = "lexicon",
     runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
     resume: Annotated[
         str | None, typer.Option(help="Finish an interrupted batch run (id or folder).")
@@ -495,8 +510,10 @@ def batch(
         start_batch,
     )
     from .catalog import get_catalog
+    from .graphs.runner import observer_spec
     from .runs import RunFolder
 
+    observer = observer_spec(observer, strategy_observer)
     catalog = get_catalog()
     if dry_run:
         from .commands.backends import print_estimate

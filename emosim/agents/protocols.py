@@ -44,6 +44,14 @@ class StrategyObserver(Protocol):
     def observe(self, text: str) -> StrategyUse: ...
 
 
+def observe_strategies(observer: StrategyObserver, text: str, context: str | None) -> StrategyUse:
+    """The observer's reading of a reply; one that reads the client's turn before it (a
+    `reads_context` attribute, e.g. the trained ESConv observer) is given that turn."""
+    if context and getattr(observer, "reads_context", False):
+        return observer.observe(text, context=context)  # type: ignore[call-arg]
+    return observer.observe(text)
+
+
 @runtime_checkable
 class SentenceObserver(Protocol):
     name: str

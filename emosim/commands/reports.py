@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from emosim.cli import app, console, user_errors
+from emosim.errors import EmosimError
 from emosim.labels import LABELS_HELP
 
 eval_app = typer.Typer(
@@ -140,13 +141,36 @@ def eval_strategies(
     esconv: Annotated[
         Path, typer.Option(help="ESConv dialogs (.json list, .jsonl or ESConv.json).")
     ],
+    observer: Annotated[
+        str,
+        typer.Option(
+            help="trained (the ESConv model; reads the seeker turn before each utterance) or "
+            "lexicon (cue phrases)."
+        ),
+    ] = "trained",
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            help="Strategy model file (default: $EMOSIM_STRATEGY_MODEL or .cache/classifier/, "
+            "built from data/esconv_train on first use)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Strategy observer against ESConv's human strategy labels, through the taxonomy mapping."""
     from emosim.catalog import get_catalog
     from emosim.evals.strategies import evaluate_strategies
 
-    result = evaluate_strategies(get_catalog(), esconv)
+    if observer not in ("trained", "lexicon"):
+        raise EmosimError(f"--observer: {observer!r} is not a strategy observer (trained, lexicon)")
+    if model is not None and observer != "trained":
+        raise EmosimError("--model: only the trained observer reads a model file")
+    result = evaluate_strategies(
+        get_catalog(),
+        esconv,
+        observer=observer,  # type: ignore[arg-type]
+        model_path=model,
+    )
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
         return

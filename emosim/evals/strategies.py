@@ -1,13 +1,17 @@
 """The strategy observer on real supporter text: ESConv's human labels through the taxonomy.
 
 Every strategy of taxonomies/strategies.yaml names its closest ESConv strategy; the observer's
-primary strategy is mapped through that and compared with the human label.
+primary strategy is mapped through that and compared with the human label. Two observers:
+`trained` (the ESConv model, which reads each utterance with the seeker turn before it and its
+place in the dialog; see emosim/agents/classifier/strategy_model.py) and `lexicon` (cue
+phrases only).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -42,8 +46,12 @@ class StrategyEvaluation(StrictModel):
     attribution: str
     n: int = Field(description="Labelled supporter utterances scored.")
     skipped_labels: int = Field(description="Utterances with a label outside ESConv's eight.")
-    no_cue_share: float = Field(
-        description="Share of utterances with no strategy cue (observer fell back to a default)."
+    no_cue_share: float | None = Field(
+        description="Share of utterances with no strategy cue (the lexicon fell back to a "
+        "default); None for the trained observer."
+    )
+    license: str = Field(
+        default="", description="License the observer's labels inherit (trained: ESConv's)."
     )
     accuracy: float
     macro_f1: float = Field(description="Macro-F1 over the eight ESConv labels.")
@@ -53,18 +61,40 @@ class StrategyEvaluation(StrictModel):
     per_strategy: list[StrategyRow]
 
 
-def evaluate_strategies(catalog: Catalog, path: Path) -> StrategyEvaluation:
+def evaluate_strategies(
+    catalog: Catalog,
+    path: Path,
+    *,
+    observer: Literal["trained", "lexicon"] = "trained",
+    model_path: Path | None = None,
+) -> StrategyEvaluation:
     from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
-    items, skipped = read_labelled(path)
-    observer = LexiconStrategyObserver(catalog)
     mapping = {s.id: s.esconv for s in catalog.strategies_file.strategies}
-    named = []
-    no_cue = 0
-    for item in items:
-        no_cue += not observer.scores(item.text)
-        named.append(observer.observe(item.text).primary)
-    truth = [i.label for i in items]
+    no_cue: int | None = None
+    license = ""
+    if observer == "trained":
+        from emosim.agents.classifier.esconv_train import read_strategy_examples
+        from emosim.agents.classifier.strategy_observer import build_strategy_observer
+
+        examples, skipped = read_strategy_examples(path)
+        trained = build_strategy_observer(catalog, model_path=model_path)
+        labels_named = trained.label(examples)
+        named = [
+            trained.member(label, e.text) for label, e in zip(labels_named, examples, strict=True)
+        ]
+        truth = [str(e.strategy) for e in examples]
+        name, license = trained.name, trained.model.meta.license
+    else:
+        items, skipped = read_labelled(path)
+        lexicon = LexiconStrategyObserver(catalog)
+        named = []
+        no_cue = 0
+        for item in items:
+            no_cue += not lexicon.scores(item.text)
+            named.append(lexicon.observe(item.text).primary)
+        truth = [i.label for i in items]
+        name = lexicon.name
     predicted = [mapping[s] for s in named]
     labels = list(LABELS)
     precision, recall, f1, support = precision_recall_fscore_support(
@@ -96,11 +126,12 @@ def evaluate_strategies(catalog: Catalog, path: Path) -> StrategyEvaluation:
     ]
     return StrategyEvaluation(
         file=str(path),
-        observer=observer.name,
+        observer=name,
         attribution=ATTRIBUTION,
-        n=len(items),
+        license=license,
+        n=len(truth),
         skipped_labels=skipped,
-        no_cue_share=round(no_cue / len(items), 4),
+        no_cue_share=None if no_cue is None else round(no_cue / len(truth), 4),
         accuracy=round(float(accuracy_score(truth, predicted)), 4),
         macro_f1=round(float(f1.mean()), 4),
         labels=labels,

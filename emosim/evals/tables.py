@@ -95,14 +95,19 @@ def critic_tables(result: CriticEvaluation, *, show_misses: int = 2) -> list[Tab
 
 
 def strategy_tables(result: StrategyEvaluation) -> list[Table]:
-    head = Table(title=f"Strategy observer vs ESConv human labels ({result.n} utterances)")
+    head = Table(
+        title=f"Strategy observer {result.observer} vs ESConv human labels ({result.n} utterances)"
+    )
     head.add_column("measure")
     head.add_column("value", justify="right")
     head.add_row("accuracy", f"{result.accuracy:.3f}")
     head.add_row("macro-F1 (8 labels)", f"{result.macro_f1:.3f}")
-    head.add_row("no strategy cue", _pct(result.no_cue_share))
+    if result.no_cue_share is not None:
+        head.add_row("no strategy cue", _pct(result.no_cue_share))
     head.add_row("labels outside the eight (skipped)", str(result.skipped_labels))
-    head.caption = result.attribution
+    head.caption = result.attribution + (
+        f" The observer's labels inherit: {result.license}." if result.license else ""
+    )
 
     labels = Table(title="Per ESConv strategy")
     for col in ("label", "support", "predicted", "precision", "recall", "F1"):

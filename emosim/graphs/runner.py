@@ -163,8 +163,11 @@ def make_agents(
 ) -> AgentSet:
     """The agents for a backend spec and an emotion observer (`run` receives a cassette)."""
     agents = build_agents(catalog, backend, anti_pattern_rate=anti_pattern_rate, run=run)
-    if observer == "classifier":
+    emotion, strategy = parse_observers(observer)
+    if emotion == "classifier":
         use_classifier_observer(catalog, agents)
+    if strategy == "trained":
+        use_trained_strategy_observer(catalog, agents)
     return agents
 
 
@@ -214,11 +217,42 @@ def initial_work(ctx: SimContext) -> SimState:
 OBSERVERS = ("lexicon", "classifier")
 
 
-def check_observer(observer: str) -> str:
-    if observer not in OBSERVERS:
+STRATEGY_OBSERVERS = ("lexicon", "trained")
+
+
+def observer_spec(emotion: str, strategy: str = "lexicon") -> str:
+    """The run's observers as one string (kept in the manifest, so a resume uses the same):
+    the emotion observer, then `,strategy=trained` when the strategy observer is not the
+    lexicon."""
+    if strategy not in STRATEGY_OBSERVERS:
         raise EmosimError(
-            f"--observer: unknown observer {observer!r} (available: {', '.join(OBSERVERS)})"
+            f"--strategy-observer: unknown strategy observer {strategy!r} "
+            f"(available: {', '.join(STRATEGY_OBSERVERS)})"
         )
+    return emotion if strategy == "lexicon" else f"{emotion},strategy={strategy}"
+
+
+def parse_observers(spec: str) -> tuple[str, str]:
+    """(emotion observer, strategy observer) of an observer spec (see `observer_spec`)."""
+    emotion, _, rest = spec.partition(",")
+    strategy = "lexicon"
+    if rest:
+        key, _, value = rest.partition("=")
+        if key != "strategy" or value not in STRATEGY_OBSERVERS:
+            raise EmosimError(
+                f"observer spec {spec!r}: expected EMOTION[,strategy=STRATEGY] with STRATEGY "
+                f"one of {', '.join(STRATEGY_OBSERVERS)}"
+            )
+        strategy = value
+    if emotion not in OBSERVERS:
+        raise EmosimError(
+            f"--observer: unknown observer {emotion!r} (available: {', '.join(OBSERVERS)})"
+        )
+    return emotion, strategy
+
+
+def check_observer(observer: str) -> str:
+    parse_observers(observer)
     return observer
 
 
@@ -230,6 +264,17 @@ def use_classifier_observer(catalog: Catalog, agents: AgentSet) -> None:
     observer = build_classifier_observer(catalog)
     agents.emotion_observer = observer
     agents.backends["emotion_observer"] = BackendInfo(backend="classifier", model=observer.name)
+
+
+def use_trained_strategy_observer(catalog: Catalog, agents: AgentSet) -> None:
+    """Swap the strategy observer for the one trained on ESConv (built on first use). Its labels
+    inherit ESConv's CC BY-NC 4.0 license (the model's meta says so)."""
+    from emosim.agents.classifier.strategy_observer import build_strategy_observer
+    from emosim.schemas import BackendInfo
+
+    observer = build_strategy_observer(catalog)
+    agents.strategy_observer = observer
+    agents.backends["strategy_observer"] = BackendInfo(backend="trained", model=observer.name)
 
 
 def check_backends(catalog: Catalog, jobs: list[Job], backend: str) -> None:

@@ -32,6 +32,7 @@ from emosim.agents.messages import (
     EmotionObserverInput,
     Line,
 )
+from emosim.agents.protocols import observe_strategies
 from emosim.agents.reading import read_reply
 from emosim.errors import AgentFailure
 from emosim.grounding.gate import figure_findings, gated
@@ -270,7 +271,11 @@ def observe_advisor(state: SimState, runtime: Runtime[SimContext]) -> dict[str, 
     ctx = runtime.context
     draft = ctx.views.model(AdvisorOutput, state["draft"])
     verdict = ctx.views.model(CriticVerdict, state["verdict"])
-    observed = StrategyUse.model_validate(ctx.agents.strategy_observer.observe(draft.text))
+    transcript = _transcript(ctx, state)
+    client_text = next((t.text for t in reversed(transcript) if t.speaker == "client"), None)
+    observed = StrategyUse.model_validate(
+        observe_strategies(ctx.agents.strategy_observer, draft.text, client_text)
+    )
     sentences = ctx.agents.sentence_observer.label(draft.text)
     intended = {s.text: s.function for s in draft.sentences}
     for sentence in sentences:
@@ -281,8 +286,6 @@ def observe_advisor(state: SimState, runtime: Runtime[SimContext]) -> dict[str, 
         draft.text, facts=facts, calculations=numbers, fact_base=fact_base(ctx), on=checked_on(ctx)
     )
     used_calcs = {f.source_id for f in trace.figures if f.origin == "calculation"}
-    transcript = _transcript(ctx, state)
-    client_text = next((t.text for t in reversed(transcript) if t.speaker == "client"), None)
     reading = read_reply(
         client_text,
         draft.text,

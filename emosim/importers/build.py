@@ -18,6 +18,7 @@ from emosim import __version__
 from emosim.agents.backends import AgentSet
 from emosim.agents.classifier.provenance import ESCONV_LICENSE
 from emosim.agents.messages import EmotionObserverInput, Line
+from emosim.agents.protocols import observe_strategies
 from emosim.anonymize import ConversationAnonymizer
 from emosim.anonymize.report import METHOD as ANONYMIZER
 from emosim.catalog import Catalog
@@ -224,7 +225,14 @@ class RecordBuilder:
                         index=index,
                         exchange=exchange,
                         text=text,
-                        strategies=self.agents.strategy_observer.observe(text),
+                        strategies=observe_strategies(
+                            self.agents.strategy_observer,
+                            text,
+                            next(
+                                (t.text for t in reversed(transcript) if t.speaker == "client"),
+                                None,
+                            ),
+                        ),
                         sentences=self.agents.sentence_observer.label(text),
                         training_weight=opts.training_weight,
                     )

@@ -50,7 +50,7 @@ from .provenance import (
     TrainingSource,
 )
 
-CODE_VERSION = "strategy-svm-1"
+CODE_VERSION = "strategy-svm-2"
 """Bump when features, training or calibration change: cached models are then rebuilt."""
 
 FORMAT = "emosim-strategy-classifier"
@@ -59,7 +59,7 @@ NAME = "esconv-strategy"
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _TEXTS = ("word", "opening", "context")
 _ARRAYS = tuple(f"{b}_{k}" for b in _TEXTS for k in ("terms", "idf"))
-_ARRAYS += ("coef", "intercept", "cal_coef", "cal_intercept", "offsets")
+_ARRAYS += ("coef", "intercept", "cal_coef", "cal_intercept", "offsets", "position_mean")
 _TOKEN = r"(?u)\b\w+(?:'\w+)?\b|[!?]"
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _STOP = frozenset(
@@ -68,7 +68,8 @@ _STOP = frozenset(
     "really can will would could should about what how why when there here if as from by up "
     "out all".split()
 )
-N_SHAPE = 10 + 8 + 11
+N_POSITION = 10 + 8
+N_SHAPE = N_POSITION + 11
 
 FloatArray = NDArray[np.float64]
 
@@ -170,13 +171,17 @@ SHAPE_NAMES = (
 )
 
 
-def shape(example: StrategyExample) -> list[float]:
-    """The dense features of one example (names in SHAPE_NAMES)."""
+def shape(example: StrategyExample, position_mean: FloatArray | None = None) -> list[float]:
+    """The dense features of one example (names in SHAPE_NAMES). An example whose place in
+    the dialog is unknown (a reply read on its own) gets the training rows' average position
+    features (`position_mean`), so it is scored as an utterance of no particular stage."""
     row = [0.0] * N_SHAPE
-    if example.index is not None and example.count:
+    if example.index is None or not example.count:
+        if position_mean is not None:
+            row[:N_POSITION] = position_mean.tolist()
+    else:
         rel = example.index / max(1, example.count - 1)
         row[min(9, int(rel * 10))] = 1.0
-    if example.index is not None:
         row[10 + min(7, example.index)] = 1.0
     text = example.text
     words = _words(text)
@@ -215,6 +220,7 @@ class StrategyModel:
     cal_coef: FloatArray
     cal_intercept: FloatArray
     offsets: FloatArray
+    position_mean: FloatArray
 
     @property
     def labels(self) -> list[str]:
@@ -225,7 +231,7 @@ class StrategyModel:
         return self.meta.version
 
     def features(self, examples: Sequence[StrategyExample]) -> sparse.csr_matrix:
-        return _features(self.vectorizers, examples, self.meta.params)
+        return _features(self.vectorizers, examples, self.meta.params, self.position_mean)
 
     def decision(self, examples: Sequence[StrategyExample]) -> FloatArray:
         return np.asarray(self.features(examples) @ self.coef.T, dtype=np.float64) + self.intercept
@@ -296,6 +302,7 @@ class StrategyModel:
             "cal_coef": self.cal_coef,
             "cal_intercept": self.cal_intercept,
             "offsets": self.offsets,
+            "position_mean": self.position_mean,
         }
         meta = self.meta.model_dump_json(indent=1).encode()
         with (
@@ -338,6 +345,7 @@ def _features(
     vectorizers: dict[str, TfidfVectorizer],
     examples: Sequence[StrategyExample],
     params: StrategyParams,
+    position_mean: FloatArray | None = None,
     *,
     fit: bool = False,
 ) -> sparse.csr_matrix:
@@ -348,7 +356,8 @@ def _features(
         vectorizer = vectorizers[block]
         matrix = vectorizer.fit_transform(texts) if fit else vectorizer.transform(texts)
         parts.append(matrix * weights[block] if weights[block] != 1.0 else matrix)
-    dense = np.array([shape(e) for e in examples], dtype=np.float32).reshape(-1, N_SHAPE)
+    dense = np.array([shape(e, position_mean) for e in examples], dtype=np.float32)
+    dense = dense.reshape(-1, N_SHAPE)
     parts.append(sparse.csr_matrix(dense * params.shape_weight))
     return sparse.hstack(parts, format="csr")
 
@@ -398,6 +407,7 @@ def load_strategy_model(path: Path) -> StrategyModel:
         cal_coef=arrays["cal_coef"],
         cal_intercept=arrays["cal_intercept"],
         offsets=arrays["offsets"],
+        position_mean=arrays["position_mean"],
     )
 
 
@@ -440,15 +450,21 @@ def _fit_svm(
     return coef, intercept
 
 
+def _position_mean(examples: Sequence[StrategyExample]) -> FloatArray:
+    """Average position features of the examples whose place is known."""
+    rows = [shape(e)[:N_POSITION] for e in examples if e.index is not None and e.count]
+    return np.mean(rows, axis=0) if rows else np.zeros(N_POSITION)
+
+
 def _fit_vectorizers(
-    examples: Sequence[StrategyExample], params: StrategyParams
+    examples: Sequence[StrategyExample], params: StrategyParams, position_mean: FloatArray
 ) -> tuple[dict[str, TfidfVectorizer], sparse.csr_matrix]:
     small = len(examples) < 2000  # tiny samples (tests): keep rare n-grams
     vectorizers = {
         block: _vectorizer(block, params, min_df=1 if small else params.word_min_df)
         for block in _blocks(params)
     }
-    return vectorizers, _features(vectorizers, examples, params, fit=True)
+    return vectorizers, _features(vectorizers, examples, params, position_mean, fit=True)
 
 
 def _macro_f1(gold: NDArray[np.int64], pred: NDArray[np.int64], n: int) -> float:
@@ -480,7 +496,8 @@ def _offsets(log_p: FloatArray, gold: NDArray[np.int64], rounds: int = 3) -> Flo
     return offsets
 
 
-def _subsample(examples: Sequence[StrategyExample], params: StrategyParams) -> list[int]:
+def subsample_rows(examples: Sequence[StrategyExample], params: StrategyParams) -> list[int]:
+    """The rows a `sample` param keeps (seeded, in file order); all rows without it."""
     rows = list(range(len(examples)))
     if params.sample is not None and params.sample < len(rows):
         rng = np.random.default_rng(params.seed)
@@ -506,7 +523,7 @@ def train_strategy_model(
     """
     params = params or StrategyParams()
     labels = list(LABELS)
-    rows = _subsample(examples, params)
+    rows = subsample_rows(examples, params)
     chosen = [examples[i] for i in rows]
     bad = [
         f"{e.where or f'example {i}'}: strategy {e.strategy!r} is not one of ESConv's eight "
@@ -521,15 +538,16 @@ def train_strategy_model(
         raise DataError(
             [f"{data_file or 'examples'}: too few labelled utterances to train on ({len(chosen)})"]
         )
+    position_mean = _position_mean(chosen)
     folds = dialog_folds(chosen, params.calibration_folds)
     out_of_fold = np.zeros((len(chosen), len(labels)))
     for k in range(params.calibration_folds):
         fit, held = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
         if held.size == 0 or len(set(y[fit].tolist())) < 2:
             continue
-        vectorizers, x = _fit_vectorizers([chosen[i] for i in fit], params)
+        vectorizers, x = _fit_vectorizers([chosen[i] for i in fit], params, position_mean)
         coef, intercept = _fit_svm(x, y[fit], len(labels), params)
-        held_x = _features(vectorizers, [chosen[i] for i in held], params)
+        held_x = _features(vectorizers, [chosen[i] for i in held], params, position_mean)
         out_of_fold[held] = np.asarray(held_x @ coef.T, dtype=np.float64) + intercept
     calibration = LogisticRegression(C=1.0, max_iter=2000).fit(out_of_fold, y)
     cal_coef = np.zeros((len(labels), len(labels)))
@@ -540,7 +558,7 @@ def train_strategy_model(
     if params.balance:
         log_p = _log_softmax(out_of_fold @ cal_coef.T + cal_intercept)
         offsets = _offsets(log_p, y)
-    vectorizers, x = _fit_vectorizers(chosen, params)
+    vectorizers, x = _fit_vectorizers(chosen, params, position_mean)
     coef, intercept = _fit_svm(x, y, len(labels), params)
     meta = StrategyModelMeta(
         code_version=CODE_VERSION,
@@ -555,4 +573,6 @@ def train_strategy_model(
         attribution=attribution,
         sources=list(sources),
     )
-    return StrategyModel(meta, vectorizers, coef, intercept, cal_coef, cal_intercept, offsets)
+    return StrategyModel(
+        meta, vectorizers, coef, intercept, cal_coef, cal_intercept, offsets, position_mean
+    )

@@ -18,8 +18,9 @@ from emosim.paths import project_root, shipped_data
 
 from .esconv_train import DATA_ENV, TRAIN_FILE, read_strategy_examples
 from .goemotions import file_sha256
-from .provenance import ESCONV_LICENSE, TrainingSource
+from .provenance import ESCONV_LICENSE, HumanTextScore, TrainingSource
 from .store import CACHE_DIR
+from .strategy_cv import CrossValidation
 from .strategy_model import (
     CODE_VERSION,
     StrategyModel,
@@ -27,6 +28,7 @@ from .strategy_model import (
     StrategyParams,
     load_strategy_model,
     read_model_meta,
+    subsample_rows,
     train_strategy_model,
 )
 
@@ -76,6 +78,46 @@ def _current(path: Path, data_sha256: str, params: StrategyParams) -> StrategyMo
         return None  # an unreadable cache is rebuilt, not reported
     wanted = (CODE_VERSION, data_sha256, params.model_dump_json())
     return meta if meta.cache_key() == wanted else None
+
+
+def current_meta(
+    path: Path, data_dir: Path | None, params: StrategyParams
+) -> StrategyModelMeta | None:
+    """The meta of `path` when it is up to date with the training file, code and params."""
+    folder = data_dir or default_data_dir()
+    if not (folder / TRAIN_FILE).is_file():
+        return None
+    return _current(path, file_sha256(folder / TRAIN_FILE), params)
+
+
+def store_cross_validation(
+    built: StrategyBuilt, folds: int, *, data_dir: Path | None = None
+) -> tuple[StrategyBuilt, CrossValidation]:
+    """Cross-validate the model's recipe by dialog on its training file and keep the figures in
+    the model's meta (`human_text`), where reports read them."""
+    from .strategy_cv import cross_validate
+
+    path = train_file(data_dir)
+    examples, _ = read_strategy_examples(path)
+    params = built.meta.params
+    if params.sample is not None and params.sample < len(examples):
+        examples = [examples[i] for i in subsample_rows(examples, params)]
+    cross = cross_validate(examples, params, folds)
+    score = HumanTextScore(
+        dataset="esconv",
+        split=f"train split, {folds}-fold cross-validation by dialog (not a held-out test)",
+        level="ESConv strategy (8)",
+        n=cross.n,
+        accuracy=cross.accuracy,
+        macro_f1=cross.macro_f1,
+        baseline_accuracy=round(max(s.support for s in cross.per_label) / cross.n, 4),
+        command=f"emosim observer train --kind strategy --cv {folds} --force",
+    )
+    model = load_strategy_model(built.path)
+    kept = [s for s in model.meta.human_text if not s.split.startswith("train split")]
+    model.meta = model.meta.model_copy(update={"human_text": [*kept, score]})
+    model.save(built.path)
+    return StrategyBuilt(built.path, model.meta, built.built, built.seconds), cross
 
 
 def is_current(path: Path, *, data_dir: Path | None = None) -> bool:
