@@ -184,9 +184,10 @@ def test_model_file_is_plain_arrays_with_attribution(small_model: Path) -> None:
     meta = read_meta(small_model)
     assert "GoEmotions" in meta.attribution and "CC BY 4.0" in meta.attribution
     assert meta.labels == list(GOEMOTIONS_LABELS) and meta.ekman["grief"] == "sadness"
-    assert meta.n_train + meta.n_calibration == 3000
+    assert meta.n_train == 3000 and meta.n_calibration == 0  # calibrated out-of-fold
+    assert meta.groups == ["anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral"]
     with np.load(small_model, allow_pickle=False) as arrays:
-        assert arrays["coef"].shape[0] == 28
+        assert arrays["coef"].shape[0] == 28 and arrays["group_coef"].shape[0] == 7
     model = load_model(small_model)
     margins = model.margins(["Thank you so much, that is so kind!"])
     assert model.labels[int(margins.argmax())] == "gratitude"

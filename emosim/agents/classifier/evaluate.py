@@ -1,16 +1,23 @@
 """Scoring the classifier observer against human labels (GoEmotions rows, ESConv dialogs).
 
-Multi-label gold: the observer names one label per row, counted correct when it is any of the
-row's gold labels. For per-class scores and the confusion matrix the row's gold class is then
-the predicted one when it was right, else its first gold label in file order (after mapping
-to the level, duplicates dropped), so every row counts once.
+GoEmotions `fine` and `ekman` levels are scored as the GoEmotions paper scores them
+(Demszky et al. 2020, `calculate_metrics.py`): multi-label. Each row has a gold set (its
+labels, mapped to the level) and a predicted set (every class the model puts above its
+threshold; the top class when none is, since every GoEmotions row has at least one label).
+Per class: binary precision, recall and F1 over the rows; `macro_f1` averages the classes'
+F1, `neutral` included (the paper's Ekman 0.64 is this average over 6 groups + neutral).
 
-Levels for GoEmotions: `fine` = GoEmotions' own 28 labels (the model is trained per label, so
-no inverse mapping is needed; prediction = the label furthest above its threshold); `ekman` =
-the six Ekman groups of ekman_mapping.json plus `neutral`; `family` = our Goleman families
-through taxonomies/mappings.yaml plus `neutral` (GoEmotions' neutral is kept as its own class,
-not counted as enjoyment). For ekman and family the label distribution is summed per group
-and `neutral` wins when its mass is at least every group's, the observer's own decision rule.
+`accuracy` and the confusion matrix read one decision per row (the top class), counted
+correct when it is any of the row's gold classes; for the matrix the row's gold class is the
+predicted one when it was right, else its first gold class. `extra.top1_macro_f1` is the
+macro-F1 of that single decision (what earlier versions reported as macro-F1).
+
+Levels for GoEmotions: `fine` = GoEmotions' own 28 labels; `ekman` = the six Ekman groups of
+ekman_mapping.json plus `neutral`, read from the model's own Ekman heads (trained on the
+groups directly) or, for a model without them, from the groups of its predicted labels;
+`family` = our Goleman families through taxonomies/mappings.yaml plus `neutral`, one
+decision per row by the observer's own rule (neutral wins when its mass is at least every
+family's), scored single-label.
 
 Macro-F1 averages over the classes that occur in the gold or predicted column.
 """
@@ -23,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 from pydantic import BaseModel, Field
 from scipy.stats import spearmanr
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
@@ -43,7 +51,9 @@ class ClassScore(BaseModel):
     precision: float
     recall: float
     f1: float
-    support: int = Field(description="Rows whose gold class (see module docstring) is this.")
+    support: int = Field(
+        description="Rows whose gold class is this (fine, ekman: rows whose gold set holds it)."
+    )
     predicted: int = Field(description="Rows predicted as this class.")
 
 
@@ -94,6 +104,36 @@ def score(
     matrix = confusion_matrix(gold, predicted, labels=labels).tolist()
     accuracy = correct / len(gold) if gold else 0.0
     return round(accuracy, 4), round(float(np.mean(f1)), 4), classes, labels, matrix
+
+
+def multilabel_score(
+    gold: NDArray[np.int8], predicted: NDArray[np.int8], order: Sequence[str]
+) -> tuple[float, float, list[ClassScore]]:
+    """Macro-F1, micro-F1 and per-class scores of multi-label sets (rows x classes of `order`).
+
+    The classes averaged are those in the gold or predicted sets (all of them on a full split).
+    """
+    present = (gold.sum(axis=0) + predicted.sum(axis=0)) > 0
+    precision, recall, f1, support = precision_recall_fscore_support(
+        gold, predicted, average=None, zero_division=0
+    )
+    _, _, micro, _ = precision_recall_fscore_support(
+        gold, predicted, average="micro", zero_division=0
+    )
+    classes = [
+        ClassScore(
+            label=label,
+            precision=round(float(precision[k]), 4),
+            recall=round(float(recall[k]), 4),
+            f1=round(float(f1[k]), 4),
+            support=int(support[k]),
+            predicted=int(predicted[:, k].sum()),
+        )
+        for k, label in enumerate(order)
+        if present[k]
+    ]
+    macro = float(np.mean(f1[present])) if present.any() else 0.0
+    return round(macro, 4), round(float(micro), 4), classes
 
 
 def _scores(
@@ -149,38 +189,89 @@ def evaluate_goemotions(
         "ekman": [*sorted(set(ekman.values())), NEUTRAL],
         "family": [*observer.family_ids, NEUTRAL],
     }[level]
-    members = {g: [k for k, label in enumerate(labels) if group(label) == g] for g in order}
+    # the model's own Ekman heads, when they are the groups of this mapping
+    heads = level == "ekman" and sorted(model.groups) == sorted(order)
+    to_order = [order.index(g) for g in model.groups] if heads else []
+    members = np.zeros((len(labels), len(order)), dtype=np.int8)
+    for k, label in enumerate(labels):
+        members[k, order.index(group(label))] = 1
     predicted: list[str] = []
+    sets: list[NDArray[np.int8]] = []
     for start in range(0, len(examples), batch):
         chunk = examples[start : start + batch]
-        margins = model.margins([e.text for e in chunk])
-        if level == "fine":
-            predicted += [labels[k] for k in margins.argmax(axis=1)]
-        elif level == "family":
+        texts = [e.text for e in chunk]
+        margins = model.margins(texts)
+        if level == "family":
             for example, row in zip(chunk, margins, strict=True):
                 reading = observer.read(example.text, row)
                 predicted.append(reading.family or NEUTRAL)
+            continue
+        if heads:
+            group_margins = np.zeros((len(chunk), len(order)))
+            group_margins[:, to_order] = model.group_margins(texts)
+            chosen = label_sets(group_margins)
+        else:
+            # one class per predicted label (ekman without heads: the labels' groups)
+            chosen = (label_sets(margins) @ members > 0).astype(np.int8)
+        sets.append(chosen)
+        if level == "fine":
+            predicted += [labels[k] for k in margins.argmax(axis=1)]
+        elif heads:
+            predicted += [order[k] for k in group_margins.argmax(axis=1)]
         else:
             dist = model.distribution(margins)
-            mass = np.stack([dist[:, members[g]].sum(axis=1) for g in order], axis=1)
-            # neutral (last column) wins ties, as in the observer
-            mass[:, -1] += 1e-12
+            mass = dist @ members
+            mass[:, -1] += 1e-12  # neutral (last column) wins ties, as in the observer
             predicted += [order[k] for k in mass.argmax(axis=1)]
     # gold indices name GoEmotions labels (a model trained on a label store has others too)
     gold_sets = [_dedupe([group(GOEMOTIONS_LABELS[k]) for k in e.labels]) for e in examples]
     shares = Counter(c for g in gold_sets for c in g)
     majority = shares.most_common(1)[0][1] / len(gold_sets) if gold_sets else 0.0
-    return _scores(
-        gold_sets,
-        predicted,
-        order,
-        dataset="goemotions",
-        file=str(file),
-        level=level,
-        n=len(examples),
-        model=observer.name,
-        extra={"majority_baseline_accuracy": round(majority, 4)},
+    about = {
+        "dataset": "goemotions",
+        "file": str(file),
+        "level": level,
+        "n": len(examples),
+        "model": observer.name,
+    }
+    if level == "family":
+        extra = {"majority_baseline_accuracy": round(majority, 4)}
+        return _scores(gold_sets, predicted, order, **about, extra=extra)
+    accuracy, top1_macro, _, matrix_labels, matrix = score(gold_sets, predicted, order)
+    gold = np.zeros((len(examples), len(order)), dtype=np.int8)
+    index = {c: k for k, c in enumerate(order)}
+    for row, classes in enumerate(gold_sets):
+        gold[row, [index[c] for c in classes if c in index]] = 1
+    chosen_all = np.vstack(sets) if sets else np.zeros_like(gold)
+    macro_f1, micro_f1, classes = multilabel_score(gold, chosen_all, order)
+    return Scores(
+        accuracy=accuracy,
+        macro_f1=macro_f1,
+        classes=classes,
+        labels=matrix_labels,
+        confusion=matrix,
+        **about,
+        extra={
+            "majority_baseline_accuracy": round(majority, 4),
+            "top1_macro_f1": top1_macro,
+            "micro_f1": micro_f1,
+            "ekman_heads": 1.0 if heads else 0.0,
+        }
+        if level == "ekman"
+        else {
+            "majority_baseline_accuracy": round(majority, 4),
+            "top1_macro_f1": top1_macro,
+            "micro_f1": micro_f1,
+        },
     )
+
+
+def label_sets(margins: NDArray[np.float64]) -> NDArray[np.int8]:
+    """Every class above its threshold (margin > 0); the top class when none is."""
+    chosen = (margins > 0).astype(np.int8)
+    empty = chosen.sum(axis=1) == 0
+    chosen[empty, margins[empty].argmax(axis=1)] = 1
+    return chosen
 
 
 def evaluate_esconv(

@@ -1,12 +1,18 @@
 """The trained emotion model: TF-IDF word and character n-grams, one linear SVM per GoEmotions
-label, Platt-calibrated probabilities and per-class thresholds.
+label and one per Ekman group (+ neutral), Platt-calibrated probabilities and per-class
+thresholds.
 
-Training is deterministic: a seeded split holds out `calibration_share` of the rows; the SVMs
-are fitted on the rest, then on the held-out rows each label gets a Platt sigmoid (decision
-value -> probability), an F1-maximising threshold, and one softmax temperature is fitted so
-that the label distribution's confidence matches how often it is right. The file is written
-as an .npz whose zip entries carry a fixed timestamp, so the same data and code give the same
-bytes.
+Training is cross-fitted and deterministic: the rows are dealt into `folds` seeded folds; every
+head (label or group) is fitted once per fold on the other folds, which gives an out-of-fold
+score for every row, and once on all rows (the head that is kept). On the out-of-fold scores
+each head gets a Platt sigmoid (decision value -> probability) and an F1-maximising threshold,
+and one softmax temperature is fitted so that the label distribution's confidence matches how
+often it is right. So calibration sees every row, and the kept heads are fitted on every row.
+The Ekman heads exist because a group is not the sum of its labels' thresholded decisions:
+trained on the groups directly they score higher on them (see README.md).
+
+The file is an .npz whose zip entries carry a fixed timestamp, so the same data and code give
+the same bytes.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from emosim.files import atomic_writer
 from emosim.schemas.common import StrictModel
 
 from .goemotions import Example
+from .mappings import NEUTRAL
 from .provenance import (
     GOEMOTIONS_ATTRIBUTION,
     GOEMOTIONS_LICENSE,
@@ -42,7 +49,7 @@ from .provenance import (
     TrainingSource,
 )
 
-CODE_VERSION = "linear-svm-1"
+CODE_VERSION = "linear-svm-2"
 """Bump when features, training or calibration change: cached models are then rebuilt."""
 
 FORMAT = "emosim-emotion-classifier"
@@ -52,6 +59,8 @@ ATTRIBUTION = GOEMOTIONS_ATTRIBUTION
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _ARRAYS = ("word_terms", "word_idf", "char_terms", "char_idf", "coef", "intercept")
 _ARRAYS += ("platt_a", "platt_b", "thresholds")
+_GROUP_ARRAYS = ("coef", "intercept", "platt_a", "platt_b", "thresholds")
+_ARRAYS += tuple(f"group_{name}" for name in _GROUP_ARRAYS)
 
 FloatArray = NDArray[np.float64]
 
@@ -66,7 +75,12 @@ class TrainingParams(StrictModel):
     char_max_features: int = Field(default=40000, ge=1)
     char_min_df: int = Field(default=3, ge=1)
     svm_c: float = Field(default=0.1, gt=0)
-    calibration_share: float = Field(default=0.1, gt=0, lt=0.5)
+    folds: int = Field(
+        default=4, ge=2, le=10, description="Cross-fitting folds for calibration and thresholds."
+    )
+    ekman_heads: bool = Field(
+        default=True, description="Also train one head per Ekman group (+ neutral)."
+    )
     sample: int | None = Field(
         default=None, ge=50, description="Train on a seeded random sub-sample of this many rows."
     )
@@ -75,9 +89,9 @@ class TrainingParams(StrictModel):
 
 class LabelCalibration(StrictModel):
     label: str
-    positives: int = Field(description="Held-out rows carrying the label.")
+    positives: int = Field(description="Training rows carrying the label.")
     threshold: float = Field(description="Probability at which the label counts as present.")
-    f1: float = Field(description="Held-out F1 of the label at that threshold.")
+    f1: float = Field(description="Out-of-fold F1 of the label at that threshold.")
 
 
 class ModelMeta(StrictModel):
@@ -92,10 +106,17 @@ class ModelMeta(StrictModel):
     data_file: str
     data_sha256: str
     params: TrainingParams
-    n_train: int
-    n_calibration: int
+    n_train: int = Field(description="Rows the kept heads were fitted on.")
+    n_calibration: int = Field(
+        default=0,
+        description="Rows held out for calibration only (0: calibrated out-of-fold, see folds).",
+    )
     temperature: float = Field(gt=0)
     calibration: list[LabelCalibration]
+    groups: list[str] = Field(
+        default_factory=list, description="Classes of the Ekman heads (empty: none trained)."
+    )
+    group_calibration: list[LabelCalibration] = Field(default_factory=list)
     sklearn_version: str
     attribution: str = ATTRIBUTION
     license: str = GOEMOTIONS_LICENSE
@@ -146,6 +167,11 @@ class EmotionModel:
     platt_a: FloatArray
     platt_b: FloatArray
     thresholds: FloatArray  # log-odds
+    group_coef: NDArray[np.float32]  # Ekman heads, rows as meta.groups (0 rows: none)
+    group_intercept: FloatArray
+    group_platt_a: FloatArray
+    group_platt_b: FloatArray
+    group_thresholds: FloatArray
     file_sha256: str = ""  # of the file it was loaded from (label provenance)
 
     @property
@@ -170,6 +196,16 @@ class EmotionModel:
         """How far each label's log-odds is above its threshold: > 0 means predicted."""
         return self.logits(texts) - self.thresholds
 
+    @property
+    def groups(self) -> list[str]:
+        return self.meta.groups
+
+    def group_margins(self, texts: list[str]) -> FloatArray:
+        """Per Ekman head (columns: `groups`): calibrated log-odds minus its threshold."""
+        decision = self.features(texts) @ self.group_coef.T
+        decision = np.asarray(decision, dtype=np.float64) + self.group_intercept
+        return decision * self.group_platt_a + self.group_platt_b - self.group_thresholds
+
     def distribution(self, margins: FloatArray) -> FloatArray:
         """One probability distribution over labels per row (tempered softmax of margins)."""
         scaled = margins / self.meta.temperature
@@ -190,6 +226,11 @@ class EmotionModel:
             "platt_a": self.platt_a,
             "platt_b": self.platt_b,
             "thresholds": self.thresholds,
+            "group_coef": self.group_coef.astype(np.float32),
+            "group_intercept": self.group_intercept,
+            "group_platt_a": self.group_platt_a,
+            "group_platt_b": self.group_platt_b,
+            "group_thresholds": self.group_thresholds,
         }
         meta = self.meta.model_dump_json(indent=1).encode()
         with (
@@ -242,7 +283,13 @@ def load_model(path: Path) -> EmotionModel:
     )
     char.idf_ = arrays["char_idf"]
     n_labels, n_features = arrays["coef"].shape
-    if n_labels != len(meta.labels) or n_features != len(word.vocabulary) + len(char.vocabulary):
+    n_groups, n_group_features = arrays["group_coef"].shape
+    if (
+        n_labels != len(meta.labels)
+        or n_features != len(word.vocabulary) + len(char.vocabulary)
+        or n_groups != len(meta.groups)
+        or (n_groups and n_group_features != n_features)
+    ):
         raise DataError([f"{path}: damaged model file (array shapes do not match meta.json)"])
     return EmotionModel(
         meta=meta,
@@ -253,6 +300,7 @@ def load_model(path: Path) -> EmotionModel:
         platt_a=arrays["platt_a"],
         platt_b=arrays["platt_b"],
         thresholds=arrays["thresholds"],
+        **{f"group_{name}": arrays[f"group_{name}"] for name in _GROUP_ARRAYS},
         file_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
     )
 
@@ -260,23 +308,47 @@ def load_model(path: Path) -> EmotionModel:
 # --- training -----------------------------------------------------------------------------
 
 
-def _split(n: int, params: TrainingParams) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    rng = np.random.default_rng(params.seed)
-    order = rng.permutation(n)
-    if params.sample is not None and params.sample < n:
-        order = order[: params.sample]
-    n_cal = max(1, int(round(len(order) * params.calibration_share)))
-    return np.sort(order[n_cal:]), np.sort(order[:n_cal])
+def _rows(n: int, params: TrainingParams) -> NDArray[np.int64]:
+    """The rows trained on: all, or a seeded random sub-sample of `params.sample`."""
+    if params.sample is None or params.sample >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(params.seed).permutation(n)[: params.sample])
 
 
-def _fit_label(features: sparse.csr_matrix, target: NDArray[np.int8], c: float):
-    """One-vs-rest SVM for one label; a label with no positives is never predicted."""
+def _fold_of(n: int, params: TrainingParams) -> NDArray[np.int64]:
+    """Seeded fold of each row, as even as can be."""
+    order = np.random.default_rng(params.seed + 1).permutation(n)
+    fold = np.empty(n, dtype=np.int64)
+    fold[order] = np.arange(n) % params.folds
+    return fold
+
+
+def _fit_head(features: sparse.csr_matrix, target: NDArray[np.int8], c: float):
+    """One-vs-rest SVM for one head; a head with no positives is never predicted."""
     if target.min() == target.max():
         sign = 1.0 if target[0] else -1.0
         return np.zeros(features.shape[1], dtype=np.float32), 10.0 * sign
     svm = LinearSVC(C=c, dual=True, max_iter=5000, random_state=0)
     svm.fit(features, target)
     return svm.coef_[0].astype(np.float32), float(svm.intercept_[0])
+
+
+def _fit_heads(
+    features: sparse.csr_matrix,
+    targets: NDArray[np.int8],
+    usable: NDArray[np.bool_],
+    heads: list[int],
+    c: float,
+) -> list[tuple[NDArray[np.float32], float]]:
+    """The given heads fitted on the rows each can use (all rows are the common case)."""
+    fitted = []
+    for k in heads:
+        keep = usable[:, k]
+        if keep.all():
+            fitted.append(_fit_head(features, targets[:, k], c))
+        else:
+            fitted.append(_fit_head(features[keep], targets[keep, k], c))
+    return fitted
 
 
 def _platt(decision: FloatArray, target: NDArray[np.int8]) -> tuple[float, float]:
@@ -312,6 +384,49 @@ def _temperature(margins: FloatArray, gold: NDArray[np.int8]) -> float:
     return float(np.exp(result.x))
 
 
+def group_targets(
+    examples: list[Example], labels: list[str], ekman: dict[str, str]
+) -> tuple[list[str], NDArray[np.int8], NDArray[np.bool_]]:
+    """Ekman groups + neutral, each row's gold groups, and which rows have any.
+
+    A label outside the mapping and not `neutral` (e.g. one learned from a label store) has no
+    group: a row with only such labels is left out of the group heads, not read as negative.
+    """
+    groups = [*sorted(set(ekman.values())), NEUTRAL]
+    column = {label: groups.index(ekman.get(label, NEUTRAL)) for label in labels}
+    column = {label: k for label, k in column.items() if label in ekman or label == NEUTRAL}
+    targets = np.zeros((len(examples), len(groups)), dtype=np.int8)
+    for row, example in enumerate(examples):
+        for index in example.labels:
+            if labels[index] in column:
+                targets[row, column[labels[index]]] = 1
+    return groups, targets, targets.any(axis=1)
+
+
+def _calibrate(
+    oof: FloatArray, targets: NDArray[np.int8], usable: NDArray[np.bool_], names: list[str]
+) -> tuple[FloatArray, FloatArray, FloatArray, list[LabelCalibration]]:
+    """Per head, on its out-of-fold scores: Platt sigmoid, then the F1-maximising threshold."""
+    platt = [_platt(oof[usable[:, k], k], targets[usable[:, k], k]) for k in range(len(names))]
+    platt_a = np.array([a for a, _ in platt])
+    platt_b = np.array([b for _, b in platt])
+    logits = oof * platt_a + platt_b
+    cuts = [
+        _threshold(logits[usable[:, k], k], targets[usable[:, k], k]) for k in range(len(names))
+    ]
+    thresholds = np.array([t for t, _ in cuts])
+    calibration = [
+        LabelCalibration(
+            label=name,
+            positives=int(targets[usable[:, k], k].sum()),
+            threshold=round(float(1 / (1 + np.exp(-cuts[k][0]))), 4),
+            f1=round(cuts[k][1], 4),
+        )
+        for k, name in enumerate(names)
+    ]
+    return platt_a, platt_b, thresholds, calibration
+
+
 def train_model(
     examples: list[Example],
     labels: list[str],
@@ -322,16 +437,30 @@ def train_model(
     ekman: dict[str, str] | None = None,
     workers: int | None = None,
 ) -> EmotionModel:
-    fit_rows, cal_rows = _split(len(examples), params)
-    if len(fit_rows) < 20:
+    """Train on labelled examples (`Example.labels` index `labels`): the entry point for any
+    data, GoEmotions' own or a label store's rows added to it (retrain.py).
+
+    `ekman` (GoEmotions label -> group) adds the Ekman heads when `params.ekman_heads` and
+    `labels` holds `neutral`; `params.sample` trains on a seeded sub-sample of `examples`.
+    """
+    chosen = _rows(len(examples), params)
+    if len(chosen) < 20:
         raise DataError([f"{data_file}: too few rows to train on ({len(examples)})"])
-    targets = np.zeros((len(examples), len(labels)), dtype=np.int8)
-    for row, example in enumerate(examples):
+    rows = [examples[i] for i in chosen]
+    targets = np.zeros((len(rows), len(labels)), dtype=np.int8)
+    for row, example in enumerate(rows):
         targets[row, list(example.labels)] = 1
-    texts = [e.text for e in examples]
-    fit_texts = [texts[i] for i in fit_rows]
-    cal_texts = [texts[i] for i in cal_rows]
-    small = len(fit_rows) < 2000  # tiny samples: keep rare n-grams, min_df would drop all
+    usable = np.ones_like(targets, dtype=bool)
+    groups: list[str] = []
+    if ekman and params.ekman_heads and NEUTRAL in labels:
+        groups, group_y, has_group = group_targets(rows, labels, ekman)
+        if has_group.sum() < 20:  # e.g. a label store's rows alone: no GoEmotions groups
+            groups = []
+        else:
+            targets = np.hstack([targets, group_y])
+            usable = np.hstack([usable, np.repeat(has_group[:, None], len(groups), axis=1)])
+    texts = [e.text for e in rows]
+    small = len(rows) < 2000  # tiny samples: keep rare n-grams, min_df would drop all
     word = _vectorizer(
         "word",
         params,
@@ -344,27 +473,38 @@ def train_model(
         max_features=params.char_max_features,
         min_df=1 if small else params.char_min_df,
     )
-    fit_x = sparse.hstack([word.fit_transform(fit_texts), char.fit_transform(fit_texts)]).tocsr()
-    fit_y = targets[fit_rows]
+    features = sparse.hstack([word.fit_transform(texts), char.fit_transform(texts)]).tocsr()
+    fold = _fold_of(len(rows), params)
     # Processes, not threads: liblinear's random generator is one global per process, so
     # threads sharing it would make the coefficients differ from run to run.
     # Small samples (tests) fit faster in-process than worker start-up takes.
-    workers = workers or (1 if len(fit_rows) < 10000 else min(2, os.cpu_count() or 1))
-    fitted = Parallel(n_jobs=workers)(
-        delayed(_fit_label)(fit_x, fit_y[:, k], params.svm_c) for k in range(len(labels))
+    workers = workers or (1 if len(rows) < 10000 else min(2, os.cpu_count() or 1))
+    n_heads = targets.shape[1]
+    chunks = [list(range(k, n_heads, 4)) for k in range(min(4, n_heads))]
+    splits = [fold != f for f in range(params.folds)] + [np.ones(len(rows), dtype=bool)]
+    jobs = [(split, heads) for split in splits for heads in chunks]
+    c = params.svm_c
+    results = iter(
+        Parallel(n_jobs=workers)(
+            delayed(_fit_heads)(features[split], targets[split], usable[split], heads, c)
+            for split, heads in jobs
+        )
     )
-    coef = np.vstack([w for w, _ in fitted])
-    intercept = np.array([b for _, b in fitted], dtype=np.float64)
-    cal_y = targets[cal_rows]
-    cal_x = sparse.hstack([word.transform(cal_texts), char.transform(cal_texts)]).tocsr()
-    decision = np.asarray(cal_x @ coef.T, dtype=np.float64) + intercept
-    platt = [_platt(decision[:, k], cal_y[:, k]) for k in range(len(labels))]
-    platt_a = np.array([a for a, _ in platt])
-    platt_b = np.array([b for _, b in platt])
-    logits = decision * platt_a + platt_b
-    cuts = [_threshold(logits[:, k], cal_y[:, k]) for k in range(len(labels))]
-    thresholds = np.array([t for t, _ in cuts])
-    temperature = _temperature(logits - thresholds, cal_y)
+    fitted: list[tuple[NDArray[np.float32], FloatArray]] = []
+    for _ in splits:
+        by_head = {k: fit for heads in chunks for k, fit in zip(heads, next(results), strict=True)}
+        coef = np.vstack([by_head[k][0] for k in range(n_heads)])
+        fitted.append((coef, np.array([by_head[k][1] for k in range(n_heads)])))
+    oof = np.zeros(targets.shape)
+    for f, (coef, intercept) in enumerate(fitted[:-1]):
+        held = fold == f
+        oof[held] = np.asarray(features[held] @ coef.T, dtype=np.float64) + intercept
+    coef, intercept = fitted[-1]
+    n = len(labels)
+    platt_a, platt_b, thresholds, calibration = _calibrate(oof, targets, usable, labels + groups)
+    temperature = _temperature(
+        oof[:, :n] * platt_a[:n] + platt_b[:n] - thresholds[:n], targets[:, :n]
+    )
     meta = ModelMeta(
         code_version=CODE_VERSION,
         labels=labels,
@@ -372,18 +512,25 @@ def train_model(
         data_file=data_file,
         data_sha256=data_sha256,
         params=params,
-        n_train=len(fit_rows),
-        n_calibration=len(cal_rows),
+        n_train=len(rows),
         temperature=round(temperature, 6),
-        calibration=[
-            LabelCalibration(
-                label=label,
-                positives=int(cal_y[:, k].sum()),
-                threshold=round(float(1 / (1 + np.exp(-cuts[k][0]))), 4),
-                f1=round(cuts[k][1], 4),
-            )
-            for k, label in enumerate(labels)
-        ],
+        calibration=calibration[:n],
+        groups=groups,
+        group_calibration=calibration[n:],
         sklearn_version=sklearn.__version__,
     )
-    return EmotionModel(meta, word, char, coef, intercept, platt_a, platt_b, thresholds)
+    return EmotionModel(
+        meta,
+        word,
+        char,
+        coef[:n],
+        intercept[:n],
+        platt_a[:n],
+        platt_b[:n],
+        thresholds[:n],
+        group_coef=coef[n:],
+        group_intercept=intercept[n:],
+        group_platt_a=platt_a[n:],
+        group_platt_b=platt_b[n:],
+        group_thresholds=thresholds[n:],
+    )

@@ -90,9 +90,17 @@ def built_table(built: Built) -> Table:
     )
     table.add_row("code version", meta.code_version)
     table.add_row("data", f"{meta.data_file} sha256 {meta.data_sha256[:16]}...")
-    table.add_row("rows", f"{meta.n_train} train + {meta.n_calibration} calibration")
+    table.add_row(
+        "rows",
+        f"{meta.n_train} (calibrated on {meta.params.folds}-fold out-of-fold scores)",
+    )
     mean_f1 = sum(c.f1 for c in meta.calibration) / len(meta.calibration)
-    table.add_row("held-out label F1", f"{mean_f1:.3f} (mean over labels, at their thresholds)")
+    table.add_row("out-of-fold label F1", f"{mean_f1:.3f} (mean over labels, at thresholds)")
+    if meta.group_calibration:
+        group_f1 = sum(c.f1 for c in meta.group_calibration) / len(meta.group_calibration)
+        table.add_row(
+            "out-of-fold Ekman F1", f"{group_f1:.3f} (mean over {len(meta.groups)} groups)"
+        )
     _provenance_rows(table, meta)
     return table
 
