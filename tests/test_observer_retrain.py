@@ -402,3 +402,20 @@ def test_report_says_a_lexicon_observer_has_no_figures_on_human_text(
     assert entry["observer"].startswith("scripted-emotion/") and entry["scores"] == []
     assert "not measured on human text" in entry["note"]
     assert "not measured" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--from-store", "{tmp}/missing.sqlite"], "missing.sqlite: no label store here"),
+        (["--no-public"], "--no-public: give --from-store STORE"),
+        (["--kind", "sentence"], "--kind: 'sentence' is not an observer kind"),
+    ],
+)
+def test_observer_train_bad_options_are_one_error(cli, tmp_path: Path, args, expected) -> None:
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    result = cli.invoke(app, ["observer", "train", "--out", str(tmp_path / "m.npz"), *args])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and expected in lines[0], result.output
+    assert not (tmp_path / "m.npz").exists()
