@@ -382,3 +382,32 @@ def test_every_topic_question_gets_its_answer(advisor: ScriptedAdvisor, catalog:
             assert any(s.text in replies for s in draft.sentences), (question, draft.text)
             answered += 1
     assert answered == 344
+
+
+def test_a_question_asked_one_way_is_not_asked_again_another_way(
+    client: ScriptedClient, catalog: Catalog
+) -> None:
+    from emosim.agents.arc import ArcController
+    from emosim.agents.messages import ClientInput
+    from emosim.agents.scripted.client import _ways
+
+    line = next(q for q in client.templates.follow_ups["middle"] if "better fit" in q)
+    ways = [w.lower() for w in _ways(line)]
+    assert len(ways) >= 3
+    persona = catalog.clients["marcus_johnson"]
+    topic = catalog.topics["debt_management"]
+    _, hidden = ArcController(catalog, persona.default_arc, 8).initial((1, persona.id))
+    said = f"Okay. {_ways(line)[1]}"
+    request = ClientInput(
+        persona=persona,
+        topic=topic.id,
+        subcategory=topic.subcategories[0].id,
+        situation="test",
+        hidden_state=hidden,
+        transcript=[Line(speaker="client", text=said)],
+        exchange=5,
+        exchanges=8,
+    )
+    asked = [client._question(request, random.Random(seed), said, False) for seed in range(80)]
+    assert not [q for q in asked if q.lower() in ways]
+    assert len(set(asked)) >= 10

@@ -385,7 +385,10 @@ class ScriptedClient:
             "term": self._term(request, rng),
             "advisor_name": "Elena",
         }
-        return self._pick(rng, pool, history, slots)
+        # a question asked once, in any of its ways, is not asked again
+        low = history.lower()
+        fresh = [q for q in pool if not any(fill(w, slots).lower() in low for w in _ways(q))]
+        return self._pick(rng, fresh or pool, history, slots)
 
     def _figure_question(self, request: ClientInput, rng: random.Random, history: str) -> str:
         """A question about the client's own figures, as they said them."""
@@ -444,6 +447,16 @@ class ScriptedClient:
         choice = rng.choice(candidates or pool)
         choice = expand(choice, rng)
         return fill(choice, slots) if slots else choice
+
+
+@functools.lru_cache(maxsize=1024)
+def _ways(template: str) -> tuple[str, ...]:
+    """The ways a question line can be asked: each option of its leading [a|b|c] group (a
+    line that is one question asked several ways), or the line itself."""
+    whole = re.fullmatch(r"\[([^\[\]]*)\](\?)", template)
+    if whole is None:
+        return (template,)
+    return tuple(option + whole.group(2) for option in whole.group(1).split("|"))
 
 
 def _plain(text: str) -> str:
