@@ -105,3 +105,37 @@ def test_strategy_model_on_own_labels_inherits_no_license(training, catalog) -> 
     )
     assert own.meta.license == "" and own.meta.attribution == ""
     assert [s.name for s in own.meta.sources] == ["label-store"]
+
+
+def test_next_batch_strategy_labels_carry_the_retrained_models_provenance(
+    tmp_path: Path, cli, training, catalog, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    from emosim.agents.classifier.strategy_model import read_model_meta
+    from emosim.cli import app
+    from emosim.graphs.runner import load_job, run_jobs
+
+    out = tmp_path / "strategy-observer.npz"
+    args = ["observer", "train", "--from-store", str(training.path), "--kind", "strategy"]
+    result = cli.invoke(app, [*args, "--sample", "1500", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    meta = read_model_meta(out)
+    monkeypatch.setenv("EMOSIM_STRATEGY_MODEL", str(out))
+    job = load_job(catalog, root / "simulations" / "inherited_ira_grief_widow.yaml", 1)
+    _, (record,) = run_jobs(
+        catalog,
+        [job],
+        tmp_path / "runs",
+        "scripted",
+        "loop",
+        "pytest",
+        observer="lexicon,strategy=trained",
+    )
+    assert read_model_meta(out) == meta  # used as it is, not rebuilt from ESConv alone
+    strategy = [e for e in record.label_events if e.target.field == "strategy"]
+    assert strategy
+    file_sha = hashlib.sha256(out.read_bytes()).hexdigest()
+    for e in strategy:
+        assert e.source.name == "trained-strategy" and e.source.model_sha256 == file_sha
+        assert e.source.data_sha256 == meta.data_sha256 and e.source.license == ESCONV_LICENSE

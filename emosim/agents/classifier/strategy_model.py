@@ -21,6 +21,7 @@ entries carry a fixed timestamp. Same data and code give the same bytes (tested)
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zipfile
 from collections.abc import Sequence
@@ -221,6 +222,7 @@ class StrategyModel:
     cal_intercept: FloatArray
     offsets: FloatArray
     position_mean: FloatArray
+    file_sha256: str = ""  # of the file it was loaded from (label provenance)
 
     @property
     def labels(self) -> list[str]:
@@ -408,6 +410,7 @@ def load_strategy_model(path: Path) -> StrategyModel:
         cal_intercept=arrays["cal_intercept"],
         offsets=arrays["offsets"],
         position_mean=arrays["position_mean"],
+        file_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
     )
 
 

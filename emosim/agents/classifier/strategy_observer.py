@@ -25,6 +25,7 @@ from emosim.schemas.common import StrictModel
 from ..scripted.observers import LexiconStrategyObserver
 from ..scripted.text import split_sentences
 from .esconv_train import StrategyExample
+from .provenance import label_source
 from .strategy_model import StrategyModel
 
 
@@ -71,6 +72,15 @@ class TrainedStrategyObserver:
         self.lexicon = lexicon
         self.evidence_terms = evidence
         self.name = f"trained-strategy/{model.meta.name}:{model.version}"
+        name, _, version = self.name.partition("/")
+        # provenance of every label this observer makes (graphs/finalize.py reads it)
+        self.label_source = label_source(
+            name,
+            version,
+            model_sha256=model.file_sha256,
+            data_sha256=model.meta.data_sha256,
+            license=model.meta.license,
+        )
         self.members: dict[str, list[str]] = {label: [] for label in model.labels}
         for s in catalog.strategies_file.strategies:
             self.members.setdefault(s.esconv, []).append(s.id)

@@ -18,7 +18,7 @@ from emosim.paths import project_root, shipped_data
 
 from .esconv_train import DATA_ENV, TRAIN_FILE, read_strategy_examples
 from .goemotions import file_sha256
-from .provenance import ESCONV_LICENSE, HumanTextScore, TrainingSource
+from .provenance import ESCONV_LICENSE, STORE_SOURCE, HumanTextScore, TrainingSource
 from .store import CACHE_DIR
 from .strategy_cv import CrossValidation
 from .strategy_model import (
@@ -154,6 +154,14 @@ def build_strategy_model(
     return StrategyBuilt(out, model.meta, built=True, seconds=time.perf_counter() - started)
 
 
+def _trained_from_store(path: Path) -> bool:
+    """Whether `path` holds a model retrained on a label store (`--from-store`)."""
+    try:
+        return path.is_file() and any(s.name == STORE_SOURCE for s in read_model_meta(path).sources)
+    except DataError:
+        return False
+
+
 def ensure_strategy_model(
     path: Path | None = None, *, data_dir: Path | None = None
 ) -> StrategyModel:
@@ -167,5 +175,7 @@ def ensure_strategy_model(
     folder = data_dir or default_data_dir()
     if not (folder / TRAIN_FILE).is_file() and path.is_file():
         return load_strategy_model(path)
+    if _trained_from_store(path):
+        return load_strategy_model(path)  # retrained on reviewed labels: ESConv cannot rebuild it
     build_strategy_model(path, data_dir=data_dir)
     return load_strategy_model(path)
