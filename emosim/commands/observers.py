@@ -282,7 +282,10 @@ def _train_from_store(
             "emosim batch PLAN --observer classifier"
         )
     else:
-        console.print(f"the strategy observer uses it with EMOSIM_STRATEGY_MODEL={result.path}")
+        console.print(
+            f"next batch with this observer: EMOSIM_STRATEGY_MODEL={result.path} "
+            "emosim batch PLAN --strategy-observer trained"
+        )
 
 
 @observer_app.command("label")
