@@ -31,9 +31,10 @@ from emosim.files import DataError
 
 # Measured with the shipped parameters (tuned on dev; test measured once, never tuned on).
 # They guard against regressions; the targets are the issue's.
-DEV_ACCURACY = 0.84  # 178 of 211 (dev, test-1 and dev-2)
-TEST_ACCURACY = 0.68  # 147 of 216: test-2 70 of 88 (56.8% before the phrasings), test-3 77 of 128
+DEV_ACCURACY = 0.85  # 181 of 211 (dev, test-1 and dev-2)
+TEST_ACCURACY = 0.75  # 164 of 216: test-2 72 of 88 (56.8% before the phrasings), test-3 92 of 128
 # (57.0% before: written and committed before the phrasings and the re-tuning)
+TEST_FALSE_MATCH = 0.15  # 8 of 58: test-2 2 of 26, test-3 6 of 32
 
 
 @pytest.fixture(scope="module")
@@ -129,14 +130,14 @@ def test_held_out_accuracy_does_not_regress(evaluation: ParaphraseEval) -> None:
     test = evaluation.splits["test"]
     assert test.n >= 60 and test.off_bank >= 20
     assert test.accuracy >= TEST_ACCURACY, test
-    assert test.false_match_rate <= 0.20, test
+    assert test.false_match_rate <= TEST_FALSE_MATCH, test
 
 
 @pytest.mark.xfail(
     strict=True,
     reason="the target (>= 85% of held-out paraphrases, <= 10% off-bank matched) is not met by "
-    "lexical retrieval with expert phrasings: measured 68.1% and 19.0% on the test split "
-    "(test-2: 79.5% and 23.1%; test-3: 60.2% and 15.6%)",
+    "lexical retrieval with expert phrasings: measured 75.9% and 13.8% on the test split "
+    "(test-2: 81.8% and 7.7%; test-3: 71.9% and 18.8%)",
 )
 def test_held_out_accuracy_meets_the_target(evaluation: ParaphraseEval) -> None:
     assert evaluation.met
@@ -186,6 +187,22 @@ def test_concepts_are_read_from_the_concept_file(tmp_path) -> None:
     with pytest.raises(DataError) as err:
         load_concepts(path)
     assert "concepts.yaml" in str(err.value) and "'attorney'" in str(err.value)
+
+
+def test_a_word_the_bank_never_uses_makes_an_answer_less_likely(index: AnswerIndex) -> None:
+    """A question about a thing the bank has no answer for (a kayak, a prepaid card) gets
+    none, though its other words would fit a bank question."""
+    lax = AnswerIndex(
+        index.entries, Params(unknown=0.0), index.glossary, index.topic_names, index.phrasings
+    )
+    for text, topic in (
+        ("Does my homeowners insurance cover my kayak?", "insurance_planning"),
+        ("Should my teenager get a debit card or a prepaid card?", "budgeting_cash_flow"),
+    ):
+        assert index.match(text, topic) is None, text
+        assert lax.match(text, topic) is not None, text  # without the penalty: a false match
+    found = index.match("Should I get disability insurance?", "insurance_planning")
+    assert found is not None and "disability" in found.question
 
 
 def test_the_evaluation_can_fail(index: AnswerIndex, catalog: Catalog) -> None:
