@@ -24,6 +24,8 @@ from emosim.debugging import FORKABLE, apply_sets, diff
 from emosim.errors import EmosimError
 from emosim.schemas import LineageInfo
 
+from .context import catalog  # loaded when the graph is built: reducers run on the event loop
+
 BY = "_by"  # marks an update written by a node (its name)
 NEW = "_new"  # marks the first working set of a conversation: it replaces what was there
 EDITS = "studio_edits"  # edits since the last node ran: [{"path": ..., "value": ...}]
@@ -56,11 +58,9 @@ def _edited(work: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
         )
     values = copy.deepcopy(work)
     values.pop(EDITS, None)
-    from .context import catalog  # loaded when the graph was built
-
     try:
         apply_sets(values, [], sets, ArcController(catalog(), [], 1))
-    except EmosimError as exc:  # the server answers a ValueError or this with 422
+    except EmosimError as exc:  # the server answers this error with 400 and its message
         raise InvalidUpdateError(f"studio edit: {exc}".replace("--set: ", "work.")) from None
     changed = [{"path": p, "value": v} for p, v in sets.items()]
     return {**values, EDITS: [*work.get(EDITS, []), *changed]}
