@@ -242,7 +242,7 @@ class ScriptedClient:
         # their own way of saying okay, when it says more than "okay"
         own = [a for a in getattr(style, "acknowledgements", []) or [] if len(a.split()) >= 3]
         own = [a for a in own if a.lower() not in history.lower()]  # said once is enough
-        if own and category in {"heard", "answered", "numbers_landed"} and rng.random() < 0.3:
+        if own and category in {"heard", "answered", "numbers_landed"} and rng.random() < 0.4:
             # how this person says "okay", before what they make of it
             voice = f"{ensure_period(expand(rng.choice(own), rng).strip())} {voice}"
         return voice, category == "unanswered"
@@ -285,7 +285,7 @@ class ScriptedClient:
             if h.strip().rstrip(",").lower() not in tags
         ]
         opens = line.split(" ", 1)[0].rstrip(",.!").lower()
-        if hedges and opens not in _INTERJECTIONS and rng.random() < 0.2:
+        if hedges and opens not in _INTERJECTIONS and rng.random() < 0.3:
             hedge = expand(rng.choice(hedges), rng).strip().rstrip(",")
             if re.fullmatch(r"[A-Za-z][A-Za-z' ]*", hedge) and len(hedge.split()) <= 4:
                 keep = self._proper_nouns(request.persona)
