@@ -23,13 +23,14 @@ from emosim.labels.phrases import tokens
 from emosim.labels.store import LabelStore
 from emosim.schemas import ConversationRecord, LabelEvent
 
-# Disjoint pools: template wording, everyday filler, and the planted phrases' words.
+# Disjoint pools: template wording, everyday filler (with function words), the planted phrases.
 TEMPLATE_WORDS = """account statement budget mortgage pension payment balance savings
 salary invoice loan rate premium deposit transfer portfolio fund tax refund bonus credit
 card debt rent lease insurance policy claim estate will trust college tuition""".split()
 FILLER_WORDS = """morning evening kitchen garden weekend sister brother neighbour coffee
 window street office phone email letter table chair sofa dinner lunch holiday summer winter
-spring autumn car train bus bike walk dog cat friend cousin""".split()
+spring autumn car train bus bike walk dog cat friend cousin i the and of to it my is
+was""".split()
 PHRASE_WORDS = """tangled maze drowning spiral fog avalanche quicksand labyrinth knot
 swamp blur storm flood pile mountain tidal wave jungle whirlwind haze thicket mess heap""".split()
 
@@ -86,7 +87,11 @@ def build(
     e1, e2 = rng.sample(emotions, 2)
     others = [e for e in emotions if e not in (e1, e2)]
     usual = rng.sample(others, 4)  # what else the model says
-    phrase_words = rng.sample(PHRASE_WORDS, rng.choice([2, 3]))
+    phrase_words: list[str] = []
+    for word in rng.sample(PHRASE_WORDS, rng.choice([2, 3])):
+        if phrase_words and rng.random() < 0.4:  # e.g. "fog of the maze"
+            phrase_words += rng.choice([["of"], ["the"], ["and", "the"], ["of", "all"]])
+        phrase_words.append(word)
     planted = Planted(sub, topic, e1, e2, " ".join(phrase_words))
     templates = {
         s: [_sentence(rng, TEMPLATE_WORDS, 6) for _ in range(6)] for _, s in chosen

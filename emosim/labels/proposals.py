@@ -15,30 +15,32 @@ checks; its `status` names the first it fails ('proposed' when it passes them al
 
 1. **Rate** - at least `min_support` corrections and a/n at least `min_rate` (0.5: the rule
    is right more often than the label it replaces).
-2. **The phrase matters in its context** (template wording) - one-sided Fisher's exact test
-   of the context's turns with the phrase against its turns without it, at level `alpha`.
-   A phrase that fails is the context's *template wording* when it is in at least
-   `template_share` of the context's turns (of any label: frequent there regardless of the
-   label), else *not specific to the phrase*; either way it rides on the context's rate, not
-   its own. A phrase in every turn of its context has nothing to compare with and fails.
-3. **Significance** - one-sided Fisher's exact test of the finding's turns against the rest
+2. **Significance** - one-sided Fisher's exact test of the finding's turns against the rest
    of the population, Benjamini-Hochberg at `fdr` over every (correction, context, phrase)
    looked at, including those with too few corrections to test (counted as p = 1).
+3. **The phrase matters in its context** (template wording) - one-sided Fisher's exact test
+   of the context's turns with the phrase against its turns without it, Benjamini-Hochberg
+   at `alpha` over the findings that passed 1 and 2. A phrase that fails is the context's
+   *template wording* when it is in at least `template_share` of the context's turns (of
+   any label: frequent there regardless of the label), else *not specific to the phrase*;
+   either way it rides on the context's correction rate, not its own. A phrase in every
+   turn of its context has nothing to compare with and fails.
 4. **Refinement** - a finding whose turns are a strict subset of a broader significant
    finding's must be significantly more precise than the broader one's other turns (Fisher,
    at `alpha` divided by the number of passing findings nested in the broader one): the
    luckiest subset of a pattern's turns (the phrase plus words that happen to follow it in
    a few of them) is not a pattern.
-5. **Cover** - the findings left are ranked by the p-value of 3 (a broad, consistent finding
+5. **Cover** - the findings left are ranked by the p-value of 2 (a broad, consistent finding
    beats a tiny perfect one: 28 of 40 against a 5% background gives p ~ 1e-27, 3 of 3 gives
    ~ 1e-3), then by the Wilson 95% lower bound of the rate. In that order, a finding is kept
-   only if its turns that no kept finding covers still pass 1 and 3 on their own.
+   only if its turns that no kept finding covers still pass 1 and 2 on their own.
 6. **Self-check** - the rule is built and matched with the code `apply-rules` uses; unless it
    matches exactly the turns it was learned from, it is not proposed.
 
 Phrases are counted as runs of up to `max_ngram` words (see `phrases.py`: case,
-punctuation and sentence breaks do not matter), then grown to the longest run all of their
-turns share, which leaves their counts (and rate) unchanged.
+punctuation and sentence breaks do not matter; a lone function word or number is not a
+phrase), then grown to the longest run all of their turns share, which leaves their counts
+(and rate) unchanged.
 """
 
 from __future__ import annotations
@@ -299,7 +301,7 @@ def mine(
                     continue
                 counts: Counter[Tokens] = Counter()
                 for i in in_scope:
-                    counts.update(g for g in grams[i] if informative(g))
+                    counts.update(g for g in grams[i] if len(g) > 1 or informative(g))
                 tests += len(counts)
                 for g, support in counts.items():
                     if support < opt.min_support:
@@ -312,14 +314,26 @@ def mine(
                     cls.seeds.append(g)
     p_values: list[float] = []
     stats: dict[tuple, tuple[int, int, float]] = {}
+    context_ps: dict[tuple, float] = {}
     for ck, cls in classes.items():
         gkey, head, scope, present = ck
         group, hit_set = miner.groups[gkey], heads[gkey][head]
         a, n = len(present & hit_set), len(present)
         p = fisher_greater(a, n, len(hit_set), len(group))
         stats[ck] = (a, n, p)
+        members = scopes_of[gkey][scope]
+        context_ps[ck] = (
+            p if scope[0] == "any" else fisher_greater(a, n, len(hit_set & members), len(members))
+        )
         p_values.extend([p] * len(cls.seeds))
     cutoff = bh_cutoff(p_values, opt.fdr, tests)
+    # the context test's family: findings that pass the rate and significance checks
+    family = [
+        context_ps[ck]
+        for ck, (a, n, p) in stats.items()
+        if ck[2][0] != "any" and a / n >= opt.min_rate and p <= cutoff
+    ]
+    context_cut = bh_cutoff(family, opt.alpha, len(family))
     ranked = sorted(
         classes,
         key=lambda ck: (
@@ -341,8 +355,9 @@ def mine(
 
     for ck in ranked:
         findings[ck] = _judge(
-            ck, stats[ck], classes[ck], miner, heads, scopes_of, tests, cutoff, words
-        )
+            ck, stats[ck], context_ps[ck], classes[ck], miner, heads, scopes_of, words,
+            (tests, cutoff, len(family), context_cut),
+        )  # fmt: skip
     _refinements(ranked, findings, stats, heads, opt, cutoff)
     proposals: list[ProposedRule] = []
     covered: dict[tuple[str, str], set[int]] = defaultdict(set)
@@ -370,22 +385,22 @@ def mine(
 def _judge(
     ck: tuple,
     stat: tuple[int, int, float],
+    context_p: float,
     cls: _Class,
     miner: _Miner,
     heads: dict[tuple[str, str], dict[str, set[int]]],
     scopes_of: dict[tuple[str, str], dict[tuple[ScopeKind, str], set[int]]],
-    tests: int,
-    cutoff: float,
     words: Any,
+    cuts: tuple[int, float, int, float],
 ) -> PhraseFinding:
     """A finding with the status of checks 1-3 ('' when it passes them)."""
+    tests, cutoff, family, context_cut = cuts
     opt = miner.options
     gkey, head, (kind, name), present = ck
     group, hit_set = miner.groups[gkey], heads[gkey][head]
     a, n, p = stat
     members = scopes_of[gkey][(kind, name)]
     hits_in = hit_set & members
-    context_p = p if kind == "any" else fisher_greater(a, n, len(hits_in), len(members))
     sample = group[next(iter(present))]
     finding = PhraseFinding(
         field=gkey[0],
@@ -407,7 +422,13 @@ def _judge(
     if a / n < opt.min_rate:
         finding.status = "rate below --min-rate"
         finding.note = f"{a}/{n} = {a / n:.0%} < {opt.min_rate:.0%}"
-    elif kind != "any" and context_p >= opt.alpha:
+    elif p > cutoff:
+        finding.status = "not significant"
+        finding.note = (
+            f"p = {p:.2g}; Benjamini-Hochberg at FDR {opt.fdr} over {tests} phrase x context "
+            "tests " + (f"kept p <= {cutoff:.2g}" if cutoff >= 0 else "kept none")
+        )
+    elif kind != "any" and context_p > context_cut:
         phrase = words(ck)
         finding.phrase = phrase_text(phrase)
         texts = miner.context_texts(gkey[0], kind, name)
@@ -424,13 +445,9 @@ def _judge(
         )
         finding.note = (
             f"in {share:.0%} of {where}'s turns; with it {a}/{n} = {a / n:.0%} corrected, "
-            f"{compare} (p = {context_p:.2g} >= {opt.alpha})"
-        )
-    elif p > cutoff:
-        finding.status = "not significant"
-        finding.note = (
-            f"p = {p:.2g}; Benjamini-Hochberg at FDR {opt.fdr} over {tests} phrase x context "
-            "tests " + (f"kept p <= {cutoff:.2g}" if cutoff >= 0 else "kept none")
+            f"{compare} (p = {context_p:.2g}; Benjamini-Hochberg at {opt.alpha} over the "
+            f"{family} findings that pass the rate and significance checks "
+            + (f"kept p <= {context_cut:.2g})" if context_cut >= 0 else "kept none)")
         )
     return finding
 
