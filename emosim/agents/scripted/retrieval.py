@@ -110,6 +110,8 @@ _PHRASES = tuple(
         (r"\b(kids?|son|daughter|children|teen|teenager)\b", " child "),
         (r"\b(husband|wife|boyfriend|girlfriend|fianc[eé]e?)\b", " partner spouse "),
         (r"\bmoney-wise\b", " money "),
+        (r"\b(left|leaves|leaving) (me|us|him|her|them)\b", " inherit "),
+        (r"\b(kidding|fooling|lying to) (myself|ourselves)\b", " telling myself "),
         (r"\brainy day fund\b|\bemergency savings\b", " emergency fund "),
         (r"\bpaycheck-to-paycheck\b", " paycheck to paycheck "),
         (r"\bpre-tax\b|\bpretax\b", " pre tax "),
