@@ -377,7 +377,7 @@ class ScriptedClient:
         pool = list(self.templates.follow_ups[stage])
         # often a question of their own topic, while one is left unasked
         own = [q for q in [*sub.client_questions, *topic.client_questions] if q not in history]
-        if own and stage != "late" and rng.random() < 0.4:
+        if own and stage != "late" and rng.random() < 0.3:
             pool = own
         slots = {
             "topic_phrase": topic.phrase or as_phrase(topic.name),
