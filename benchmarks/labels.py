@@ -6,15 +6,14 @@ raw `executemany` of the same rows into a table of the same schema, in the same 
 Target: at least 0.5x the raw rate.
 
 Resolve: `resolve_store` (conversation by conversation, as `emosim labels resolve` does)
-over stores of 100,000 and 1,000,000 events, each in a fresh process that reports its
-peak RSS and the peak of Python allocations (tracemalloc, in a second pass): memory must
-stay flat as the store grows tenfold.
+over stores of 100,000 and 1,000,000 events, each in a fresh process that reports its own
+peak RSS (VmHWM) and the peak of Python allocations (tracemalloc, in a second pass): memory
+must stay flat as the store grows tenfold.
 """
 
 from __future__ import annotations
 
 import json
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -194,7 +193,10 @@ with LabelStore.open(path) as db:
         events += row.events
 elapsed = time.perf_counter() - started
 peak = tracemalloc.get_traced_memory()[1] if trace else 0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+status = Path("/proc/self/status")
+hwm = [l for l in status.read_text().splitlines() if l.startswith("VmHWM:")] if status.exists() else []
+# VmHWM is this process's own peak; ru_maxrss would include the parent's before exec
+rss = int(hwm[0].split()[1]) * 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"seconds": elapsed, "targets": targets, "events": events,
                   "traced_peak": peak, "rss": rss}))
 """
@@ -251,4 +253,3 @@ def main() -> None:
                 f"{traced['traced_peak'] / 2**20:.1f}",
             )
         console.print(table)
-    _ = resource  # RSS is read in the child processes

@@ -653,6 +653,7 @@ def _not_proposed(
                     reason="; ".join(reasons),
                 )
             )
+    out.sort(key=lambda n: -n.corrections)  # the largest first (a stable sort)
     return out
 
 
