@@ -46,7 +46,8 @@ class Paraphrase(StrictModel):
         default=None,
         description="Which batch the item was written in (test-1: the first held-out split, "
         "now dev; test-2 and test-3: held-out splits, each written and committed before a "
-        "round of changes to the index; dev-2: more dev items, mostly off-bank).",
+        "round of changes to the index; dev-2: more dev items, mostly off-bank; test-4: "
+        "written after the last change and measured once).",
     )
 
     @model_validator(mode="after")
