@@ -2,8 +2,9 @@
 
 An *observation* is one source kind's label on one target. It is *reviewed* when a kind
 ranked above it acted on the target, and *corrected* when the resolved label then comes
-from a higher kind and differs (or every value was rejected). Proposed rules come from
-corrections made by humans (live operators, bulk review) of the model's labels.
+from a higher kind and differs (or every value was rejected). Which phrases in which
+contexts go with people's corrections of the model, and the rules proposed from them, are
+in `proposals.py`.
 """
 
 from __future__ import annotations
