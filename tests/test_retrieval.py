@@ -32,9 +32,10 @@ from emosim.files import DataError
 # Measured with the shipped parameters (tuned on dev; test measured once, never tuned on).
 # They guard against regressions; the targets are the issue's.
 DEV_ACCURACY = 0.87  # 185 of 211 (dev, test-1 and dev-2)
-TEST_ACCURACY = 0.75  # 163 of 216: test-2 71 of 88 (56.8% before the phrasings), test-3 92 of 128
-# (57.0% before: written and committed before the phrasings and the re-tuning)
-TEST_FALSE_MATCH = 0.13  # 7 of 58: test-2 2 of 26, test-3 5 of 32
+TEST_ACCURACY = 0.73  # 210 of 286: test-2 71 of 88 (56.8% before the phrasings), test-3 92 of 128
+# (57.0% before: written and committed before the phrasings and the re-tuning), test-4 47 of 70
+# (written after the last change, measured once)
+TEST_FALSE_MATCH = 0.14  # 10 of 75: test-2 2 of 26, test-3 5 of 32, test-4 3 of 17
 
 
 @pytest.fixture(scope="module")
@@ -136,8 +137,8 @@ def test_held_out_accuracy_does_not_regress(evaluation: ParaphraseEval) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="the target (>= 85% of held-out paraphrases, <= 10% off-bank matched) is not met by "
-    "lexical retrieval with expert phrasings: measured 75.5% and 12.1% on the test split "
-    "(test-2: 80.7% and 7.7%; test-3: 71.9% and 15.6%)",
+    "lexical retrieval with expert phrasings: measured 73.4% and 13.3% on the test split "
+    "(test-2: 80.7% and 7.7%; test-3: 71.9% and 15.6%; test-4: 67.1% and 17.6%)",
 )
 def test_held_out_accuracy_meets_the_target(evaluation: ParaphraseEval) -> None:
     assert evaluation.met
