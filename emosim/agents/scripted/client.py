@@ -149,10 +149,12 @@ class ScriptedClient:
             if rng.random() < fact_chance:
                 fact = self._next_fact(request, rng)
                 if fact is not None:
-                    lead = rng.choice(self.templates.fact_lead_ins).strip()
-                    statement = ensure_period(fact.statement)
-                    keep = self._proper_nouns(persona)
-                    parts.append(f"{lead} {lower_first(expand(statement, rng), keep)}".strip())
+                    statement = ensure_period(self._telling(request, rng, fact.statement))
+                    if rng.random() < 0.5:  # "For context," now and then, not every time
+                        lead = rng.choice(self.templates.fact_lead_ins).strip()
+                        keep = self._proper_nouns(persona)
+                        statement = f"{lead} {lower_first(statement, keep)}"
+                    parts.append(statement)
                     facts_used.append(fact.id)
         # not every message asks something: some only react and tell
         if not carries_question and (len(parts) < 2 or rng.random() < 0.7):
@@ -257,8 +259,10 @@ class ScriptedClient:
         }
         if reading is not None:
             if reading.question:
-                # the question itself, not the words that led into it last time
-                slots["question"] = sentence_case(reading.question.rsplit(": ", 1)[-1])
+                # the question itself, not the words that led into it last time, and in
+                # another of its ways when it has some (the same answer finds it)
+                question = sentence_case(reading.question.rsplit(": ", 1)[-1])
+                slots["question"] = self._asked_otherwise(request, rng, question)
             if reading.unexplained_terms:
                 slots["term"] = reading.unexplained_terms[0]
             if reading.explained_terms:
@@ -266,6 +270,21 @@ class ScriptedClient:
             if reading.new_figures:
                 slots["figure"] = reading.new_figures[0]
         return slots
+
+    def _asked_otherwise(self, request: ClientInput, rng: random.Random, question: str) -> str:
+        topic = self.catalog.topics[request.topic]
+        sub = next(s for s in topic.subcategories if s.id == request.subcategory)
+        slots = {
+            "topic_phrase": topic.phrase or as_phrase(topic.name),
+            "subtopic_phrase": sub.phrase or as_phrase(sub.name),
+            "advisor_name": "Elena",
+        }
+        for line in (q for qs in self.templates.follow_ups.values() for q in qs):
+            ways = [fill(w, slots) for w in _ways(line)]
+            if question.lower() in (w.lower() for w in ways):
+                others = [w for w in ways if w.lower() != question.lower()]
+                return rng.choice(others) if others else question
+        return question
 
     def _number_tone(self, request: ClientInput) -> str:
         family = self.catalog.emotion(request.hidden_state.emotion).family
