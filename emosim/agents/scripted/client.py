@@ -18,7 +18,7 @@ from emosim.catalog import Catalog
 
 from ..messages import ClientInput, ClientOutput
 from .material import ClientMaterial
-from .templates import ClientTemplates
+from .templates import ClientTemplates, expansions
 from .text import (
     as_phrase,
     ensure_period,
@@ -157,7 +157,7 @@ class ScriptedClient:
                     parts.append(statement)
                     facts_used.append(fact.id)
         # not every message asks something: some only react and tell
-        if not carries_question and (len(parts) < 2 or rng.random() < 0.7):
+        if not carries_question and (len(parts) < 2 or rng.random() < 0.6):
             said = "\n".join([history, *parts])
             parts.append(self._question(request, rng, said, False))
         return self._out(parts, persona, facts_used, told)
@@ -184,7 +184,7 @@ class ScriptedClient:
 
     def _feeling_chance(self, request: ClientInput) -> float:
         level = request.hidden_state.intensity_level
-        return {"high": 0.9, "medium": 0.6, "low": 0.4}[level]
+        return {"high": 0.9, "medium": 0.7, "low": 0.5}[level]
 
     def _category(self, request: ClientInput) -> str:
         why = request.why or "helped"
@@ -320,10 +320,13 @@ class ScriptedClient:
         line = self._pick(rng, lines, history, {"thing": self._thing(request, rng)})
         style = request.persona.speaking_style
         # an aside holding one of the persona's closing tags mid-sentence would open with it
+        low = history.lower()
         asides = [
             a
             for a in getattr(style, "asides", []) or []
             if not any(t.lower().rstrip("?!.") in a.lower() for t in style.tags)
+            # a saying is said once in a conversation
+            and not any(w.lower().rstrip(".!") in low for w in expansions(a))
         ]
         if asides and rng.random() < 0.3:
             aside = ensure_period(expand(rng.choice(asides), rng).strip())

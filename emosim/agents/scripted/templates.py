@@ -493,7 +493,7 @@ CLIENT_TELLINGS_FILE = "agents/scripted/client_tellings.yaml"
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-def _expansions(text: str) -> list[str]:
+def expansions(text: str) -> list[str]:
     """Every text a line with [a|b] alternatives can become."""
     parts = _ALTERNATIVES.split(text)  # text, group, text, ..., text
     out = [""]
@@ -527,7 +527,7 @@ class Telling(StrictModel):
         says = info.data.get("says", "")
         for text in v:
             _check_line(text, frozenset())
-            for told in _expansions(text):  # whichever options are drawn
+            for told in expansions(text):  # whichever options are drawn
                 missing = [d for d in digits(says) if d not in digits(told)]
                 if missing:
                     raise ValueError(f"{told!r} drops figure(s) {missing} of {says!r}")
