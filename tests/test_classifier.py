@@ -12,7 +12,7 @@ import yaml
 
 from emosim.agents.classifier import build_classifier_observer, load_mappings
 from emosim.agents.classifier.esconv import read_dialogs
-from emosim.agents.classifier.evaluate import score
+from emosim.agents.classifier.evaluate import label_sets, multilabel_score, score
 from emosim.agents.classifier.goemotions import read_ekman, read_examples, read_label_names
 from emosim.agents.classifier.mappings import GOEMOTIONS_LABELS, mapping_table_markdown
 from emosim.agents.classifier.model import TrainingParams, load_model, read_meta
@@ -266,6 +266,20 @@ def test_score_counts_any_gold_label() -> None:
     assert macro_f1 == round(1 / 3, 4)
 
 
+def test_multilabel_score_is_the_papers_macro_f1() -> None:
+    """Per class binary F1 over multi-label rows, averaged (GoEmotions' calculate_metrics)."""
+    gold = np.array([[1, 0, 0], [1, 1, 0], [0, 0, 1], [0, 1, 0]], dtype=np.int8)
+    predicted = np.array([[1, 0, 0], [0, 1, 0], [0, 1, 1], [0, 1, 0]], dtype=np.int8)
+    macro_f1, micro_f1, classes = multilabel_score(gold, predicted, ["a", "b", "c"])
+    # a: 1 of 2 found, no false alarm; b: 2 found, 1 false alarm; c: exact
+    assert {c.label: c.f1 for c in classes} == {"a": 0.6667, "b": 0.8, "c": 1.0}
+    assert [c.support for c in classes] == [2, 2, 1] and [c.predicted for c in classes] == [1, 3, 1]
+    assert macro_f1 == round((2 / 3 + 0.8 + 1.0) / 3, 4)
+    assert micro_f1 == 0.8  # 4 hits, 1 false alarm, 1 miss
+    margins = np.array([[0.5, -1.0, 2.0], [-0.5, -0.2, -3.0]])
+    assert label_sets(margins).tolist() == [[1, 0, 1], [0, 1, 0]]  # none above: the top one
+
+
 def test_eval_goemotions_fine_beats_the_majority_class(cli, small_model: Path) -> None:
     args = ["eval", "emotions", "--goemotions", str(GO / "dev.tsv"), "--sample", "400"]
     out = _json(cli.invoke(app, [*args, "--model", str(small_model), "--json"]))
@@ -302,6 +316,10 @@ def test_eval_goemotions_grouped_levels(cli, small_model: Path, level: str, clas
     out = _json(cli.invoke(app, args))
     assert out["n"] == 300 and set(out["labels"]) <= classes
     assert out["accuracy"] > out["extra"]["majority_baseline_accuracy"]
+    if level == "ekman":  # read from the model's own Ekman heads, scored multi-label
+        assert out["extra"]["ekman_heads"] == 1.0
+        assert {c["label"] for c in out["classes"]} == classes
+        assert sum(c["predicted"] for c in out["classes"]) >= 300  # one or more per row
 
 
 def test_eval_esconv(cli, small_model: Path) -> None:

@@ -244,6 +244,13 @@ def evaluate_goemotions(
         gold[row, [index[c] for c in classes if c in index]] = 1
     chosen_all = np.vstack(sets) if sets else np.zeros_like(gold)
     macro_f1, micro_f1, classes = multilabel_score(gold, chosen_all, order)
+    extra = {
+        "majority_baseline_accuracy": round(majority, 4),
+        "top1_macro_f1": top1_macro,
+        "micro_f1": micro_f1,
+    }
+    if level == "ekman":
+        extra["ekman_heads"] = 1.0 if heads else 0.0
     return Scores(
         accuracy=accuracy,
         macro_f1=macro_f1,
@@ -251,18 +258,7 @@ def evaluate_goemotions(
         labels=matrix_labels,
         confusion=matrix,
         **about,
-        extra={
-            "majority_baseline_accuracy": round(majority, 4),
-            "top1_macro_f1": top1_macro,
-            "micro_f1": micro_f1,
-            "ekman_heads": 1.0 if heads else 0.0,
-        }
-        if level == "ekman"
-        else {
-            "majority_baseline_accuracy": round(majority, 4),
-            "top1_macro_f1": top1_macro,
-            "micro_f1": micro_f1,
-        },
+        extra=extra,
     )
 
 
