@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from . import batch, engine, labels, llm
+from . import batch, engine, labels, llm, observers
 
-BENCHMARKS = {"engine": engine.main, "batch": batch.main, "llm": llm.main, "labels": labels.main}
+BENCHMARKS = {
+    "engine": engine.main,
+    "batch": batch.main,
+    "llm": llm.main,
+    "labels": labels.main,
+    "observers": observers.main,
+}
 
 
 def main(argv: list[str]) -> None:
