@@ -308,7 +308,8 @@ def test_next_batch_labels_carry_the_retrained_models_provenance(
     result = cli.invoke(app, args)
     assert result.exit_code == 0, result.output
     figures = json.loads((report / "figures.json").read_text(encoding="utf-8"))
-    (entry,) = figures["human_text"]
+    entry, strategy = figures["human_text"]
+    assert strategy["role"] == "strategy" and strategy["scores"] == []  # the lexicon's
     assert entry["observer"] == f"classifier-emotion/{emotion[0].source.version}"
     assert entry["model_file"] == str(out) and entry["license"] == GOEMOTIONS_LICENSE
     stored = [s.accuracy for s in meta.human_text]
@@ -398,9 +399,11 @@ def test_report_says_a_lexicon_observer_has_no_figures_on_human_text(
     result = cli.invoke(app, ["report", str(run.path), "--out", str(tmp_path / "r")])
     assert result.exit_code == 0, result.output
     figures = json.loads((tmp_path / "r" / "figures.json").read_text(encoding="utf-8"))
-    (entry,) = figures["human_text"]
-    assert entry["observer"].startswith("scripted-emotion/") and entry["scores"] == []
-    assert "not measured on human text" in entry["note"]
+    emotion, strategy = figures["human_text"]
+    assert emotion["observer"].startswith("scripted-emotion/") and emotion["role"] == "emotion"
+    assert strategy["observer"].startswith("scripted-strategy/") and strategy["role"] == "strategy"
+    for entry in (emotion, strategy):
+        assert entry["scores"] == [] and "not measured on human text" in entry["note"]
     assert "not measured" in result.output
 
 

@@ -139,3 +139,29 @@ def test_next_batch_strategy_labels_carry_the_retrained_models_provenance(
     for e in strategy:
         assert e.source.name == "trained-strategy" and e.source.model_sha256 == file_sha
         assert e.source.data_sha256 == meta.data_sha256 and e.source.license == ESCONV_LICENSE
+    # the report finds the model by that hash and shows its stored figures on human text
+    from emosim.agents.classifier.provenance import HumanTextScore
+    from emosim.agents.classifier.strategy_model import load_strategy_model
+    from emosim.reports.human_text import observers_on_human_text
+
+    model = load_strategy_model(out)
+    figure = HumanTextScore(
+        dataset="esconv",
+        split="planted",
+        level="ESConv strategy (8)",
+        n=10,
+        accuracy=0.5,
+        macro_f1=0.25,
+        command="emosim eval strategies --model THIS_MODEL",
+    )
+    model.meta = model.meta.model_copy(update={"human_text": [figure]})
+    moved = tmp_path / "elsewhere" / "model.npz"
+    moved.parent.mkdir()
+    model.save(moved)  # another file: found by the version its labels name
+    entries = observers_on_human_text([record], [moved])
+    (trained,) = [e for e in entries if e.role == "strategy"]
+    assert trained.model_file == str(moved) and trained.license == ESCONV_LICENSE
+    assert trained.scores == [
+        figure.model_copy(update={"command": f"emosim eval strategies --model {moved}"})
+    ]
+    assert observers_on_human_text([record], [])[-1].note.startswith("its model file was not found")

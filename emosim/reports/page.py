@@ -47,8 +47,9 @@ exchange, for each length class.</p>
 <h2>Observer accuracy on human text</h2>
 <p class="note">How well each emotion observer reads people's messages: scores on human-labelled
 text the model did not train on, measured when the model was trained and stored in its file
-(<code>emosim observer train --measure</code>). These, not the agreement below, are the figures
-to quote for real users' text.</p>
+(emotion: <code>emosim observer train --measure</code>; strategy: <code>emosim observer train
+--kind strategy --cv N</code>). These, not the agreement below, are the figures to quote for
+real users' text.</p>
 {% if f.human_text %}
 <table>
 <tr><th>observer</th><th>data</th><th>level</th><th>n</th><th>accuracy</th><th>macro-F1</th>
@@ -66,7 +67,7 @@ to quote for real users' text.</p>
 {% for o in f.human_text %}{% if o.license %}<p class="note"><code>{{ o.observer }}</code>: labels
 inherit {{ o.license }} from its training data.</p>{% endif %}{% endfor %}
 {% else %}
-<p class="note">No client turn carries an emotion observer's reading.</p>
+<p class="note">No turn carries an emotion or strategy observer's reading.</p>
 {% endif %}
 
 <h2>Agreement on simulated text: observer vs the hidden arc</h2>
