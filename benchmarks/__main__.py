@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import batch, engine, labels, llm, observers
+from . import batch, engine, labels, llm, observers, strategies
 
 BENCHMARKS = {
     "engine": engine.main,
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "llm": llm.main,
     "labels": labels.main,
     "observers": observers.main,
+    "strategies": strategies.main,
 }
 
 
