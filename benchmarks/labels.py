@@ -6,7 +6,8 @@ raw `executemany` of the same rows into a table of the same schema, in the same 
 Target: at least 0.5x the raw rate.
 
 Resolve: `resolve_store` (conversation by conversation, as `emosim labels resolve` does)
-over stores of 100,000 and 1,000,000 events, each in a fresh process that reports its own
+over stores of 100,000 and 1,000,000 events (baseline in the same run: all 100,000 events
+read and resolved at once, as before), each in a fresh process that reports its own
 peak RSS (VmHWM) and the peak of Python allocations (tracemalloc, in a second pass): memory
 must stay flat as the store grows tenfold.
 """
@@ -180,15 +181,15 @@ def ingest(base: ConversationRecord, tmp: Path) -> tuple[float, float]:
 _CHILD = """
 import json, resource, sys, time, tracemalloc
 from pathlib import Path
-from emosim.labels.resolve import resolve_store
+from emosim.labels.resolve import resolve_store, resolved_rows
 from emosim.labels.store import LabelStore
-path, trace = Path(sys.argv[1]), sys.argv[2] == "1"
+path, trace, whole = Path(sys.argv[1]), sys.argv[2] == "1", sys.argv[3] == "whole"
 if trace:
     tracemalloc.start()
 started = time.perf_counter()
 targets = events = 0
 with LabelStore.open(path) as db:
-    for row in resolve_store(db):
+    for row in resolved_rows(db.events()) if whole else resolve_store(db):
         targets += 1
         events += row.events
 elapsed = time.perf_counter() - started
@@ -202,9 +203,9 @@ print(json.dumps({"seconds": elapsed, "targets": targets, "events": events,
 """
 
 
-def _child(path: Path, trace: bool) -> dict:
+def _child(path: Path, trace: bool, mode: str = "stream") -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(path), "1" if trace else "0"],
+        [sys.executable, "-c", _CHILD, str(path), "1" if trace else "0", mode],
         capture_output=True,
         text=True,
         check=True,
@@ -212,13 +213,13 @@ def _child(path: Path, trace: bool) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def resolve(base: ConversationRecord, tmp: Path, size: int) -> tuple[dict, dict]:
+def resolve(base: ConversationRecord, tmp: Path, size: int, mode: str) -> tuple[dict, dict]:
     path = tmp / f"resolve-{size}.sqlite"
-    stored = _fill(path, base, size // EVENTS_PER_CONVERSATION, EVENTS_PER_CONVERSATION)
-    assert stored == size, stored
-    timed, traced = _child(path, trace=False), _child(path, trace=True)
+    if not path.exists():
+        stored = _fill(path, base, size // EVENTS_PER_CONVERSATION, EVENTS_PER_CONVERSATION)
+        assert stored == size, stored
+    timed, traced = _child(path, False, mode), _child(path, True, mode)
     assert timed["events"] == size
-    path.unlink()
     return timed, traced
 
 
@@ -239,17 +240,22 @@ def main() -> None:
         )
         console.print(table)
 
-        table = Table(title="labels: resolve every target (resolve_store), fresh process each")
-        for col in ("events", "targets", "seconds", "events/s", "peak RSS MB", "peak traced MB"):
+        table = Table(title="labels: resolve every target, a fresh process each")
+        for col in ("how", "events", "targets", "seconds", "events/s", "peak RSS MB",
+                    "peak traced MB", "traced vs whole store"):  # fmt: skip
             table.add_column(col)
-        for size in RESOLVE_SIZES:
-            timed, traced = resolve(base, tmp, size)
+        base_traced = None
+        for size, mode in ((RESOLVE_SIZES[0], "whole"), *((n, "stream") for n in RESOLVE_SIZES)):
+            timed, traced = resolve(base, tmp, size, mode)
+            base_traced = base_traced or traced["traced_peak"]
             table.add_row(
+                "all events at once (resolved_rows)" if mode == "whole" else "resolve_store",
                 f"{size:,}",
                 f"{timed['targets']:,}",
                 f"{timed['seconds']:.1f}",
                 f"{size / timed['seconds']:,.0f}",
                 f"{timed['rss'] / 2**20:.0f}",
                 f"{traced['traced_peak'] / 2**20:.1f}",
+                f"{traced['traced_peak'] / base_traced:.3f}x",
             )
         console.print(table)
