@@ -239,6 +239,11 @@ class ScriptedClient:
         if not pool:
             return "", False
         line = self._pick(rng, pool, history, slots)
+        keep_whole = {"terse": 0.0, "medium": 0.5, "verbose": 1.0}[
+            request.persona.speaking_style.verbosity
+        ]
+        if category != "unanswered" and rng.random() >= keep_whole:
+            line = _first_clause(line)  # short writers stop at the point
         voice = self._voiced(request, rng, line)
         style = request.persona.speaking_style
         # their own way of saying okay, when it says more than "okay"
@@ -469,6 +474,21 @@ class ScriptedClient:
         choice = rng.choice(candidates or pool)
         choice = expand(choice, rng)
         return fill(choice, slots) if slots else choice
+
+
+_AFTERTHOUGHT = re.compile(
+    r",\s+(?:and|but|because|since|which|so|though|as|even|now|honestly|really|to be honest)\b"
+)
+
+
+def _first_clause(line: str) -> str:
+    """A reaction without its afterthought: "That helps, because I'd been going around in
+    circles" -> "That helps." (kept whole when the point itself is short)."""
+    for match in _AFTERTHOUGHT.finditer(line):
+        head = line[: match.start()]
+        if len(head.split()) >= 4 and "?" not in line[match.start() :]:
+            return ensure_period(head)
+    return line
 
 
 @functools.lru_cache(maxsize=1024)
