@@ -411,3 +411,18 @@ def test_a_question_asked_one_way_is_not_asked_again_another_way(
     asked = [client._question(request, random.Random(seed), said, False) for seed in range(80)]
     assert not [q for q in asked if q.lower() in ways]
     assert len(set(asked)) >= 10
+
+
+def test_a_short_writer_stops_a_reaction_at_its_point() -> None:
+    from emosim.agents.scripted.client import _first_clause
+
+    assert (
+        _first_clause("That helps more than you know, because I'd been going in circles.")
+        == "That helps more than you know."
+    )
+    # the point alone would be too short: the line stays whole
+    whole = "Oh, wow, and that's new to me."
+    assert _first_clause(whole) == whole
+    # a question after the cut is never dropped
+    asked = "I hear you and I do, but my question was: Should I pay it off?"
+    assert _first_clause(asked) == asked
