@@ -251,6 +251,7 @@ def test_eight_identical_corrections_without_a_contrast_say_why(
     # only the eight were reviewed: nothing shows the phrase (or the sub-category) matters
     assert "relieved" in why.reason and "8/8 corrected" in why.reason
     assert "(8/8)" in why.reason and "never proposed" in why.reason
+    assert "all 8 reviewed 'gratitude' labels were corrected to 'relief'" in why.reason
 
 
 # --- end to end through the CLI -------------------------------------------------------------

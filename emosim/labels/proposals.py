@@ -635,6 +635,12 @@ def _not_proposed(
                         "turns within one sub-category, or across sub-categories of a topic, "
                         "or across topics"
                     )
+                if len(hit_set) == len(group):
+                    reasons.append(
+                        f"all {len(group)} reviewed '{sample.said}' labels were corrected to "
+                        f"'{sample.to}': with none confirmed, nothing shows which turns a rule "
+                        "should leave alone"
+                    )
                 whole = _whole_contexts(group, hit_set, opt)
                 if whole:
                     reasons.append(
