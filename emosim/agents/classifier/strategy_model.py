@@ -236,22 +236,38 @@ class StrategyModel:
     def features(self, examples: Sequence[StrategyExample]) -> sparse.csr_matrix:
         return _features(self.vectorizers, examples, self.meta.params, self.position_mean)
 
-    def decision(self, examples: Sequence[StrategyExample]) -> FloatArray:
-        return np.asarray(self.features(examples) @ self.coef.T, dtype=np.float64) + self.intercept
+    def decision(
+        self, examples: Sequence[StrategyExample], features: sparse.csr_matrix | None = None
+    ) -> FloatArray:
+        matrix = self.features(examples) if features is None else features
+        return np.asarray(matrix @ self.coef.T, dtype=np.float64) + self.intercept
 
-    def log_proba(self, examples: Sequence[StrategyExample]) -> FloatArray:
+    def log_proba(
+        self, examples: Sequence[StrategyExample], features: sparse.csr_matrix | None = None
+    ) -> FloatArray:
         """Calibrated log-probabilities (rows: examples, columns: labels)."""
-        return _log_softmax(self.decision(examples) @ self.cal_coef.T + self.cal_intercept)
+        decision = self.decision(examples, features)
+        return _log_softmax(decision @ self.cal_coef.T + self.cal_intercept)
 
-    def predict(self, examples: Sequence[StrategyExample]) -> tuple[list[str], FloatArray]:
-        """The named strategy of each example and the calibrated probabilities."""
-        log_p = self.log_proba(examples)
+    def predict(
+        self, examples: Sequence[StrategyExample], features: sparse.csr_matrix | None = None
+    ) -> tuple[list[str], FloatArray]:
+        """The named strategy of each example and the calibrated probabilities (`features`:
+        the examples' feature rows, when already computed)."""
+        log_p = self.log_proba(examples, features)
         best = np.argmax(log_p + self.offsets, axis=1)
         return [self.labels[k] for k in best], np.exp(log_p)
 
-    def evidence(self, example: StrategyExample, label: str, top: int = 3) -> list[Evidence]:
-        """The features that pushed `label` up the most for this example (largest first)."""
-        row = self.features([example])
+    def evidence(
+        self,
+        example: StrategyExample,
+        label: str,
+        top: int = 3,
+        row: sparse.csr_matrix | None = None,
+    ) -> list[Evidence]:
+        """The features that pushed `label` up the most for this example (largest first);
+        `row`: its feature row, when already computed."""
+        row = self.features([example]) if row is None else row
         k = self.labels.index(label)
         cols = row.indices
         contrib = row.data * self.coef[k, cols]

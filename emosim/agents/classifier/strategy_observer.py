@@ -141,10 +141,13 @@ class TrainedStrategyObserver:
         return self.model.predict(examples)[0]
 
     def _readings(self, examples: Sequence[StrategyExample]) -> list[StrategyReading]:
-        named, probabilities = self.model.predict(examples)
+        features = self.model.features(examples)
+        named, probabilities = self.model.predict(examples, features)
         out = []
-        for example, label, probs in zip(examples, named, probabilities, strict=True):
-            evidence = self.model.evidence(example, label, self.evidence_terms)
+        for i, (example, label, probs) in enumerate(
+            zip(examples, named, probabilities, strict=True)
+        ):
+            evidence = self.model.evidence(example, label, self.evidence_terms, features[i])
             out.append(
                 StrategyReading(
                     text=example.text,
