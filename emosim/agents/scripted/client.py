@@ -266,7 +266,9 @@ class ScriptedClient:
             if reading.question:
                 # the question itself, not the words that led into it last time, and in
                 # another of its ways when it has some (the same answer finds it)
-                question = sentence_case(reading.question.rsplit(": ", 1)[-1])
+                question = reading.question.rsplit(": ", 1)[-1]
+                # "That's very brochure-ish, so can we make it about me?" -> the asking part
+                question = sentence_case(re.split(r",\s+so\s+(?=can|could|what|how)", question)[-1])
                 slots["question"] = self._asked_otherwise(request, rng, question)
             if reading.unexplained_terms:
                 slots["term"] = reading.unexplained_terms[0]
