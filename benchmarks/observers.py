@@ -8,11 +8,11 @@ heads are fitted in 2 worker processes in real use, so the time on 2 cores is ab
 Target: under 3 minutes on 2 cores.
 
 Labelling: utterances per CPU-second of this process (one core: the sparse products run on
-one thread) for the model's batch path (`margins` + `group_margins`, as `eval` and exports
-use it) and for the observer one turn at a time with evidence (`observe`, what a live run
-calls), against TF-IDF feature extraction alone as the baseline. Target: at least 5,000
-utterances/s per core for batch labelling. CPU time, not wall time, so a busy machine does
-not lower the figure; the load average is printed beside it.
+one thread) for the model's batch path (`all_margins`: label and Ekman-head margins from one
+pass over the features, as `eval` uses it) and for the observer one turn at a time with
+evidence (`observe`, what a live run calls), against TF-IDF feature extraction alone as the
+baseline. Target: at least 5,000 utterances/s per core for batch labelling. CPU time, not
+wall time, so a busy machine does not lower the figure; the load average is printed beside it.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def main() -> None:
     dev = [e.text for e in read_examples(folder / DEV_FILE, len(labels))]
     texts = (dev * (LABEL_ROWS // len(dev) + 1))[:LABEL_ROWS]
     features = _per_cpu_second(model.features, texts)
-    batch = _per_cpu_second(lambda t: (model.margins(t), model.group_margins(t)), texts)
+    batch = _per_cpu_second(model.all_margins, texts)
     observe_rate = _observe_rate(model, texts[:OBSERVE_ROWS])
     table = Table(
         title=f"observers: emotion labelling, utterances per CPU-second (load {load:.1f})"

@@ -200,7 +200,7 @@ def evaluate_goemotions(
     for start in range(0, len(examples), batch):
         chunk = examples[start : start + batch]
         texts = [e.text for e in chunk]
-        margins = model.margins(texts)
+        margins, head_margins = model.all_margins(texts)
         if level == "family":
             for example, row in zip(chunk, margins, strict=True):
                 reading = observer.read(example.text, row)
@@ -208,7 +208,7 @@ def evaluate_goemotions(
             continue
         if heads:
             group_margins = np.zeros((len(chunk), len(order)))
-            group_margins[:, to_order] = model.group_margins(texts)
+            group_margins[:, to_order] = head_margins
             chosen = label_sets(group_margins)
         else:
             # one class per predicted label (ekman without heads: the labels' groups)

@@ -202,9 +202,18 @@ class EmotionModel:
 
     def group_margins(self, texts: list[str]) -> FloatArray:
         """Per Ekman head (columns: `groups`): calibrated log-odds minus its threshold."""
-        decision = self.features(texts) @ self.group_coef.T
-        decision = np.asarray(decision, dtype=np.float64) + self.group_intercept
-        return decision * self.group_platt_a + self.group_platt_b - self.group_thresholds
+        return self.all_margins(texts)[1]
+
+    def all_margins(self, texts: list[str]) -> tuple[FloatArray, FloatArray]:
+        """Label margins and Ekman-head margins from one pass over the features (batch path:
+        the features are most of the cost)."""
+        x = self.features(texts)
+        labels = np.asarray(x @ self.coef.T, dtype=np.float64) + self.intercept
+        groups = np.asarray(x @ self.group_coef.T, dtype=np.float64) + self.group_intercept
+        return (
+            labels * self.platt_a + self.platt_b - self.thresholds,
+            groups * self.group_platt_a + self.group_platt_b - self.group_thresholds,
+        )
 
     def distribution(self, margins: FloatArray) -> FloatArray:
         """One probability distribution over labels per row (tempered softmax of margins)."""
