@@ -38,7 +38,7 @@ WORD_BIN = 10
 # Finding codes of the compliance dimension: boundaries, return guarantees, named securities.
 COMPLIANCE_CODES = ("compliance", "false_guarantee", "specific_security")
 # Backends that make no paid model calls.
-FREE_BACKENDS = frozenset({"scripted", "rules", "replay", "classifier", "human"})
+FREE_BACKENDS = frozenset({"scripted", "rules", "replay", "classifier", "trained", "human"})
 
 
 def build_figures(
