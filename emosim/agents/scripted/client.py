@@ -238,6 +238,17 @@ class ScriptedClient:
         pool = [p for p in pool if set(re.findall(r"\{([a-z_]+)\}", p)) <= set(slots)]
         if not pool:
             return "", False
+        style = request.persona.speaking_style
+        said = history.lower()
+        # an answer that landed, taken in their own words ("That I can do between shifts,
+        # ma'am."): a longer acknowledgement of their own, once per conversation
+        own_take = [
+            a
+            for a in getattr(style, "acknowledgements", []) or []
+            if len(a.split()) >= 5 and a.lower() not in said
+        ]
+        if own_take and category in {"heard", "answered"} and rng.random() < 0.3:
+            return expand(rng.choice(own_take), rng).strip(), False
         line = self._pick(rng, pool, history, slots)
         keep_whole = {"terse": 0.0, "medium": 0.5, "verbose": 1.0}[
             request.persona.speaking_style.verbosity
@@ -245,9 +256,8 @@ class ScriptedClient:
         if category != "unanswered" and rng.random() >= keep_whole:
             line = _first_clause(line)  # short writers stop at the point
         voice = self._voiced(request, rng, line)
-        style = request.persona.speaking_style
-        # their own way of saying okay, when it says more than "okay"
-        own = [a for a in getattr(style, "acknowledgements", []) or [] if len(a.split()) >= 3]
+        # their own short way of saying okay, when it says more than "okay"
+        own = [a for a in getattr(style, "acknowledgements", []) or [] if 3 <= len(a.split()) <= 5]
         own = [a for a in own if a.lower() not in history.lower()]  # said once is enough
         if own and category in {"heard", "answered", "numbers_landed"} and rng.random() < 0.4:
             # how this person says "okay", before what they make of it
