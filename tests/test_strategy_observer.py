@@ -204,6 +204,19 @@ def test_model_learns_beyond_the_majority_class(model_path: Path) -> None:
     assert len(set(named)) >= 5  # not one or two strategies for everything
 
 
+def test_confidence_is_calibrated_on_unseen_dialogs(model_path: Path) -> None:
+    """On FailedESConv's sample the mean confidence is close to the accuracy, and the more
+    confident half of the readings is right more often than the less confident half."""
+    model = load_strategy_model(model_path)
+    examples, _ = read_strategy_examples(FAILED)
+    named, probs = model.predict(examples)
+    confidence = np.array([probs[i, model.labels.index(n)] for i, n in enumerate(named)])
+    right = np.array([n == e.strategy for n, e in zip(named, examples, strict=True)])
+    assert abs(confidence.mean() - right.mean()) < 0.15
+    high = confidence >= np.median(confidence)
+    assert right[high].mean() > right[~high].mean() + 0.1
+
+
 # --- the observer ----------------------------------------------------------------------------
 
 
