@@ -224,7 +224,7 @@ def resolve(base: ConversationRecord, tmp: Path, size: int, mode: str) -> tuple[
 
 
 def main() -> None:
-    console = Console()
+    console = Console(width=150)
     base = _base_record()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -249,7 +249,7 @@ def main() -> None:
             timed, traced = resolve(base, tmp, size, mode)
             base_traced = base_traced or traced["traced_peak"]
             table.add_row(
-                "all events at once (resolved_rows)" if mode == "whole" else "resolve_store",
+                "whole store at once" if mode == "whole" else "resolve_store",
                 f"{size:,}",
                 f"{timed['targets']:,}",
                 f"{timed['seconds']:.1f}",
