@@ -152,13 +152,13 @@ def observer_train(
     if not public:
         raise EmosimError("--no-public: give --from-store STORE (the labels to train on)")
     built = build_model(out or default_model_path(), data_dir=data, params=params, force=force)
-    meta = built.meta
-    if measure and (built.built or not meta.human_text):
+    if measure and (built.built or not built.meta.human_text):
+        from dataclasses import replace
+
         from emosim.agents.classifier.retrain import store_human_text
         from emosim.catalog import get_catalog
 
-        meta = store_human_text(built.path, get_catalog(), data_dir=data)
-        built = type(built)(built.path, meta, built.built, built.seconds)
+        built = replace(built, meta=store_human_text(built.path, get_catalog(), data_dir=data))
     if as_json:
         payload = {
             "model": str(built.path),
