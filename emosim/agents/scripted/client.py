@@ -157,7 +157,7 @@ class ScriptedClient:
                     parts.append(statement)
                     facts_used.append(fact.id)
         # not every message asks something: some only react and tell
-        if not carries_question and (len(parts) < 2 or rng.random() < 0.6):
+        if not carries_question and (len(parts) < 2 or rng.random() < 0.5):
             said = "\n".join([history, *parts])
             parts.append(self._question(request, rng, said, False))
         return self._out(parts, persona, facts_used, told)
@@ -247,10 +247,10 @@ class ScriptedClient:
             for a in getattr(style, "acknowledgements", []) or []
             if len(a.split()) >= 5 and a.lower() not in said
         ]
-        if own_take and category in {"heard", "answered"} and rng.random() < 0.3:
+        if own_take and category in {"heard", "answered"} and rng.random() < 0.4:
             return expand(rng.choice(own_take), rng).strip(), False
         line = self._pick(rng, pool, history, slots)
-        keep_whole = {"terse": 0.0, "medium": 0.5, "verbose": 1.0}[
+        keep_whole = {"terse": 0.0, "medium": 0.3, "verbose": 0.8}[
             request.persona.speaking_style.verbosity
         ]
         if category != "unanswered" and rng.random() >= keep_whole:
@@ -259,7 +259,7 @@ class ScriptedClient:
         # their own short way of saying okay, when it says more than "okay"
         own = [a for a in getattr(style, "acknowledgements", []) or [] if 3 <= len(a.split()) <= 5]
         own = [a for a in own if a.lower() not in history.lower()]  # said once is enough
-        if own and category in {"heard", "answered", "numbers_landed"} and rng.random() < 0.4:
+        if own and category in {"heard", "answered", "numbers_landed"} and rng.random() < 0.3:
             # how this person says "okay", before what they make of it
             voice = f"{ensure_period(expand(rng.choice(own), rng).strip())} {voice}"
         return voice, category == "unanswered"
@@ -321,7 +321,7 @@ class ScriptedClient:
             if h.strip().rstrip(",").lower() not in tags
         ]
         opens = line.split(" ", 1)[0].rstrip(",.!").lower()
-        if hedges and opens not in _INTERJECTIONS and rng.random() < 0.3:
+        if hedges and opens not in _INTERJECTIONS and rng.random() < 0.2:
             hedge = expand(rng.choice(hedges), rng).strip().rstrip(",")
             if re.fullmatch(r"[A-Za-z][A-Za-z' ]*", hedge) and len(hedge.split()) <= 4:
                 keep = self._proper_nouns(request.persona)
