@@ -426,3 +426,13 @@ def test_a_short_writer_stops_a_reaction_at_its_point() -> None:
     # a question after the cut is never dropped
     asked = "I hear you and I do, but my question was: Should I pay it off?"
     assert _first_clause(asked) == asked
+
+
+def test_pick_draws_a_line_with_alternatives_again_when_it_came_out_as_said(
+    client: ScriptedClient,
+) -> None:
+    line = "[Okay, but|Sure, but] I'm still stuck on what I asked: {question}"
+    slots = {"question": "How big a cash reserve should I keep?"}
+    said = "Okay, but I'm still stuck on what I asked: How big a cash reserve should I keep?"
+    picked = {client._pick(random.Random(seed), [line], said, slots) for seed in range(40)}
+    assert picked == {"Sure, but I'm still stuck on what I asked: " + slots["question"]}

@@ -483,9 +483,14 @@ class ScriptedClient:
             if "[" in line
             or not any(map(said, _sentences(fill(line, slots) if slots and "{" in line else line)))
         ]
-        choice = rng.choice(candidates or pool)
-        choice = expand(choice, rng)
-        return fill(choice, slots) if slots else choice
+        # a line with alternatives is drawn again (a few times) when the words it came out
+        # as were said already in this conversation
+        for _ in range(6):
+            choice = expand(rng.choice(candidates or pool), rng)
+            choice = fill(choice, slots) if slots else choice
+            if not any(map(said, _sentences(choice))):
+                break
+        return choice
 
 
 _AFTERTHOUGHT = re.compile(
