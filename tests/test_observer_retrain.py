@@ -20,7 +20,7 @@ from emosim.cli import app
 from emosim.errors import DataError
 from emosim.labels.store import LabelStore
 from emosim.labels.training import read_training_set
-from emosim.schemas import ConversationRecord, LabelEvent
+from emosim.schemas import ConversationRecord, LabelEvent, LabelSource
 
 GO = Path(__file__).resolve().parents[1] / "data" / "goemotions"
 PHRASE = "I keep the envelope from the bank in a drawer and never open it."
@@ -333,14 +333,36 @@ def test_strategy_labels_imported_from_esconv_keep_context_and_license(
     with LabelStore.open(tmp_path / "labels.sqlite", create=True) as s:
         s.import_records(list(iter_dataset([out])), catalog)
         infos = s.conversations()
+    # an operator accepts a licensed observer's suggestion: the label keeps that license
+    with LabelStore.open(tmp_path / "labels.sqlite") as s:
+        annotated = next(e for e in s.events() if e.source.name == "esconv-annotators")
+        suggested = annotated.model_copy(
+            update={
+                "event_id": "suggest-1",
+                "source": LabelSource(kind="model", name="trained", license=ESCONV_LICENSE),
+                "action": "suggest",
+            }
+        )
+        accept = suggested.model_copy(
+            update={
+                "event_id": "accept-1",
+                "source": LabelSource(kind="live_operator", name="ana"),
+                "action": "accept",
+                "value": None,
+                "supersedes": "suggest-1",
+            }
+        )
+        s.append([("review", suggested), ("review", accept)], catalog)
     training = read_training_set(tmp_path / "labels.sqlite", "strategy", catalog=catalog)
+    accepted = next(e for e in training.examples if e.source == "live_operator:ana")
+    assert accepted.license == ESCONV_LICENSE and accepted.label == annotated.value
     assert len(training.examples) > 100
     assert training.licenses == [ESCONV_LICENSE]
     for e in training.examples:
         turns = infos[e.conversation_id].turns
         assert turns[e.turn_index].speaker == "advisor" and e.text == turns[e.turn_index].text
         assert e.context == turns[e.turn_index - 1].text and e.label in catalog.strategies
-        assert e.source == "human_bulk_review:esconv-annotators"
+        assert e.source in ("human_bulk_review:esconv-annotators", "live_operator:ana")
 
 
 # --- the export's dataset card lists what labels inherit ----------------------------------

@@ -93,9 +93,9 @@ def training_examples(
 ) -> StoreTrainingSet:
     """The resolved human labels of `field_name` in `store`, sorted by conversation and turn."""
     infos = store.conversations()
-    resolutions = resolve_events(
-        (e for e in store.events() if e.target.field == field_name), policy
-    )
+    events = [e for e in store.events() if e.target.field == field_name]
+    licenses = {e.event_id: e.source.license for e in events if e.source.license}
+    resolutions = resolve_events(events, policy)
     known = None
     if catalog is not None:
         known = catalog.emotions if field_name == "emotion" else catalog.strategies
@@ -136,7 +136,8 @@ def training_examples(
                 position=same.index(key.turn_index),
                 of=len(same),
                 source=f"{source.kind}:{source.name}",
-                license=source.license,
+                # an accepted label keeps the license of the event it accepts
+                license=source.license or licenses.get(winner.event.supersedes or "", ""),
             )
         )
     return out
