@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import batch, engine, labels, llm, observers, strategies
+from . import batch, engine, labels, llm, observers, retrieval, strategies
 
 BENCHMARKS = {
     "engine": engine.main,
@@ -13,6 +13,7 @@ BENCHMARKS = {
     "labels": labels.main,
     "observers": observers.main,
     "strategies": strategies.main,
+    "retrieval": retrieval.main,
 }
 
 
