@@ -17,6 +17,7 @@ from .agents.scripted.templates import (
     AdvisorTemplates,
     ClientFeelings,
     ClientReactionBank,
+    ClientTellings,
     ClientTemplates,
     NegativeTemplates,
     ObserverMarkers,
@@ -65,6 +66,7 @@ _YAML_KINDS: list[tuple[Callable[[dict], bool], type[BaseModel]]] = [
     (lambda d: "goemotions" in d and "esconv" in d, EmotionMappings),
     (lambda d: "emotions" in d and "families" not in d, ClientFeelings),
     (lambda d: "sign_off_unresolved" in d, ClientReactionBank),
+    (lambda d: set(d) == {"version", "personas"}, ClientTellings),
 ]
 
 
@@ -214,6 +216,11 @@ def _validate_yaml(path: Path, catalog: Catalog, report: Report) -> None:
     elif isinstance(obj, ClientFeelings):
         problems = feeling_problems(obj, set(catalog.emotions))
         report.problems.extend(f"{path}: {p}" for p in problems)
+    elif isinstance(obj, ClientTellings):
+        report.problems.extend(
+            f"{path}: personas: unknown persona id {pid!r}"
+            for pid in sorted(set(obj.personas) - set(catalog.clients))
+        )
     elif isinstance(obj, EmotionTaxonomy):
         own = {e.id for e in obj.emotions}
         strategy_like = set(catalog.strategies) | set(catalog.anti_patterns)
