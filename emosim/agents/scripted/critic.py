@@ -363,6 +363,22 @@ _ADDRESSED = re.compile(
 _COMPANY = re.compile(r"\b(not alone|in good company|not the only one)\b", re.IGNORECASE)
 # "what makes sense", "whichever is reasonable": a cue that judges an option, not a feeling
 _ABOUT_OPTIONS = re.compile(r"\b(what|whatever|which|whichever)\s+$", re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(r"[,;:—–]\s*|\s+(?:and|but|so|because)\s+")
+
+
+def _clause(sentence: str, start: int, end: int) -> str:
+    """The clause a cue stands in, so that "your savings" elsewhere in the sentence does not
+    make "many people find that trimming spending helps" about the client's feeling. A clause
+    of a word or two of its own ("That's really common, and you're not alone") reads with the
+    whole sentence."""
+    breaks = [(m.start(), m.end()) for m in _CLAUSE_BREAK.finditer(sentence)]
+    left = max((e for s, e in breaks if e <= start), default=0)
+    right = min((s for s, e in breaks if s >= end), default=len(sentence))
+    clause = sentence[left:right]
+    own = stems(clause[: start - left] + " " + clause[end - left :])
+    return clause if len(own) >= 3 else sentence
+
+
 _CAPITALIZED = re.compile(r"(?<=[\w,;:] )[A-Z][\w'’-]*")
 _IDIOM = re.compile(r"^ (a lot|so much|the world|a great deal)\b")
 # A sentence that opens as the answer to a yes/no or "how much" question.
@@ -694,7 +710,9 @@ class RuleCritic:
             for hit in hits:
                 if _ABOUT_OPTIONS.search(sentence[: hit.start]):
                     continue
-                if hit.label in _NORMALIZING and not self._about_feelings(sentence):
+                if hit.label in _NORMALIZING and not self._about_feelings(
+                    _clause(sentence, hit.start, hit.end)
+                ):
                     continue
                 return True
         return False
