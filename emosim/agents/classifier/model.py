@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -28,7 +27,7 @@ import numpy as np
 import sklearn
 from joblib import Parallel, delayed
 from numpy.typing import NDArray
-from pydantic import Field, ValidationError
+from pydantic import Field
 from scipy import sparse
 from scipy.optimize import minimize_scalar
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -37,11 +36,11 @@ from sklearn.metrics import precision_recall_curve
 from sklearn.svm import LinearSVC
 
 from emosim.errors import DataError
-from emosim.files import atomic_writer
 from emosim.schemas.common import StrictModel
 
 from .goemotions import Example
 from .mappings import NEUTRAL
+from .modelfile import read_model_arrays, read_model_meta_as, write_model_file
 from .provenance import (
     GOEMOTIONS_ATTRIBUTION,
     GOEMOTIONS_LICENSE,
@@ -56,7 +55,6 @@ FORMAT = "emosim-emotion-classifier"
 
 ATTRIBUTION = GOEMOTIONS_ATTRIBUTION
 
-_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _ARRAYS = ("word_terms", "word_idf", "char_terms", "char_idf", "coef", "intercept")
 _ARRAYS += ("platt_a", "platt_b", "thresholds")
 _GROUP_ARRAYS = ("coef", "intercept", "platt_a", "platt_b", "thresholds")
@@ -241,47 +239,17 @@ class EmotionModel:
             "group_platt_b": self.group_platt_b,
             "group_thresholds": self.group_thresholds,
         }
-        meta = self.meta.model_dump_json(indent=1).encode()
-        with (
-            atomic_writer(path, "wb") as handle,
-            zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive,
-        ):
-            info = zipfile.ZipInfo("meta.json", date_time=_FIXED_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, meta)
-            for name in _ARRAYS:
-                info = zipfile.ZipInfo(f"{name}.npy", date_time=_FIXED_ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                with archive.open(info, "w") as entry:
-                    np.lib.format.write_array(entry, arrays[name], allow_pickle=False)
+        write_model_file(path, self.meta, {name: arrays[name] for name in _ARRAYS})
 
 
 def read_meta(path: Path) -> ModelMeta:
     """Only the metadata of a model file (cheap: used to decide whether to rebuild)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            raw = archive.read("meta.json")
-    except FileNotFoundError:
-        raise DataError([f"{path}: model file not found"]) from None
-    except (zipfile.BadZipFile, KeyError, IsADirectoryError) as exc:
-        raise DataError([f"{path}: not an emosim classifier model ({exc})"]) from None
-    try:
-        return ModelMeta.model_validate_json(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "<root>"
-        raise DataError(
-            [f"{path}: meta.json: {field}: {first['msg']} (not a model of this emosim version)"]
-        ) from None
+    return read_model_meta_as(path, ModelMeta, "classifier model")
 
 
 def load_model(path: Path) -> EmotionModel:
     meta = read_meta(path)
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in _ARRAYS}
-    except (KeyError, ValueError, OSError) as exc:
-        raise DataError([f"{path}: damaged model file ({exc})"]) from None
+    arrays = read_model_arrays(path, _ARRAYS)
     params = meta.params
     word = _vectorizer(
         "word", params, vocabulary={t: i for i, t in enumerate(arrays["word_terms"].tolist())}

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ from typing import Literal
 import numpy as np
 import sklearn
 from numpy.typing import NDArray
-from pydantic import Field, ValidationError
+from pydantic import Field
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -41,10 +40,10 @@ from sklearn.svm import LinearSVC
 
 from emosim.errors import DataError
 from emosim.evals.esconv import LABELS
-from emosim.files import atomic_writer
 from emosim.schemas.common import StrictModel
 
 from .esconv_train import StrategyExample
+from .modelfile import read_model_arrays, read_model_meta_as, write_model_file
 from .provenance import (
     ESCONV_ATTRIBUTION,
     ESCONV_LICENSE,
@@ -58,7 +57,6 @@ CODE_VERSION = "strategy-svm-3"
 FORMAT = "emosim-strategy-classifier"
 NAME = "esconv-strategy"
 
-_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _TEXTS = ("word", "opening", "context")
 _ARRAYS = tuple(f"{b}_{k}" for b in _TEXTS for k in ("terms", "idf"))
 _ARRAYS += ("coef", "intercept", "cal_coef", "cal_intercept", "offsets", "position_mean")
@@ -323,19 +321,7 @@ class StrategyModel:
             "offsets": self.offsets,
             "position_mean": self.position_mean,
         }
-        meta = self.meta.model_dump_json(indent=1).encode()
-        with (
-            atomic_writer(path, "wb") as handle,
-            zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive,
-        ):
-            info = zipfile.ZipInfo("meta.json", date_time=_FIXED_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, meta)
-            for name in _ARRAYS:
-                info = zipfile.ZipInfo(f"{name}.npy", date_time=_FIXED_ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                with archive.open(info, "w") as entry:
-                    np.lib.format.write_array(entry, arrays[name], allow_pickle=False)
+        write_model_file(path, self.meta, {name: arrays[name] for name in _ARRAYS})
 
 
 def _log_softmax(scores: FloatArray) -> FloatArray:
@@ -383,30 +369,12 @@ def _features(
 
 def read_model_meta(path: Path) -> StrategyModelMeta:
     """Only the metadata of a strategy model file (cheap: used to decide whether to rebuild)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            raw = archive.read("meta.json")
-    except FileNotFoundError:
-        raise DataError([f"{path}: model file not found"]) from None
-    except (zipfile.BadZipFile, KeyError, IsADirectoryError) as exc:
-        raise DataError([f"{path}: not an emosim strategy model ({exc})"]) from None
-    try:
-        return StrategyModelMeta.model_validate_json(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "<root>"
-        raise DataError(
-            [f"{path}: meta.json: {field}: {first['msg']} (not a strategy model of this version)"]
-        ) from None
+    return read_model_meta_as(path, StrategyModelMeta, "strategy model")
 
 
 def load_strategy_model(path: Path) -> StrategyModel:
     meta = read_model_meta(path)
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in _ARRAYS}
-    except (KeyError, ValueError, OSError) as exc:
-        raise DataError([f"{path}: damaged model file ({exc})"]) from None
+    arrays = read_model_arrays(path, _ARRAYS)
     vectorizers: dict[str, TfidfVectorizer] = {}
     width = N_SHAPE
     for block in _blocks(meta.params):
