@@ -167,3 +167,14 @@ def test_reading_tells_an_answer_from_a_miss() -> None:
         key_terms={"Roth IRA": "a retirement account you fund with money already taxed"},
     )
     assert jargon.unexplained_terms == ["Roth IRA"]
+    # a "what would happen" question is answered by an explanation, not only by a figure
+    income = read_reply(
+        "What would happen to my income if an illness or injury kept me from working?",
+        "Income would usually come from sick leave, then short-term and long-term disability "
+        "insurance if you have it, and possibly Social Security disability benefits.",
+    )
+    assert income.answered is True
+    cost = read_reply(
+        "What would it cost me to move the money?", "Moving it is usually simple to arrange."
+    )
+    assert cost.answered is False

@@ -9,6 +9,7 @@ arc moved, recorded with the movement.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from emosim.grounding.figures import find_figures
@@ -30,7 +31,12 @@ _FEELING_WORDS = frozenset(
         "natural normal common alone weighing completely"
     )
 )
-_NUMERIC_ASK = ("how much", "how long", "how many", "when can", "what would", "last", "enough")
+# questions a figure answers; "what would happen to my income if..." is not one of them
+_NUMERIC_ASK = re.compile(
+    r"\b(how much|how long|how many|when can|last|enough|"
+    r"what would (it|that|this|they) (cost|come to|be worth|pay))\b",
+    re.IGNORECASE,
+)
 
 
 def last_question(text: str | None) -> str | None:
@@ -73,7 +79,7 @@ def read_reply(
             if len(content) >= 6 and len(content & client_stems) < 0.6 * len(content):
                 explains = True
                 break
-        numeric = any(a in question.lower() for a in _NUMERIC_ASK)
+        numeric = _NUMERIC_ASK.search(question) is not None
         if numeric:
             answered = bool(new) or len(shared) >= 2
         else:
