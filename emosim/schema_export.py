@@ -17,6 +17,7 @@ from .agents.scripted.templates import (
     TopicAnswers,
 )
 from .files import write_text_atomic
+from .preferences.models import CandidateSet
 from .schemas import (
     SCHEMA_VERSION,
     AdvisorPersona,
@@ -49,6 +50,7 @@ PUBLISHED: dict[str, type[BaseModel]] = {
     "scripted_client_feelings": ClientFeelings,
     "scripted_client_reactions": ClientReactionBank,
     "fact_base": FactFile,
+    "candidate_set": CandidateSet,
 }
 
 

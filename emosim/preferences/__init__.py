@@ -1,0 +1,1 @@
+"""Human preference ranking: candidate replies, review tasks, aggregation, preference data."""
