@@ -32,10 +32,11 @@ from emosim.files import DataError
 # Measured with the shipped parameters (tuned on dev; test measured once, never tuned on).
 # They guard against regressions; the targets are the issue's.
 DEV_ACCURACY = 0.87  # 185 of 211 (dev, test-1 and dev-2)
-TEST_ACCURACY = 0.73  # 210 of 286: test-2 71 of 88 (56.8% before the phrasings), test-3 92 of 128
+TEST_ACCURACY = 0.67  # 259 of 384: test-2 71 of 88 (56.8% before the phrasings), test-3 92 of 128
 # (57.0% before: written and committed before the phrasings and the re-tuning), test-4 47 of 70
-# (written after the last change, measured once)
-TEST_FALSE_MATCH = 0.14  # 10 of 75: test-2 2 of 26, test-3 5 of 32, test-4 3 of 17
+# (written after the last change, measured once), test-5 49 of 98 (a new author's styles,
+# measured before the fourth round)
+TEST_FALSE_MATCH = 0.14  # 10 of 93: test-2 2 of 26, test-3 5 of 32, test-4 3 of 17, test-5 0 of 18
 
 
 @pytest.fixture(scope="module")
