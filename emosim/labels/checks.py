@@ -34,6 +34,30 @@ def _unit(value: Any) -> str | None:
     return None
 
 
+VERDICTS = ("accept", "reject")
+SCORE_RANGE = (1, 5)
+
+
+def _score(value: Any) -> str | None:
+    low, high = SCORE_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return f"expected a whole number {low}..{high}, got {value!r}"
+    return None
+
+
+def _ranking(value: Any) -> str | None:
+    """Candidate ids, best first (which candidates exist is checked where rankings are read)."""
+    if (
+        not isinstance(value, list)
+        or len(value) < 2
+        or not all(isinstance(v, str) and v for v in value)
+    ):
+        return f"expected a list of two or more candidate ids, best first, got {value!r}"
+    if len(set(value)) != len(value):
+        return f"a candidate is ranked twice in {value!r}"
+    return None
+
+
 def value_problem(catalog: Catalog, field_name: str, value: Any) -> str | None:
     """Why `value` is not a label of `field_name`, or None when it is."""
 
@@ -53,6 +77,10 @@ def value_problem(catalog: Catalog, field_name: str, value: Any) -> str | None:
         "sentence_function": lambda: one_of(catalog.functions, "sentence-function id"),
         "review_status": lambda: one_of(REVIEW_STATUSES, "review status"),
         "quality": lambda: _unit(value),
+        "candidate_ranking": lambda: _ranking(value),
+        "conversation_verdict": lambda: one_of(VERDICTS, "verdict"),
+        "emotional_authenticity": lambda: _score(value),
+        "helpfulness": lambda: _score(value),
     }
     return checks[field_name]()
 

@@ -16,6 +16,10 @@ FIELD_SPEAKER: dict[str, str | None] = {
     "sentence_function": "advisor",
     "review_status": None,
     "quality": None,
+    "candidate_ranking": "advisor",
+    "conversation_verdict": None,
+    "emotional_authenticity": None,
+    "helpfulness": None,
 }
 TURN_FIELDS = ("emotion", "secondary_emotion", "intensity", "strategy")
 SENTENCE_FIELDS = ("sentence_function",)

@@ -19,6 +19,11 @@ LabelField = Literal[
     "sentence_function",
     "review_status",
     "quality",
+    # human preference review (emosim/preferences): one event per reviewer and judgement
+    "candidate_ranking",
+    "conversation_verdict",
+    "emotional_authenticity",
+    "helpfulness",
 ]
 
 
