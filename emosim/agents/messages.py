@@ -104,6 +104,11 @@ class AdvisorInput(StrictModel):
     client_closing: bool = Field(
         default=False, description="The client is signing off: close warmly, ask nothing."
     )
+    lead_strategy: Identifier | None = Field(
+        default=None,
+        description="Candidate replies (`emosim candidates`): the strategy this reply leads "
+        "with, so that alternatives differ in approach; None lets Elena plan as usual.",
+    )
 
 
 class PlannedSentence(StrictModel):

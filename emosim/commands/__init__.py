@@ -10,4 +10,5 @@ AREAS = (
     "observers",
     "backends",
     "studio",
+    "candidates",
 )

@@ -42,6 +42,10 @@ class CandidateOrigin(StrictModel):
         description="original: the sent reply; emotion_fit: a strategy that fits the client's "
         "observed emotion in the taxonomy; planner: the advisor's own planner with another seed."
     )
+    lead_strategy: Identifier | None = Field(
+        default=None,
+        description="Strategy the writer was told to lead with (None: the writer's own plan).",
+    )
     checkpoint_id: str = Field(description="Checkpoint the reply was generated from.")
     attempts: int = Field(
         default=1, ge=1, description="Drafts written until the critic's verdict (1 = first)."
@@ -134,6 +138,13 @@ class CandidateSet(StrictModel):
         description="Checkpoint the candidates were generated from (state before the reply)."
     )
     seed: int = Field(description="Seed the set was generated with (same seed -> same set).")
+    n: int | None = Field(
+        default=None, ge=2, description="Candidates asked for, the original included (--n)."
+    )
+    backends: list[str] = Field(
+        default_factory=list,
+        description="Backend specs the alternatives' advisor was played by, in turn (--backend).",
+    )
     context: list[ContextTurn] = Field(
         description="Turns 0..turn_index-1: the conversation so far, ending with the client."
     )

@@ -231,7 +231,11 @@ def _trimmed(sentences: list[dict]) -> list[dict[str, str]]:
     statements = [s for s in sentences if not s["text"].rstrip().endswith("?")]
     while len(statements) > MAX_STATEMENTS:
         drop = next(
-            (i for i, s in enumerate(statements) if i > 0 and not s.get("_keep")),
+            (
+                i
+                for i, s in enumerate(statements)
+                if i > 0 and not s.get("_keep") and not s.get("_lead")
+            ),
             len(statements) - 1,
         )
         statements.pop(drop)
@@ -240,14 +244,22 @@ def _trimmed(sentences: list[dict]) -> list[dict[str, str]]:
         return sum(len(s["text"].split()) for s in statements + questions[:1])
 
     while words() > WORD_BUDGET:
-        drop = next((i for i, s in enumerate(statements) if i > 0 and not s.get("_keep")), None)
+        drop = next(
+            (
+                i
+                for i, s in enumerate(statements)
+                if i > 0 and not s.get("_keep") and not s.get("_lead")
+            ),
+            None,
+        )
         if drop is None:
             break
         statements.pop(drop)
-    if words() > WORD_BUDGET + 10 and len(statements) >= 2:
+    lead_asks = any(q.get("_lead") for q in questions[:1])  # a candidate's given approach
+    if words() > WORD_BUDGET + 10 and len(statements) >= 2 and not lead_asks:
         questions = []  # a full answer can stand without a question after it
     kept = statements + questions[:1]
-    return [{k: v for k, v in s.items() if k != "_keep"} for s in kept]
+    return [{k: v for k, v in s.items() if k not in ("_keep", "_lead")} for s in kept]
 
 
 def _last_client_index(request: AdvisorInput) -> int:
@@ -422,8 +434,13 @@ class ScriptedAdvisor:
             candidates = [s for s in candidates if s not in RETROSPECTIVE] or candidates
         fresh = [s for s in candidates if s not in previous] or candidates
         primary = rng.choice(fresh)
+        if request.lead_strategy in available:  # a candidate reply: its approach is given
+            primary = request.lead_strategy
 
         chosen = [primary]
+        given = primary == request.lead_strategy and primary not in VALIDATING
+        if given and (distressed or "missing_validation" in feedback):  # feeling still met
+            chosen.append(next((s for s in VALIDATING if s in helpful), VALIDATING[0]))
         pool = [
             s
             for s in STAGE_STRATEGIES[stage] + helpful
@@ -811,6 +828,7 @@ class ScriptedAdvisor:
                 "strategy": sid,
                 # what the client asked for survives trimming: the answer, the term explained
                 "_keep": id(t) in answers or (asked and bool(t.term_slots) and not t.bare_term),
+                "_lead": sid == request.lead_strategy,  # a candidate reply's given approach
             }
             for t, sid in ordered
         ]
