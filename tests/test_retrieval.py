@@ -31,12 +31,12 @@ from emosim.files import DataError
 
 # Measured with the shipped parameters (tuned on dev; test measured once, never tuned on).
 # They guard against regressions; the targets are the issue's.
-DEV_ACCURACY = 0.87  # 185 of 211 (dev, test-1 and dev-2)
-TEST_ACCURACY = 0.67  # 259 of 384: test-2 71 of 88 (56.8% before the phrasings), test-3 92 of 128
-# (57.0% before: written and committed before the phrasings and the re-tuning), test-4 47 of 70
-# (written after the last change, measured once), test-5 49 of 98 (a new author's styles,
-# measured before the fourth round)
-TEST_FALSE_MATCH = 0.14  # 10 of 93: test-2 2 of 26, test-3 5 of 32, test-4 3 of 17, test-5 0 of 18
+DEV_ACCURACY = 0.89  # 190 of 211 (dev, test-1 and dev-2)
+TEST_ACCURACY = 0.71  # 274 of 384: test-2 74 of 88 (56.8% before the phrasings), test-3 96 of 128
+# (57.0% before: written and committed before the phrasings and the re-tuning), test-4 48 of 70
+# (written after the third round, measured once before the fourth), test-5 56 of 98 (a new
+# author's styles; 49 before the fourth round)
+TEST_FALSE_MATCH = 0.14  # 12 of 93: test-2 2 of 26, test-3 5 of 32, test-4 4 of 17, test-5 1 of 18
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +91,42 @@ def test_a_paraphrase_gets_the_same_answer(index: AnswerIndex) -> None:
     assert 0.0 < found.margin <= found.score
 
 
+def test_the_question_counts_more_than_the_story_around_it(index: AnswerIndex) -> None:
+    """A long message whose story is about other things is answered by what it asks."""
+    message = (
+        "We just refinanced the house, my daughter starts college next fall and my husband "
+        "is thinking about retiring early. Separate thing: is it worth paying someone to "
+        "file our taxes?"
+    )
+    unfocused = AnswerIndex(
+        index.entries, Params(focus=0.0), index.glossary, index.topic_names, index.phrasings
+    )
+    assert unfocused.match(message, "tax_planning") is None
+    found = index.match(message, "tax_planning")
+    assert found is not None and found.question == "Is it worth paying someone to do my taxes?"
+
+
+def test_the_clients_own_figures_are_not_what_is_asked(index: AnswerIndex) -> None:
+    own = index.query_features(["I have $4,100 left on the 25th, 4% in a 529 plan."])[2]
+    assert set(own) == {"left", "529", "plan"}  # 529 names a thing; the rest are figures
+    plain = index.match("How much should my emergency fund be?", "emergency_fund")
+    figured = index.match(
+        "I have $9,000 saved and spend $3,100 a month. How much should my emergency fund be?",
+        "emergency_fund",
+    )
+    assert plain is not None and figured is not None and figured.question == plain.question
+
+
+def test_a_one_letter_slip_is_read_as_the_bank_word(index: AnswerIndex) -> None:
+    assert index._spell("diffrence") == "difference"  # a letter dropped
+    assert index._spell("deductable") == "deductible"  # a letter changed
+    assert index._spell("abroad") == "abroad"  # a known word plus a letter: a real word
+    assert index._spell("mortgage") == "mortgage"
+    found = index.match("whats the diffrence between a revocable and an irrevokable trust")
+    assert found is not None
+    assert found.question == "What's the difference between a revocable and an irrevocable trust?"
+
+
 def test_small_talk_and_unrelated_questions_get_no_answer(index: AnswerIndex) -> None:
     for text in (
         "What's the capital of Australia?",
@@ -138,8 +174,9 @@ def test_held_out_accuracy_does_not_regress(evaluation: ParaphraseEval) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="the target (>= 85% of held-out paraphrases, <= 10% off-bank matched) is not met by "
-    "lexical retrieval with expert phrasings: measured 73.4% and 13.3% on the test split "
-    "(test-2: 80.7% and 7.7%; test-3: 71.9% and 15.6%; test-4: 67.1% and 17.6%)",
+    "lexical retrieval with expert phrasings: measured 71.4% and 12.9% on the test split "
+    "(test-2: 84.1% and 7.7%; test-3: 75.0% and 15.6%; test-4: 68.6% and 23.5%; test-5: 57.1% "
+    "and 5.6%)",
 )
 def test_held_out_accuracy_meets_the_target(evaluation: ParaphraseEval) -> None:
     assert evaluation.met

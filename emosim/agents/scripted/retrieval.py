@@ -17,6 +17,10 @@ bank question a client's message asks, in other words than the bank's:
    the first two are scored against every wording of the question (the bank's, and the
    phrasings a planner wrote in agents/scripted/asked_as/), the closest wording counting,
    plus a small weight for all its wordings pooled into one document;
+   in a longer message the question sentences alone are scored too (`Params.focus`), so
+   the story around a question does not outweigh what is asked; the client's own figures
+   ($4,100, 25th) are left out (a number a bank question names, 529, is kept); a word the
+   bank does not know that is one letter off a bank word is read as it ("diffrence");
    a key term of the catalog that no question names ("executor", "avalanche") brings its
    plain gloss into the query; a topic's own name words count less inside that topic; and
    bonuses go to questions of the conversation's topic (another topic's question wins only
@@ -64,7 +68,7 @@ from .asked_as import load_asked_as
 from .templates import AnswerTemplate, slots_in
 from .text import _STOP, split_sentences
 
-VERSION = "answer-index-2"
+VERSION = "answer-index-3"
 
 # --- normalization ---------------------------------------------------------------------------
 
@@ -118,6 +122,7 @@ _PHRASES = tuple(
         (r"\blong-term care\b|\blong term care\b|\bltc\b", " long term care "),
         (r"\b(er|emergency room|hospital)\b", " hospital "),
         (r"\bpayday\b", " paycheck "),
+        (r"\blook-?backs?\b", " look back "),
         # "will" is a stop word, but not the document
         (r"\b(a|my|the|your|their|our|his|her|mom's|dad's|parent's) wills?\b", " testament "),
         (r"\bwills\b", " testament "),
@@ -408,6 +413,42 @@ class _Field:
         return self.matrix @ vector
 
 
+# --- typos ------------------------------------------------------------------------------------
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+class _Speller:
+    """One-edit typo correction against the bank's own words (symmetric deletions: a word
+    and a known word that are one letter dropped, changed or two swapped apart).
+    Only words of `MIN` letters or more are corrected: short words have too many neighbours."""
+
+    MIN = 5
+
+    def __init__(self, words: Iterable[str]):
+        counts = Counter(w for w in words if len(w) >= self.MIN - 1 and w.isalpha())
+        self._known = frozenset(counts)
+        self._by_key: dict[str, str] = {}
+        for word, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            for key in (word, *sorted(_deletions(word))):
+                self._by_key.setdefault(key, word)  # the most used word wins a shared key
+
+    def correct(self, word: str) -> str:
+        if len(word) < self.MIN or not word.isalpha() or word in self._known:
+            return word
+        found = self._by_key.get(word)  # a letter dropped: "diffrence"
+        if found is not None:
+            return found
+        for key in sorted(_deletions(word)):  # a letter changed or two swapped: "morgtage"
+            found = self._by_key.get(key)
+            # a known word itself is a letter added, the likelier a real word: "abroad"
+            if found is not None and found != key:
+                return found
+        return word
+
+
 # --- the index ----------------------------------------------------------------------------------
 
 
@@ -457,6 +498,8 @@ class Params:
     threshold: float = 0.46  # the least score to answer
     unknown: float = 0.2  # off the score per word no wording or answer has (2 at most)
     coverage: float = 0.3  # the least share of the query's idf mass the match covers
+    focus: float = 0.3  # weight of the question sentences alone in a longer message's score
+    min_asked: int = 1  # fewer content words in the question: coverage on the whole message
 
 
 @dataclass
@@ -476,6 +519,10 @@ class AnswerIndex:
         self._patterns = tuple((_pattern(e.question), e) for e in entries if slots_in(e.question))
         texts = [_PLACEHOLDER.sub(" ", e.question) for e in entries]
         q_words = [content_words(t) for t in texts]
+        # numbers that name a thing (a 529 plan); any other number in a wording or a message
+        # is the client's own figure ($4,100, 25th, 4%): it says what the situation is, not
+        # what is asked, and is left out on both sides
+        self._numbers = frozenset(w for ws in q_words for w in ws if w[:1].isdigit())
         # every wording of a question is a document of its own; a question scores as its
         # closest wording (rows of one question are adjacent, from self._starts on)
         doc_words: list[list[str]] = []
@@ -483,7 +530,10 @@ class AnswerIndex:
         for e, words in zip(entries, q_words, strict=True):
             starts.append(len(doc_words))
             doc_words.append(words)
-            doc_words.extend(content_words(p) for p in self.phrasings.get(e.question, ()))
+            doc_words.extend(
+                [w for w in content_words(p) if not self._figure(w)]
+                for p in self.phrasings.get(e.question, ())
+            )
         self._starts = np.asarray(starts, dtype=np.intp)
         self._word = _Field([_word_features(w) for w in doc_words])
         # a topic's own name words say little about which of its questions is asked
@@ -541,6 +591,17 @@ class AnswerIndex:
             else None
         )
         self._vocabulary = frozenset(self._word.index) | frozenset(self._answer.index)
+        self._spellings = _Speller(
+            chain(
+                chain.from_iterable(doc_words),
+                (
+                    w
+                    for e in entries
+                    for r in e.template.replies
+                    for w in content_words(_PLACEHOLDER.sub(" ", r.text))
+                ),
+            )
+        )
         self._cache: dict[tuple[str, str | None], AnswerMatch | None] = {}
 
     # --- building --------------------------------------------------------------------------
@@ -622,7 +683,7 @@ class AnswerIndex:
         own: Counter[str] = Counter()
         char: list[np.ndarray] = []
         for sentence in sentences:
-            words = content_words(sentence)
+            words = [self._spell(w) for w in content_words(sentence) if not self._figure(w)]
             for f, c in _word_features(words).items():
                 word[f] += c
                 if " " not in f:
@@ -635,6 +696,16 @@ class AnswerIndex:
                         if f not in word:
                             word[f] += p.gloss
         return word, np.concatenate(char) if char else np.zeros(0, dtype=np.intp), own
+
+    def _spell(self, word: str) -> str:
+        """`word`, or the bank word it is a one-letter slip of ("diffrence", "morgage")."""
+        if _stem(word) in self._vocabulary:
+            return word
+        return self._spellings.correct(word)
+
+    def _figure(self, word: str) -> bool:
+        """A number (or ordinal) that no bank question names."""
+        return word[:1].isdigit() and word not in self._numbers
 
     def _grams(self, word: str) -> np.ndarray:
         """The ids of the word's character n-grams that some bank question has."""
@@ -657,14 +728,18 @@ class AnswerIndex:
         if named and p.vague != 1.0:
             for f in named & word.keys():
                 word[f] *= p.vague
-        unigrams = Counter({f: c for f, c in word.items() if " " not in f})
-        closest = np.maximum.reduceat
-        scores = (
-            p.word * closest(self._word.scores(word), self._starts)
-            + p.char * closest(self._char.scores_of_ids(char), self._starts)
-            + p.answer * self._answer.scores(unigrams)
-            + p.pooled * self._pooled.scores(word)
-        )
+        scores = self._similarities(word, char)
+        asked_own = own
+        if questions and len(questions) < len(sentences):
+            # what is asked must be covered; the story around it need not be
+            q_word, q_char, q_own = self.query_features(questions)
+            if len(q_own) >= p.min_asked:
+                asked_own = q_own
+            if p.focus and q_own:
+                if named and p.vague != 1.0:
+                    for f in named & q_word.keys():
+                        q_word[f] *= p.vague
+                scores = (1 - p.focus) * scores + p.focus * self._similarities(q_word, q_char)
         similarity = scores
         asked = intent(questions[-1] if questions else sentences[-1])
         if asked and p.intent:
@@ -683,9 +758,7 @@ class AnswerIndex:
             ),
             0.0,
         )
-        if questions and len(questions) < len(sentences):
-            # what is asked must be covered; the story around it need not be
-            own = self.query_features(questions)[2] or own
+        own = asked_own
         # a word the bank never uses (a brand, a thing it has no answer about) makes an
         # answer less likely to be the one asked for: pet insurance, a Netflix account
         unknown = sum(1 for f in own if f not in self._vocabulary and not f[:1].isdigit())
@@ -702,6 +775,18 @@ class AnswerIndex:
             score - runner_up,
             "meaning",
             float(similarity[best]),
+        )
+
+    def _similarities(self, word: Counter[str], char: np.ndarray) -> np.ndarray:
+        """The weighted cosines of a query with every question (before bonuses)."""
+        p = self.params
+        unigrams = Counter({f: c for f, c in word.items() if " " not in f})
+        closest = np.maximum.reduceat
+        return (
+            p.word * closest(self._word.scores(word), self._starts)
+            + p.char * closest(self._char.scores_of_ids(char), self._starts)
+            + p.answer * self._answer.scores(unigrams)
+            + p.pooled * self._pooled.scores(word)
         )
 
     def _coverage(self, unigrams: Mapping[str, float], best: int) -> float:
