@@ -402,9 +402,26 @@ def labels_accept_rule(
 # --- review --------------------------------------------------------------------------------
 
 
+CandidatesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Ranking tasks: the run folder (or its candidates/candidates.jsonl) holding the "
+        "candidate replies. Default: the label store's folder."
+    ),
+]
+
+
 @review_app.command("export")
 @user_errors
 def review_export(
+    task: Annotated[
+        str,
+        typer.Option(
+            help="labels (check observers' labels), ranking (order candidate replies, best "
+            "first) or authenticity (accept/reject and 1-5 scores per conversation)."
+        ),
+    ] = "labels",
+    candidates: CandidatesOpt = None,
     fmt: Annotated[
         str, typer.Option("--format", help="labelstudio (JSON tasks) or csv.")
     ] = "labelstudio",
@@ -427,13 +444,19 @@ def review_export(
     policy: PolicyOpt = None,
     priority: PriorityOpt = None,
 ) -> None:
-    """Write review tasks with the current labels as pre-annotations."""
+    """Write review tasks: labels (the current labels as pre-annotations), or ranking and
+    authenticity tasks for preference data (see docs/reviewer-guide.md)."""
     from emosim.catalog import get_catalog
     from emosim.files import write_text_atomic
     from emosim.labels.review import REVIEW_FIELDS, export_review, labelstudio_config
 
     if fmt not in ("labelstudio", "csv"):
         raise EmosimError(f"--format: {fmt!r} is not one of labelstudio, csv")
+    if task not in ("labels", "ranking", "authenticity"):
+        raise EmosimError(f"--task: {task!r} is not one of labels, ranking, authenticity")
+    if task != "labels":
+        _preference_export(task, fmt, out, store, conversation, config, candidates)
+        return
     bad = [f for f in field or [] if f not in REVIEW_FIELDS]
     if bad:
         raise EmosimError(f"--field: {bad[0]!r} is not one of {', '.join(REVIEW_FIELDS)}")
@@ -467,6 +490,23 @@ def review_export(
         console.print(f"wrote Label Studio config to [bold]{config}[/]")
 
 
+def _preference_export(task, fmt, out, store, conversation, config, candidates) -> None:  # noqa: ANN001
+    from emosim.files import write_text_atomic
+    from emosim.preferences.review import export_preference_review
+    from emosim.preferences.tasks import labelstudio_config
+
+    target = out or Path(f"{task}_tasks.{'csv' if fmt == 'csv' else 'json'}")
+    with _store(store) as db:
+        text, count = export_preference_review(
+            db, task, fmt, candidates, set(conversation) if conversation else None
+        )
+    write_text_atomic(target, text)
+    console.print(f"wrote {count} {task} task(s) to [bold]{target}[/]")
+    if config:
+        write_text_atomic(config, labelstudio_config(task))
+        console.print(f"wrote Label Studio config to [bold]{config}[/]")
+
+
 @review_app.command("import")
 @user_errors
 def review_import(
@@ -488,6 +528,7 @@ def review_import(
             "annotators the export names by user id are stored by email."
         ),
     ] = None,
+    candidates: CandidatesOpt = None,
     policy: PolicyOpt = None,
     priority: PriorityOpt = None,
     as_json: JsonOpt = False,
@@ -495,14 +536,36 @@ def review_import(
     """Read reviewers' decisions back as human_bulk_review events; report what changed.
 
     The reviewer is the Label Studio annotator's email when the export has it (a snapshot
-    export with annotators expanded, or --annotators); see docs/label-studio.md.
+    export with annotators expanded, or --annotators); see docs/label-studio.md. Ranking and
+    authenticity results are recognised by their columns or tasks and stored one event per
+    reviewer and judgement.
     """
     from emosim.catalog import get_catalog
     from emosim.labels.labelstudio import load_annotators
     from emosim.labels.review import import_review
     from emosim.labels.tables import review_import_table
+    from emosim.preferences.judgements import detect_task
 
     people = load_annotators(annotators)
+    kind = detect_task(path)
+    if kind is not None:
+        from emosim.preferences.review import import_preference_review
+
+        with _store(store) as db:
+            done = import_preference_review(
+                db, get_catalog(), path, kind, reviewer, candidates, people
+            )
+        for warning in done.warnings:
+            err_console.print(f"[yellow]warning:[/] {warning}")
+        if as_json:
+            typer.echo(done.model_dump_json(indent=2))
+        else:
+            console.print(
+                f"{path}: {kind} ({done.format}): {done.judgements} judgement(s) from "
+                f"{len(done.reviewers)} reviewer(s); {done.stored} event(s) stored, "
+                f"{done.already_imported} already stored"
+            )
+        return
     with _store(store) as db:
         report = import_review(
             db, get_catalog(), path, _policy(policy, priority), reviewer, annotators=people
