@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from .detect import detect
 from .kinds import PiiSpan, resolve_overlaps
 from .lexicon import Lexicon, get_lexicon
+from .names import POSSESSIVE, WORD
 
 Speaker = str  # "client" or "advisor"
 ROLE_LABEL = {"client": "CLIENT_NAME", "advisor": "ADVISOR_NAME"}
@@ -80,13 +81,16 @@ class ConversationAnonymizer:
         for turn in spans:
             for s in turn:
                 if s.kind == "name":
-                    words.update(
-                        w for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", s.text) if len(w) > 1
-                    )
+                    words.update(w for w in WORD.findall(POSSESSIVE.sub("", s.text)) if len(w) > 1)
         words = {w for w in words if w.lower() not in self.lx.not_name}
         if not words:
             return
-        word = "(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + ")"
+        # a name that is no English word is the name in any case ("Kamau" and "kamau")
+        alternatives = [
+            re.escape(w) if self.lx.is_dictionary_word(w) else f"(?i:{re.escape(w)})"
+            for w in sorted(words, key=len, reverse=True)
+        ]
+        word = "(?:" + "|".join(alternatives) + ")"
         pattern = re.compile(r"(?<![\w\[])" + word + r"(?: " + word + r")*(?![\w\]])")
         for t, text in enumerate(texts):
             extra = []
@@ -116,9 +120,9 @@ class ConversationAnonymizer:
             for s in turn:
                 if s.kind != "name":
                     continue
-                tokens = tuple(
-                    w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'’-]*", s.text) if len(w) > 1
-                ) or (s.text.lower(),)
+                tokens = tuple(w.lower() for w in WORD.findall(s.text) if len(w) > 1) or (
+                    s.text.lower(),
+                )
                 entity = self._link(entities, tokens)
                 if entity is None:
                     entity = _Entity(tokens)

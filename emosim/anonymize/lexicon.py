@@ -34,6 +34,9 @@ class AnonymizerLists(StrictModel):
     curated_ambiguous: list[str] = Field(description="First names that are common words.")
     allow_phrases: list[str] = Field(description="Organisations and public names kept as is.")
     not_name_words: list[str] = Field(description="Capitalized words that are never names.")
+    culture_words: list[str] = Field(description="Holidays, languages, peoples, faiths.")
+    extra_words: list[str] = Field(description="Everyday words missing from the dictionary.")
+    place_cues: list[str] = Field(description="Words before a capitalised word naming a place.")
     relation_words: list[str] = Field(description="Words before a name saying who it is.")
     self_intro_phrases: list[str] = Field(description="Phrases before the speaker's own name.")
     vocative_openers: list[str] = Field(description="Openers before the addressee's name.")
@@ -43,6 +46,9 @@ class AnonymizerLists(StrictModel):
     unit_words: list[str] = Field(description="Apartment, suite and unit designators.")
     cues: CueLists
     profile_hosts: list[str] = Field(description="Hosts whose URL paths name a person.")
+
+
+_CONTRACTION_ENDINGS = frozenset({"s", "re", "ve", "ll", "d", "m", "t"})
 
 
 def _word_list(name: str) -> frozenset[str]:
@@ -64,6 +70,8 @@ class Lexicon:
     last_names: frozenset[str]
     ambiguous: frozenset[str]
     english: frozenset[str]
+    dictionary: frozenset[str]
+    places: frozenset[str]
     not_name: frozenset[str]
     allow: re.Pattern[str]
     cue_patterns: dict[str, re.Pattern[str]]
@@ -75,6 +83,22 @@ class Lexicon:
         """Neither a common English word nor a never-a-name word: likely a proper name."""
         w = word.lower()
         return w not in self.english and w not in self.not_name
+
+    def is_dictionary_word(self, word: str) -> bool:
+        """An English word (SCOWL, lists.yaml `extra_words`, or seen lowercase in GoEmotions):
+        written with a capital, it is still an ordinary word first. Contractions count by
+        their stem ("you're", "shouldn't")."""
+        w = word.lower().replace("’", "'")
+        if "'" in w:
+            stem, _, ending = w.rpartition("'")
+            if ending not in _CONTRACTION_ENDINGS:
+                return False
+            return stem == "i" or any(
+                self.is_dictionary_word(s) for s in (stem, stem.removesuffix("n")) if s
+            )
+        if "-" in w:  # "co-workers", "in-person"; not "Ben-David"
+            return all(self.is_dictionary_word(part) for part in w.split("-") if part)
+        return w in self.dictionary or w in self.english
 
     def is_clear_first_name(self, word: str) -> bool:
         w = word.lower()
@@ -97,7 +121,9 @@ def get_lexicon() -> Lexicon:
         last_names=_word_list("last_names.txt"),
         ambiguous=frozenset(ambiguous),
         english=_word_list("english_words.txt"),
-        not_name=frozenset(w.lower() for w in lists.not_name_words),
+        dictionary=_word_list("dictionary_words.txt") | {w.lower() for w in lists.extra_words},
+        places=_word_list("places.txt"),
+        not_name=frozenset(w.lower() for w in lists.not_name_words + lists.culture_words),
         allow=re.compile(r"(?<![\w])(?:" + alternation(lists.allow_phrases) + r")(?![\w])"),
         cue_patterns=cue_patterns,
     )
