@@ -51,8 +51,9 @@ from .store import load_run_candidates
 
 MODELS_DIR = "models"
 REDRAWS = 3
-"""Draws per candidate slot: a draft whose words repeat another candidate's is drawn again
-with the next seed (model backends can say the same thing twice), then the slot is left out."""
+"""Draws per alternative asked for, at most: a draft whose words repeat another candidate's
+(model backends can say the same thing twice), or that an agent failed on, gives way to one led
+by the next fitting strategy."""
 
 
 # --- choosing turns and plans --------------------------------------------------------------
@@ -368,27 +369,31 @@ class CandidateMaker:
         exclude = {original.primary} if original.primary else set()
         if observed is not None and observed.primary in self.catalog.emotions:
             leads = lead_strategies(
-                self.catalog, observed, target.turn.exchange, exclude, max(0, n - 1)
+                self.catalog, observed, target.turn.exchange, exclude, len(self.catalog.strategies)
             )
         else:
             leads = []
         candidates = [original]
         texts = {original.text}
-        for slot, lead in enumerate(leads, start=1):
-            spec = self.backends[(slot - 1) % len(self.backends)]
-            for draw in range(REDRAWS):
-                cseed = candidate_seed(seed, conversation, index, slot, draw)
-                turn, _, _ = self.draft_at(target, lead=lead, seed=cseed, spec=spec)
-                if turn is None:
-                    result.failed += 1
-                    continue
-                if turn.text in texts:
-                    result.redrawn += 1
-                    continue
-                texts.add(turn.text)
-                candidates.append(self.candidate(target, turn, spec, cseed, "emotion_fit", lead))
-                result.generated += 1
+        wanted = max(0, n - 1)
+        draws = 0
+        for lead in leads:  # a draw that fails or repeats words gives way to the next lead
+            slot = len(candidates)
+            if slot > wanted or draws >= wanted * REDRAWS:
                 break
+            spec = self.backends[(slot - 1) % len(self.backends)]
+            cseed = candidate_seed(seed, conversation, index, slot, draws)
+            draws += 1
+            turn, _, _ = self.draft_at(target, lead=lead, seed=cseed, spec=spec)
+            if turn is None:
+                result.failed += 1
+                continue
+            if turn.text in texts:
+                result.redrawn += 1
+                continue
+            texts.add(turn.text)
+            candidates.append(self.candidate(target, turn, spec, cseed, "emotion_fit", lead))
+            result.generated += 1
         if len(candidates) < 2:
             return None
         return CandidateSet(
