@@ -53,17 +53,26 @@ def scenario_hash(scenario: Scenario) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+MAX_SEEDS = 100_000
+"""Seeds per scenario in one batch: beyond this a typo (1-100000000) would plan for hours."""
+
+
 def parse_seeds(spec: str) -> list[int]:
     """'3' -> [3]; '1-5' -> [1..5]; '1,4,9' -> [1, 4, 9]."""
     seeds: list[int] = []
     try:
         for part in spec.split(","):
             lo, _, hi = part.strip().partition("-")
-            seeds.extend(range(int(lo), int(hi) + 1) if hi else [int(lo)])
+            span = range(int(lo), int(hi) + 1) if hi else range(int(lo), int(lo) + 1)
+            if len(seeds) + len(span) > MAX_SEEDS:
+                raise EmosimError(
+                    f"--seeds: {spec!r} gives more than {MAX_SEEDS:,} seeds (split the batch)"
+                )
+            seeds.extend(span)
     except ValueError:
         raise EmosimError(f"--seeds: expected N, A-B or a comma list, got {spec!r}") from None
     if not seeds:
-        raise EmosimError(f"--seeds: no seeds in {spec!r}")
+        raise EmosimError(f"--seeds: no seeds in {spec!r} (is A-B backwards?)")
     return seeds
 
 

@@ -493,20 +493,11 @@ def batch(
     ] = False,
 ) -> None:
     """Run many conversations into one run folder; resumable after any interruption."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
     from .batch import (
         jobs_from,
         jobs_of_run,
         parse_seeds,
         repair_records_readonly,
-        run_batch,
         start_batch,
     )
     from .catalog import get_catalog
@@ -529,6 +520,8 @@ def batch(
             jobs = jobs_from(catalog, source, parse_seeds(seeds) if seeds else None)
         print_estimate(catalog, jobs, backend, message_batches)
         return
+    if concurrency is not None and concurrency < 1:
+        raise EmosimError(f"--concurrency: must be at least 1, got {concurrency}")
     if resume:
         run_folder = RunFolder.open(runs_dir, resume)
         jobs = jobs_of_run(run_folder)
@@ -551,6 +544,40 @@ def batch(
         )
     if concurrency is None:
         concurrency = 256 if message_batches else 4
+    try:
+        with run_folder.lock(" ".join(["emosim", *sys.argv[1:]])):
+            _play_batch(catalog, run_folder, jobs, backend, concurrency, observer, message_batches)
+    except KeyboardInterrupt:
+        from rich.markup import escape
+
+        err_console.print(
+            f"[yellow]interrupted[/]: finished conversations are saved; resume with\n"
+            f"  emosim batch --resume {escape(str(run_folder.path))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+
+
+def _play_batch(
+    catalog: Any,
+    run_folder: Any,
+    jobs: list[Any],
+    backend: str,
+    concurrency: int,
+    observer: str,
+    message_batches: bool,
+) -> None:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from .batch import run_batch
+
     console.print(
         f"run [bold]{run_folder.run_id}[/]: {len(jobs)} conversation(s), concurrency {concurrency}"
     )

@@ -13,6 +13,7 @@ import json
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,20 +177,52 @@ class RunInspector:
             "turns": turns,
         }
 
+    def require_checkpoints(self) -> None:
+        """A missing or damaged checkpoint database is one clear error, and nothing is created
+        (sqlite3.connect would make an empty database where none is)."""
+        path = self.run.checkpoints_path
+        if not path.is_file():
+            raise EmosimError(
+                f"run {self.run.run_id}: no {CHECKPOINTS} in {self.run.path} "
+                "(nothing to inspect, replay or fork)"
+            )
+        with checkpoint_errors(path):
+            conn = sqlite3.connect(path)
+            try:
+                tables = {
+                    row[0]
+                    for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                }
+            finally:
+                conn.close()
+        if "checkpoints" not in tables:
+            raise EmosimError(f"{path}: not a checkpoint database (no checkpoints table)")
+
     @contextmanager
     def _simulator(self, sim: Simulator | None):  # noqa: ANN202
         if sim is not None:
             yield sim
             return
-        if not self.run.checkpoints_path.exists():
-            raise EmosimError(f"run {self.run.run_id}: no {CHECKPOINTS}")
-        with Simulator(
-            self.catalog,
-            self.run,
-            self.manifest.get("backend", "scripted"),
-            self.manifest.get("observer", "lexicon"),
-        ) as s:
+        self.require_checkpoints()
+        with (
+            checkpoint_errors(self.run.checkpoints_path),
+            Simulator(
+                self.catalog,
+                self.run,
+                self.manifest.get("backend", "scripted"),
+                self.manifest.get("observer", "lexicon"),
+            ) as s,
+        ):
             yield s
+
+
+@contextmanager
+def checkpoint_errors(path: Path) -> Iterator[None]:
+    """A damaged database surfaces as one error naming the file, not a sqlite traceback."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise EmosimError(f"{path}: damaged checkpoint database ({exc})") from None
 
 
 @contextmanager
@@ -232,7 +265,9 @@ def replay(
     inspector = RunInspector(catalog, run)
     original = inspector.record(conversation)
     job = inspector.job(conversation)
+    inspector.require_checkpoints()
     with (
+        checkpoint_errors(run.checkpoints_path),
         scratch_copy(run) as copy,
         Simulator(catalog, copy, replay_backend(inspector.manifest, run)) as sim,
     ):
@@ -342,12 +377,17 @@ def fork(
         raise EmosimError("fork: give at least one --set PATH=VALUE")
     inspector = RunInspector(catalog, run)
     job = inspector.job(conversation)
-    with Simulator(
-        catalog,
-        run,
-        backend or inspector.manifest.get("backend", "scripted"),
-        inspector.manifest.get("observer", "lexicon"),
-    ) as sim:
+    inspector.require_checkpoints()
+    with (
+        run.lock(),
+        checkpoint_errors(run.checkpoints_path),
+        Simulator(
+            catalog,
+            run,
+            backend or inspector.manifest.get("backend", "scripted"),
+            inspector.manifest.get("observer", "lexicon"),
+        ) as sim,
+    ):
         cp = inspector.checkpoint(conversation, ref, sim)
         if not cp.next:
             raise EmosimError(

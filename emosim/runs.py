@@ -115,6 +115,12 @@ class RunFolder:
             raise EmosimError(f"run {run!r}: no such run in {runs_dir}{hint}")
         return cls(path)
 
+    def lock(self, command: str | None = None) -> Any:
+        """The run's one-writer lock (emosim/runlock.py): batch, resume, fork, import hold it."""
+        from .runlock import run_lock
+
+        return run_lock(self.path, command)
+
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         write_text_atomic(
             self.path / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"

@@ -57,6 +57,12 @@ def import_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the import report as JSON.")
     ] = False,
+    append: Annotated[
+        bool, typer.Option("--append", help="Add to the records already in --out.")
+    ] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Overwrite the records already in --out.")
+    ] = False,
 ) -> None:
     """Import real conversations as records (source real, anonymized, observer-labelled)."""
     from emosim.catalog import get_catalog
@@ -97,7 +103,10 @@ def import_command(
         anonymize=anonymize,
         training_weight=training_weight,
     )
-    result = import_file(file, fmt, out, catalog, options, layout)
+    if append and replace:
+        raise EmosimError("--append and --replace: choose one")
+    mode = "append" if append else "replace" if replace else "new"
+    result = import_file(file, fmt, out, catalog, options, layout, mode)
     report = result.report
     if as_json:
         console.print_json(report.model_dump_json())

@@ -323,7 +323,7 @@ def run_jobs(
     run = RunFolder.create(runs_dir, label)
     run.write_manifest(manifest_for(catalog, jobs, backend, command, observer))
     records = []
-    with Simulator(catalog, run, backend, observer) as sim, run.events() as log:
+    with run.lock(command), Simulator(catalog, run, backend, observer) as sim, run.events() as log:
         for job in jobs:
             record = sim.play(job, log)
             run.append_records([record.model_dump_json()])
