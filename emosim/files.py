@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import DataError
+from .errors import DataError, EmosimError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -84,17 +85,113 @@ def read_text(path: Path, expected: str) -> str:
         raise DataError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
 
 
-def load_yaml_node(path: Path) -> tuple[Any, yaml.Node | None]:
-    text = read_text(path, "a YAML file")
+MAX_YAML_BYTES = 20_000_000
+"""Largest YAML data file read (the biggest shipped file is under 0.2 MB)."""
+MAX_YAML_DEPTH = 64
+"""Deepest nesting of lists and mappings (shipped files nest under 10)."""
+MAX_YAML_NODES = 1_000_000
+"""Most values a file may hold once its aliases are expanded: an alias bomb (a few lines that
+expand to billions of values) is refused before anything is built."""
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml_error(where: str, exc: yaml.YAMLError) -> DataError:
+    mark = getattr(exc, "problem_mark", None)
+    line = f":{mark.line + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    return DataError([f"{where}{line}: invalid YAML: {problem}"])
+
+
+def _check_yaml_shape(text: str, where: str) -> None:
+    """Depth and expanded size from the event stream, before any node is built: flat memory,
+    no recursion, and an alias bomb is refused in milliseconds."""
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = []  # [size so far, anchor, start line] per open collection
+
+    def add(size: int, anchor: str | None, line: int) -> None:
+        if size > MAX_YAML_NODES:
+            raise DataError(
+                [
+                    f"{where}:{line}: too many values once aliases are expanded (over "
+                    f"{MAX_YAML_NODES:,}); is an alias (*name) repeating a large part?"
+                ]
+            )
+        if anchor:
+            sizes[anchor] = size
+        if stack:
+            stack[-1][0] += size
+
+    for event in yaml.parse(text, Loader=_LOADER):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.ScalarEvent):
+            add(1, event.anchor, line)
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor not in sizes:
+                raise DataError([f"{where}:{line}: invalid YAML: unknown alias *{event.anchor}"])
+            add(sizes[event.anchor], None, line)
+        elif isinstance(event, yaml.CollectionStartEvent):
+            if len(stack) >= MAX_YAML_DEPTH:
+                raise DataError([f"{where}:{line}: nested deeper than {MAX_YAML_DEPTH} levels"])
+            stack.append([1, event.anchor, line])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            size, anchor, start = stack.pop()
+            add(size, anchor, start)
+
+
+def _check_duplicate_keys(root: yaml.Node, where: str) -> None:
+    """A key given twice in one mapping is an error (YAML would silently keep the last)."""
+    seen: set[int] = set()
+    todo: list[tuple[yaml.Node, str]] = [(root, "")]
+    while todo:
+        node, field = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[Any, int] = {}
+            for key, value in node.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) else None
+                if name is not None and name != "<<":
+                    if name in first:
+                        path = f"{field}.{name}" if field else name
+                        raise DataError(
+                            [
+                                f"{where}:{key.start_mark.line + 1}: {path}: duplicate key "
+                                f"{_short(name)} (first at line {first[name]})"
+                            ]
+                        )
+                    first[name] = key.start_mark.line + 1
+                todo.append((value, f"{field}.{name}" if field else str(name)))
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend((v, f"{field}.{i}" if field else str(i)) for i, v in enumerate(node.value))
+
+
+def parse_yaml(text: str, where: str) -> tuple[Any, yaml.Node | None]:
+    """The one YAML reader: safe types only, with depth, size and alias-expansion limits and
+    duplicate keys refused; returns the data and its node tree (for located errors)."""
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        _check_yaml_shape(text, where)
+        node = yaml.compose(text, Loader=_LOADER)
+        if node is None:
+            return None, None
+        _check_duplicate_keys(node, where)
+        data = _LOADER("").construct_document(node)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise DataError([f"{path}{line}: invalid YAML: {problem}"]) from None
+        raise _yaml_error(where, exc) from None
     return data, node
+
+
+def load_yaml_node(path: Path) -> tuple[Any, yaml.Node | None]:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # read_text names the problem
+    if size > MAX_YAML_BYTES:
+        raise DataError(
+            [f"{path}: {size:,} bytes is larger than the {MAX_YAML_BYTES:,}-byte limit for YAML"]
+        )
+    return parse_yaml(read_text(path, "a YAML file"), str(path))
 
 
 def load_yaml_model(path: Path, model: type[M]) -> M:
@@ -134,22 +231,72 @@ def iter_json_documents(path: Path) -> Iterator[tuple[str, Any]]:
         yield str(path), data
 
 
+_WRITE_ERRNOS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOTDIR: "a parent is a file, not a folder",
+    errno.EISDIR: "it is a folder",
+    errno.EEXIST: "a file is in the way",
+    errno.ELOOP: "a symbolic link loop",
+    errno.ENAMETOOLONG: "the name is too long",
+}
+
+
+def write_problem(path: Path, exc: OSError) -> EmosimError:
+    """One clear error for an output path that cannot be written (nothing is left half-done)."""
+    why = _WRITE_ERRNOS.get(exc.errno or 0, exc.strerror or str(exc))
+    return EmosimError(f"{path}: cannot write: {why}")
+
+
+def ensure_folder(path: Path, option: str = "output folder") -> Path:
+    """Create an output folder, or one clear error when a file is in the way or it is read-only."""
+    for parent in (path, *path.parents):
+        if parent.exists() and not parent.is_dir():
+            raise EmosimError(f"{option}: {parent} is a file; expected a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_problem(path, exc) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise EmosimError(f"{option}: {path}: cannot write: permission denied")
+    return path
+
+
 @contextlib.contextmanager
 def atomic_writer(path: Path, mode: str = "w") -> Iterator[Any]:
-    """Write to a temp file beside `path`, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write to a temp file beside `path`, then rename: readers never see half a file.
+
+    A full disk, a read-only folder or a file where a folder should be is one EmosimError
+    naming the path, and the temp file is removed."""
+    tmp = None
     try:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; keep the usual permissions
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    except OSError as exc:
+        _remove(tmp)
+        if exc.errno in _WRITE_ERRNOS:
+            raise write_problem(path, exc) from None
         raise
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _remove(tmp: str | None) -> None:
+    if tmp is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def _umask() -> int:

@@ -24,7 +24,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import DataError
-from ..files import _yaml_line, format_validation_error, load_yaml_node, read_text
+from ..files import _yaml_line, format_validation_error, load_yaml_node
 from ..schemas.facts import Fact, FactFile
 
 FACTS_DIR = "facts"
@@ -243,21 +243,13 @@ def fact_file_problems(
 
 
 def load_fact_file(path: Path) -> FactFile:
-    """Parse and schema-check a fact file (libyaml when available; on an error the YAML is
-    composed again so that the message names the line)."""
-    text = read_text(path, "a fact file (YAML)")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError:
-        load_yaml_node(path)  # raises the located error
-        raise
+    """Parse and schema-check a fact file; errors name the line."""
+    data, node = load_yaml_node(path)
     if not isinstance(data, dict):
         raise DataError([f"{path}: expected a mapping at the top level"])
     try:
         return FactFile.model_validate(data)
     except ValidationError as exc:
-        _, node = load_yaml_node(path)
         raise DataError(format_validation_error(exc, str(path), node)) from None
 
 

@@ -14,12 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, field_validator, model_validator
 
 from emosim.catalog import Catalog
 from emosim.errors import DataError
-from emosim.files import _yaml_line, dump_yaml, load_yaml_node, write_text_atomic
+from emosim.files import _yaml_line, dump_yaml, load_yaml_node, parse_yaml, write_text_atomic
 from emosim.schemas import LabelEvent, LabelSource, LabelTarget
 from emosim.schemas.common import Identifier, Speaker, StrictModel, Unit
 
@@ -220,9 +219,9 @@ def append_rule(path: Path, rule: Rule, catalog: Catalog) -> None:
     else:
         candidate = f'version: "1"\nrules:\n{indented}'
     try:
-        parsed = RuleSet.model_validate(yaml.safe_load(candidate))
+        parsed = RuleSet.model_validate(parse_yaml(candidate, str(path))[0])
         fits = [r.id for r in parsed.rules] == [*(r.id for r in ruleset.rules), rule.id]
-    except (yaml.YAMLError, ValueError):
+    except (DataError, ValueError):
         fits = False
     if not fits:  # `rules:` is not the file's last block: rewrite it whole
         ruleset.rules.append(rule)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 SCHEMA_VERSION = "1.0"
 
@@ -14,6 +14,16 @@ Identifier = Annotated[
     Field(description="A snake_case identifier (lowercase letters, digits, underscores)."),
 ]
 """Ids used in YAML files and records: stable, human-readable, diff-friendly."""
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty or blank")
+    return text
+
+
+NonBlank = Annotated[str, StringConstraints(min_length=1), AfterValidator(_not_blank)]
+"""Required text: an empty or all-space value is an error, never a silent default."""
 
 IntensityLevel = Literal["low", "medium", "high"]
 LengthClass = Literal["short", "medium", "long"]

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from .common import LENGTH_CLASS_EXCHANGES, Identifier, LengthClass, StrictModel, Unit
+from .common import (
+    LENGTH_CLASS_EXCHANGES,
+    Identifier,
+    LengthClass,
+    NonBlank,
+    StrictModel,
+    Unit,
+)
 from .persona import ArcStep
 
 Phase = Literal["template", "scenario_driven", "edge_case"]
@@ -29,7 +36,7 @@ class LineageInfo(StrictModel):
 
 class Scenario(StrictModel):
     id: Identifier
-    title: str = Field(description="Short human title.")
+    title: NonBlank = Field(description="Short human title.")
     topic: Identifier = Field(description="Topic id from taxonomies/topics.yaml.")
     subcategory: Identifier = Field(description="Sub-category id within the topic.")
     client_persona: Identifier = Field(description="Persona id from personas/clients/.")
@@ -42,9 +49,11 @@ class Scenario(StrictModel):
         default="scenario_driven",
         description="Generation phase: template, scenario_driven or edge_case.",
     )
-    situation: str = Field(description="What brings the client to Elena today.")
-    arc: list[ArcStep] | None = Field(
-        default=None, description="Hidden emotional arc; the persona's default arc if absent."
+    situation: NonBlank = Field(description="What brings the client to Elena today.")
+    arc: Annotated[list[ArcStep], Field(min_length=1)] | None = Field(
+        default=None,
+        description="Hidden emotional arc; the persona's default arc if absent (an empty list "
+        "is an error, not the default).",
     )
     anti_pattern_rate: Unit = Field(
         default=0.15, description="Share of first drafts that deliberately use an anti-pattern."

@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from emosim.errors import DataError, EmosimError
-from emosim.files import format_validation_error, load_yaml_node
+from emosim.files import format_validation_error, load_yaml_node, parse_yaml
 from emosim.schemas.common import StrictModel
 
 ROLES: tuple[str, ...] = (
@@ -119,8 +118,8 @@ def _item_text(backend: ScriptedRole | AnthropicRole | LangChainRole) -> str:
 
 def _scalar(text: str) -> Any:
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
+        value, _ = parse_yaml(text, "backend option")
+    except DataError:
         return text
     return value if isinstance(value, str | int | float | bool) or value is None else text
 
