@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -142,6 +143,26 @@ def test_nothing_identifying_survives_into_records_and_exports(tmp_path, cli, ca
     assert not {v for v in values if v in dump} - set(leaked)
 
 
+def test_report_counts_kinds_and_samples_turns_with_placeholders_only(tmp_path, cli):
+    src, values = _pii_chat(tmp_path)
+    out = tmp_path / "imported"
+    result = cli.invoke(app, ["import", str(src), "--format", "jsonl-chat", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    anon = json.loads((out / ANONYMIZATION_REPORT).read_text())
+    assert anon["replaced"]["name"] > 0 and anon["replaced"]["card"] > 0
+    sample = anon["sample"]
+    assert 0 < len(sample) <= 20
+    assert all(re.search(r"\[[A-Z_]+_\d+\]", s["text"]) for s in sample)
+    ids = {r.id for r in records(out)}
+    assert {s["conversation_id"] for s in sample} <= ids
+    text = json.dumps(sample)
+    assert not [v for v in values if v in text]
+    # the import report (which may be shared) carries the counts, not the sample
+    imported = json.loads((out / IMPORT_REPORT).read_text())
+    assert "sample" not in imported["anonymization"]
+    assert imported["anonymization"]["replaced"] == anon["replaced"]
+
+
 def test_no_anonymize_is_recorded(tmp_path, cli):
     src = tmp_path / "c.jsonl"
     msgs = [
@@ -216,7 +237,9 @@ def test_csv_columns_speakers_order_and_bad_rows(tmp_path, cli):
     report = json.loads((tmp_path / "o" / IMPORT_REPORT).read_text())
     assert report["imported"] == 2 and report["failed"] == 3 and report["warnings"] == 1
     problems = "\n".join(report["problems"])
-    assert f"{src}:7: conversation 'b': speaker 'Robot'" in problems
+    assert f"{src}:7: conversation 'b': the 'who' value (5 characters, not shown" in problems
+    # speaker values are often names: none is kept in the import report
+    assert "Robot" not in problems and "Maria" not in (tmp_path / "o" / IMPORT_REPORT).read_text()
     assert f"{src}:8: conversation 'c': no client message answered" in problems
     assert f"warning: {src}:9: not UTF-8" in problems
     assert "Café bills" in recs[1].turns[0].text

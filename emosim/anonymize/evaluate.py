@@ -1,7 +1,8 @@
-"""Score the anonymizer on a PII answer key (tests/data/pii/*.jsonl): recall and precision per
-kind, negatives touched, and planted values that survive in the output.
+"""Score the anonymizer on a PII answer key (tests/data/pii/*.jsonl, tests/data/names/*.jsonl):
+recall and precision per kind, names typed right, names found per origin, negatives (amounts,
+places, brands...) kept, and planted values that survive in the output.
 
-    python -m emosim.anonymize.evaluate tests/data/pii/dev.jsonl
+    emosim eval anonymization            # or: python -m emosim.anonymize.evaluate FILE...
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ class Evaluation:
     negatives: int = 0
     negatives_hit: list[str] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    # names whose answer key says whose they are (client, advisor, other): placeholder right?
+    roles: int = 0
+    roles_right: int = 0
+    groups: dict[str, list[int]] = field(default_factory=dict)  # origin -> [planted, found]
+    kept: dict[str, list[int]] = field(default_factory=dict)  # negative kind -> [seen, kept]
     false_positives: list[str] = field(default_factory=list)
     leaked: list[str] = field(default_factory=list)
 
@@ -52,6 +58,9 @@ class Evaluation:
     @property
     def precision(self) -> float:
         return self.on_pii / self.predicted if self.predicted else 1.0
+
+
+ROLE_PLACEHOLDER = {"client": "CLIENT_NAME", "advisor": "ADVISOR_NAME", "other": "PERSON"}
 
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -84,6 +93,14 @@ def evaluate(path: Path, anonymizer: ConversationAnonymizer | None = None) -> Ev
                 i in covered or not conv["turns"][item["turn"]]["text"][i].strip()
                 for i in range(*span)
             )
+            if kind == "name" and "group" in item:
+                group = ev.groups.setdefault(item["group"], [0, 0])
+                group[0] += 1
+                group[1] += int(full)
+            if full and kind == "name" and "role" in item:
+                ev.roles += 1
+                expected = ROLE_PLACEHOLDER[item["role"]]
+                ev.roles_right += all(r.placeholder.startswith(f"[{expected}_") for r in reps)
             if full:
                 ev.covered += 1
                 if any(r.kind == kind for r in reps):
@@ -112,11 +129,15 @@ def evaluate(path: Path, anonymizer: ConversationAnonymizer | None = None) -> Ev
                 ev.false_positives.append(f"{conv['id']}: {r.kind} {r.original!r}")
         for neg in conv["negatives"]:
             ev.negatives += 1
+            seen = ev.kept.setdefault(neg["what"], [0, 0])
+            seen[0] += 1
             if any(
                 r.turn == neg["turn"] and _overlaps((r.start, r.end), (neg["start"], neg["end"]))
                 for r in result.replacements
             ):
                 ev.negatives_hit.append(f"{conv['id']}: {neg['what']} {neg['value']!r}")
+            else:
+                seen[1] += 1
         out = "\n".join(result.texts)
         harmless = {n["value"] for n in conv["negatives"]}  # "Hope" the name vs "Hope this..."
         for item in conv["pii"]:
@@ -137,6 +158,14 @@ def render(ev: Evaluation) -> str:
     lines.append(
         f"negatives touched: {len(ev.negatives_hit)}/{ev.negatives}; leaked values: {len(ev.leaked)}"
     )
+    if ev.roles:
+        lines.append(f"names typed right (client/advisor/other): {ev.roles_right}/{ev.roles}")
+    if ev.kept:
+        kept = ", ".join(f"{what} {k}/{n}" for what, (n, k) in sorted(ev.kept.items()))
+        lines.append(f"kept: {kept}")
+    if ev.groups:
+        groups = ", ".join(f"{g} {f}/{n}" for g, (n, f) in sorted(ev.groups.items()))
+        lines.append(f"names found per origin: {groups}")
     return "\n".join(lines)
 
 

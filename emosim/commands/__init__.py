@@ -8,6 +8,7 @@ AREAS = (
     "importers",
     "variations",
     "observers",
+    "anonymization",
     "backends",
     "studio",
     "candidates",

@@ -102,7 +102,10 @@ def read_csv_chat(path: Path, layout: CsvLayout) -> Iterator[ReadItem]:
         else:
             yield Problem(
                 where,
-                f"conversation {cid!r}: speaker {speaker!r} is neither a client "
+                # the value itself is not shown: speaker columns often hold people's names,
+                # and problems are kept in import_report.json
+                f"conversation {cid!r}: the {layout.speaker_col!r} value ({len(speaker)} "
+                f"characters, not shown: it may be a name) is neither a client "
                 f"({sorted(clients)}) nor an advisor ({sorted(advisors)}); use "
                 "--client-speakers/--advisor-speakers",
             )
