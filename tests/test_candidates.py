@@ -214,6 +214,32 @@ def test_anthropic_candidates_through_the_mock_replay_with_zero_calls(
     )
 
 
+def test_alternatives_take_turns_on_the_backends_given_judged_by_the_runs_critic(
+    catalog: Catalog, run: RunFolder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--backend repeated: the alternatives' advisor alternates between the specs, while the
+    critic and the observers stay the run's own (scripted), so a set is judged alike."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    conversation = next(iter(json.loads((run.path / "manifest.json").read_text())["jobs"]))
+    with MockAnthropic() as mock:
+        spec = backend_config(tmp_path / "backends.yaml", mock.url)
+        made = generate(
+            catalog,
+            run,
+            [conversation["conversation_id"]],
+            n=3,
+            turns=[3],
+            seed=0,
+            backends=[spec, "scripted"],
+        )
+        assert mock.calls > 0
+    others = [c for c in made.sets[0].candidates if not c.is_original]
+    assert [c.origin.backend for c in others] == [spec, "scripted"]
+    assert others[0].origin.model == "claude-sonnet-5-5"
+    assert others[1].origin.model.startswith("scripted")
+    assert all(c.critic.critic == made.sets[0].original.critic.critic for c in others)
+
+
 def _record(line: str):  # noqa: ANN202
     from emosim.schemas import ConversationRecord
 
