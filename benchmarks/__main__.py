@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import batch, candidates, engine, labels, llm, observers, retrieval, strategies
+from . import anonymize, batch, candidates, engine, labels, llm, observers, retrieval, strategies
 
 BENCHMARKS = {
     "engine": engine.main,
@@ -14,6 +14,7 @@ BENCHMARKS = {
     "observers": observers.main,
     "strategies": strategies.main,
     "retrieval": retrieval.main,
+    "anonymize": anonymize.main,
     "candidates": candidates.main,
 }
 
