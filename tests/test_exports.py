@@ -112,7 +112,7 @@ def _expected_rows(docs: dict[str, dict], fmt: str) -> int:
         return sum(1 for d in docs.values() if any(t["training_weight"] > 0 for t in _advisor(d)))
     if fmt == "trl-prompt-completion":
         return len(trainable)
-    if fmt in ("trl-dpo", "openai-dpo"):
+    if fmt in ("trl-dpo", "openai-dpo", "trl-reward"):
         return negatives
     if fmt == "trl-kto":
         return len(trainable) + negatives

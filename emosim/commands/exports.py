@@ -56,6 +56,21 @@ def export(
             "turn that has no critic-rejected draft.",
         ),
     ] = False,
+    min_agreement: Annotated[
+        float | None,
+        typer.Option(
+            help="Preference formats: keep human-ranking pairs only from candidate sets whose "
+            "reviewers agree at least this much (Krippendorff's alpha, -1..1; a set one "
+            "reviewer ranked has none)."
+        ),
+    ] = None,
+    min_margin: Annotated[
+        float | None,
+        typer.Option(
+            help="Preference formats: keep human-ranking pairs whose chosen reply outscores the "
+            "rejected one by at least this (Plackett-Luce log-odds, >= 0)."
+        ),
+    ] = None,
     topic: Annotated[
         list[str] | None, typer.Option(help="Keep only these topics (repeatable).")
     ] = None,
@@ -111,6 +126,10 @@ def export(
     fmt = parse_format(format)
     ratios = parse_split(split)
     mode = parse_trainable(trainable)
+    if min_agreement is not None and not -1.0 <= min_agreement <= 1.0:
+        raise EmosimError(f"--min-agreement: expected alpha between -1 and 1, got {min_agreement}")
+    if min_margin is not None and min_margin < 0:
+        raise EmosimError(f"--min-margin: expected a margin of 0 or more, got {min_margin}")
     if min_quality is not None and not 0.0 <= min_quality <= 1.0:
         raise EmosimError(f"--min-quality: expected a score between 0 and 1, got {min_quality}")
     catalog = get_catalog()
@@ -123,6 +142,8 @@ def export(
             min_quality=min_quality,
             planning=planning,
             anti_pattern_pairs=anti_pattern_pairs,
+            min_agreement=min_agreement,
+            min_margin=min_margin,
             split=ratios,
             filters=filters,
             cap_pattern=cap_pattern,

@@ -19,9 +19,10 @@ LIMITATIONS = [
     "education, not individual financial, tax or legal advice.",
     "Splits are assigned by a stable hash of the lineage family, so split sizes follow the "
     "requested shares only approximately, and closely only when there are many families.",
-    "Preference negatives are drafts a rules-based critic rejected (and, when asked for, "
-    "taxonomy anti-pattern examples): they show clear voice and compliance failures, not "
-    "subtle ones.",
+    "Critic preference pairs (`pair_source` critic) pit the sent reply against drafts a "
+    "rules-based critic rejected (and, when asked for, taxonomy anti-pattern examples): they "
+    "show clear voice and compliance failures, not subtle ones; `human_ranking` pairs carry "
+    "the finer judgements of reviewers.",
 ]
 
 
@@ -107,6 +108,50 @@ def _de_templating(manifest: ExportManifest) -> list[str]:
     return out
 
 
+_SOURCE_TEXT = {
+    "critic": "a draft the critic rejected, against the reply that was sent",
+    "anti_pattern": "a taxonomy anti-pattern example, against the reply that was sent",
+    "human_ranking": "two candidate replies for the same turn, ordered by reviewers' rankings "
+    "aggregated with a Plackett-Luce model (`margin`: the chosen reply's score minus the "
+    "rejected one's; `agreement`: Krippendorff's alpha of the set's rankings)",
+}
+
+
+def _pair_sources(manifest: ExportManifest) -> list[str]:
+    """Rows per source, what each source is, and how the human rankings were used."""
+    unit = "rows" if manifest.format == "trl-kto" else "pairs"
+    out = [f"- Preference {unit} by source (in `meta/<split>.jsonl`, `pair_source`):", ""]
+    out += [
+        "  " + line
+        for line in _table(
+            ["source", unit, "what it is"],
+            [[k, str(v), _SOURCE_TEXT[k]] for k, v in sorted(manifest.pair_sources.items())],
+        )
+    ]
+    out.append("")
+    h = manifest.human_rankings
+    if h is not None and h.ranked_sets:
+        o = manifest.options
+        alpha = "n/a" if h.mean_agreement is None else f"{h.mean_agreement:.2f}"
+        filters = ", ".join(
+            f"`{flag} {value}`"
+            for flag, value in (
+                ("--min-agreement", o.min_agreement),
+                ("--min-margin", o.min_margin),
+            )
+            if value is not None
+        )
+        out.append(
+            f"- Human rankings: {h.sets_used} of {h.ranked_sets} ranked candidate set(s) used"
+            + (f" ({filters})" if filters else "")
+            + f", {h.rankings} ranking(s) by {len(h.reviewers)} reviewer(s); mean agreement "
+            f"(Krippendorff's alpha, ordinal) {alpha}."
+            + (f" {h.stale_rankings} ranking(s) named replies no longer in their set and were "
+               "left out." if h.stale_rankings else "")
+        )  # fmt: skip
+    return out
+
+
 def card_markdown(manifest: ExportManifest) -> str:
     fmt = manifest.format
     written = [n for n in SPLIT_NAMES if manifest.splits[n].file]
@@ -178,11 +223,7 @@ def card_markdown(manifest: ExportManifest) -> str:
     ]
     lines += _de_templating(manifest)
     if manifest.pair_sources:
-        pairs = ", ".join(f"{k}: {v}" for k, v in sorted(manifest.pair_sources.items()))
-        lines.append(
-            f"- Preference negatives ({pairs}): drafts the critic rejected for the same context, "
-            "against the reply that was sent; `anti_pattern` ones are taxonomy examples."
-        )
+        lines += _pair_sources(manifest)
     if manifest.context_turns_trained:
         lines.append(
             f"- Caution: {manifest.context_turns_trained} non-trainable advisor turn(s) sit inside "

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..schemas import AdvisorTurn, ClientTurn, ConversationRecord, EmotionAnnotation
 from .options import ExportOptions
 from .rows import Message
+
+if TYPE_CHECKING:
+    from ..preferences.human import RankedTurn
 
 
 def is_trainable(turn: AdvisorTurn, options: ExportOptions) -> bool:
@@ -53,6 +57,10 @@ class Dialogue:
     system: Message | None
     steps: list[Step]
     planning: bool
+    ranked: dict[int, RankedTurn] = field(default_factory=dict)
+    """Advisor turn -> its candidate set as reviewers ranked it (preference formats)."""
+    min_agreement: float | None = None
+    min_margin: float | None = None
 
     @property
     def chat_steps(self) -> list[Step]:

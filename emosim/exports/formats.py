@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..catalog import Catalog
+from ..preferences.human import HumanPair
 from ..schemas import ClientTurn
 from .dialogue import Dialogue, Step
 from .pairs import Negative, negatives
@@ -26,6 +27,7 @@ from .rows import (
     TRLKTORow,
     TRLMessagesRow,
     TRLPromptCompletionRow,
+    TRLRewardRow,
     WeightedMessage,
 )
 
@@ -124,6 +126,44 @@ def trl_prompt_completion(d: Dialogue, catalog: Catalog, anti: bool) -> list[Bui
     ]
 
 
+def _candidate_strategies(candidate) -> list[str]:  # noqa: ANN001
+    use = candidate.observed or candidate.planned
+    return [use.primary, *(s for s in use.combination if s != use.primary)] if use else []
+
+
+def _human_pairs(d: Dialogue) -> list[tuple[Step, HumanPair]]:
+    """Pairs from reviewers' rankings of candidate replies, in turn order, best pairs first."""
+    out = []
+    for s in d.steps:
+        ranked = d.ranked.get(s.turn.index) if s.is_advisor else None
+        if ranked is not None:
+            out += [(s, p) for p in ranked.pairs(d.min_agreement, d.min_margin)]
+    return out
+
+
+def _human_meta(d: Dialogue, s: Step, p: HumanPair) -> RowMeta:
+    return _meta(
+        d,
+        s,
+        advisor_turns=[s.turn.index],
+        trained_turns=[s.turn.index],
+        pair_source="human_ranking",
+        negative=p.rejected.candidate_id,
+        chosen=p.chosen.candidate_id,
+        margin=round(p.preference.margin, 4),
+        agreement=None if p.agreement is None else round(p.agreement, 4),
+        support=round(p.preference.support, 4),
+        reviewers=d.ranked[s.turn.index].fit.reviewers,
+    )
+
+
+def _human_messages(d: Dialogue, s: Step, p: HumanPair) -> tuple[Message, Message]:
+    return (
+        d.assistant(s, p.chosen.text, _candidate_strategies(p.chosen)),
+        d.assistant(s, p.rejected.text, _candidate_strategies(p.rejected)),
+    )
+
+
 def _pairs(d: Dialogue, catalog: Catalog, anti: bool) -> list[tuple[Step, Negative]]:
     return [(s, n) for s in d.trainable_steps for n in negatives(d, s, catalog, anti)]
 
@@ -140,17 +180,24 @@ def _pair_meta(d: Dialogue, s: Step, n: Negative, label: bool | None = None) -> 
     )
 
 
+def _every_pair(
+    d: Dialogue, catalog: Catalog, anti: bool
+) -> list[tuple[Step, Message, Message, RowMeta, float]]:
+    """(step, chosen, rejected, provenance, margin): critic pairs (margin 0) and human ones."""
+    out = [
+        (s, s.message, d.assistant(s, n.text, n.strategies), _pair_meta(d, s, n), 0.0)
+        for s, n in _pairs(d, catalog, anti)
+    ]
+    for s, p in _human_pairs(d):
+        chosen, rejected = _human_messages(d, s, p)
+        out.append((s, chosen, rejected, _human_meta(d, s, p), round(p.preference.margin, 4)))
+    return out
+
+
 def trl_dpo(d: Dialogue, catalog: Catalog, anti: bool) -> list[BuiltRow]:
     return [
-        BuiltRow(
-            TRLDPORow(
-                prompt=d.prompt_for(s),
-                chosen=[s.message],
-                rejected=[d.assistant(s, n.text, n.strategies)],
-            ),
-            _pair_meta(d, s, n),
-        )
-        for s, n in _pairs(d, catalog, anti)
+        BuiltRow(TRLDPORow(prompt=d.prompt_for(s), chosen=[c], rejected=[r]), meta)
+        for s, c, r, meta, _ in _every_pair(d, catalog, anti)
     ]
 
 
@@ -159,22 +206,57 @@ def openai_dpo(d: Dialogue, catalog: Catalog, anti: bool) -> list[BuiltRow]:
         BuiltRow(
             OpenAIDPORow(
                 input=OpenAIDPOInput(messages=d.prompt_for(s)),
-                preferred_output=[s.message],
-                non_preferred_output=[d.assistant(s, n.text, n.strategies)],
+                preferred_output=[c],
+                non_preferred_output=[r],
             ),
-            _pair_meta(d, s, n),
+            meta,
         )
-        for s, n in _pairs(d, catalog, anti)
+        for s, c, r, meta, _ in _every_pair(d, catalog, anti)
+    ]
+
+
+def trl_reward(d: Dialogue, catalog: Catalog, anti: bool) -> list[BuiltRow]:
+    """Critic pairs carry margin 0 (the plain Bradley-Terry loss); human pairs their margin."""
+    return [
+        BuiltRow(TRLRewardRow(prompt=d.prompt_for(s), chosen=[c], rejected=[r], margin=m), meta)
+        for s, c, r, meta, m in _every_pair(d, catalog, anti)
     ]
 
 
 def trl_kto(d: Dialogue, catalog: Catalog, anti: bool) -> list[BuiltRow]:
-    """Every trainable reply is desirable; every negative for it is undesirable."""
+    """Every trainable reply is desirable; every negative for it is undesirable. A turn whose
+    candidates reviewers ranked: candidates above their set's average are desirable, below
+    undesirable (the sent reply among them, labelled by the reviewers, not by default)."""
     rows: list[BuiltRow] = []
+    judged: set[int] = set()
+    for s in d.steps:
+        ranked = d.ranked.get(s.turn.index) if s.is_advisor else None
+        if ranked is None or not ranked.passes(d.min_agreement):
+            continue
+        judged.add(s.turn.index)
+        prompt = d.prompt_for(s)
+        for candidate, score, good in ranked.labelled(d.min_agreement, d.min_margin):
+            meta = _meta(
+                d,
+                s,
+                advisor_turns=[s.turn.index],
+                trained_turns=[s.turn.index],
+                pair_source="human_ranking",
+                negative=candidate.candidate_id,
+                label=good,
+                margin=round(score.score, 4),
+                agreement=None if ranked.agreement is None else round(ranked.agreement, 4),
+                reviewers=ranked.fit.reviewers,
+            )
+            reply = d.assistant(s, candidate.text, _candidate_strategies(candidate))
+            rows.append(BuiltRow(TRLKTORow(prompt=prompt, completion=[reply], label=good), meta))
     for s in d.trainable_steps:
         prompt = d.prompt_for(s)
         meta = _meta(d, s, advisor_turns=[s.turn.index], trained_turns=[s.turn.index], label=True)
-        rows.append(BuiltRow(TRLKTORow(prompt=prompt, completion=[s.message], label=True), meta))
+        if s.turn.index not in judged:
+            rows.append(
+                BuiltRow(TRLKTORow(prompt=prompt, completion=[s.message], label=True), meta)
+            )
         for n in negatives(d, s, catalog, anti):
             bad: list[Message] = [d.assistant(s, n.text, n.strategies)]
             rows.append(
@@ -221,10 +303,11 @@ BUILDERS: dict[str, Builder] = {
     "trl-prompt-completion": trl_prompt_completion,
     "trl-dpo": trl_dpo,
     "trl-kto": trl_kto,
+    "trl-reward": trl_reward,
     "axolotl": axolotl,
     "sharegpt": sharegpt,
     "emotion-classification": emotion_classification,
 }
-PREFERENCE_FORMATS = ("openai-dpo", "trl-dpo", "trl-kto")
+PREFERENCE_FORMATS = ("openai-dpo", "trl-dpo", "trl-kto", "trl-reward")
 UNFLAGGED_FORMATS = ("trl-messages", "sharegpt")
 """Formats whose trainers train every assistant message: rows end at the last trainable turn."""

@@ -24,6 +24,25 @@ class SplitSummary(StrictModel):
     )
 
 
+class HumanRankings(StrictModel):
+    """Reviewers' rankings of candidate replies the preference rows were built from."""
+
+    candidate_files: list[str] = Field(description="candidates.jsonl files read.")
+    ranked_sets: int = Field(ge=0, description="Candidate sets of kept records with rankings.")
+    sets_used: int = Field(ge=0, description="Of those, sets that gave rows after the filters.")
+    reviewers: list[str] = Field(description="Reviewers whose rankings were used.")
+    rankings: int = Field(ge=0, description="Rankings used (one per reviewer and set).")
+    mean_agreement: float | None = Field(
+        default=None, description="Mean Krippendorff's alpha over sets with two or more reviewers."
+    )
+    stale_rankings: int = Field(
+        default=0, ge=0, description="Rankings naming candidates their set no longer has."
+    )
+    unmatched_sets: int = Field(
+        default=0, ge=0, description="Ranked sets whose conversation differs from the record's."
+    )
+
+
 class ExportManifest(StrictModel):
     emosim_version: str
     format: str
@@ -55,6 +74,9 @@ class ExportManifest(StrictModel):
     )
     pair_sources: dict[str, int] = Field(
         default_factory=dict, description="Preference negatives by source (critic, anti_pattern)."
+    )
+    human_rankings: HumanRankings | None = Field(
+        default=None, description="Preference formats: the human rankings read, if any."
     )
     kto_labels: dict[str, int] = Field(
         default_factory=dict, description="KTO rows by label (desirable, undesirable)."

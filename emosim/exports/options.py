@@ -17,6 +17,7 @@ FORMATS: dict[str, str] = {
     "trl-prompt-completion": "TRL conversational prompt-completion: one row per trainable turn",
     "trl-dpo": "TRL conversational preference: prompt / chosen / rejected",
     "trl-kto": "TRL conversational unpaired preference: prompt / completion / label",
+    "trl-reward": "TRL reward modeling (RewardTrainer): prompt / chosen / rejected / margin",
     "axolotl": "Axolotl chat_template: messages with a per-message boolean `train`",
     "sharegpt": "ShareGPT / LLaMA-Factory: conversations of from/value turns",
     "emotion-classification": "Client turns with prior context and resolved emotion labels",
@@ -64,6 +65,19 @@ class ExportOptions(StrictModel):
     )
     split: SplitRatios = Field(description="Family shares per split.")
     filters: Filters = Field(default_factory=Filters, description="Record filters.")
+    min_agreement: float | None = Field(
+        default=None,
+        ge=-1.0,
+        le=1.0,
+        description="Human-ranking pairs only: least Krippendorff's alpha of the candidate "
+        "set's rankings (a set ranked by one reviewer has none and is left out).",
+    )
+    min_margin: float | None = Field(
+        default=None,
+        ge=0.0,
+        description="Human-ranking pairs only: least Plackett-Luce score difference between "
+        "chosen and rejected (KTO: between a candidate and its set's average).",
+    )
     cap_pattern: int | None = Field(
         default=None,
         ge=1,

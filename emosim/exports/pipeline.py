@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -17,7 +17,7 @@ from .dialogue import Dialogue, build_dialogue
 from .families import families, family_source
 from .formats import BUILDERS, PREFERENCE_FORMATS, BuiltRow
 from .inputs import load_records
-from .manifest import ExportManifest, SplitSummary
+from .manifest import ExportManifest, HumanRankings, SplitSummary
 from .options import FORMATS, SPLIT_NAMES, ExportOptions, Filters
 from .prompt import system_prompt
 from .sources import derived_sources, label_licenses
@@ -98,11 +98,48 @@ def _no_rows_message(fmt: str, kept: int, trainable: int) -> str:
     if fmt in PREFERENCE_FORMATS:
         return (
             f"no preference pairs in {kept} record(s) with {trainable} trainable turn(s): no turn "
-            "has a critic-rejected draft (add --anti-pattern-pairs to use taxonomy anti-patterns)"
+            "has a critic-rejected draft or reviewers' rankings of candidate replies that pass "
+            "--min-agreement/--min-margin (add --anti-pattern-pairs to use taxonomy anti-patterns)"
         )
     if fmt == "emotion-classification":
         return f"no client turn with an emotion label in {kept} record(s)"
     return f"no trainable advisor turn in {kept} record(s) (check --trainable / --min-quality)"
+
+
+def _with_human_rankings(dialogues, record_files, applied, options):  # noqa: ANN001, ANN202
+    """Attach each record's ranked candidate sets (and the pair filters) to its dialogue."""
+    from ..preferences.human import load_human_preferences
+
+    contexts = {d.record.id: [t.text for t in d.record.turns] for d in dialogues}
+    human = load_human_preferences(record_files, [Path(s.path) for s in applied.stores], contexts)
+    attached = [
+        replace(
+            d,
+            ranked=human.for_record(d.record.id),
+            min_agreement=options.min_agreement,
+            min_margin=options.min_margin,
+        )
+        for d in dialogues
+    ]
+    return attached, human
+
+
+def _human_summary(human, rows: list[BuiltRow]) -> HumanRankings:  # noqa: ANN001
+    used = {
+        (b.meta.record_id, b.meta.turn_index) for b in rows if b.meta.pair_source == "human_ranking"
+    }
+    turns = [t for key, t in human.turns.items() if key in used]
+    alphas = [t.agreement for t in turns if t.agreement is not None]
+    return HumanRankings(
+        candidate_files=human.candidate_files,
+        ranked_sets=len(human.turns),
+        sets_used=len(turns),
+        reviewers=sorted({r for t in turns for r in t.fit.rankings}),
+        rankings=sum(t.fit.reviewers for t in turns),
+        mean_agreement=round(sum(alphas) / len(alphas), 4) if alphas else None,
+        stale_rankings=human.stale_rankings,
+        unmatched_sets=human.unmatched_sets,
+    )
 
 
 def plan_export(
@@ -127,6 +164,11 @@ def plan_export(
         kept, de_templating = cap_patterns(kept, options.cap_pattern)
     text = system_prompt(catalog.advisor, planning=options.planning)
     dialogues = [build_dialogue(r, family_of[r.id], options, text) for r in kept]
+    human = None
+    if options.format in PREFERENCE_FORMATS:
+        dialogues, human = _with_human_rankings(
+            dialogues, [Path(f.path) for f in loaded.files], applied, options
+        )
     builder = BUILDERS[options.format]
     anti = options.anti_pattern_pairs
 
@@ -173,6 +215,7 @@ def plan_export(
         if options.format != "emotion-classification"
         else 0,
         pair_sources=dict(sorted(pair_sources.items())),
+        human_rankings=_human_summary(human, every) if human is not None else None,
         kto_labels=dict(sorted(kto.items())),
         splits=splits,
         family_splits=dict(sorted(family_splits.items())),

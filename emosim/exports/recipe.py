@@ -20,7 +20,7 @@ REFERENCE = (
     'Schulman, J. and Thinking Machines Lab, "LoRA Without Regret", Thinking Machines Lab: '
     "Connectionism, 2025. https://thinkingmachines.ai/blog/lora/"
 )
-Objective = Literal["sft", "dpo", "kto", "classification"]
+Objective = Literal["sft", "dpo", "kto", "reward", "classification"]
 
 OBJECTIVES: dict[str, Objective] = {
     "openai-chat": "sft",
@@ -31,12 +31,14 @@ OBJECTIVES: dict[str, Objective] = {
     "openai-dpo": "dpo",
     "trl-dpo": "dpo",
     "trl-kto": "kto",
+    "trl-reward": "reward",
     "emotion-classification": "classification",
 }
 FULL_FT_LR: dict[Objective, float] = {
     "sft": 2e-5,
     "dpo": 5e-7,
     "kto": 5e-7,
+    "reward": 1e-5,
     "classification": 2e-5,
 }
 """Typical full fine-tuning learning rates; the LoRA rate is 10x these."""
@@ -62,6 +64,11 @@ PAIRING: dict[str, dict[str, Any]] = {
     },
     "trl-dpo": {"trainer": "trl.DPOTrainer", "config": {"beta": 0.1}},
     "trl-kto": {"trainer": "trl.KTOTrainer", "config": {"beta": 0.1}},
+    "trl-reward": {
+        "trainer": "trl.RewardTrainer",
+        "config": {"task_type": "SEQ_CLS", "num_labels": 1},
+        "loss_mask": "not applicable: one scalar reward per reply; `margin` enters the loss",
+    },
     "axolotl": {
         "trainer": "axolotl",
         "config": {
@@ -153,6 +160,7 @@ COLUMNS: dict[str, list[str]] = {
     "trl-prompt-completion": ["prompt", "completion"],
     "trl-dpo": ["prompt", "chosen", "rejected"],
     "trl-kto": ["prompt", "completion", "label"],
+    "trl-reward": ["prompt", "chosen", "rejected", "margin"],
     "axolotl": ["messages"],
     "sharegpt": ["conversations"],
     "emotion-classification": [
@@ -188,6 +196,11 @@ def build_recipe(manifest: ExportManifest) -> LoraRecipe:
             "Planning target on: assistant content starts with <plan>...</plan>; strip that line "
             "before showing a reply to a user."
         )
+    if objective == "reward":
+        notes.append(
+            "Reward model: a sequence-classification head with one output (peft task_type "
+            "SEQ_CLS); critic pairs carry margin 0, human-ranking pairs their Plackett-Luce margin."
+        )
     if objective == "classification":
         notes.append("Use num_labels = number of distinct `emotion` values in train.jsonl.")
     return LoraRecipe(
@@ -215,7 +228,7 @@ def build_recipe(manifest: ExportManifest) -> LoraRecipe:
             per_device_batch_size=4,
             gradient_accumulation_steps=2,
             effective_batch_size=8,
-            epochs=1 if objective in ("dpo", "kto") else 3,
+            epochs=1 if objective in ("dpo", "kto", "reward") else 3,
             lr_scheduler="constant_with_warmup",
             warmup_ratio=0.03,
             max_seq_length=4096,

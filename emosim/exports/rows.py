@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from ..schemas.common import StrictModel
 
@@ -60,6 +60,15 @@ class TRLDPORow(Row):
     prompt: list[Message]
     chosen: list[Message]
     rejected: list[Message]
+
+
+class TRLRewardRow(Row):
+    """TRL RewardTrainer: the loss is -log sigmoid(r_chosen - r_rejected - margin)."""
+
+    prompt: list[Message]
+    chosen: list[Message]
+    rejected: list[Message]
+    margin: float
 
 
 class TRLKTORow(Row):
@@ -118,11 +127,45 @@ class RowMeta(StrictModel):
     trained_turns: list[int] = Field(
         default_factory=list, description="Advisor turn indices the row trains on."
     )
-    pair_source: Literal["critic", "anti_pattern"] | None = Field(
-        default=None, description="Where a preference negative came from."
+    pair_source: Literal["critic", "anti_pattern", "human_ranking"] | None = Field(
+        default=None,
+        description="Where a preference pair came from: a critic-rejected draft, a taxonomy "
+        "anti-pattern, or reviewers' rankings of candidate replies.",
     )
     negative: str | None = Field(
         default=None,
-        description="Rejected draft attempt number or anti-pattern id of the negative.",
+        description="Rejected draft attempt number, anti-pattern id, or the rejected (KTO: "
+        "labelled) candidate's id.",
     )
     label: bool | None = Field(default=None, description="KTO label of the row.")
+    chosen: str | None = Field(
+        default=None, description="human_ranking: the chosen candidate's id (pairs only)."
+    )
+    margin: float | None = Field(
+        default=None,
+        description="human_ranking: Plackett-Luce score of chosen minus rejected (KTO: the "
+        "candidate's score against its set's average).",
+    )
+    agreement: float | None = Field(
+        default=None,
+        description="human_ranking: Krippendorff's alpha of the set's rankings (absent with "
+        "one reviewer).",
+    )
+    support: float | None = Field(
+        default=None, description="human_ranking: share of reviewers who ranked chosen higher."
+    )
+    reviewers: int | None = Field(
+        default=None, description="human_ranking: reviewers who ranked the set."
+    )
+
+    @model_serializer(mode="wrap")
+    def _drop_empty_human(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Rows without human rankings keep the provenance lines they always had."""
+        data = handler(self)
+        for key in _HUMAN_META:
+            if key in data and data[key] is None:
+                del data[key]
+        return data
+
+
+_HUMAN_META = ("chosen", "margin", "agreement", "support", "reviewers")
