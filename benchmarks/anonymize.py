@@ -48,10 +48,10 @@ def _chat_export(path: Path) -> int:
 def _import_seconds(source: Path, out: Path, anonymize: bool) -> float:
     catalog = get_catalog()
     best = float("inf")
-    for _ in range(ROUNDS):
+    for round_ in range(ROUNDS):
         options = BuildOptions(format="jsonl-chat", anonymize=anonymize)
         started = time.process_time()
-        import_file(source, "jsonl-chat", out, catalog, options)
+        import_file(source, "jsonl-chat", out / str(round_), catalog, options)
         best = min(best, time.process_time() - started)
     return best
 

@@ -279,6 +279,7 @@ class NameFinder:
                     nxt = words[i + 1] if i + 1 < len(words) else None
                     is_name = (
                         not self._sentence_initial(text, start)
+                        or bool(POSSESSIVE.search(word))
                         or bool(
                             _SUBJECT_AFTER.match(text[end : end + 12])
                             or _PERSON_VERB_AFTER.match(text[end : end + 12])
