@@ -17,6 +17,7 @@ cassette per backend spec, so that `--replay` answers them again with no calls).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import time
@@ -261,9 +262,35 @@ class CandidateMaker:
 
     # --- targets ---------------------------------------------------------------------------
 
+    @functools.cached_property
+    def records(self) -> dict[str, ConversationRecord]:
+        """The run's records, read once (the file holds every conversation of the run)."""
+        return self.inspector.records()
+
+    def record(self, conversation: str) -> ConversationRecord:
+        self.inspector.job(conversation)  # an unknown id is one clear error
+        record = self.records.get(conversation)
+        if record is None:
+            raise EmosimError(
+                f"run {self.run.run_id}: conversation {conversation!r} has no record yet"
+            )
+        return record
+
+    def conversations(self, wanted: list[str] | None) -> list[str]:
+        """The conversations asked for (each checked), or every finished one of the run."""
+        if wanted:
+            for conversation in wanted:
+                self.record(conversation)
+            return list(dict.fromkeys(wanted))
+        return [
+            c
+            for c in self.inspector.jobs
+            if c in self.records and self.records[c].outcome.status == "completed"
+        ]
+
     def targets(self, conversation: str, turns: list[int] | None) -> list[Target | Skipped]:
         """The advisor turns to make candidates for; a bad turn is one clear error."""
-        record = self.inspector.record(conversation)
+        record = self.record(conversation)
         job = self.inspector.job(conversation)
         advisor = [t.index for t in record.advisor_turns]
         for index in turns or []:
@@ -469,16 +496,6 @@ def _listed(indices: list[int]) -> str:
     return ", ".join(map(str, indices)) or "none"
 
 
-def conversations_of(inspector: RunInspector, wanted: list[str] | None) -> list[str]:
-    """The conversations asked for (each checked), or every finished one of the run."""
-    if wanted:
-        for conversation in wanted:
-            inspector.record(conversation)
-        return list(dict.fromkeys(wanted))
-    records = inspector.records()
-    return [c for c in inspector.jobs if c in records and records[c].outcome.status == "completed"]
-
-
 def generate(
     catalog: Catalog,
     run: RunFolder,
@@ -496,7 +513,7 @@ def generate(
     started = time.perf_counter()
     result = CandidateRun()
     with CandidateMaker(catalog, run, backends, replay=replay) as maker:
-        for conversation in conversations_of(maker.inspector, conversations):
+        for conversation in maker.conversations(conversations):
             for target in maker.targets(conversation, turns):
                 if isinstance(target, Skipped):
                     result.skipped.append(target)
