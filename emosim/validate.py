@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -309,29 +310,45 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
-            files.extend(
-                sorted(
-                    f
-                    for f in p.rglob("*")
-                    if f.suffix in {".yaml", ".yml", ".json", ".jsonl"}
-                    and not any(part.startswith(".") for part in f.parts)
-                    and f.name not in NOT_DATA
-                )
+            found = sorted(
+                f
+                for f in p.rglob("*")
+                if f.suffix in {".yaml", ".yml", ".json", ".jsonl"}
+                and not any(part.startswith(".") for part in f.parts)
+                and f.name not in NOT_DATA
             )
+            if not found:
+                raise DataError([f"{p}: no data files (*.yaml, *.json, *.jsonl) in this folder"])
+            files.extend(found)
         else:
             files.append(p)
     return files
 
 
+def _missing(path: Path) -> str:
+    """Why a path cannot be read: not there, or a symbolic link that never ends."""
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{path}: symbolic link loop"
+    return f"{path}: file not found"
+
+
 def validate_paths(paths: Iterable[Path], catalog: Catalog) -> Report:
     report = Report()
     ids: dict[str, str] = {}
+    try:
+        listed = expand(paths)
+    except DataError as exc:
+        report.problems.extend(exc.problems)
+        return report
     # a file named twice (a run folder and its parent) is checked once
-    unique = {(p.resolve() if p.exists() else p): p for p in reversed(expand(paths))}
+    unique = {(p.resolve() if p.exists() else p): p for p in reversed(listed)}
     for path in reversed(unique.values()):
         try:
             if not path.exists():
-                report.problems.append(f"{path}: file not found")
+                report.problems.append(_missing(path))
             elif path.suffix in {".json", ".jsonl"}:
                 _validate_records(path, catalog, report, ids)
             elif path.suffix in {".yaml", ".yml"}:

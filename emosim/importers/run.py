@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,8 @@ from emosim.agents.backends import build_scripted
 from emosim.anonymize import AnonymizationReport
 from emosim.catalog import Catalog
 from emosim.errors import EmosimError
-from emosim.files import write_text_atomic
+from emosim.files import ensure_folder, write_text_atomic
+from emosim.runlock import run_lock
 from emosim.schemas import ConversationRecord
 from emosim.schemas.common import StrictModel
 
@@ -83,7 +85,10 @@ def import_file(
     catalog: Catalog,
     options: BuildOptions,
     layout: CsvLayout | None = None,
+    mode: str = "new",
 ) -> ImportResult:
+    """Import `path` into `out_dir`; `mode` says what happens to records already there:
+    new (refuse), append (keep them; an id imported again is refused) or replace."""
     if not path.is_file():
         raise EmosimError(f"{path}: file not found")
     options.format = fmt
@@ -95,12 +100,20 @@ def import_file(
     stats = BuildStats()
     anonymization = AnonymizationReport(enabled=options.anonymize)
     report = ImportReport(source=str(path), format=fmt, anonymization=anonymization)  # type: ignore[arg-type]
+    existing = _existing_records(out_dir, mode)
     records: list[ConversationRecord] = []
+    first_line: dict[str, int] = {}
     for item in _read(path, fmt, catalog, layout):
         if isinstance(item, Problem):
             _problem(report, item)
             continue
         report.conversations_read += 1
+        if item.source_id in first_line:
+            raise EmosimError(
+                f"{path}:{item.line}: conversation id {item.source_id!r} is used twice (first at "
+                f"line {first_line[item.source_id]}); ids must be unique, nothing imported"
+            )
+        first_line[item.source_id] = item.line
         _build_one(builder, item, options, stats, report, records, path)
     report.merged_messages = stats.merged_messages
     report.dropped_leading_advisor = stats.dropped_leading_advisor
@@ -113,13 +126,63 @@ def import_file(
     if not records:
         detail = "\n".join(report.problems) or f"{path}: no conversation found"
         raise EmosimError(f"{detail}\n{path}: nothing imported ({report.failed} failed)")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out_dir / RECORDS_FILE, "".join(r.model_dump_json() + "\n" for r in records))
-    write_text_atomic(
-        out_dir / ANONYMIZATION_REPORT, anonymization.model_dump_json(indent=2) + "\n"
-    )
-    write_text_atomic(out_dir / IMPORT_REPORT, report.model_dump_json(indent=2) + "\n")
+    clash = sorted({r.id for r in records} & set(existing))
+    if clash:
+        raise EmosimError(
+            f"{out_dir / RECORDS_FILE}: already holds conversation(s) {', '.join(clash[:5])}"
+            f"{' ...' if len(clash) > 5 else ''}; nothing imported"
+        )
+    created = not out_dir.exists()
+    ensure_folder(out_dir, "--out")
+    try:
+        with run_lock(out_dir):
+            kept = "".join(line + "\n" for line in existing.values())
+            write_text_atomic(
+                out_dir / RECORDS_FILE,
+                kept + "".join(r.model_dump_json() + "\n" for r in records),
+            )
+            write_text_atomic(
+                out_dir / ANONYMIZATION_REPORT, anonymization.model_dump_json(indent=2) + "\n"
+            )
+            write_text_atomic(out_dir / IMPORT_REPORT, report.model_dump_json(indent=2) + "\n")
+    except BaseException:
+        if created:  # a failed write (a full disk) leaves no half-filled folder behind
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
     return ImportResult(report, records, out_dir)
+
+
+def _existing_records(out_dir: Path, mode: str) -> dict[str, str]:
+    """Record lines already in the folder, by id, that the import keeps (`--append`); a folder
+    with records and neither --append nor --replace is refused, never silently overwritten."""
+    path = out_dir / RECORDS_FILE
+    if mode not in ("new", "append", "replace"):
+        raise EmosimError(f"import mode: {mode!r} is not new, append or replace")
+    if not path.is_file() or path.stat().st_size == 0:
+        return {}
+    is_run = (out_dir / "manifest.json").is_file()
+    if mode == "new":
+        what = "a run folder with simulated records" if is_run else "records"
+        raise EmosimError(
+            f"{out_dir}: already holds {what} ({path.name}); use --append to add the imported "
+            "conversations, --replace to overwrite them, or another --out"
+        )
+    if mode == "replace":
+        if is_run:
+            raise EmosimError(
+                f"{out_dir}: is a run folder (manifest.json); --replace would lose its simulated "
+                "records; use --append or another --out"
+            )
+        return {}
+    lines: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            lines[json.loads(line)["id"]] = line
+        except (ValueError, KeyError, TypeError):
+            raise EmosimError(f"{path}:{number}: not a record line; nothing imported") from None
+    return lines
 
 
 def _problem(report: ImportReport, problem: Problem) -> None:
