@@ -198,7 +198,7 @@ def reaction_lines(bank: ClientReactionBank) -> Iterator[tuple[str, str]]:
     """(category or category.sub, line) for every line of the bank."""
     for category in ClientReactionBank.model_fields:
         value = getattr(bank, category)
-        if category == "version":
+        if category in ("version", "contrast_lead_ins"):  # lead-ins, not reactions
             continue
         if isinstance(value, list):
             yield from ((category, line) for line in value)

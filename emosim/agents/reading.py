@@ -105,3 +105,32 @@ def read_reply(
         explained_terms=explained,
         asks="?" in reply,
     )
+
+
+# a client who signs off still unsure, unconvinced or worried: their goodbye is not a verdict
+# on the plan, and Elena's close leaves the door open instead of praising the progress
+_UNSETTLED = re.compile(
+    r"\b(?:not (?:totally |really |quite |so |all that )?(?:sure|convinced|sold|persuaded|"
+    r"there|settled)|unsure|(?:still|more) (?:worried|confused|stuck|uneasy|anxious|skeptical|"
+    r"muddled|unsure|stressed|lost)|doubts?|second opinion|someone else|another set of eyes|"
+    r"more questions than answers|(?:any|much) less (?:stressed|worried|anxious|confused)|"
+    r"(?:don't|didn't|do not) (?:really |much )?feel (?:much |any )?(?:clearer|calmer|better|"
+    r"settled)|hoping to feel|hoped I'd|thought I'd feel|expected to feel|"
+    r"(?:doesn't|does not|isn't|not) (?:quite )?sit(?:ting)? right|"
+    r"going in circles|(?<!talks )feel(?:ing)? worse|isn't working|not working for me|same page|"
+    r"muddled|(?:doesn't|does not) (?:quite )?feel (?:right|settled)|in knots|need more time|"
+    r"need a while|hasn't caught up|bad trade|don't like where|every option feels|headspace|"
+    r"not more decisive|brain is full|step (?:back|away)|(?:isn't|not) (?:really )?helping|"
+    r"not getting what I need|need a break|look into it myself|too much right now|"
+    r"don't think you understand|isn't what I was looking for|isn't going where|"
+    r"was a mistake|shouldn't have started|"
+    r"on my own|by myself|don't love any|none of this feels|not the answer|jumble|"
+    r"hasn't happened|didn't (?:really )?(?:land|get to the bottom)|not persuaded|"
+    r"still have (?:a lot of )?(?:doubts|questions)|knot is still|still (?:feel )?pretty)\b",
+    re.IGNORECASE,
+)
+
+
+def unsettled(text: str | None) -> bool:
+    """Does the client's message say they are still unsure, unconvinced or worried?"""
+    return bool(text) and _UNSETTLED.search(text) is not None

@@ -18,6 +18,7 @@ from emosim.schemas.grounding import StatedFact
 from emosim.schemas.taxonomy import Topic
 
 from ..messages import AdvisorInput, AdvisorOutput
+from ..reading import unsettled
 from .negatives import NegativeWriter
 from .retrieval import index_for
 from .templates import AdvisorSentenceTemplate, AdvisorTemplates, AnswerTemplate, slots_in
@@ -666,12 +667,9 @@ class ScriptedAdvisor:
         slots: dict[str, str],
         last_client: str | None,
     ) -> AdvisorOutput:
-        """The client is signing off: a warm close, no question, no new agenda."""
-        warm = last_client is not None and re.search(
-            r"\bthank|\bappreciate|\bgrateful|\bhelped\b|\bhelps\b|\bglad\b|\bokay about\b",
-            last_client,
-            re.I,
-        )
+        """The client is signing off: a warm close, no question, no new agenda. A client
+        who is still unsure (even one who thanks her) gets an honest, open door, not praise."""
+        warm = last_client is not None and not unsettled(last_client)
         pool = list(
             (self.templates.closings if warm else self.templates.closings_unresolved)
             or self.templates.closings

@@ -30,9 +30,10 @@ from .text import (
     rng_for,
     sentence_case,
     split_sentences,
+    stems,
 )
 
-VERSION = "scripted-client-4"
+VERSION = "scripted-client-5"
 STORY_BY = 3  # the exchange by which the client has told their whole situation
 
 # what the arc says moved it -> the client's reaction category
@@ -64,6 +65,38 @@ _FIGURE_ASKS = {
 # a line that opens with one of these reads wrong behind a hedge ("Maybe, oh, ...")
 _INTERJECTIONS = frozenset(
     "oh ah huh hm hmm wait okay ok alright right well wow ha ooh phew good yes yeah so".split()
+)
+
+# how a reaction takes the last reply: well (1), against it (-1) or neither (0); a message
+# keeps one stance, or says "but" when the feeling under it runs the other way
+STANCE = {
+    "answered": 1,
+    "heard": 1,
+    "unanswered": -1,
+    "jargon": -1,
+    "minimized": -1,
+    "rushed": -1,
+    "judged": -1,
+    "false_comfort": -1,
+    "generic": -1,
+    "disagree": -1,
+    "hesitate": -1,
+    "new_topic": 0,
+}
+NUMBER_STANCE = {"relief": 1, "dread": -1, "neutral": 0}
+# words any reply or push-back holds: sharing one of them is not pushing back on what was said
+_GENERIC = frozenset(
+    stems(
+        "money plan feel feeling thing make sure need want really honest honestly know think "
+        "people time look good right way going get got keep start first step help lot little "
+        "see say said idea sense work worth"
+    )
+)
+# what a reply says when it suggests something the client could push back on
+_SUGGESTS = re.compile(
+    r"\b(?:could|might|you can|try|start|consider|suggest|option|first step|set aside|"
+    r"put|move|open|keep)\b",
+    re.IGNORECASE,
 )
 
 _COSTS = re.compile(
@@ -115,11 +148,14 @@ class ScriptedClient:
             parts.append(self._question(request, rng, "\n".join([history, *parts]), True))
             return self._out(parts, persona, facts_used, told)
 
-        reaction, carries_question = self._reaction(request, rng, history)
+        reaction, carries_question, stance = self._reaction(request, rng, history, closing)
         if reaction and not (closing and "?" in reaction):  # a last word asks nothing
             parts.append(reaction)
+        else:
+            stance = 0
         if closing:
-            parts.append(self._sign_off(request, rng, "\n".join([history, *parts])))
+            said = "\n".join([history, *parts])
+            parts.append(self._sign_off(request, rng, said, against=stance < 0))
             return self._out(parts, persona, facts_used, told)
 
         # people write two or three things in a message, not everything at once: what they
@@ -141,8 +177,16 @@ class ScriptedClient:
         said = "\n".join([history, *parts])
         felt = self._category(request) not in {"heard", "answered"}  # the reaction says it
         chance = self._feeling_chance(request) * (0.5 if felt and reaction else 1.0)
-        if room > 0 and rng.random() < chance:
-            parts.append(self._feeling(request, rng, said))
+        valence = self.catalog.emotion(request.hidden_state.emotion).valence
+        # one stance a message: a reply pushed back on is not followed by a glad feeling
+        # ("That sounds risky. What a relief."); a reply taken well with a hard feeling under
+        # it says so with a "but" ("That helps. Still, I haven't slept in days.")
+        if room > 0 and not (stance < 0 and valence > 0) and rng.random() < chance:
+            feeling = self._feeling(request, rng, said)
+            contrast = list(self.material.reactions.contrast_lead_ins) if self.material else []
+            if stance > 0 and valence < 0 and contrast:
+                parts.append(expand(rng.choice(contrast), rng).strip())
+            parts.append(feeling)
             room -= 1
         if room > 0 and told >= len(story):
             fact_chance = {"terse": 0.3, "medium": 0.45, "verbose": 0.65}[style.verbosity]
@@ -200,27 +244,31 @@ class ScriptedClient:
             "generic": "generic",
         }.get(why, "generic")
 
-    def _reaction(self, request: ClientInput, rng: random.Random, history: str) -> tuple[str, bool]:
-        """The reaction to the last reply, and whether it already asks a question (a
-        repeated one)."""
+    def _reaction(
+        self, request: ClientInput, rng: random.Random, history: str, closing: bool = False
+    ) -> tuple[str, bool, int]:
+        """The reaction to the last reply, whether it already asks a question (a repeated
+        one), and its stance toward the reply (STANCE)."""
         material = self.material
         category = self._category(request)
         if material is None:  # older template sets: reactions by movement only
             reactions = self.templates.reactions
             if request.movement == "regressed":
-                return self._pick(rng, reactions.regressed, history), False
+                return self._pick(rng, reactions.regressed, history), False, -1
             if request.movement == "stalled":
-                return self._pick(rng, reactions.stalled, history), False
+                return self._pick(rng, reactions.stalled, history), False, -1
             advanced = reactions.advanced
             pool = advanced.get(request.last_advisor_strategy or "", []) + advanced.get(
                 "default", []
             )
-            return (self._pick(rng, pool, history) if pool else ""), False
+            return (self._pick(rng, pool, history) if pool else ""), False, 1
         slots = self._reaction_slots(request, rng)
+        stance = STANCE.get(category, 0)
         if category == "numbers_landed":
             pools = material.reactions.numbers_landed
             tone = self._number_tone(request)
             pool = list(getattr(pools, tone) or pools.neutral)
+            stance = NUMBER_STANCE[tone]
         elif category == "disagree":
             pool = material.disagreement(request.persona.money_script)
         else:
@@ -230,14 +278,17 @@ class ScriptedClient:
             category = "generic"
         if (
             category in {"heard", "answered"}
+            and not closing  # a last word does not open an argument
             and request.hidden_state.intensity_level != "high"
+            and self.catalog.emotion(request.hidden_state.emotion).valence <= 0
             and rng.random() < 0.12
-        ):  # a client can push back on advice that helped
-            script = material.disagreement(request.persona.money_script)
-            pool = script or pool
+        ):  # a client can push back on a suggestion that helped, about what it suggested
+            script = self._pushback(request)
+            if script:
+                pool, category, stance = script, "disagree", -1
         pool = [p for p in pool if set(re.findall(r"\{([a-z_]+)\}", p)) <= set(slots)]
         if not pool:
-            return "", False
+            return "", False, 0
         style = request.persona.speaking_style
         said = history.lower()
         # an answer that landed, taken in their own words ("That I can do between shifts,
@@ -248,7 +299,7 @@ class ScriptedClient:
             if len(a.split()) >= 5 and a.lower() not in said
         ]
         if own_take and category in {"heard", "answered"} and rng.random() < 0.4:
-            return expand(rng.choice(own_take), rng).strip(), False
+            return expand(rng.choice(own_take), rng).strip(), False, stance
         line = self._pick(rng, pool, history, slots)
         keep_whole = {"terse": 0.0, "medium": 0.3, "verbose": 0.8}[
             request.persona.speaking_style.verbosity
@@ -259,10 +310,29 @@ class ScriptedClient:
         # their own short way of saying okay, when it says more than "okay"
         own = [a for a in getattr(style, "acknowledgements", []) or [] if 3 <= len(a.split()) <= 5]
         own = [a for a in own if a.lower() not in history.lower()]  # said once is enough
-        if own and category in {"heard", "answered", "numbers_landed"} and rng.random() < 0.3:
+        if (
+            own
+            and category in {"heard", "answered", "numbers_landed"}
+            and stance >= 0  # "That'll work." does not go before a number that hurts
+            and rng.random() < 0.3
+        ):
             # how this person says "okay", before what they make of it
             voice = f"{ensure_period(expand(rng.choice(own), rng).strip())} {voice}"
-        return voice, category == "unanswered"
+        return voice, category == "unanswered", stance
+
+    def _pushback(self, request: ClientInput) -> list[str]:
+        """Lines of the persona's money script that push back on what Elena's last reply
+        suggested: each shares a content word with it ("investing" with "investing"). None
+        when the reply suggested nothing the script has a view on."""
+        reply = next((t.text for t in reversed(request.transcript) if t.speaker == "advisor"), "")
+        if not _SUGGESTS.search(reply):
+            return []
+        said = stems(reply) - _GENERIC
+        return [
+            line
+            for line in self.material.disagreement(request.persona.money_script)
+            if stems(" ".join(expansions(line))) & said
+        ]
 
     def _reaction_slots(self, request: ClientInput, rng: random.Random) -> dict[str, str]:
         """What a reaction may name: only what the reply really said (a term it left
@@ -373,10 +443,14 @@ class ScriptedClient:
         terms = list(topic.key_terms) or [topic.name.lower()]
         return rng.choice(terms)
 
-    def _sign_off(self, request: ClientInput, rng: random.Random, history: str) -> str:
+    def _sign_off(
+        self, request: ClientInput, rng: random.Random, history: str, against: bool = False
+    ) -> str:
+        """The last word, in the stance of the reaction before it: a client who pushes back
+        or is left with a hard number does not also say how much lighter they feel."""
         material = self.material
         style = request.persona.speaking_style
-        unresolved = request.leaving or (request.movement != "advanced")
+        unresolved = request.leaving or (request.movement != "advanced") or against
         own = list(getattr(style, "sign_offs", []) or [])
         if material is not None:
             if request.leaving:

@@ -456,6 +456,21 @@ class ClientReactionBank(StrictModel):
     sign_off_unresolved: list[str] = _lines_field(
         10, "Final message when it did not go well: polite, unconvinced, no question."
     )
+    contrast_lead_ins: list[str] = Field(
+        default_factory=list,
+        description="Go before a hard feeling after a reply taken well ('Still,'), so one "
+        "message says 'but' instead of two opposite things; end with a comma or 'but'.",
+    )
+
+    @field_validator("contrast_lead_ins")
+    @classmethod
+    def _lead_in(cls, v: list[str]) -> list[str]:
+        for text in v:
+            _check_line(text, frozenset())
+            for way in expansions(text):
+                if not (way.endswith(",") or way.rsplit(" ", 1)[-1].lower() == "but"):
+                    raise ValueError(f"{way!r} must end with a comma or 'but' (it leads in)")
+        return v
 
     @field_validator(*REACTION_SLOTS)
     @classmethod
