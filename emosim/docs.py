@@ -349,6 +349,13 @@ def fact_base(cat: Catalog) -> str:
     return "\n".join(out) + "\n"
 
 
+def _reviewer_guide(cat: Catalog) -> str:
+    """docs/reviewer-guide.md, from review_guide.yaml beside the catalog's taxonomies."""
+    from .preferences.guide import guide_markdown, load_guide
+
+    return guide_markdown(load_guide(cat.root), GENERATED)
+
+
 def render_docs(cat: Catalog) -> dict[str, str]:
     return {
         "emotional-taxonomy.md": emotional_taxonomy(cat) + source_mappings(cat),
@@ -356,6 +363,7 @@ def render_docs(cat: Catalog) -> dict[str, str]:
         "persona-voice-guidelines.md": persona_voice_guidelines(cat),
         "data-dictionary.md": data_dictionary(),
         "facts.md": fact_base(cat),
+        "reviewer-guide.md": _reviewer_guide(cat),
     }
 
 
