@@ -12,6 +12,7 @@ from emosim.grounding.calculators import (
     Calculation,
     calculate,
     capital_loss_offset,
+    change_of,
     compound_growth,
     debt_payoff,
     emergency_fund_target,
@@ -303,7 +304,35 @@ EXAMPLES = {
         "age_late": 70,
     },
     "simple_break_even": {"upfront_cost": 4_000, "monthly_saving": 150},
+    "change_of": {"before": 190, "after": 285},
 }
+
+
+def test_change_of_a_monthly_yearly_and_one_off_amount() -> None:
+    premium = change_of(190, 285)  # the worked example: a premium going up
+    assert premium.outputs == {
+        "difference": 95,
+        "percent_change": 50,
+        "has_risen": 1,
+        "yearly_difference": 1_140,
+    }
+    assert premium.summary == (
+        "Going from $190 to $285 a month is $95 more a month, a rise of 50%, "
+        "or $1,140 more over a year"
+    )
+    cut = change_of(4_200, 3_100)  # 26.19%: said as about 26%
+    assert cut.outputs["percent_change"] == 26 and cut.outputs["has_risen"] == 0
+    assert "$1,100 less a month, a drop of about 26%, or $13,200 less" in cut.summary
+    salary = change_of(80_000, 65_000, times_a_year=1)
+    assert salary.outputs["monthly_difference"] == 1_250
+    assert "$15,000 less a year" in salary.summary and "about $1,250 less a month" in salary.summary
+    price = change_of(300_000, 340_000, times_a_year=0)
+    assert set(price.outputs) == {"difference", "percent_change", "has_risen"}
+    assert change_of(1_000, 1_045).outputs["percent_change"] == 4.5  # one decimal below 10%
+    with pytest.raises(ValueError, match="before must be above 0"):
+        change_of(0, 100)
+    with pytest.raises(ValueError, match="times_a_year"):
+        change_of(100, 120, times_a_year=52)
 
 
 def test_every_calculator_has_an_example() -> None:

@@ -78,6 +78,97 @@ def test_no_three_year_payoff_plan_for_a_mortgage() -> None:
     assert [c.name for c in numbers_block(loans)] == ["payment_to_payoff"]
 
 
+@pytest.mark.parametrize(
+    ("text", "before", "after", "summary"),
+    [
+        (
+            "Heads up, the renewal letter says our auto policy climbs to $212 a month, up "
+            "from $158.",
+            158,
+            212,
+            "$54 more a month, a rise of about 34%, or $648 more over a year",
+        ),
+        (
+            "the daycare bill used to be $1,150, but starting in March they want $1,380 a month",
+            1_150,
+            1_380,
+            "$230 more a month, a rise of 20%, or $2,760 more over a year",
+        ),
+        (
+            "With the furlough my take-home is being slashed from $3,600 a month to $2,700.",
+            3_600,
+            2_700,
+            "$900 less a month, a drop of 25%, or $10,800 less over a year",
+        ),
+        (
+            "The offer would take my salary from $92k down to $78k.",
+            92_000,
+            78_000,
+            "$14,000 less a year, a drop of about 15%, or about $1,167 less a month",
+        ),
+        (
+            "Our HOA dues were $310 a month; now it's $365.",
+            310,
+            365,
+            "$55 more a month, a rise of about 18%, or $660 more over a year",
+        ),
+    ],
+)
+def test_a_stated_change_is_worked_out(text: str, before: float, after: float, summary: str):
+    facts = OBSERVER.observe(text, 3).facts
+    calc, *_ = numbers_block(facts)
+    assert calc.name == "change_of"
+    assert (calc.inputs["before"], calc.inputs["after"]) == (before, after)
+    assert summary in calc.summary
+    # each input is the client's own figure, and every figure of the summary traces to it
+    assert {facts_by_id.value for facts_by_id in facts} >= {before, after}
+    assert set(calc.input_facts) == {"before", "after"}
+    trace = trace_figures(calc.summary + ".", facts=facts, calculations=[calc])
+    assert trace.problems == [] and {f.origin for f in trace.figures} == {"calculation"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Daycare runs $200 to $300 a week depending on the month.",  # a range, not a change
+        "I pay $1,400 a month in rent and have $12,000 saved.",
+        "Groceries are $600 a month and gas is another $180.",
+    ],
+)
+def test_amounts_side_by_side_are_not_a_change(text: str) -> None:
+    assert "change_of" not in [c.name for c in numbers_block(OBSERVER.observe(text, 0).facts)]
+
+
+def test_a_balance_after_a_monthly_amount_stays_a_balance() -> None:
+    facts = OBSERVER.observe("I pay $1,400 a month in rent and have $12,000 saved.", 0).facts
+    assert [(f.kind, f.unit) for f in facts] == [
+        ("payment", "usd_per_month"),
+        ("savings", "usd"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("We've saved about $92,000 for a down payment.", "savings"),  # not a loss
+        ("My 401(k) is down to about $410,000.", "savings"),
+        ("I'm down $12,000 on my stocks this year.", "loss"),
+    ],
+)
+def test_down_is_a_loss_only_when_it_says_one(text: str, kind: str) -> None:
+    assert [f.kind for f in OBSERVER.observe(text, 0).facts] == [kind]
+
+
+def test_the_old_amount_of_a_change_feeds_no_other_calculation() -> None:
+    facts = OBSERVER.observe(
+        "We have $6,000 saved. Rent went from $1,500 to $1,725 a month.", 0
+    ).facts
+    calcs = numbers_block(facts)
+    assert calcs[0].name == "change_of"
+    runway = next(c for c in calcs if c.name == "months_of_runway")
+    assert runway.inputs["monthly_costs"] == 1_725
+
+
 def test_second_person_keeps_figures_exactly() -> None:
     assert to_second_person("I owe $14,000 on my loans and we pay 5%") == (
         "you owe $14,000 on your loans and you pay 5%"

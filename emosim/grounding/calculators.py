@@ -513,6 +513,45 @@ def simple_break_even(upfront_cost: float, monthly_saving: float) -> Calculation
     )
 
 
+def _said_percent(x: float) -> float:
+    """A percentage as a planner says it: whole from 10% up, one decimal below."""
+    return float(math.floor(x + 0.5)) if x >= 10 else math.floor(x * 10 + 0.5) / 10
+
+
+def change_of(before: float, after: float, times_a_year: float = 12.0) -> Calculation:
+    """What a stated change comes to: a premium, rent, payment or paycheck going from one
+    amount to another. The difference, the change as a share of the old amount (said
+    rounded: whole from 10% up), and the difference over a year (`times_a_year` 12 for a
+    monthly amount, 1 for a yearly one, 0 for a one-off price), with the monthly difference
+    of a yearly amount."""
+    _check_nonnegative(before=before, after=after, times_a_year=times_a_year)
+    if before == 0:
+        raise ValueError("before must be above 0")
+    if times_a_year not in (0, 1, 12):
+        raise ValueError(f"times_a_year must be 12, 1 or 0, got {times_a_year!r}")
+    inputs = {"before": before, "after": after, "times_a_year": times_a_year}
+    difference = abs(after - before)
+    share = _said_percent(difference / before * 100)
+    more = after > before
+    word = "more" if more else "less"
+    outputs = {"difference": difference, "percent_change": share, "has_risen": float(more)}
+    period = {12.0: " a month", 1.0: " a year"}.get(float(times_a_year), "")
+    exact = difference / before * 100
+    about = "" if abs(exact - share) < 1e-9 else "about "
+    move = "a rise" if more else "a drop"
+    summary = (
+        f"going from {money(before)} to {money(after)}{period} is {money(difference)} "
+        f"{word}{period}, {move} of {about}{percent(share, 1)}"
+    )
+    if times_a_year == 12:
+        outputs["yearly_difference"] = difference * 12
+        summary += f", or {money(difference * 12)} {word} over a year"
+    elif times_a_year == 1:
+        outputs["monthly_difference"] = difference / 12
+        summary += f", or about {money(difference / 12)} {word} a month"
+    return _calc("change_of", inputs, outputs, summary[:1].upper() + summary[1:])
+
+
 # --- registry and re-checking ----------------------------------------------------------------
 
 
@@ -553,6 +592,7 @@ CALCULATORS: dict[str, Callable[..., Calculation]] = {
     "simple_break_even": simple_break_even,
     "share_of": share_of,
     "total_of": total_of,
+    "change_of": change_of,
 }
 
 
@@ -621,6 +661,9 @@ PARAMETERS: dict[str, str] = {
     "monthly_late": "Monthly benefit if claimed at the later age, in dollars.",
     "age_late": "The later claiming age, in years.",
     "upfront_cost": "One-time cost paid now, in dollars.",
+    "before": "The amount before the change (the old premium, rent, payment or pay), in dollars.",
+    "after": "The amount after the change, in dollars.",
+    "times_a_year": "How often the amount is paid: 12 monthly, 1 yearly, 0 a one-off price.",
     "monthly_saving": "Amount saved each month because of it, in dollars.",
 }
 

@@ -70,6 +70,21 @@ _IDENTIFIER = re.compile(
 )
 
 
+# what follows an amount that is a balance, not a monthly figure ("$12,000 saved")
+_A_BALANCE = re.compile(
+    r"\s*(?:saved|in savings|in the bank|in checking|in my (?:savings|checking|account)|"
+    r"put away|set aside|left over|in debt|of debt|owed)\b",
+    re.IGNORECASE,
+)
+
+
+_SAVED_BEFORE = re.compile(
+    r"\b(?:saved|set aside|put away|socked away)\s+(?:up\s+)?(?:about|around|roughly|nearly|"
+    r"almost|over|just over|just under|close to)?\s*$",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Found:
     """A figure found in a text."""
@@ -175,6 +190,9 @@ def _find_figures(text: str) -> tuple[Found, ...]:
             and len(between) <= 40
             and not re.search(r"[.!?;]", between)
             and re.search(r"\b(?:and|or|to|vs\.?|versus)\b", between)
+            # "$1,400 a month in rent and have $12,000 saved": a balance of its own
+            and not re.search(r"\b(?:have|has|had|got|owe|owed)\b", between, re.IGNORECASE)
+            and not _A_BALANCE.match(text[cur.end : cur.end + 24])
         ):
             found[i] = cur = Found(cur.value, prev.unit, cur.text, cur.start, cur.end)
         prev = cur
@@ -189,7 +207,8 @@ _KIND_WORDS: list[tuple[FactKind, tuple[str, ...]]] = [
         "windfall",
         ("inherit", "inheritance", "windfall", "bonus", "settlement", "lottery", "payout"),
     ),
-    ("loss", ("loss", "losses", "lost", "down ")),
+    # "I'm down $12,000", not "down to $78k" or "a down payment"
+    ("loss", ("loss", "losses", "lost", "down $", "down about $", "down roughly $")),
     ("gain", ("gain", "gains", "profit")),
     (
         "debt",
@@ -304,7 +323,13 @@ def meaning(text: str, figure: Found) -> tuple[FactKind, str, str]:
     # the words nearest the figure first ("has $180,000 in savings and gets $1,400 from
     # Social Security": each amount is what its own words say), then the whole clause
     near = text[max(left, figure.start - 32) : min(right, figure.end + 24)].lower()
-    for scope in (near, low):
+    # the words right after it first: "... in rent and have $12,000 saved" is savings
+    after = _A_BALANCE.match(text, figure.end, min(right, figure.end + 24))
+    if figure.unit == "usd" and _SAVED_BEFORE.search(
+        text, max(left, figure.start - 24), figure.start
+    ):
+        return "savings", subject, clause  # "we've saved about $92,000 for a down payment"
+    for scope in ((after.group(0).lower(),) if after else ()) + (near, low):
         for kind, words in _KIND_WORDS:
             if any(w in scope for w in words):
                 if kind == "payment" and figure.unit == "usd" and "owe" in scope:

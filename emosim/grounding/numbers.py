@@ -40,11 +40,108 @@ def _use(calc: Calculation, sources: dict[str, StatedFact]) -> CalculationUse:
     )
 
 
+# --- stated changes: "my premium goes from $190 to $285 a month" ------------------------------
+
+_PERIOD = r"(?:\s*(?:a|per|/|each)\s*(?:month|mo|year|yr)|\s*monthly|\s*yearly|\s*annually)?"
+# between the old and the new amount, in the order said ("from $190 to $285 a month")
+_TO = re.compile(rf"^{_PERIOD}\s*(?:up |down |all the way )?(?:to|->|→|-)\s*$", re.IGNORECASE)
+# "$2,100 a month, up from $1,850" / "jumped to $240 from $165": the new amount first
+_UP_FROM = re.compile(rf"^{_PERIOD},?\s*(?:(?:up|down) )?from\s*$", re.IGNORECASE)
+# "was $1,850, now it's $2,100"
+_NOW = re.compile(
+    rf"^{_PERIOD}[,;]?\s*(?:and|but)?\s*(?:now|it's now|it’s now|now it's|now it’s|now it is|"
+    r"is now|they're now|it will be|it'll be|it’ll be|will be|is going to be|becomes|"
+    r"next year it's|next year it’s|starting next month it's)\b[\w\s'’]{0,20}$",
+    re.IGNORECASE,
+)
+_FROM_BEFORE = re.compile(r"\bfrom\s*$", re.IGNORECASE)
+_WAS_BEFORE = re.compile(
+    r"\b(?:was|were|used to be|used to pay|had been|paid|currently|right now it's|"
+    r"right now it’s|it's|it’s)\b[\w\s'’]{0,12}$",
+    re.IGNORECASE,
+)
+_CHANGE_WORD = re.compile(
+    r"\b(?:go(?:es|ing)? (?:up|down)|went (?:up|down)|gone (?:up|down)|rais(?:e|es|ed|ing)|"
+    r"ris(?:e|es|ing)|rose|jump(?:s|ed|ing)?|climb(?:s|ed|ing)?|increas(?:e|es|ed|ing)|"
+    r"hik(?:e|es|ed|ing)|doubl(?:e|es|ed|ing)|drop(?:s|ped|ping)?|fall(?:s|ing)?|fell|"
+    r"cut|cuts|cutting|reduc(?:e|es|ed|ing)|decreas(?:e|es|ed|ing)|slash(?:es|ed|ing)?|"
+    r"lower(?:s|ed|ing)?|shrink(?:s|ing)?|shrank|chang(?:e|es|ed|ing)|bump(?:s|ed|ing)?|"
+    r"from)\b",
+    re.IGNORECASE,
+)
+_OLD_CLAUSE = re.compile(r"\b(?:was|were|used to|had been|last year|before)\b", re.IGNORECASE)
+_NEW_CLAUSE = re.compile(
+    r"\b(?:now|going to|will be|next year|starting|new|wants?|raising|raised)\b", re.IGNORECASE
+)
+MONEY = {"usd", MONTHLY, "usd_per_year"}
+_PAY = re.compile(r"\b(?:salary|pay|income|wages?|earn\w*|make|making)\b", re.IGNORECASE)
+
+
+def _pair(a: StatedFact, b: StatedFact) -> tuple[StatedFact, StatedFact] | None:
+    """(before, after) when a turn's two neighbouring amounts `a` then `b` state a change."""
+    if a.unit not in MONEY or b.unit not in MONEY or a.turn != b.turn or b.start - a.end > 60:
+        return None
+    if a.evidence == b.evidence:
+        clause = a.evidence
+        i = clause.find(a.text)
+        j = clause.find(b.text, i + len(a.text)) if i >= 0 else -1
+        if j < 0:
+            return None
+        between = clause[i + len(a.text) : j]
+        lead = clause[max(0, i - 40) : i]
+        if _TO.match(between) and (_FROM_BEFORE.search(lead) or _CHANGE_WORD.search(lead)):
+            return a, b
+        if _UP_FROM.match(between) and _CHANGE_WORD.search(clause[:i] + between):
+            return b, a
+        if _NOW.match(between) and _WAS_BEFORE.search(lead):
+            return a, b
+        return None
+    # "Rent was $1,850 but now the landlord wants $2,100": two clauses
+    if _OLD_CLAUSE.search(a.evidence) and _NEW_CLAUSE.search(b.evidence[: b.evidence.find(b.text)]):
+        return a, b
+    return None
+
+
+def _times_a_year(before: StatedFact, after: StatedFact) -> float:
+    units = {before.unit, after.unit}
+    if MONTHLY in units:
+        return 12.0
+    if "usd_per_year" in units or (
+        before.value >= 10_000 and (before.kind == "income" or _PAY.search(before.evidence))
+    ):
+        return 1.0  # a salary said bare ("from $80k to $65k") is yearly
+    return 0.0
+
+
+def stated_changes(facts: Sequence[StatedFact]) -> list[tuple[StatedFact, StatedFact]]:
+    """(before, after) pairs of amounts the client said changed, in the order stated."""
+    out = []
+    for a, b in zip(facts, facts[1:], strict=False):
+        pair = _pair(a, b)
+        if pair is not None and pair[0].value > 0 and pair[0].value != pair[1].value:
+            out.append(pair)
+    return out
+
+
 def numbers_block(facts: Sequence[StatedFact]) -> list[CalculationUse]:
     """Calculations from the client's own figures, newest facts first (figures the client
-    only echoed from Elena are not theirs)."""
+    only echoed from Elena are not theirs). A stated change comes first (what it comes to
+    a month, as a share and over a year); its old amount is no longer a current figure, so
+    no other calculation uses it."""
     facts = [f for f in facts if not f.echo]
     out: list[CalculationUse] = []
+    changes = stated_changes(facts)
+    if changes:
+        before, after = changes[-1]
+        calc = calculate(
+            "change_of",
+            before=before.value,
+            after=after.value,
+            times_a_year=_times_a_year(before, after),
+        )
+        out.append(_use(calc, {"before": before, "after": after}))
+        old = {id(b) for b, _ in changes}
+        facts = [f for f in facts if id(f) not in old]
     money_units = {"usd"}
     savings = _latest(facts, {"savings", "windfall"}, money_units) or _latest(
         facts, {"amount"}, money_units

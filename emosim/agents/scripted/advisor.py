@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from emosim.catalog import Catalog
-from emosim.grounding.figures import to_second_person
+from emosim.grounding.figures import find_figures, to_second_person
 from emosim.schemas.grounding import StatedFact
 from emosim.schemas.taxonomy import Topic
 
@@ -124,6 +124,14 @@ class _Template:
             rank=_FUNCTION_RANK.get(source.function, 99),
             probe=max(usable, key=len).lower() if exact and any(usable) else None,
         )
+
+
+def _said(fact: str, advisor_said: str) -> bool:
+    """Whether Elena has said the fact back already: its words, or every figure of it."""
+    if fact.rstrip(".").lower() in advisor_said:
+        return True
+    figures = find_figures(fact)
+    return bool(figures) and all(f.text.lower() in advisor_said for f in figures)
 
 
 def _last_question(text: str | None) -> str | None:
@@ -503,8 +511,14 @@ class ScriptedAdvisor:
         quote = self._quote(request, last_client)
         if quote:
             slots["client_quote"] = quote
-        if request.shared_facts:
-            slots["fact"] = request.shared_facts[-1].rstrip(".")
+        # the newest fact of the situation she has not said back yet: said once, a fact
+        # leading every later sentence ("Since your premium is going up...") is an echo
+        fact = next(
+            (f.rstrip(".") for f in reversed(request.shared_facts) if not _said(f, advisor_said)),
+            None,
+        )
+        if fact:
+            slots["fact"] = fact
         return slots
 
     def _topic_terms(self, topic_id: str) -> _TopicTerms:
@@ -686,7 +700,8 @@ class ScriptedAdvisor:
         observed = request.observed
         feedback = {f.code for f in request.critic_feedback}
         distressed = (
-            self.catalog.emotions[observed.primary].valence < 0
+            not warm  # "I feel seen... thank you kindly" is not leaving upset, whatever the read
+            and self.catalog.emotions[observed.primary].valence < 0
             and observed.intensity_level != "low"
         )
         if distressed or "missing_validation" in feedback:
