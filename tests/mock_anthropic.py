@@ -185,12 +185,13 @@ def answer(schema: dict[str, Any], prompt: str, digest: int) -> dict[str, Any]:
         lines = [ADVISOR_LINES[(digest + i) % len(ADVISOR_LINES)] for i in range(2 + digest % 2)]
         if "<negative_example" in prompt:
             lines.append(NEGATIVE_LINE)
+        lead = re.search(r"name ([a-z_]+) as your primary strategy", prompt)  # a candidate
         return {
             "sentences": [
                 {"text": t, "function": pick("function", i), "strategy": pick("strategy", i)}
                 for i, t in enumerate(lines)
             ],
-            "primary_strategy": pick("primary_strategy"),
+            "primary_strategy": lead.group(1) if lead else pick("primary_strategy"),
             "other_strategies": [pick("other_strategies", 1)],
             "learning_objective": "Meet the feeling before the numbers.",
         }

@@ -146,7 +146,8 @@ def test_cli_stores_idempotently_replays_and_reports_the_share(
         (["nope-run"], "no such run"),
         (["RUN", "nobody-s1-0"], "no conversation 'nobody-s1-0'"),
         (["RUN", "--turns", "2"], "is a client turn"),
-        (["RUN", "--turns", "41"], "turn 41 is not one of them"),
+        (["RUN", "CONV", "--turns", "41"], "turn 41 is not one of them"),
+        (["RUN", "--turns", "41"], "no candidate set was made (turn 41: the conversation is"),
         (["RUN", "--turns", "one"], "--turns: expected 'all'"),
         (["RUN", "--n", "1"], "--n: a set needs the original"),
     ],
@@ -154,7 +155,8 @@ def test_cli_stores_idempotently_replays_and_reports_the_share(
 def test_bad_input_is_one_clear_error(
     run: RunFolder, cli, args: list[str], message: str, tmp_path: Path
 ) -> None:
-    args = [str(run.path) if a == "RUN" else a for a in args]
+    first = json.loads((run.path / "manifest.json").read_text())["jobs"][0]["conversation_id"]
+    args = [{"RUN": str(run.path), "CONV": first}.get(a, a) for a in args]
     result = cli.invoke(app, ["candidates", *args, "--runs-dir", str(tmp_path)])
     assert result.exit_code == 1
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
@@ -189,6 +191,10 @@ def test_anthropic_candidates_through_the_mock_replay_with_zero_calls(
     (one,) = made.sets
     assert len(one.candidates) == 3 and one.original.text == record.turns[1].text
     assert {c.origin.model for c in one.candidates} == {"claude-sonnet-5-5"}
+    # the model was told which strategy to lead with (the mock, like Claude, follows it)
+    others = [c for c in one.candidates if not c.is_original]
+    assert all(c.primary == c.origin.lead_strategy for c in others)
+    assert len({c.primary for c in others}) == 2
     assert all(c.critic and c.critic.critic.startswith("anthropic") for c in one.candidates)
     cassettes = list((folder.path / "candidates" / "models").glob("*/cassette.jsonl"))
     assert len(cassettes) == 1

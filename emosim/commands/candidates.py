@@ -173,7 +173,8 @@ def _replay(catalog, folder, conversations: list[str] | None, turns: list[int] |
     if not differences:
         console.print(
             f"[green]identical[/]: {len(stored)} candidate set(s) made again from their "
-            "checkpoints match the stored ones (model calls answered from the cassettes)"
+            "checkpoints match the stored ones (model calls answered from the recorded "
+            "cassettes: none made)"
         )
         return
     table = Table(title=f"candidates replay diverged in {len(differences)} place(s)")

@@ -288,24 +288,34 @@ class CandidateMaker:
             if c in self.records and self.records[c].outcome.status == "completed"
         ]
 
-    def targets(self, conversation: str, turns: list[int] | None) -> list[Target | Skipped]:
-        """The advisor turns to make candidates for; a bad turn is one clear error."""
+    def targets(
+        self, conversation: str, turns: list[int] | None, *, named: bool = True
+    ) -> list[Target | Skipped]:
+        """The advisor turns to make candidates for. A client turn is one clear error, and so
+        is a turn past the end of a `named` conversation (one of a whole run is skipped)."""
         record = self.record(conversation)
         job = self.inspector.job(conversation)
         advisor = [t.index for t in record.advisor_turns]
         for index in turns or []:
-            if index >= len(record.turns):
+            if index % 2 == 0:
+                raise EmosimError(
+                    f"--turns: turn {index} is a client turn; candidates replace advisor turns "
+                    f"(odd indices; {conversation}: {_listed(advisor)})"
+                )
+            if index >= len(record.turns) and named:
                 raise EmosimError(
                     f"--turns: conversation {conversation} has turns 0..{len(record.turns) - 1}; "
                     f"turn {index} is not one of them (advisor turns: {_listed(advisor)})"
                 )
-            if index % 2 == 0:
-                raise EmosimError(
-                    f"--turns: turn {index} of {conversation} is a client turn; candidates "
-                    f"replace advisor turns ({_listed(advisor)})"
-                )
-        history = self.inspector.history(conversation, self.sim)
         out: list[Target | Skipped] = []
+        if turns is not None:
+            out += [
+                Skipped(conversation, i, "the conversation is shorter")
+                for i in turns
+                if i >= len(record.turns)
+            ]
+            turns = [i for i in turns if i < len(record.turns)]
+        history = self.inspector.history(conversation, self.sim)
         for index in turns if turns is not None else advisor:
             turn = record.turns[index]
             client = record.turns[index - 1]
@@ -514,7 +524,7 @@ def generate(
     result = CandidateRun()
     with CandidateMaker(catalog, run, backends, replay=replay) as maker:
         for conversation in maker.conversations(conversations):
-            for target in maker.targets(conversation, turns):
+            for target in maker.targets(conversation, turns, named=bool(conversations)):
                 if isinstance(target, Skipped):
                     result.skipped.append(target)
                     continue
