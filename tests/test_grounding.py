@@ -269,3 +269,20 @@ def test_reading_tells_an_answer_from_a_miss() -> None:
         "What would it cost me to move the money?", "Moving it is usually simple to arrange."
     )
     assert cost.answered is False
+
+
+def test_elena_works_out_a_premium_rise_in_her_next_reply(catalog, tmp_path) -> None:
+    """The transcript problem: a client's premium rises from $190 to $285 a month; Elena's
+    next reply says what that comes to, and the turn's grounding traces it."""
+    from emosim.graphs.runner import load_job, run_jobs
+
+    job = load_job(catalog, repo_root() / "simulations" / "ltc_premium_worry_widow.yaml", 6)
+    _, (record,) = run_jobs(catalog, [job], tmp_path, "scripted", label="test", command="t")
+    turns = record.turns
+    told = next(i for i, t in enumerate(turns) if t.speaker == "client" and "$285" in t.text)
+    reply = turns[told + 1]
+    assert "$95 more a month" in reply.text and "$1,140" in reply.text
+    (calc,) = [c for c in reply.grounding.calculations if c.name == "change_of"]
+    assert (calc.inputs["before"], calc.inputs["after"]) == (190, 285)
+    origins = {f.text: f.origin for f in reply.grounding.figures}
+    assert origins["$95"] == "calculation" and origins["50%"] == "calculation"
