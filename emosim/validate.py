@@ -30,6 +30,7 @@ from .errors import DataError
 from .files import format_validation_error, iter_json_documents, load_yaml_node
 from .grounding.facts import fact_file_problems
 from .importers import IMPORTED_CLIENT
+from .preferences.models import CANDIDATES_FILE
 from .schemas import (
     AdvisorPersona,
     AdvisorTurn,
@@ -194,6 +195,31 @@ def _validate_records(path: Path, catalog: Catalog, report: Report, ids: dict[st
         report.problems.extend(record_problems(record, where, catalog))
 
 
+def _validate_candidates(path: Path, catalog: Catalog, report: Report) -> None:
+    """A run's candidate replies (`emosim candidates`): the format, then every strategy and
+    emotion id against the taxonomies."""
+    from .preferences.store import load_candidate_sets
+
+    sets = load_candidate_sets(path)
+    report.checked += len(sets)
+    for item in sets:
+        where = f"{path}: {item.conversation_id} turn {item.turn_index}"
+        if item.client_state and item.client_state.primary not in catalog.emotions:
+            report.problems.append(
+                f"{where}: client_state.primary: unknown emotion id {item.client_state.primary!r}"
+            )
+        for c in item.candidates:
+            used = [c.origin.lead_strategy] if c.origin.lead_strategy else []
+            for plan in (c.planned, c.observed):
+                if plan is not None:
+                    used += [plan.primary, *plan.combination]
+            for strategy in dict.fromkeys(used):
+                if strategy not in catalog.strategies and strategy not in catalog.anti_patterns:
+                    report.problems.append(
+                        f"{where}: candidate {c.candidate_id}: unknown strategy id {strategy!r}"
+                    )
+
+
 def _validate_yaml(path: Path, catalog: Catalog, report: Report) -> None:
     report.checked += 1
     data, node = load_yaml_node(path)
@@ -349,6 +375,8 @@ def validate_paths(paths: Iterable[Path], catalog: Catalog) -> Report:
         try:
             if not path.exists():
                 report.problems.append(_missing(path))
+            elif path.name == CANDIDATES_FILE:
+                _validate_candidates(path, catalog, report)
             elif path.suffix in {".json", ".jsonl"}:
                 _validate_records(path, catalog, report, ids)
             elif path.suffix in {".yaml", ".yml"}:

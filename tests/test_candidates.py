@@ -19,6 +19,7 @@ from emosim.preferences.distinct import distinct_primary_share, summarize
 from emosim.preferences.store import candidates_path, load_candidate_sets, load_run_candidates
 from emosim.runs import RunFolder
 from emosim.schemas import AdvisorTurn, Scenario
+from emosim.validate import validate_paths
 
 from .mock_anthropic import MockAnthropic, backend_config
 
@@ -138,6 +139,8 @@ def test_cli_stores_idempotently_replays_and_reports_the_share(
     result = cli.invoke(app, ["candidates", str(run.path), "--replay"])
     assert result.exit_code == 0, result.output
     assert "identical" in result.output and "4 candidate set(s)" in result.output
+    result = cli.invoke(app, ["validate", str(run.path)])  # records and candidates
+    assert result.exit_code == 0 and "ok: 6 " in result.output, result.output
 
 
 @pytest.mark.parametrize(
@@ -163,7 +166,9 @@ def test_bad_input_is_one_clear_error(
     assert len(errors) == 1 and message in errors[0], result.output
 
 
-def test_a_bad_stored_line_names_file_line_and_field(made, tmp_path: Path) -> None:
+def test_a_bad_stored_line_names_file_line_and_field(
+    made, tmp_path: Path, catalog: Catalog
+) -> None:
     good = made.sets[0].model_dump(mode="json")
     bad = json.loads(json.dumps(good))
     bad["candidates"][0]["turn_index"] = 2
@@ -173,6 +178,11 @@ def test_a_bad_stored_line_names_file_line_and_field(made, tmp_path: Path) -> No
         load_candidate_sets(path)
     assert str(info.value).startswith(f"{path}:2: candidates.0: ")
     assert "client turn" in str(info.value)
+    unknown = json.loads(json.dumps(good))
+    unknown["candidates"][1]["origin"]["lead_strategy"] = "mind_reading"
+    path.write_text(json.dumps(unknown) + "\n")
+    (problem,) = validate_paths([path], catalog).problems
+    assert "unknown strategy id 'mind_reading'" in problem and str(path) in problem
 
 
 def test_anthropic_candidates_through_the_mock_replay_with_zero_calls(
