@@ -271,12 +271,20 @@ def _children(prop: dict, defs: dict) -> list[str]:
 def data_dictionary() -> str:
     out = [GENERATED, "# Data dictionary\n"]
     out.append(
-        "Every field of the published record format (`schemas/conversation_record.schema.json`) "
-        "and of label events (`schemas/label_event.schema.json`). `turns[]` holds client and "
+        "Every field of the published record format (`schemas/conversation_record.schema.json`), "
+        "of label events (`schemas/label_event.schema.json`) and of candidate sets, the "
+        "alternative replies reviewers rank (`schemas/candidate_set.schema.json`, one a line in "
+        "a run's `candidates/candidates.jsonl`). `turns[]` holds client and "
         "advisor turns alternately; the two turn kinds are listed separately. `[]` marks a list "
         "element, `{}` a map value.\n"
     )
-    for title, model in (("Conversation record", ConversationRecord), ("Label event", LabelEvent)):
+    from .preferences.models import CandidateSet
+
+    for title, model in (
+        ("Conversation record", ConversationRecord),
+        ("Label event", LabelEvent),
+        ("Candidate set", CandidateSet),
+    ):
         schema = model.model_json_schema()
         defs = schema.get("$defs", {})
         out.append(f"## {title}\n")
