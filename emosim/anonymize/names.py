@@ -153,6 +153,12 @@ class NameFinder:
         w = self._plain(word)
         cap = self._capitalized(word)
         if (
+            not cap
+            and w not in self.lx.first_names
+            and (w in self.lx.dictionary or w in self.lx.english)
+        ):
+            return None  # most words: a lower-case English word is named by no cue
+        if (
             self.title.search(before)
             and w not in self.lx.not_name
             and ((cap and not self._brandlike(word)) or self._foreign(w))
@@ -220,20 +226,21 @@ class NameFinder:
     def _place_at(self, words: list[tuple[int, int, str]], i: int, text: str) -> int:
         """How many words from i name a place (0 if none): a GeoNames place, or a capitalised
         unknown word after 'in', 'from', 'moved to'..."""
-        for n in range(min(_PLACE_SPAN, len(words) - i), 0, -1):
-            chunk = words[i : i + n]
-            if any(text[a[1] : b[0]] != " " for a, b in zip(chunk, chunk[1:], strict=False)):
-                continue
-            phrase = " ".join(self._plain(w) for _, _, w in chunk)
-            if n > 1 and phrase in self.lx.places and all(self._capitalized(w) for *_, w in chunk):
-                return n
         start, _, word = words[i]
-        if self._capitalized(word) and self._plain(word) in self.lx.places:
+        if not self._capitalized(word):
+            return 0
+        for n in range(min(_PLACE_SPAN, len(words) - i), 1, -1):
+            chunk = words[i : i + n]
+            spaced = all(text[a[1] : b[0]] == " " for a, b in zip(chunk, chunk[1:], strict=False))
+            if (
+                spaced
+                and all(self._capitalized(w) for *_, w in chunk[1:])
+                and " ".join(self._plain(w) for *_, w in chunk) in self.lx.places
+            ):
+                return n
+        if self._plain(word) in self.lx.places:
             return 1
-        before = text[max(0, start - 24) : start]
-        if self._capitalized(word) and self.place_cue.search(before):
-            return 1
-        return 0
+        return 1 if self.place_cue.search(text[max(0, start - 24) : start]) else 0
 
     def _extendable(self, head: str, word: str) -> bool:
         w = self._plain(word)
