@@ -220,3 +220,41 @@ def test_csv_export_neutralises_a_reply_that_looks_like_a_formula(prepared):
     item = sets[0].model_copy(update={"candidates": [sets[0].candidates[0], risky]})
     rows = list(csv.DictReader(ranking_csv([item]).splitlines()))
     assert "'=cmd|' /C calc'!A0" in [r["text"] for r in rows]
+
+
+def test_report_shows_agreement_per_task_and_preference_counts(
+    prepared, cli, tmp_path, monkeypatch
+):
+    """`emosim report` (plots skipped for speed): the section, the headline rows, figures.json."""
+    import emosim.reports.write as write
+
+    folder, sets = prepared
+    _export(cli, folder, tmp_path / "t.csv", "--task", "ranking", "--format", "csv")
+    filled = _fill_csv(
+        tmp_path / "t.csv",
+        tmp_path / "filled.csv",
+        {"ann": [1, 2, 3, 4], "bob": [1, 2, 4, 3], "cat": [2, 1, 3, 4]},
+    )
+    cli.invoke(app, ["review", "import", str(filled), "--store", str(folder)])
+    _export(cli, folder, tmp_path / "a.json", "--task", "authenticity")
+    task = json.loads((tmp_path / "a.json").read_text())[0]["data"]
+    recorded = json.loads((DATA / "labelstudio_authenticity_export_min.json").read_text())
+    for row in recorded:
+        row.update(conversation_id=task["conversation_id"])
+    (tmp_path / "min.json").write_text(json.dumps(recorded))
+    cli.invoke(app, ["review", "import", str(tmp_path / "min.json"), "--store", str(folder)])
+
+    monkeypatch.setattr(write, "render_plots", lambda figures: {})
+    result = cli.invoke(app, ["report", str(folder), "--out", str(tmp_path / "rep")])
+    assert result.exit_code == 0, result.output
+    figures = json.loads((tmp_path / "rep" / "figures.json").read_text())["preferences"]
+    assert figures["candidate_sets"] == figures["ranked_sets"] == len(sets)
+    assert figures["rankings"] == 3 * len(sets)
+    assert figures["verdicts"] == {"accept": 2, "reject": 1}
+    assert figures["mean_scores"]["emotional_authenticity"] == pytest.approx(3.0)
+    ranking = next(a for a in figures["agreement"] if a["task"].startswith("ranking"))
+    assert 0 < ranking["alpha"] < 1 and ranking["reviewers"] == 3
+    assert "reviewer agreement, ranking (places 1..n) (alpha)" in result.output
+    page = (tmp_path / "rep" / "report.html").read_text()
+    assert "<h2>Human preference review</h2>" in page
+    assert "verdict (accept/reject)" in page

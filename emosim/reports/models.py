@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from emosim.labels.apply import LabelsApplied
+from emosim.preferences.report import PreferenceReview
 from emosim.schemas.common import Identifier, IntensityLevel, LengthClass, StrictModel
 
 from .human_text import ObserverOnHumanText
@@ -203,4 +204,9 @@ class ReportFigures(StrictModel):
     )
     labels: LabelsApplied | None = Field(
         default=None, description="The label store applied to the records (None: not asked)."
+    )
+    preferences: PreferenceReview | None = Field(
+        default=None,
+        description="Human preference review: rankings of candidate replies and authenticity "
+        "judgements, with Krippendorff's alpha per task (None: no candidates or judgements).",
     )

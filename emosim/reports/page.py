@@ -151,6 +151,21 @@ the same speaker with a word {{ f.diversity.shingle_words }}-gram Jaccard of at 
 <td class="num">{{ "%.3f" % d.distinct_2 }}</td><td class="num">{{ "%.3f" % d.near_duplicate_rate }}</td></tr>
 {% endfor %}</table>
 
+{% if f.preferences %}{% set p = f.preferences %}
+<h2>Human preference review</h2>
+<p class="note">{{ p.ranked_sets }} of {{ p.candidate_sets }} candidate set(s) ranked
+({{ p.rankings }} ranking(s)), giving {{ p.preference_pairs }} preference pair(s); the reply that
+was sent scored best in {{ p.original_ranked_first }}. {{ p.reviewed_conversations }}
+conversation(s) reviewed{% for k, v in p.verdicts.items() %}, {{ k }} {{ v }}{% endfor %}{% for k, v in p.mean_scores.items() %}; mean {{ k | replace("_", " ") }} {{ "%.2f" % v }}{% endfor %}.
+Agreement is Krippendorff's alpha: 1 perfect, 0 chance, undefined (n/a) with fewer than two
+reviewers on any task.</p>
+<table><tr><th>task</th><th>level</th><th>alpha</th><th>units</th><th>reviewers</th><th>judgements</th></tr>
+{% for a in p.agreement %}<tr><td>{{ a.task }}</td><td>{{ a.level }}</td>
+<td class="num">{{ "n/a" if a.alpha is none else "%.3f" % a.alpha }}</td><td class="num">{{ a.units }}</td>
+<td class="num">{{ a.reviewers }}</td><td class="num">{{ a.judgements }}</td></tr>
+{% endfor %}</table>
+{% endif %}
+
 <h2>Model cost</h2>
 <p class="note">Known cost ${{ "%.4f" % f.cost.cost_usd }}{% if f.cost.unpriced_conversations %};
 <span class="bad">{{ f.cost.unpriced_conversations }} conversation(s) used a paid backend without a

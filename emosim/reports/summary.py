@@ -43,6 +43,7 @@ def headline(f: ReportFigures) -> list[tuple[str, str]]:
             f"{_fmt(f.diversity.client.near_duplicate_rate)} / "
             f"{_fmt(f.diversity.advisor.near_duplicate_rate)}",
         ),
+        *_preference_rows(f),
         (
             "model cost (USD)",
             f"{f.cost.cost_usd:.4f}"
@@ -53,6 +54,27 @@ def headline(f: ReportFigures) -> list[tuple[str, str]]:
             ),
         ),
     ]
+    return rows
+
+
+def _preference_rows(f: ReportFigures) -> list[tuple[str, str]]:
+    """Human preference review: what was judged and Krippendorff's alpha per task."""
+    p = f.preferences
+    if p is None:
+        return []
+    rows = [
+        ("candidate sets ranked / rankings", f"{p.ranked_sets}/{p.candidate_sets} / {p.rankings}"),
+        ("human preference pairs", str(p.preference_pairs)),
+    ]
+    if p.reviewed_conversations:
+        rows.append(
+            (
+                "conversations reviewed (accept / reject verdicts)",
+                f"{p.reviewed_conversations} ({p.verdicts.get('accept', 0)} / "
+                f"{p.verdicts.get('reject', 0)})",
+            )
+        )
+    rows += [(f"reviewer agreement, {a.task} (alpha)", _fmt(a.alpha)) for a in p.agreement]
     return rows
 
 

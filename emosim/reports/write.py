@@ -33,6 +33,14 @@ class WrittenReport:
     files: list[Path]
 
 
+def _preferences(records, inputs, labels):  # noqa: ANN001, ANN202
+    from emosim.preferences.report import preference_review
+
+    stores = [Path(s.path) for s in labels.stores] if labels is not None else []
+    contexts = {r.id: [t.text for t in r.turns] for r in records}
+    return preference_review(map(Path, inputs), stores, contexts)
+
+
 def write_report(
     records: list[ConversationRecord],
     catalog: Catalog,
@@ -47,6 +55,7 @@ def write_report(
 ) -> WrittenReport:
     figures = build_figures(records, catalog, targets, inputs=inputs, targets_file=targets_file)
     figures.labels = labels
+    figures.preferences = _preferences(records, inputs, labels)
     figures.human_text = observers_on_human_text(
         records, candidate_models(inputs, observer_models or [])
     )
