@@ -1,25 +1,33 @@
 """The label store: ingest throughput against raw SQLite, and resolving 1,000,000 events.
 
-Ingest: live-operator events appended with `LabelStore.append` (every event checked: its
-target, value and `supersedes` link, then stored in one transaction per batch) against a
-raw `executemany` of the same rows into a table of the same schema, in the same run.
-Target: at least 0.5x the raw rate.
+Ingest: what `emosim labels ingest FILE` does (read a JSONL file of live-operator events,
+check every event: target, value, date, `supersedes` link and who may supersede whom, then
+hash-chain and store the batch in one write transaction), file after file, against a raw
+`executemany` of the same rows (chain hashes included) into a store of the same schema
+(tables, indexes, append-only triggers), in the same run. The writers take turns, round
+after round, so a slow spell of this shared machine hits both alike; the median round is
+reported, by wall clock and by CPU time. Target: at least 0.5x the raw rate with the chain.
+A third writer, the same ingest with the chain's hashing skipped, shows what the chain costs.
 
 Resolve: `resolve_store` (conversation by conversation, as `emosim labels resolve` does)
 over stores of 100,000 and 1,000,000 events (baseline in the same run: all 100,000 events
 read and resolved at once, as before), each in a fresh process that reports its own
 peak RSS (VmHWM) and the peak of Python allocations (tracemalloc, in a second pass): memory
-must stay flat as the store grows tenfold.
+must stay flat as the store grows tenfold. The time to verify the store's chain (`emosim
+labels verify`, which `labels resolve` does first) is shown beside it.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,12 +35,16 @@ from rich.console import Console
 from rich.table import Table
 
 from emosim.catalog import get_catalog
-from emosim.labels.store import LabelStore, utc
+from emosim.labels import store as store_module
+from emosim.labels.chain import link
+from emosim.labels.operators import read_operator_jsonl
+from emosim.labels.store import LabelStore, event_json, utc
 from emosim.labels.targets import ConversationInfo
 from emosim.schemas import ConversationRecord, LabelEvent
 
 INGEST_EVENTS = 100_000
 BATCH = 10_000
+ROUNDS = 3
 RESOLVE_SIZES = (100_000, 1_000_000)
 EVENTS_PER_CONVERSATION = 200  # the model's events plus rounds of operator review
 
@@ -50,7 +62,8 @@ def _base_record() -> ConversationRecord:
 
 def _fill(path: Path, base: ConversationRecord, conversations: int, per: int) -> int:
     """A store of `conversations` copies of `base`, each with `per` events: the model's, then
-    operators accepting or correcting each label in turn. Written with raw SQL (setup only)."""
+    operators accepting or correcting each label in turn. Written with raw SQL and the
+    store's own chain hashes (setup only; the store is verified afterwards)."""
     info = ConversationInfo.from_record(base)
     doc = base.model_dump_json()
     targets = info.targets()
@@ -60,15 +73,23 @@ def _fill(path: Path, base: ConversationRecord, conversations: int, per: int) ->
     LabelStore.open(path, create=True).close()
     conn = sqlite3.connect(path)
     now = datetime.now(UTC).isoformat()
-    total = 0
+    shape = [
+        [i, t.speaker, t.text, [[s, text] for s, text in enumerate(t.sentences)]]
+        for i, t in enumerate(info.turns)
+    ]
+    total, conv_prev, event_prev = 0, "", ""
     with conn:
         for c in range(conversations):
             cid = f"bench-{c:06d}"
+            row = (cid, base.scenario.topic, base.scenario.subcategory, "bench", "bench", now,
+                   doc.replace(base.id, cid))  # fmt: skip
+            conv_prev = link(conv_prev, [*row, shape])
             conn.execute(
-                "INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (cid, base.scenario.topic, base.scenario.subcategory, "bench", "bench", now,
-                 doc.replace(base.id, cid)),
-            )  # fmt: skip
+                "INSERT INTO conversations (conversation_id, topic, subcategory, scenario_id, "
+                "source, imported_at, record_json, chain_seq, hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*row, c + 1, conv_prev),
+            )
             for t, turn in enumerate(info.turns):
                 conn.execute(
                     "INSERT INTO turns VALUES (?, ?, ?, ?)", (cid, t, turn.speaker, turn.text)
@@ -88,10 +109,17 @@ def _fill(path: Path, base: ConversationRecord, conversations: int, per: int) ->
                 if model is None or key.field != "emotion":
                     continue
                 events.append(_operator_event(cid, key, model, rounds, start, emotions))
-            rows = [_row(e, cid, now) for e in events[:per]]
+            rows = []
+            for e in events[:per]:
+                values = _row(e, cid, now)
+                event_prev = link(event_prev, values)
+                rows.append((*values, event_prev))
             conn.executemany(_INSERT, rows)
             total += len(rows)
     conn.close()
+    with LabelStore.open(path) as db:
+        report = db.verify()
+        assert report.ok, report.problems
     return total
 
 
@@ -115,10 +143,21 @@ def _operator_event(cid, key, model, n, start, emotions) -> LabelEvent:
     )
 
 
+def _operator_line(e: LabelEvent) -> str:
+    """The event as an operator's tool sends it (a line of `labels ingest`'s JSONL)."""
+    t = e.target
+    doc = {"event_id": e.event_id, "created_at": e.created_at.isoformat(),
+           "conversation_id": t.conversation_id, "turn_index": t.turn_index, "field": t.field,
+           "action": e.action, "operator": e.source.name, "supersedes": e.supersedes}  # fmt: skip
+    if e.value is not None:
+        doc["value"] = e.value
+    return json.dumps(doc)
+
+
 _INSERT = (
     "INSERT INTO events (event_id, conversation_id, turn_index, sentence_index, field, "
-    "source_kind, source_name, action, created_at, supersedes, stored_at, event_json) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "source_kind, source_name, action, created_at, supersedes, stored_at, event_json, hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -126,20 +165,25 @@ def _row(e: LabelEvent, cid: str, now: str) -> tuple:
     t = e.target
     return (e.event_id, cid, t.turn_index, t.sentence_index, t.field, e.source.kind,
             e.source.name, e.action, utc(e.created_at).isoformat(), e.supersedes, now,
-            e.model_dump_json())  # fmt: skip
+            event_json(e))  # fmt: skip
 
 
 # --- ingest ----------------------------------------------------------------------------------
 
 
-def ingest(base: ConversationRecord, tmp: Path) -> tuple[float, float]:
-    """Events per second: LabelStore.append, raw executemany (same rows, same schema)."""
+def _timed(work: Callable[[], None]) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    work()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def ingest(base: ConversationRecord, tmp: Path) -> dict[str, dict[str, float]]:
+    """Events per second (wall, cpu; median of ROUNDS) for each writer."""
     conversations = INGEST_EVENTS // 20
-    store_path = tmp / "ingest.sqlite"
-    _fill(store_path, base, conversations, len(base.label_events))
-    catalog = get_catalog()
+    seed = tmp / "ingest-seed.sqlite"
+    _fill(seed, base, conversations, len(base.label_events))
     info = ConversationInfo.from_record(base)
-    emotions = sorted(catalog.emotions)
+    emotions = sorted(get_catalog().emotions)
     start = datetime(2026, 2, 1, tzinfo=UTC)
     clients = [k for k in info.targets() if k.field == "emotion"]
     events = []
@@ -149,30 +193,69 @@ def ingest(base: ConversationRecord, tmp: Path) -> tuple[float, float]:
             key = clients[n % len(clients)]
             model = f"{cid}:t{key.turn_index}:emotion:model"
             events.append(_operator_event(cid, key, model, n + 1, start, emotions))
+    files = []
+    for i in range(0, len(events), BATCH):
+        files.append(tmp / f"batch-{i // BATCH}.jsonl")
+        files[-1].write_text("".join(_operator_line(e) + "\n" for e in events[i : i + BATCH]))
+    # the raw rows: what the checked ingest stores (chained after the seed store's head)
+    with LabelStore.open(seed) as db:
+        prev = db.verify().head
     now = datetime.now(UTC).isoformat()
-    rows = [_row(e, e.target.conversation_id, now) for e in events]
+    raw_rows = []
+    for _, e in (item for file in files for item in read_operator_jsonl(file)):
+        values = _row(e, e.target.conversation_id, now)
+        prev = link(prev, values)
+        raw_rows.append((*values, prev))
+    catalog = get_catalog()
 
-    raw_path = tmp / "raw.sqlite"
-    LabelStore.open(raw_path, create=True).close()  # the same schema, triggers and indexes
-    raw = sqlite3.connect(raw_path)
-    raw.execute("PRAGMA foreign_keys=OFF")
-    raw.execute("PRAGMA journal_mode=WAL")
-    started = time.perf_counter()
-    for i in range(0, len(rows), BATCH):
-        with raw:
-            raw.executemany(_INSERT, rows[i : i + BATCH])
-    raw_rate = len(rows) / (time.perf_counter() - started)
-    raw.close()
+    def raw(path: Path) -> None:
+        for i in range(0, len(raw_rows), BATCH):
+            conn = sqlite3.connect(path)
+            with conn:
+                conn.executemany(_INSERT, raw_rows[i : i + BATCH])
+            conn.close()
 
-    with LabelStore.open(store_path) as db:
-        db.conversations()  # loaded once per store, as a long-running ingest does
-        items = [(f"bench:{i}", e) for i, e in enumerate(events)]
-        started = time.perf_counter()
-        for i in range(0, len(items), BATCH):
-            db.append(items[i : i + BATCH], catalog)
-        store_rate = len(items) / (time.perf_counter() - started)
-        assert db.count_events() == len(events) + conversations * len(base.label_events)
-    return store_rate, raw_rate
+    def checked(path: Path) -> None:
+        for file in files:  # what `emosim labels ingest FILE` does, file after file
+            with LabelStore.open(path) as db:
+                db.append(read_operator_jsonl(file), catalog)
+
+    def unchained(path: Path) -> None:
+        real = store_module.link
+        store_module.link = lambda prev, values: "-"  # type: ignore[assignment]
+        try:
+            checked(path)
+        finally:
+            store_module.link = real
+
+    writers = {"raw": raw, "checked": checked, "unchained": unchained}
+    rates: dict[str, list[tuple[float, float]]] = {name: [] for name in writers}
+    for r in range(ROUNDS):
+        for name, work in writers.items():
+            path = tmp / f"ingest-{name}-{r}.sqlite"
+            shutil.copy(seed, path)
+            wall, cpu = _timed(lambda work=work, path=path: work(path))
+            rates[name].append((len(events) / wall, len(events) / cpu))
+            with LabelStore.open(path) as db:
+                assert db.count_events() == len(events) + conversations * len(base.label_events)
+                if name != "unchained":
+                    assert db.verify().ok
+            path.unlink()
+    ratios = {
+        name: {
+            "wall": statistics.median(rates[name][r][0] for r in range(ROUNDS)),
+            "cpu": statistics.median(rates[name][r][1] for r in range(ROUNDS)),
+            "wall_ratio": statistics.median(
+                rates[name][r][0] / rates["raw"][r][0] for r in range(ROUNDS)
+            ),
+            "cpu_ratio": statistics.median(
+                rates[name][r][1] / rates["raw"][r][1] for r in range(ROUNDS)
+            ),
+            "rounds": [rates[name][r][0] / rates["raw"][r][0] for r in range(ROUNDS)],
+        }
+        for name in writers
+    }
+    return ratios
 
 
 # --- resolve ---------------------------------------------------------------------------------
@@ -183,13 +266,17 @@ import json, resource, sys, time, tracemalloc
 from pathlib import Path
 from emosim.labels.resolve import resolve_store, resolved_rows
 from emosim.labels.store import LabelStore
-path, trace, whole = Path(sys.argv[1]), sys.argv[2] == "1", sys.argv[3] == "whole"
+path, trace, mode = Path(sys.argv[1]), sys.argv[2] == "1", sys.argv[3]
 if trace:
     tracemalloc.start()
 started = time.perf_counter()
 targets = events = 0
 with LabelStore.open(path) as db:
-    for row in resolved_rows(db.events()) if whole else resolve_store(db):
+    if mode == "verify":
+        report = db.verify()
+        assert report.ok, report.problems
+        events = report.events
+    for row in () if mode == "verify" else resolved_rows(db.events()) if mode == "whole" else resolve_store(db):
         targets += 1
         events += row.events
 elapsed = time.perf_counter() - started
@@ -228,16 +315,29 @@ def main() -> None:
     base = _base_record()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        store_rate, raw_rate = ingest(base, tmp)
-        table = Table(title=f"labels: ingest {INGEST_EVENTS:,} operator events ({BATCH:,} a batch)")
-        for col in ("writer", "events/s", "vs raw executemany"):
+        rates = ingest(base, tmp)
+        table = Table(
+            title=f"labels: ingest {INGEST_EVENTS:,} operator events ({BATCH:,} a file), "
+            f"median of {ROUNDS} rounds in turns"
+        )
+        for col in ("writer", "events/s", "vs raw (wall)", "rounds (wall)", "CPU events/s",
+                    "vs raw (CPU)"):  # fmt: skip
             table.add_column(col)
-        table.add_row(
-            "raw SQLite executemany (same rows, same schema)", f"{raw_rate:,.0f}", "1.00x"
-        )
-        table.add_row(
-            "LabelStore.append (checked)", f"{store_rate:,.0f}", f"{store_rate / raw_rate:.2f}x"
-        )
+        names = {
+            "raw": "raw SQLite executemany (same rows with their hashes, same schema)",
+            "checked": "labels ingest: JSONL read, checked, hash-chained, stored",
+            "unchained": "the same with the chain's hashing skipped",
+        }
+        for name, label in names.items():
+            r = rates[name]
+            table.add_row(
+                label,
+                f"{r['wall']:,.0f}",
+                f"{r['wall_ratio']:.2f}x",
+                " ".join(f"{x:.2f}" for x in r["rounds"]),
+                f"{r['cpu']:,.0f}",
+                f"{r['cpu_ratio']:.2f}x",
+            )
         console.print(table)
 
         table = Table(title="labels: resolve every target, a fresh process each")
@@ -245,13 +345,20 @@ def main() -> None:
                     "peak traced MB", "traced vs whole store"):  # fmt: skip
             table.add_column(col)
         base_traced = None
-        for size, mode in ((RESOLVE_SIZES[0], "whole"), *((n, "stream") for n in RESOLVE_SIZES)):
+        runs = ((RESOLVE_SIZES[0], "whole"), *((n, m) for n in RESOLVE_SIZES
+                for m in ("stream", "verify")))  # fmt: skip
+        how = {
+            "whole": "whole store at once (no chain check)",
+            "stream": "resolve_store (chain checked first)",
+            "verify": "of which: verify the chain",
+        }
+        for size, mode in runs:
             timed, traced = resolve(base, tmp, size, mode)
             base_traced = base_traced or traced["traced_peak"]
             table.add_row(
-                "whole store at once" if mode == "whole" else "resolve_store",
+                how[mode],
                 f"{size:,}",
-                f"{timed['targets']:,}",
+                f"{timed['targets']:,}" if mode != "verify" else "",
                 f"{timed['seconds']:.1f}",
                 f"{size / timed['seconds']:,.0f}",
                 f"{timed['rss'] / 2**20:.0f}",

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,17 +18,21 @@ from emosim.labels.store import LabelStore
 
 from .test_labels import build_store, count, ingest
 
-T0 = datetime(2031, 3, 1, 9, 0, tzinfo=UTC)  # after the records were made
+_T0: list[datetime] = []  # the first event's clock: after the records, never in the future
 
 
 def op(cid: str, turn: int, operator: str, event_id: str, minutes: int, **extra) -> dict:
+    """An operator event dated `minutes` seconds after the module's first event (the store
+    refuses events dated more than a few minutes ahead)."""
+    if not _T0:
+        _T0.append(datetime.now(UTC).replace(microsecond=0))
     return {
         "conversation_id": cid,
         "turn_index": turn,
         "field": "emotion",
         "operator": operator,
         "event_id": event_id,
-        "created_at": T0.replace(minute=minutes).isoformat(),
+        "created_at": (_T0[0] + timedelta(seconds=minutes)).isoformat(),
         **extra,
     }
 

@@ -7,17 +7,19 @@ checked, and one list of problems (each naming where the event came from) is rai
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 from emosim.catalog import Catalog
 from emosim.errors import DataError
 from emosim.schemas import LabelEvent, Quality
 
-from .roles import Roles, supersede_problem
+from .roles import Roles, SourceRef, supersede_problem
 from .targets import ConversationInfo, TargetKey, target_problem
 
+CLOCK_SKEW = timedelta(minutes=5)
 REVIEW_STATUSES: tuple[str, ...] = typing.get_args(Quality.model_fields["review_status"].annotation)
 
 
@@ -58,37 +60,60 @@ def _ranking(value: Any) -> str | None:
     return None
 
 
+def _one_of(known: Collection[str], what: str, field_name: str, value: Any) -> str | None:
+    if isinstance(value, str) and value in known:
+        return None
+    sample = ", ".join(sorted(known)[:40])
+    return f"unknown {what} {value!r} for field {field_name!r} (expected one of: {sample})"
+
+
+ValueCheck = Callable[[Any], str | None]
+
+
+def value_checks(catalog: Catalog) -> dict[str, ValueCheck]:
+    """field -> why a value is not one of its labels (None when it is); built once a batch."""
+    emotions, strategies, functions = catalog.emotions, catalog.strategies, catalog.functions
+    return {
+        "emotion": lambda v: _one_of(emotions, "emotion id", "emotion", v),
+        "secondary_emotion": lambda v: (
+            None if v is None else _one_of(emotions, "emotion id", "secondary_emotion", v)
+        ),
+        "intensity": _unit,
+        "strategy": lambda v: _one_of(strategies, "strategy id", "strategy", v),
+        "sentence_function": lambda v: _one_of(
+            functions, "sentence-function id", "sentence_function", v
+        ),
+        "review_status": lambda v: _one_of(REVIEW_STATUSES, "review status", "review_status", v),
+        "quality": _unit,
+        "candidate_ranking": _ranking,
+        "conversation_verdict": lambda v: _one_of(VERDICTS, "verdict", "conversation_verdict", v),
+        "emotional_authenticity": _score,
+        "helpfulness": _score,
+    }
+
+
 def value_problem(catalog: Catalog, field_name: str, value: Any) -> str | None:
     """Why `value` is not a label of `field_name`, or None when it is."""
-
-    def one_of(known: Mapping[str, object] | tuple[str, ...], what: str) -> str | None:
-        if isinstance(value, str) and value in known:
-            return None
-        sample = ", ".join(sorted(known)[:40])
-        return f"unknown {what} {value!r} for field {field_name!r} (expected one of: {sample})"
-
-    checks: dict[str, Callable[[], str | None]] = {
-        "emotion": lambda: one_of(catalog.emotions, "emotion id"),
-        "secondary_emotion": lambda: (
-            None if value is None else one_of(catalog.emotions, "emotion id")
-        ),
-        "intensity": lambda: _unit(value),
-        "strategy": lambda: one_of(catalog.strategies, "strategy id"),
-        "sentence_function": lambda: one_of(catalog.functions, "sentence-function id"),
-        "review_status": lambda: one_of(REVIEW_STATUSES, "review status"),
-        "quality": lambda: _unit(value),
-        "candidate_ranking": lambda: _ranking(value),
-        "conversation_verdict": lambda: one_of(VERDICTS, "verdict"),
-        "emotional_authenticity": lambda: _score(value),
-        "helpfulness": lambda: _score(value),
-    }
-    return checks[field_name]()
+    return value_checks(catalog)[field_name](value)
 
 
 def same_event(a: LabelEvent, b: LabelEvent) -> bool:
     """A resent event (same id and content; the time may be the resend's): a retry, not news."""
     skip = {"created_at"}
     return a.model_dump(mode="json", exclude=skip) == b.model_dump(mode="json", exclude=skip)
+
+
+class StoredRef(NamedTuple):
+    """A stored event as a batch check needs it: what it is about and who made it, read from
+    the store's columns; the whole event is parsed only to compare a resend."""
+
+    event_id: str
+    key: TargetKey
+    source: SourceRef
+    event_json: str
+
+    def event(self) -> LabelEvent:
+        return LabelEvent.model_validate_json(self.event_json)
 
 
 @dataclass
@@ -99,77 +124,106 @@ class CheckedBatch:
     already_stored: list[LabelEvent] = field(default_factory=list)
 
 
+def future_problem(created_at: datetime, latest: datetime, skew: timedelta) -> str | None:
+    """An event dated ahead of the store's clock would pin its label against every later
+    correction: refused beyond a small clock skew."""
+    moment = created_at.replace(tzinfo=UTC) if created_at.tzinfo is None else created_at
+    if moment <= latest:
+        return None
+    return (
+        f"{created_at.isoformat()} is in the future (more than {skew} ahead of this "
+        f"machine's clock, {(latest - skew).isoformat(timespec='seconds')}): date events "
+        "when they were made"
+    )
+
+
 def check_events(
     items: Iterable[tuple[str, LabelEvent]],
     conversations: Callable[[str], ConversationInfo | None],
-    stored: Mapping[str, LabelEvent],
+    stored: Mapping[str, StoredRef],
     catalog: Catalog,
     roles: Roles | None = None,
+    *,
+    now: datetime | None = None,
+    clock_skew: timedelta = CLOCK_SKEW,
 ) -> CheckedBatch:
     """Check a batch; raise DataError listing every problem, or return what to store.
 
     `stored` maps the event ids this batch names (its own ids and its `supersedes` links) to
-    events already in the store; `roles` says who may supersede other people's events.
+    events already in the store; `roles` says who may supersede other people's events;
+    `created_at` may be at most `clock_skew` after `now`.
     """
+    roles = roles or Roles()
+    latest = (now or datetime.now(UTC)) + clock_skew
+    checks = value_checks(catalog)
     problems: list[str] = []
     batch = CheckedBatch()
     seen: dict[str, LabelEvent] = {}
     for where, event in items:
         key = key_of(event)
-        prefix = f"{where}: event {event.event_id!r}"
         before = len(problems)
-        if event.event_id in seen:
-            problems.append(f"{prefix}: duplicate event_id within the batch")
+        event_id = event.event_id
+        if event_id in seen:
+            problems.append(f"{where}: event {event_id!r}: duplicate event_id within the batch")
             continue
-        old = stored.get(event.event_id)
+        old = stored.get(event_id)
         if old is not None:
-            if same_event(old, event):
+            if same_event(old.event(), event):
                 batch.already_stored.append(event)
-                seen[event.event_id] = event
+                seen[event_id] = event
                 continue
             problems.append(
-                f"{prefix}: event_id is already stored with different content "
-                "(events are append-only: make a new event that supersedes it)"
+                f"{where}: event {event_id!r}: event_id is already stored with different "
+                "content (events are append-only: make a new event that supersedes it)"
             )
             continue
+        prefix = f"{where}: event {event_id!r}"
+        ahead = future_problem(event.created_at, latest, clock_skew)
+        if ahead:
+            problems.append(f"{prefix}: created_at: {ahead}")
         where_target = target_problem(conversations(key.conversation_id), key)
         if where_target:
             problems.append(f"{prefix}: target: {where_target}")
-        action = event.action
+        action, value, supersedes = event.action, event.value, event.supersedes
         needs_value = action in ("suggest", "correct") or (
-            action == "accept" and event.supersedes is None
+            action == "accept" and supersedes is None
         )
-        if needs_value and event.value is None and key.field != "secondary_emotion":
+        if needs_value and value is None and key.field != "secondary_emotion":
             problems.append(f"{prefix}: value: a {action!r} event needs a value")
-        elif event.value is not None or (needs_value and key.field == "secondary_emotion"):
-            bad_value = value_problem(catalog, key.field, event.value)
+        elif value is not None or (needs_value and key.field == "secondary_emotion"):
+            bad_value = checks[key.field](value)
             if bad_value:
                 problems.append(f"{prefix}: value: {bad_value}")
-        if action == "retract" and event.supersedes is None:
+        if action == "retract" and supersedes is None:
             problems.append(f"{prefix}: supersedes: a 'retract' names the event it withdraws")
-        if action == "reject" and event.supersedes is None and event.value is None:
+        if action == "reject" and supersedes is None and value is None:
             problems.append(
                 f"{prefix}: a 'reject' needs `supersedes` (the event rejected) or a value"
             )
-        if event.supersedes is not None:
-            target = seen.get(event.supersedes) or stored.get(event.supersedes)
+        if supersedes is not None:
+            target: LabelEvent | StoredRef | None = seen.get(supersedes)
+            if target is not None:
+                target_key = key_of(target)
+            else:
+                target = stored.get(supersedes)
+                target_key = target.key if target is not None else key
             if target is None:
                 problems.append(
-                    f"{prefix}: supersedes: unknown event {event.supersedes!r} "
+                    f"{prefix}: supersedes: unknown event {supersedes!r} "
                     "(not stored and not earlier in this batch)"
                 )
-            elif key_of(target) != key:
+            elif target_key != key:
                 problems.append(
-                    f"{prefix}: supersedes: event {event.supersedes!r} is about "
-                    f"{key_of(target).describe()}, not {key.describe()}"
+                    f"{prefix}: supersedes: event {supersedes!r} is about "
+                    f"{target_key.describe()}, not {key.describe()}"
                 )
             else:
-                refused = supersede_problem(event, target, roles or Roles())
+                refused = supersede_problem(event, target, roles)
                 if refused:
                     problems.append(f"{prefix}: supersedes: {refused}")
         if len(problems) == before:
             batch.new.append(event)
-        seen[event.event_id] = event
+        seen[event_id] = event
     if problems:
         raise DataError([*problems, "nothing was stored"])
     return batch

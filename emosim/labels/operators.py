@@ -37,17 +37,21 @@ class OperatorEvent(StrictModel):
     created_at: datetime | None = Field(default=None, description="When (default: received).")
 
     def to_event(self, now: datetime | None = None) -> LabelEvent:
-        return LabelEvent(
+        """The stored event. Every field was validated as this model's, to the same types and
+        bounds as LabelEvent's, so it is assembled without validating it twice."""
+        return LabelEvent.model_construct(
             event_id=self.event_id or f"op-{uuid.uuid4().hex}",
             created_at=self.created_at or now or datetime.now(UTC),
-            target=LabelTarget(
+            target=LabelTarget.model_construct(
                 conversation_id=self.conversation_id,
                 turn_index=self.turn_index,
                 sentence_index=self.sentence_index,
                 field=self.field,
             ),
             value=self.value,
-            source=LabelSource(kind="live_operator", name=self.operator, version=self.tool_version),
+            source=LabelSource.model_construct(
+                kind="live_operator", name=self.operator, version=self.tool_version
+            ),
             action=self.action,
             confidence=self.confidence,
             reason=self.reason,
@@ -76,6 +80,11 @@ def read_operator_jsonl(path: Path) -> list[tuple[str, LabelEvent]]:
         if not line.strip():
             continue
         where = f"{path}:{number}"
+        try:  # one pass in pydantic-core; a bad line is read again for a precise message
+            items.append((where, OperatorEvent.model_validate_json(line).to_event(now)))
+            continue
+        except ValidationError:
+            pass
         try:
             doc = json.loads(line)
         except json.JSONDecodeError as exc:

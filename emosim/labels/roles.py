@@ -12,8 +12,9 @@ email, operator handle): the roles file trusts them, it does not authenticate an
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple, Protocol
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from emosim.files import load_yaml_model
 from emosim.paths import project_root
@@ -43,11 +44,29 @@ class Member(StrictModel):
     role: str = Field(description="A role defined under `roles`.")
 
 
+class SourceRef(NamedTuple):
+    """Who made a stored event (its source kind and name), read without parsing the event."""
+
+    kind: str
+    name: str
+
+
+Person = LabelSource | SourceRef
+
+
+class Owned(Protocol):
+    """Anything that says who made it: a LabelEvent, or a stored event's reference."""
+
+    @property
+    def source(self) -> Person: ...
+
+
 class Roles(StrictModel):
     """label_roles.yaml: the roles and who holds them."""
 
     roles: dict[str, Role] = Field(default_factory=dict, description="Role id -> role.")
     members: list[Member] = Field(default_factory=list, description="Who holds which role.")
+    _leads: frozenset[tuple[str, str]] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _known_roles(self) -> Roles:
@@ -57,11 +76,19 @@ class Roles(StrictModel):
                 raise ValueError(f"members.{i}.role: unknown role {m.role!r} (roles: {known})")
         return self
 
-    def roles_of(self, source: LabelSource) -> list[str]:
+    def roles_of(self, source: Person) -> list[str]:
         return [m.role for m in self.members if m.name == source.name and source.kind in m.kinds]
 
-    def may_supersede_others(self, source: LabelSource) -> bool:
-        return any(self.roles[r].supersede_others for r in self.roles_of(source))
+    def may_supersede_others(self, source: Person) -> bool:
+        """Asked for every superseding event of a batch: a set lookup, built once."""
+        if self._leads is None:
+            self._leads = frozenset(
+                (kind, m.name)
+                for m in self.members
+                if self.roles[m.role].supersede_others
+                for kind in m.kinds
+            )
+        return (source.kind, source.name) in self._leads
 
 
 def roles_path() -> Path:
@@ -74,11 +101,11 @@ def load_roles(path: Path | None = None) -> Roles:
     return load_yaml_model(path, Roles) if path.is_file() else Roles()
 
 
-def same_person(a: LabelSource, b: LabelSource) -> bool:
+def same_person(a: Person, b: Person) -> bool:
     return a.kind == b.kind and a.name == b.name
 
 
-def supersede_problem(event: LabelEvent, target: LabelEvent, roles: Roles) -> str | None:
+def supersede_problem(event: LabelEvent, target: Owned, roles: Roles) -> str | None:
     """Why `event` may not supersede `target`, or None when it may."""
     if same_person(event.source, target.source) or roles.may_supersede_others(event.source):
         return None

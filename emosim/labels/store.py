@@ -1,81 +1,83 @@
 """The label store: SQLite file with the conversations and their append-only label events.
 
-The `events` table refuses UPDATE and DELETE (triggers), so history cannot be rewritten even
-by a buggy caller; a batch goes in one transaction after `checks.check_events` passed.
+Every table refuses UPDATE, DELETE and replacing INSERTs (triggers, `ddl`), events and
+conversations are hash-chained (`chain`: `emosim labels verify`), and a batch is checked
+and stored inside one write transaction, so a concurrent resend of the same events sees
+them and stores nothing twice.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import orjson
 from pydantic import TypeAdapter
 
 from emosim.catalog import Catalog
 from emosim.errors import DataError, EmosimError
 from emosim.schemas import ConversationRecord, LabelEvent
 
-from .checks import CheckedBatch, check_events
-from .roles import Roles, load_roles
-from .targets import ConversationInfo, TurnInfo
+from .chain import ChainReport, conversation_head, event_head, link, verify
+from .checks import CLOCK_SKEW, CheckedBatch, StoredRef, check_events
+from .ddl import STORE_VERSION, prepare
+from .roles import Roles, SourceRef, load_roles
+from .targets import ConversationInfo, TargetKey, TurnInfo
+
+__all__ = ["DEFAULT_STORE", "STORE_VERSION", "LabelStore", "StoreBusy", "TamperedStore"]
 
 DEFAULT_STORE = "labels.sqlite"
+DEFAULT_TIMEOUT = 5.0  # seconds a writer waits for another writer before giving up
 _EVENT_LIST = TypeAdapter(list[LabelEvent])
-STORE_VERSION = "1"
+_PROVENANCE = ("model_sha256", "data_sha256", "license")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS conversations (
-    conversation_id TEXT PRIMARY KEY,
-    topic TEXT NOT NULL,
-    subcategory TEXT NOT NULL,
-    scenario_id TEXT NOT NULL,
-    source TEXT NOT NULL,
-    imported_at TEXT NOT NULL,
-    record_json TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS turns (
-    conversation_id TEXT NOT NULL REFERENCES conversations(conversation_id),
-    turn_index INTEGER NOT NULL,
-    speaker TEXT NOT NULL,
-    text TEXT NOT NULL,
-    PRIMARY KEY (conversation_id, turn_index)
-);
-CREATE TABLE IF NOT EXISTS sentences (
-    conversation_id TEXT NOT NULL,
-    turn_index INTEGER NOT NULL,
-    sentence_index INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    PRIMARY KEY (conversation_id, turn_index, sentence_index),
-    FOREIGN KEY (conversation_id, turn_index) REFERENCES turns(conversation_id, turn_index)
-);
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id TEXT NOT NULL UNIQUE,
-    conversation_id TEXT NOT NULL REFERENCES conversations(conversation_id),
-    turn_index INTEGER,
-    sentence_index INTEGER,
-    field TEXT NOT NULL,
-    source_kind TEXT NOT NULL,
-    source_name TEXT NOT NULL,
-    action TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    supersedes TEXT,
-    stored_at TEXT NOT NULL,
-    event_json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_target
-    ON events (conversation_id, turn_index, sentence_index, field);
-CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
-BEGIN SELECT RAISE(ABORT, 'label events are append-only: UPDATE refused'); END;
-CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
-BEGIN SELECT RAISE(ABORT, 'label events are append-only: DELETE refused'); END;
-CREATE TRIGGER IF NOT EXISTS conversations_no_update BEFORE UPDATE ON conversations
-BEGIN SELECT RAISE(ABORT, 'imported conversations are immutable: UPDATE refused'); END;
-"""
+
+class StoreBusy(EmosimError):
+    """Another writer held the store for longer than the timeout: try again shortly."""
+
+
+class TamperedStore(EmosimError):
+    """The store's hash chain or its append-only guards are broken."""
+
+
+def event_json(e: LabelEvent) -> str:
+    """The event as stored: the JSON of `LabelEvent.model_dump_json` (same keys, same
+    values; datetimes with an explicit offset), written by orjson at a fraction of the cost."""
+    t, s = e.target, e.source
+    source: dict[str, Any] = {"kind": s.kind, "name": s.name, "version": s.version}
+    for key in _PROVENANCE:
+        if getattr(s, key):
+            source[key] = getattr(s, key)
+    doc = {
+        "event_id": e.event_id,
+        "created_at": e.created_at,
+        "target": {
+            "conversation_id": t.conversation_id,
+            "turn_index": t.turn_index,
+            "sentence_index": t.sentence_index,
+            "field": t.field,
+        },
+        "value": e.value,
+        "source": source,
+        "action": e.action,
+        "confidence": e.confidence,
+        "reason": e.reason,
+        "supersedes": e.supersedes,
+    }
+    try:
+        return orjson.dumps(doc).decode()
+    except TypeError:  # a value orjson cannot write: pydantic can
+        return e.model_dump_json()
+
+
+def _json_list(values: Iterable[str]) -> str:
+    """One bound parameter for `IN (SELECT value FROM json_each(?))`: any number of ids."""
+    return orjson.dumps(list(values)).decode()
 
 
 def utc(moment: datetime) -> datetime:
@@ -108,13 +110,24 @@ class AppendResult:
     conversations_added: int = 0
 
 
+_EVENT_INSERT = (
+    "INSERT INTO events (event_id, conversation_id, turn_index, sentence_index, field, "
+    "source_kind, source_name, action, created_at, supersedes, stored_at, event_json, hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 class LabelStore:
     """One SQLite label store. Use as a context manager; every write is one transaction."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection):
+    def __init__(self, path: Path, conn: sqlite3.Connection, timeout: float = DEFAULT_TIMEOUT):
         self.path = path
         self.conn = conn
-        self._infos: dict[str, ConversationInfo] | None = None
+        self.timeout = timeout
+        self.clock_skew: timedelta = CLOCK_SKEW
+        self.upgraded: int | None = None  # events chained when a version 1 store was opened
+        self._known: dict[str, ConversationInfo] = {}
+        self._all_loaded = False
         self._roles: Roles | None = None
 
     @property
@@ -129,26 +142,35 @@ class LabelStore:
         self._roles = value
 
     @classmethod
-    def open(cls, path: Path, create: bool = False) -> LabelStore:
+    def open(cls, path: Path, create: bool = False, timeout: float = DEFAULT_TIMEOUT) -> LabelStore:
+        """Open (or, with `create`, make) a store; a version 1 store is upgraded to the hash
+        chain on the spot (its existing events are chained from then on)."""
         if not create and not path.is_file():
             raise EmosimError(
                 f"{path}: no label store here (run `emosim labels import RUN_OR_FILE` "
                 "first, or pass --store: a labels.sqlite, or the run folder holding it)"
             )
         path.parent.mkdir(parents=True, exist_ok=True)
+        conn = None
         try:
-            conn = sqlite3.connect(path, check_same_thread=False)
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
-            conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('store_version', ?)",
-                (STORE_VERSION,),
+            conn = sqlite3.connect(
+                path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
-            conn.commit()
-        except sqlite3.DatabaseError as exc:
+            conn.execute("PRAGMA foreign_keys=ON")
+            upgraded = prepare(conn, str(path))
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+        except (EmosimError, sqlite3.Error) as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, EmosimError):
+                raise
+            if _is_busy(exc):
+                raise _busy(path, timeout) from None
             raise EmosimError(f"{path}: not a label store ({exc})") from None
-        return cls(path, conn)
+        store = cls(path, conn, timeout)
+        store.upgraded = upgraded
+        return store
 
     def close(self) -> None:
         self.conn.close()
@@ -159,28 +181,94 @@ class LabelStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write transaction, taken before anything is read: checks see every event a
+        concurrent writer stored, and nobody writes between the check and the insert."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise _busy(self.path, self.timeout) from None
+            raise
+        try:
+            yield
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise EmosimError(
+                    f"{self.path}: the store refused the write ({exc}); nothing was stored"
+                ) from None
+            if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+                raise _busy(self.path, self.timeout) from None
+            raise
+
+    # --- integrity ---------------------------------------------------------------------------
+
+    def verify(self, expect_head: str | None = None) -> ChainReport:
+        """Recompute the hash chains and check the guards (see `chain.verify`)."""
+        return verify(self.conn, expect_head)
+
+    def require_intact(self) -> None:
+        """Refuse to go on with a store whose history was altered."""
+        report = self.verify()
+        if not report.ok:
+            more = f" (and {report.unlisted} more)" if report.unlisted else ""
+            raise TamperedStore(
+                f"{self.path}: the label history was altered, so its labels cannot be trusted: "
+                f"{report.problems[0]}{more}; `emosim labels verify --store {self.path}` "
+                "lists every problem"
+            )
+
     # --- reading ---------------------------------------------------------------------------
 
     def conversations(self) -> dict[str, ConversationInfo]:
         """Every imported conversation with its turns and sentences (cached per store)."""
-        if self._infos is None:
-            infos: dict[str, ConversationInfo] = {}
-            for cid, topic, sub, scenario in self.conn.execute(
-                "SELECT conversation_id, topic, subcategory, scenario_id FROM conversations"
-            ):
-                infos[cid] = ConversationInfo(cid, topic, sub, scenario, [])
-            for cid, _turn, speaker, text in self.conn.execute(
-                "SELECT conversation_id, turn_index, speaker, text FROM turns "
-                "ORDER BY conversation_id, turn_index"
-            ):
-                infos[cid].turns.append(TurnInfo(speaker, text))
-            for cid, turn, _sentence, text in self.conn.execute(
-                "SELECT conversation_id, turn_index, sentence_index, text FROM sentences "
-                "ORDER BY conversation_id, turn_index, sentence_index"
-            ):
-                infos[cid].turns[turn].sentences.append(text)
-            self._infos = infos
-        return self._infos
+        if not self._all_loaded:
+            self._load(None)
+            self._all_loaded = True
+        return self._known
+
+    def infos(self, ids: Iterable[str]) -> dict[str, ConversationInfo]:
+        """The named conversations that are in the store; each read once."""
+        missing = {i for i in ids if i not in self._known}
+        if missing:  # unknown ids are asked again: a concurrent import may have added them
+            self._load(missing)
+        return self._known
+
+    def _load(self, ids: set[str] | None) -> None:
+        where, args = "", ()
+        if ids is not None:
+            where = " WHERE conversation_id IN (SELECT value FROM json_each(?))"
+            args = (_json_list(ids),)
+        infos = self._known
+        fresh: dict[str, ConversationInfo] = {}
+        for cid, topic, sub, scenario in self.conn.execute(
+            "SELECT conversation_id, topic, subcategory, scenario_id FROM conversations" + where,
+            args,
+        ):
+            if cid not in infos:
+                fresh[cid] = ConversationInfo(cid, topic, sub, scenario, [])
+        if not fresh:
+            return
+        for cid, _turn, speaker, text in self.conn.execute(
+            "SELECT conversation_id, turn_index, speaker, text FROM turns"
+            + where
+            + " ORDER BY conversation_id, turn_index",
+            args,
+        ):
+            if cid in fresh:
+                fresh[cid].turns.append(TurnInfo(speaker, text))
+        for cid, turn, _sentence, text in self.conn.execute(
+            "SELECT conversation_id, turn_index, sentence_index, text FROM sentences"
+            + where
+            + " ORDER BY conversation_id, turn_index, sentence_index",
+            args,
+        ):
+            if cid in fresh:
+                fresh[cid].turns[turn].sentences.append(text)
+        infos.update(fresh)
 
     def records(self, conversation_ids: Iterable[str] | None = None) -> list[ConversationRecord]:
         """The imported records as they were imported (their embedded events included)."""
@@ -221,17 +309,24 @@ class LabelStore:
             yield current, _EVENT_LIST.validate_json("[" + ",".join(texts) + "]")
 
     def events_by_id(self, ids: Iterable[str]) -> dict[str, LabelEvent]:
-        wanted = sorted({i for i in ids if i})
-        found: dict[str, LabelEvent] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for (text,) in self.conn.execute(
-                f"SELECT event_json FROM events WHERE event_id IN ({marks})", chunk
-            ):
-                event = LabelEvent.model_validate_json(text)
-                found[event.event_id] = event
-        return found
+        refs = self.refs_by_id(ids)
+        texts = [ref.event_json for ref in refs.values()]
+        return {e.event_id: e for e in _EVENT_LIST.validate_json("[" + ",".join(texts) + "]")}
+
+    def refs_by_id(self, ids: Iterable[str]) -> dict[str, StoredRef]:
+        """The stored events among `ids`, as checks need them (no event is parsed)."""
+        wanted = {i for i in ids if i}
+        if not wanted:
+            return {}
+        return {
+            eid: StoredRef(eid, TargetKey(cid, turn, sentence, name), SourceRef(kind, who), text)
+            for eid, cid, turn, sentence, name, kind, who, text in self.conn.execute(
+                "SELECT event_id, conversation_id, turn_index, sentence_index, field, "
+                "source_kind, source_name, event_json FROM events "
+                "WHERE event_id IN (SELECT value FROM json_each(?))",
+                (_json_list(wanted),),
+            )
+        }
 
     def count_events(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
@@ -244,21 +339,23 @@ class LabelStore:
         catalog: Catalog,
         extra: dict[str, ConversationInfo] | None = None,
     ) -> CheckedBatch:
-        known = self.conversations()
+        """Check a batch against the store (call inside `_write` to hold what it read)."""
         extra = extra or {}
+        known = self.infos({e.target.conversation_id for _, e in items} - extra.keys())
         ids = [e.event_id for _, e in items] + [e.supersedes or "" for _, e in items]
         return check_events(
             items,
             lambda cid: extra.get(cid) or known.get(cid),
-            self.events_by_id(ids),
+            self.refs_by_id(ids),
             catalog,
             self.roles,
+            clock_skew=self.clock_skew,
         )
 
     def append(self, items: list[tuple[str, LabelEvent]], catalog: Catalog) -> AppendResult:
-        """Check the whole batch, then store its new events in one transaction."""
-        batch = self.check(items, catalog)
-        with self.conn:
+        """Check the whole batch, then store its new events, in one write transaction."""
+        with self._write():
+            batch = self.check(items, catalog)
             self._insert_events(batch.new)
         return AppendResult(batch.new, batch.already_stored)
 
@@ -266,80 +363,120 @@ class LabelStore:
         self, items: list[tuple[str, ConversationRecord]], catalog: Catalog
     ) -> AppendResult:
         """Add records (conversation, turns, sentences) and their embedded events, atomically."""
-        known = self.conversations()
-        new: dict[str, tuple[str, ConversationRecord]] = {}
-        problems: list[str] = []
-        for where, record in items:
-            if record.id in known or record.id in new:
-                old = known.get(record.id) or ConversationInfo.from_record(new[record.id][1])
-                if old.turns != ConversationInfo.from_record(record).turns:
-                    problems.append(
-                        f"{where}: conversation {record.id!r} is already in {self.path} with "
-                        "different text (use another store for a changed dataset)"
-                    )
-                continue
-            new[record.id] = (where, record)
-        if problems:
-            raise DataError([*problems, "nothing was stored"])
-        infos = {cid: ConversationInfo.from_record(r) for cid, (_, r) in new.items()}
-        events = [
-            (f"{where}: label_events.{j}", event)
-            for where, record in items
-            for j, event in enumerate(record.label_events)
-        ]
-        batch = self.check(events, catalog, extra=infos)
-        now = datetime.now(UTC).isoformat()
-        with self.conn:
-            for cid, (where, record) in new.items():
-                self.conn.execute(
-                    "INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        cid,
-                        record.scenario.topic,
-                        record.scenario.subcategory,
-                        record.scenario.scenario_id,
-                        where.rsplit(":", 1)[0],
-                        now,
-                        record.model_dump_json(),
-                    ),
-                )
-                for index, turn in enumerate(infos[cid].turns):
-                    self.conn.execute(
-                        "INSERT INTO turns VALUES (?, ?, ?, ?)",
-                        (cid, index, turn.speaker, turn.text),
-                    )
-                    self.conn.executemany(
-                        "INSERT INTO sentences VALUES (?, ?, ?, ?)",
-                        [(cid, index, s, text) for s, text in enumerate(turn.sentences)],
-                    )
+        with self._write():
+            known = self.infos({record.id for _, record in items})
+            new: dict[str, tuple[str, ConversationRecord]] = {}
+            problems: list[str] = []
+            for where, record in items:
+                if record.id in known or record.id in new:
+                    old = known.get(record.id) or ConversationInfo.from_record(new[record.id][1])
+                    if old.turns != ConversationInfo.from_record(record).turns:
+                        problems.append(
+                            f"{where}: conversation {record.id!r} is already in {self.path} "
+                            "with different text (use another store for a changed dataset)"
+                        )
+                    continue
+                new[record.id] = (where, record)
+            if problems:
+                raise DataError([*problems, "nothing was stored"])
+            infos = {cid: ConversationInfo.from_record(r) for cid, (_, r) in new.items()}
+            events = [
+                (f"{where}: label_events.{j}", event)
+                for where, record in items
+                for j, event in enumerate(record.label_events)
+            ]
+            batch = self.check(events, catalog, extra=infos)
+            self._insert_conversations(new, infos)
             self._insert_events(batch.new)
-        self._infos = None
+        self._known.update(infos)
         return AppendResult(batch.new, batch.already_stored, len(new))
 
-    def _insert_events(self, events: list[LabelEvent]) -> None:
+    def _insert_conversations(
+        self, new: dict[str, tuple[str, ConversationRecord]], infos: dict[str, ConversationInfo]
+    ) -> None:
         now = datetime.now(UTC).isoformat()
-        self.conn.executemany(
-            "INSERT INTO events (event_id, conversation_id, turn_index, sentence_index, field, "
-            "source_kind, source_name, action, created_at, supersedes, stored_at, event_json) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    e.event_id,
-                    e.target.conversation_id,
-                    e.target.turn_index,
-                    e.target.sentence_index,
-                    e.target.field,
-                    e.source.kind,
-                    e.source.name,
-                    e.action,
-                    utc(e.created_at).isoformat(),
-                    e.supersedes,
-                    now,
-                    e.model_dump_json(),
-                )
-                for e in events
-            ],
-        )
+        seq, prev = conversation_head(self.conn)
+        for cid, (where, record) in new.items():
+            row = (
+                cid,
+                record.scenario.topic,
+                record.scenario.subcategory,
+                record.scenario.scenario_id,
+                where.rsplit(":", 1)[0],
+                now,
+                record.model_dump_json(),
+            )
+            turns = infos[cid].turns
+            shape = [
+                [i, t.speaker, t.text, [[s, text] for s, text in enumerate(t.sentences)]]
+                for i, t in enumerate(turns)
+            ]
+            seq, prev = seq + 1, link(prev, [*row, shape])
+            self.conn.execute(
+                "INSERT INTO conversations (conversation_id, topic, subcategory, scenario_id, "
+                "source, imported_at, record_json, chain_seq, hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*row, seq, prev),
+            )
+            self.conn.executemany(
+                "INSERT INTO turns (conversation_id, turn_index, speaker, text) "
+                "VALUES (?, ?, ?, ?)",
+                [(cid, i, t.speaker, t.text) for i, t in enumerate(turns)],
+            )
+            self.conn.executemany(
+                "INSERT INTO sentences (conversation_id, turn_index, sentence_index, text) "
+                "VALUES (?, ?, ?, ?)",
+                [
+                    (cid, i, s, text)
+                    for i, t in enumerate(turns)
+                    for s, text in enumerate(t.sentences)
+                ],
+            )
+
+    def _insert_events(self, events: list[LabelEvent]) -> None:
+        """Rows in order, each hashed with the one before it (inside the write transaction:
+        the head cannot move underneath)."""
+        if not events:
+            return
+        now = datetime.now(UTC).isoformat()
+        prev = event_head(self.conn)
+        rows = []
+        for e in events:
+            t, s = e.target, e.source
+            moment = e.created_at
+            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+            row = (
+                e.event_id,
+                t.conversation_id,
+                t.turn_index,
+                t.sentence_index,
+                t.field,
+                s.kind,
+                s.name,
+                e.action,
+                (moment if moment.utcoffset() == _ZERO else moment.astimezone(UTC)).isoformat(),
+                e.supersedes,
+                now,
+                event_json(e),
+            )
+            prev = link(prev, row)
+            rows.append((*row, prev))
+        self.conn.executemany(_EVENT_INSERT, rows)
+
+
+_ZERO = timedelta(0)
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _busy(path: Path, timeout: float) -> StoreBusy:
+    return StoreBusy(
+        f"{path}: the label store is busy (another writer held it for more than "
+        f"{timeout:g} s); nothing was stored, try again"
+    )
 
 
 def iter_dataset(paths: Iterable[Path]) -> Iterator[tuple[str, ConversationRecord]]:
