@@ -73,3 +73,19 @@ def test_simulated_reviewers_recover_the_order_and_alpha_falls_with_noise():
     low, high = rows
     assert low.alpha > high.alpha > recovery(0.9, tasks=15, seeds=2).alpha
     assert low.spearman > high.spearman
+
+
+def test_eval_rankings_command(cli):
+    from emosim.cli import app
+
+    result = cli.invoke(
+        app, ["eval", "rankings", "--noise", "0,1", "--tasks", "4", "--seeds", "1", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    import json
+
+    clean, guessed = json.loads(result.output)
+    assert clean["spearman"] == 1.0 and clean["alpha"] == 1.0
+    assert guessed["alpha"] < 0.5
+    bad = cli.invoke(app, ["eval", "rankings", "--noise", "2"])
+    assert bad.exit_code != 0 and "--noise" in bad.output

@@ -12,4 +12,5 @@ AREAS = (
     "backends",
     "studio",
     "candidates",
+    "rankings",
 )
