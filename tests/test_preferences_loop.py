@@ -92,6 +92,7 @@ def test_trl_dpo_from_human_rankings_loads_with_source_margin_and_agreement(rank
     for i in human:
         m = meta[i]
         assert m["margin"] > 0 and m["reviewers"] == 5
+        assert 0.5 < m["confidence"] < 1
         assert m["agreement"] is not None and -1 <= m["agreement"] <= 1
         assert rows[i]["prompt"][-1]["role"] == "user"
         assert rows[i]["chosen"][0]["content"] != rows[i]["rejected"][0]["content"]

@@ -153,6 +153,7 @@ def _human_meta(d: Dialogue, s: Step, p: HumanPair) -> RowMeta:
         margin=round(p.preference.margin, 4),
         agreement=None if p.agreement is None else round(p.agreement, 4),
         support=round(p.preference.support, 4),
+        confidence=round(p.preference.confidence, 4),
         reviewers=d.ranked[s.turn.index].fit.reviewers,
     )
 

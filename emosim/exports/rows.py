@@ -154,6 +154,11 @@ class RowMeta(StrictModel):
     support: float | None = Field(
         default=None, description="human_ranking: share of reviewers who ranked chosen higher."
     )
+    confidence: float | None = Field(
+        default=None,
+        description="human_ranking: the model's probability that chosen is the better reply "
+        "(Laplace approximation of the Plackett-Luce fit).",
+    )
     reviewers: int | None = Field(
         default=None, description="human_ranking: reviewers who ranked the set."
     )
@@ -168,4 +173,4 @@ class RowMeta(StrictModel):
         return data
 
 
-_HUMAN_META = ("chosen", "margin", "agreement", "support", "reviewers")
+_HUMAN_META = ("chosen", "margin", "agreement", "support", "confidence", "reviewers")
