@@ -49,6 +49,9 @@ class AnonymizerLists(StrictModel):
 
 
 _CONTRACTION_ENDINGS = frozenset({"s", "re", "ve", "ll", "d", "m", "t"})
+_AUXILIARIES = frozenset(
+    "do does did has have had is are was were could would should must need might ca wo ai".split()
+)
 
 
 def _word_list(name: str) -> frozenset[str]:
@@ -96,6 +99,8 @@ class Lexicon:
             return stem == "i" or any(
                 self.is_dictionary_word(s) for s in (stem, stem.removesuffix("n")) if s
             )
+        if w.endswith("nt") and w[:-2] in _AUXILIARIES:  # "hasnt", "doesnt", "wont"
+            return True
         if "-" in w:  # "co-workers", "in-person"; not "Ben-David"
             return all(self.is_dictionary_word(part) for part in w.split("-") if part)
         return w in self.dictionary or w in self.english

@@ -52,6 +52,13 @@ _SUBJECT_AFTER = re.compile(
     r"won't|would|got|gets|makes|made|just|also|never|always|still|and\s+i)\b)",
     re.IGNORECASE,
 )
+# The same, for a writer who never capitalises: a verb, not "and" or a comma ("noone and").
+_LOWER_SUBJECT_AFTER = re.compile(
+    r"^\s+(?:is|was|has|had|does|did|doesn't|didn't|doesnt|didnt|can|can't|cant|will|won't|"
+    r"would|got|gets|just|also|never|always|still)\b",
+    re.IGNORECASE,
+)
+_NOT_GREETINGS = frozenset({"ok", "okay", "yes", "sure", "sorry", "you too"})
 # After a lower-case name introduced by "i'm" / "this is": its end (not "i'm dong good").
 _INTRO_END = re.compile(
     r"^(?:\s+[^\W\d_]+)?\s*(?:[,.!?;:)]|$|\s+(?:and|from|here|by|but)\b)", re.IGNORECASE
@@ -86,6 +93,11 @@ class NameFinder:
         self.vocative = re.compile(
             r"(?:^|[.!?,]\s+)(?:" + alternation(lists.vocative_openers) + r")\s*,?\s*$",
             re.IGNORECASE,
+        )
+        # in lower case, only a greeting or thanks addresses someone ("yes oo," does not)
+        greetings = [o for o in lists.vocative_openers if o not in _NOT_GREETINGS]
+        self.greeting = re.compile(
+            r"(?:^|[.!?,]\s+)(?:" + alternation(greetings) + r")\s*,?\s*$", re.IGNORECASE
         )
         self.place_cue = re.compile(
             r"\b(?:" + alternation(lists.place_cues) + r")\s*$", re.IGNORECASE
@@ -178,7 +190,7 @@ class NameFinder:
         if self.relation.search(before) and (self.lx.is_first_name(w) or self._unknown(w)):
             return "other"
         if (
-            self.vocative.search(before)
+            (self.vocative if cap else self.greeting).search(before)
             and ((cap and self.lx.is_first_name(w)) or self._unknown(w))
             and (not after.strip() or after[0] in ",.!?:;-")
         ):
@@ -193,7 +205,7 @@ class NameFinder:
             and (
                 _PERSON_VERB_BEFORE.search(before)
                 or _PERSON_VERB_AFTER.match(after)
-                or (_SUBJECT_AFTER.match(after) and text.islower())
+                or (_LOWER_SUBJECT_AFTER.match(after) and text.islower())
             )
         ):
             # "we help wulan with", "otieno needs"; from a writer who never capitalises,
