@@ -159,6 +159,22 @@ def test_down_is_a_loss_only_when_it_says_one(text: str, kind: str) -> None:
     assert [f.kind for f in OBSERVER.observe(text, 0).facts] == [kind]
 
 
+def test_two_changes_in_one_message_are_both_worked_out() -> None:
+    facts = OBSERVER.observe(
+        "My landlord raised the rent from $1,150 to $1,325 a month, and the same week my "
+        "take-home pay drops from $3,400 a month to $2,900.",
+        0,
+    ).facts
+    assert [f.kind for f in facts] == ["cost", "cost", "income", "income"]
+    calcs = numbers_block(facts)
+    changes = [(c.inputs["before"], c.inputs["after"]) for c in calcs if c.name == "change_of"]
+    assert changes == [(1_150, 1_325), (3_400, 2_900)]
+    # pay that covers the rent: no runway, and rent alone is not what is spent ("to spare")
+    names = {c.name for c in calcs}
+    assert not names & {"months_of_runway", "monthly_gap", "emergency_fund_target"}
+    assert "share_of" in names  # rent is about 46% of take-home pay
+
+
 def test_the_old_amount_of_a_change_feeds_no_other_calculation() -> None:
     facts = OBSERVER.observe(
         "We have $6,000 saved. Rent went from $1,500 to $1,725 a month.", 0

@@ -141,6 +141,37 @@ def test_asked_term_matches_whole_word_search(advisor: ScriptedAdvisor, catalog:
     assert found > 20
 
 
+@pytest.mark.parametrize(
+    ("said", "question"),
+    [
+        (
+            "I have $600 saved and want to know which bills should come first.",
+            "Which bills should come first?",
+        ),
+        (
+            "I keep wondering whether I should just drop the policy.",
+            "Whether I should just drop the policy?",
+        ),
+        ("Okay. What about fees? I never look at them.", "What about fees?"),
+        ("I want to understand my choices.", None),  # no question word: a wish, not a question
+        ("Thanks, that helps.", None),
+    ],
+)
+def test_a_question_asked_without_a_question_mark_is_a_question(
+    said: str, question: str | None
+) -> None:
+    assert _last_question(said) == question
+
+
+def test_a_wish_to_know_gets_the_bank_answer(advisor: ScriptedAdvisor) -> None:
+    found = advisor._answer(
+        _last_question("I have $600 saved and want to know which bills should come first."),
+        "budgeting_cash_flow",
+    )
+    bank = advisor._answer("Which bills should come first when money runs short?")
+    assert found is not None and found == bank
+
+
 def test_pick_skips_lines_already_said(client: ScriptedClient) -> None:
     pool = list(client.templates.closings) + list(client.templates.follow_ups["middle"])
     slots = {

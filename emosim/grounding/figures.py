@@ -214,6 +214,8 @@ _KIND_WORDS: list[tuple[FactKind, tuple[str, ...]]] = [
         "debt",
         ("owe", "debt", "loan", "loans", "mortgage", "balance on", "credit card", "in collections"),
     ),
+    # pay that comes in, before "pay " read as a payment going out
+    ("income", ("take-home", "take home", "home pay", "paycheck", "salary", "my pay ", "our pay ")),
     ("payment", ("payment", "pay ", "paying", "minimum")),
     (
         "income",
@@ -311,7 +313,7 @@ def meaning(text: str, figure: Found) -> tuple[FactKind, str, str]:
         return "rate", subject, clause
     before = text[max(0, figure.start - 24) : figure.start].lower()
     if figure.unit == "usd_per_month" and re.search(
-        r"\b(?:pay|paying|payment of|putting|put|send|sending|give|giving|wire|transfer)\b"
+        r"(?<!home )(?<!home-)\b(?:pay|paying|payment of|putting|put|send|sending|give|giving|wire|transfer)\b"
         r"(?:\s+\w+){0,2}\s*$",
         before,
     ):

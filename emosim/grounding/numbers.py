@@ -22,6 +22,15 @@ _LIVING = re.compile(r"\b(?:expenses|spend|spending|bills|rent|living|budget|hou
 _HOME = re.compile(r"\b(?:house|home|mortgage|condo|property)\b", re.IGNORECASE)
 
 
+# a single bill is not what a household spends: income against rent alone leaves no "to spare"
+_ONE_BILL = re.compile(r"\b(?:rent|premium|insurance|tuition|daycare|dues|car payment)\b", re.I)
+_ALL_COSTS = re.compile(r"\b(?:expenses|spend|spending|living|household|all in|total)\b", re.I)
+
+
+def _one_bill(cost: StatedFact) -> bool:
+    return bool(_ONE_BILL.search(cost.evidence)) and not _ALL_COSTS.search(cost.evidence)
+
+
 def _monthly(fact: StatedFact) -> float:
     return fact.value / 12 if fact.unit == "usd_per_year" else fact.value
 
@@ -132,14 +141,15 @@ def numbers_block(facts: Sequence[StatedFact]) -> list[CalculationUse]:
     out: list[CalculationUse] = []
     changes = stated_changes(facts)
     if changes:
-        before, after = changes[-1]
-        calc = calculate(
-            "change_of",
-            before=before.value,
-            after=after.value,
-            times_a_year=_times_a_year(before, after),
-        )
-        out.append(_use(calc, {"before": before, "after": after}))
+        newest = changes[-1][0].turn  # every change that turn states, in the order stated
+        for before, after in (c for c in changes if c[0].turn == newest):
+            calc = calculate(
+                "change_of",
+                before=before.value,
+                after=after.value,
+                times_a_year=_times_a_year(before, after),
+            )
+            out.append(_use(calc, {"before": before, "after": after}))
         old = {id(b) for b, _ in changes}
         facts = [f for f in facts if id(f) not in old]
     money_units = {"usd"}
@@ -154,7 +164,16 @@ def numbers_block(facts: Sequence[StatedFact]) -> list[CalculationUse]:
     loss = _latest(facts, {"loss"}, money_units)
     gain = _latest(facts, {"gain"}, money_units)
 
-    if savings and cost:
+    # pay that still comes in and covers the cost: no runway to speak of ("rent went up to
+    # $1,325 and I take home $2,900"); pay that was ("I was making $5,000") is not coming in
+    covered = (
+        income is not None
+        and income.unit in {MONTHLY, "usd_per_year"}
+        and cost is not None
+        and _monthly(income) >= cost.value
+        and not _OLD_CLAUSE.search(income.evidence)
+    )
+    if savings and cost and not covered:
         sources = {"savings": savings, "monthly_costs": cost}
         monthly_income = 0.0
         if income and _monthly(income) < cost.value:
@@ -167,7 +186,7 @@ def numbers_block(facts: Sequence[StatedFact]) -> list[CalculationUse]:
             monthly_income=monthly_income,
         )
         out.append(_use(calc, sources))
-    elif income and cost and income.unit == MONTHLY:
+    elif income and cost and income.unit == MONTHLY and not _one_bill(cost):
         calc = calculate("monthly_gap", monthly_income=income.value, monthly_costs=cost.value)
         out.append(_use(calc, {"monthly_income": income, "monthly_costs": cost}))
     if debt and rate and debt.kind == "debt" and rate.turn == debt.turn:
@@ -190,7 +209,13 @@ def numbers_block(facts: Sequence[StatedFact]) -> list[CalculationUse]:
         gains = gain.value if gain else 0.0
         calc = calculate("capital_loss_offset", gains=gains, losses=loss.value)
         out.append(_use(calc, {"losses": loss, **({"gains": gain} if gain else {})}))
-    if cost and not savings and cost.kind == "cost" and _LIVING.search(cost.evidence):
+    if (
+        cost
+        and not savings
+        and cost.kind == "cost"
+        and _LIVING.search(cost.evidence)
+        and not _one_bill(cost)
+    ):
         calc = calculate("emergency_fund_target", monthly_expenses=cost.value)
         out.append(_use(calc, {"monthly_expenses": cost}))
     if savings and not cost and savings.kind == "savings":

@@ -134,11 +134,32 @@ def _said(fact: str, advisor_said: str) -> bool:
     return bool(figures) and all(f.text.lower() in advisor_said for f in figures)
 
 
+# "I want to know which bills should come first.": a question asked without a question mark
+_INDIRECT = re.compile(
+    r"\b(?:(?:want|wants|need|needs|would like|'d like|’d like|trying|try) to "
+    r"(?:know|understand|figure out|work out|find out|learn|see)"
+    r"|(?:I'm|I am|I’m) (?:wondering|not sure|unsure)(?: about)?|I (?:keep )?wonder(?:ing)?"
+    r"|I (?:don't|do not|don’t) (?:know|understand|get)|I can(?:'t|not|’t) tell)\s+"
+    r"(?P<asked>(?:whether|if|how|what|which|when|why|where|who)\b[^.!?]{6,})",
+    re.IGNORECASE,
+)
+
+
 def _last_question(text: str | None) -> str | None:
-    """The last sentence of `text` that asks something."""
+    """The last sentence of `text` that asks something: with a question mark, else put as a
+    wish to know ("...want to know which bills come first" -> "Which bills come first?")."""
     if text is None:
         return None
-    return next((s for _, _, s in reversed(split_sentences(text)) if s.endswith("?")), None)
+    sentences = [s for _, _, s in split_sentences(text)]
+    asked = next((s for s in reversed(sentences) if s.endswith("?")), None)
+    if asked is not None:
+        return asked
+    for sentence in reversed(sentences):
+        m = _INDIRECT.search(sentence)
+        if m:
+            words = m.group("asked").strip().rstrip(",;: ")
+            return f"{words[:1].upper()}{words[1:]}?"
+    return None
 
 
 @dataclass(frozen=True)
@@ -539,7 +560,8 @@ class ScriptedAdvisor:
         named = [
             term
             for term, low, pattern in zip(known.terms, known.lowered, known.patterns, strict=True)
-            if low in last and pattern.search(last)  # the substring test is a cheap pre-check
+            # the substring test is a cheap pre-check; a term she has said is explained
+            if low in last and low not in advisor_said and pattern.search(last)
         ]
         if named:
             return max(named, key=len)
@@ -606,7 +628,11 @@ class ScriptedAdvisor:
             return vetted
         if pick:
             calc = pick[0]
-            text = f"{expand(_CALC_LEADS, rng)}, {_lower_first_word(calc.summary)}."
+            said = _lower_first_word(calc.summary)
+            if calc.name == "change_of":  # rent up and pay down the same week: both changes
+                more = [c for c in pick[1:3] if c.name == "change_of"][:1]
+                said = "; and ".join([said, *(_lower_first_word(c.summary) for c in more)])
+            text = f"{expand(_CALC_LEADS, rng)}, {said}."
             return {
                 "text": text,
                 "function": "explain_concept",
