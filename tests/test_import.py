@@ -132,6 +132,18 @@ def test_nothing_identifying_survives_into_records_and_exports(tmp_path, cli, ca
     # known misses of the held-out set: two lowercase street addresses (see the report)
     assert len(leaked) <= 0.05 * len(values), leaked
     assert "[CLIENT_NAME_1]" in text and "[CARD_1]" in text
+    # the anonymization report: counts per kind and a sample to spot-check, placeholders only
+    anon = json.loads((out / ANONYMIZATION_REPORT).read_text())
+    assert anon["replaced"]["name"] > 0 and anon["replaced"]["card"] > 0
+    sample = anon["sample"]
+    assert 0 < len(sample) <= 20
+    assert all(re.search(r"\[[A-Z_]+_\d+\]", s["text"]) for s in sample)
+    assert {s["conversation_id"] for s in sample} <= {r.id for r in records(out)}
+    assert not [v for v in values if v in json.dumps(sample)]
+    # the import report (which may be shared) carries the counts, not the sample
+    imported = json.loads((out / IMPORT_REPORT).read_text())
+    assert "sample" not in imported["anonymization"]
+    assert imported["anonymization"]["replaced"] == anon["replaced"]
     assert real_problems(validate_paths([out / RECORDS_FILE], catalog)) == []
     exported = tmp_path / "export"
     result = cli.invoke(
@@ -141,26 +153,6 @@ def test_nothing_identifying_survives_into_records_and_exports(tmp_path, cli, ca
     dump = "".join(p.read_text() for p in exported.rglob("*.jsonl"))
     assert dump
     assert not {v for v in values if v in dump} - set(leaked)
-
-
-def test_report_counts_kinds_and_samples_turns_with_placeholders_only(tmp_path, cli):
-    src, values = _pii_chat(tmp_path)
-    out = tmp_path / "imported"
-    result = cli.invoke(app, ["import", str(src), "--format", "jsonl-chat", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    anon = json.loads((out / ANONYMIZATION_REPORT).read_text())
-    assert anon["replaced"]["name"] > 0 and anon["replaced"]["card"] > 0
-    sample = anon["sample"]
-    assert 0 < len(sample) <= 20
-    assert all(re.search(r"\[[A-Z_]+_\d+\]", s["text"]) for s in sample)
-    ids = {r.id for r in records(out)}
-    assert {s["conversation_id"] for s in sample} <= ids
-    text = json.dumps(sample)
-    assert not [v for v in values if v in text]
-    # the import report (which may be shared) carries the counts, not the sample
-    imported = json.loads((out / IMPORT_REPORT).read_text())
-    assert "sample" not in imported["anonymization"]
-    assert imported["anonymization"]["replaced"] == anon["replaced"]
 
 
 def test_no_anonymize_is_recorded(tmp_path, cli):
