@@ -38,6 +38,18 @@ PREFERENCE_FIELDS = (
 )
 
 
+def preference_events(store: LabelStore) -> list[LabelEvent]:
+    """The store's preference events only, in stored order: a report or export over a large
+    label store reads these few rows, not every observer label."""
+    from pydantic import TypeAdapter
+
+    marks = ",".join("?" * len(PREFERENCE_FIELDS))
+    rows = store.conn.execute(
+        f"SELECT event_json FROM events WHERE field IN ({marks}) ORDER BY seq", PREFERENCE_FIELDS
+    )
+    return TypeAdapter(list[LabelEvent]).validate_json("[" + ",".join(t for (t,) in rows) + "]")
+
+
 def latest_judgements(events: Iterable[LabelEvent]) -> dict[TargetKey, dict[str, LabelEvent]]:
     """target -> reviewer -> their latest effective event (people only, preference fields)."""
     mine = [
@@ -151,7 +163,7 @@ def store_judgements(
 ) -> tuple[int, int]:
     """Check and append; (events stored, judgements already stored)."""
     check_rankings(judgements, {s.key: s for s in sets})
-    items, unchanged = judgement_events(judgements, store.events(), tool)
+    items, unchanged = judgement_events(judgements, preference_events(store), tool)
     result = store.append(items, catalog)
     return len(result.stored), unchanged + len(result.already_stored)
 

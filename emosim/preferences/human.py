@@ -19,7 +19,7 @@ from emosim.labels.store import LabelStore
 
 from .aggregate import CandidateScore, PairPreference, SetAggregate, aggregate_rankings
 from .agreement import ranking_agreement
-from .events import judgements_by_target
+from .events import judgements_by_target, preference_events
 from .models import CANDIDATES_DIR, CANDIDATES_FILE, Candidate, CandidateSet
 from .store import load_candidate_sets
 
@@ -117,7 +117,7 @@ def load_human_preferences(
     for path in stores:
         with LabelStore.open(path) as store:
             for key, by_reviewer in judgements_by_target(
-                store.events(), "candidate_ranking"
+                preference_events(store), "candidate_ranking"
             ).items():
                 slot = (key.conversation_id, key.turn_index or 0)
                 if slot in sets:

@@ -12,7 +12,7 @@ from emosim.labels.store import LabelStore
 from emosim.schemas.common import StrictModel
 
 from .agreement import Agreement, krippendorff_alpha, ranking_agreement
-from .events import judgements_by_target
+from .events import judgements_by_target, preference_events
 from .human import load_human_preferences
 
 
@@ -71,7 +71,7 @@ def preference_review(
     events = []
     for path in stores:
         with LabelStore.open(path) as store:
-            events += [e for e in store.events() if e.target.conversation_id in contexts]
+            events += [e for e in preference_events(store) if e.target.conversation_id in contexts]
     from .human import candidate_files
     from .store import load_candidate_sets
 
