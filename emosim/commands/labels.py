@@ -454,6 +454,8 @@ def review_export(
         raise EmosimError(f"--format: {fmt!r} is not one of labelstudio, csv")
     if task not in ("labels", "ranking", "authenticity"):
         raise EmosimError(f"--task: {task!r} is not one of labels, ranking, authenticity")
+    if task != "labels" and (field or only_disagreements):
+        raise EmosimError(f"--field and --only-disagreements are for --task labels, not {task}")
     if task != "labels":
         _preference_export(task, fmt, out, store, conversation, config, candidates)
         return
