@@ -206,6 +206,18 @@ def test_a_place_is_not_the_advisor(anonymizer):
     assert "Springfield" in result.texts[0]
 
 
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("My Honda Accord is paid off; I bank with Marcus by Goldman Sachs.", []),
+        ("I work at Walgreens on Saturdays and Christmases are hard.", []),
+        ("My son Chase wants a car, and Mr. Wise at Chase said no.", ["Chase", "Wise"]),
+    ],
+)
+def test_brands_are_kept_unless_a_cue_names_a_person(text, names):
+    assert [s.text for s in detect(text) if s.kind == "name"] == names
+
+
 def test_english_words_brands_and_interjections_stay():
     text = (
         "Honestly, Daycare is $1,200 a month. You're right that Venmo and DoorDash help. "

@@ -144,6 +144,11 @@ class NameFinder:
             and not self._brandlike(word)
             and self._foreign(w)
             and w not in self.lx.ambiguous
+            # plurals of days, months, holidays ("Saturdays", "Christmases")
+            and not (
+                w.endswith("s") and (w[:-1] in self.lx.ambiguous or w[:-1] in self.lx.not_name)
+            )
+            and not (w.endswith("es") and w[:-2] in self.lx.not_name)
         )
 
     def _named_by_cue(self, word: str) -> bool:
@@ -270,6 +275,11 @@ class NameFinder:
 
     def find(self, text: str) -> list[PiiSpan]:
         words = [(m.start(), m.end(), m.group()) for m in WORD.finditer(text)]
+        allowed = [(m.start(), m.end()) for m in self.lx.allow.finditer(text)]
+
+        def in_allowed(pos: int) -> bool:
+            return any(a <= pos < b for a, b in allowed)
+
         spans: list[PiiSpan] = []
         i = 0
         while i < len(words):
@@ -280,6 +290,9 @@ class NameFinder:
             is_name = cue is not None
             if cue in ("self", "addressee"):
                 role = cue  # type: ignore[assignment]
+            if not is_name and allowed and in_allowed(start):
+                i += 1  # a brand or organisation ("Honda", "Goldman Sachs")
+                continue
             if not is_name:
                 places = self._place_at(words, i, text)
                 if places:
@@ -321,6 +334,8 @@ class NameFinder:
             while j + 1 < len(words) and j - i < 3 and not POSSESSIVE.search(words[j][2]):
                 gap = text[words[j][1] : words[j + 1][0]]
                 nxt_word = words[j + 1][2]
+                if allowed and in_allowed(words[j + 1][0]):
+                    break
                 if (
                     gap == " "
                     and self._extendable(word, nxt_word)
@@ -336,9 +351,13 @@ class NameFinder:
                 span_end -= 2
             if role is None and self._sign_off(text, start, span_end):
                 role = "self"
-            spans.append(PiiSpan.make(text, start, span_end, "name", role=role))
+            span = PiiSpan.make(text, start, span_end, "name", role=role)
+            # a cue beats the brand list ("my son Chase", "Mr. Wise"); without one, a name
+            # inside a brand or organisation is kept ("Charles Schwab")
+            if cue is not None or not self._allowed(text, span):
+                spans.append(span)
             i = j + 1
-        return [s for s in spans if not self._allowed(text, s)]
+        return spans
 
     def _allowed(self, text: str, span: PiiSpan) -> bool:
         return any(
