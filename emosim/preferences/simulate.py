@@ -39,8 +39,9 @@ class RecoveryRow:
     """Mean Spearman correlation between aggregated scores and the true order, over tasks."""
     top_correct: float
     """Share of tasks whose best-scored candidate is the true best."""
-    alpha: float
-    """Mean Krippendorff's alpha (ordinal, over ranked places) per seed's round of tasks."""
+    alpha: float | None
+    """Mean Krippendorff's alpha (ordinal, over ranked places) per seed's round of tasks
+    (None with one reviewer: agreement needs two)."""
 
 
 def recovery(
@@ -63,7 +64,8 @@ def recovery(
             rhos.append(0.0 if np.isnan(rho) else float(rho))
             tops.append(fit.scores[0].candidate_id == truth[0])
         agreement = ranking_agreement(sets).alpha
-        alphas.append(float("nan") if agreement is None else agreement)
+        if agreement is not None:
+            alphas.append(agreement)
     return RecoveryRow(
         noise=noise,
         reviewers=reviewers,
@@ -72,5 +74,5 @@ def recovery(
         seeds=seeds,
         spearman=float(np.mean(rhos)),
         top_correct=float(np.mean(tops)),
-        alpha=float(np.nanmean(alphas)),
+        alpha=float(np.mean(alphas)) if alphas else None,
     )
