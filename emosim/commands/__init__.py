@@ -11,6 +11,7 @@ AREAS = (
     "anonymization",
     "backends",
     "studio",
+    "layer",
     "candidates",
     "rankings",
 )
