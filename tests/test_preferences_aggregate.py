@@ -87,5 +87,8 @@ def test_eval_rankings_command(cli):
     clean, guessed = json.loads(result.output)
     assert clean["spearman"] == 1.0 and clean["alpha"] == 1.0
     assert guessed["alpha"] < 0.5
+    alone = cli.invoke(app, ["eval", "rankings", "--noise", "0.2", "--reviewers", "1",
+                             "--tasks", "3", "--seeds", "1", "--json"])  # fmt: skip
+    assert json.loads(alone.output)[0]["alpha"] is None  # agreement needs two reviewers
     bad = cli.invoke(app, ["eval", "rankings", "--noise", "2"])
     assert bad.exit_code != 0 and "--noise" in bad.output

@@ -64,6 +64,9 @@ def eval_rankings(
         table.add_column(column, justify="right")
     for r in rows:
         table.add_row(
-            f"{r.noise:.0%}", f"{r.spearman:.3f}", f"{r.top_correct:.0%}", f"{r.alpha:.3f}"
+            f"{r.noise:.0%}",
+            f"{r.spearman:.3f}",
+            f"{r.top_correct:.0%}",
+            "n/a" if r.alpha is None else f"{r.alpha:.3f}",
         )
     console.print(table)
