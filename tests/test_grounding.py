@@ -175,6 +175,34 @@ def test_two_changes_in_one_message_are_both_worked_out() -> None:
     assert "share_of" in names  # rent is about 46% of take-home pay
 
 
+def test_the_old_amount_said_again_is_not_a_balance() -> None:
+    facts = OBSERVER.observe("My premium is going up from $190 to $285 a month.", 1).facts
+    later = "If $285 a month keeps going out, how long before $190 is gone?"
+    facts += OBSERVER.observe(later, 3).facts
+    assert [c.name for c in numbers_block(facts)] == ["change_of"]  # no "$190 covers 1 month"
+
+
+def test_lost_is_a_loss_only_with_an_amount() -> None:
+    assert [f.kind for f in OBSERVER.observe("I lost $8,000 on crypto.", 0).facts] == ["loss"]
+    facts = OBSERVER.observe("Sorry, I'm still a bit lost on the thing I asked: $95?", 0).facts
+    assert [f.kind for f in facts] == ["amount"]
+
+
+def test_a_figure_elena_said_first_is_an_echo_turns_later() -> None:
+    from emosim.grounding.observer import running_facts
+
+    facts = running_facts(
+        [
+            (0, "client", "My premium is going up from $190 to $285 a month."),
+            (1, "advisor", "That is $95 more a month, a rise of 50%."),
+            (2, "client", "Thank you."),
+            (3, "advisor", "Of course."),
+            (4, "client", "I'm still a bit lost, so once more: really, $95?"),
+        ]
+    )
+    assert [(f.value, f.echo) for f in facts] == [(190, False), (285, False), (95, True)]
+
+
 def test_the_old_amount_of_a_change_feeds_no_other_calculation() -> None:
     facts = OBSERVER.observe(
         "We have $6,000 saved. Rent went from $1,500 to $1,725 a month.", 0

@@ -172,7 +172,8 @@ def observe_client(state: SimState, runtime: Runtime[SimContext]) -> dict[str, A
         )
     )
     stated = FACT_OBSERVER.observe(state["client_text"], index)
-    said_before = next((t.text for t in reversed(transcript) if t.speaker == "advisor"), None)
+    # a figure Elena said first, in any reply, is the client quoting her when they repeat it
+    said_before = " ".join(t.text for t in transcript if t.speaker == "advisor") or None
     stated = stated.model_copy(update={"facts": mark_echoes(stated.facts, said_before)})
     turn = ClientTurn(
         index=index,

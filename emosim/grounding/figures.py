@@ -208,7 +208,21 @@ _KIND_WORDS: list[tuple[FactKind, tuple[str, ...]]] = [
         ("inherit", "inheritance", "windfall", "bonus", "settlement", "lottery", "payout"),
     ),
     # "I'm down $12,000", not "down to $78k" or "a down payment"
-    ("loss", ("loss", "losses", "lost", "down $", "down about $", "down roughly $")),
+    # "I lost $8,000", not "I'm still a bit lost"
+    (
+        "loss",
+        (
+            "loss",
+            "losses",
+            "lost $",
+            "lost about $",
+            "lost around $",
+            "lost over $",
+            "down $",
+            "down about $",
+            "down roughly $",
+        ),
+    ),
     ("gain", ("gain", "gains", "profit")),
     (
         "debt",

@@ -150,8 +150,13 @@ def numbers_block(facts: Sequence[StatedFact]) -> list[CalculationUse]:
                 times_a_year=_times_a_year(before, after),
             )
             out.append(_use(calc, {"before": before, "after": after}))
+        # the old amount, here or said again later ("how long before $190 is gone?"), is
+        # not a balance or a cost of today
         old = {id(b) for b, _ in changes}
-        facts = [f for f in facts if id(f) not in old]
+        gone = {b.value for b, _ in changes} - {a.value for _, a in changes}
+        facts = [
+            f for f in facts if id(f) not in old and not (f.kind == "amount" and f.value in gone)
+        ]
     money_units = {"usd"}
     savings = _latest(facts, {"savings", "windfall"}, money_units) or _latest(
         facts, {"amount"}, money_units

@@ -59,8 +59,9 @@ def merge_questions(
 
 
 def mark_echoes(facts: list[StatedFact], said_before: str | None) -> list[StatedFact]:
-    """Facts whose figure Elena said in the reply before: the client quoting her ("$7,500 a
-    month? That's a lot") is not stating a fact of their own."""
+    """Facts whose figure Elena said in her replies before (`said_before`): the client quoting
+    her ("$7,500 a month? That's a lot"; "Really, $95?" two turns on) is not stating a fact of
+    their own."""
     if not said_before:
         return facts
     heard = {(round(f.value, 2), f.unit.startswith("usd")) for f in find_figures(said_before)}
@@ -82,5 +83,5 @@ def running_facts(lines: Iterable[tuple[int, str, str]]) -> list[StatedFact]:
         if speaker == "client":
             facts += mark_echoes(observer.observe(text, index).facts, said)
         else:
-            said = text
+            said = f"{said} {text}" if said else text
     return facts
