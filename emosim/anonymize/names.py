@@ -38,7 +38,7 @@ _SIGN_OFF = re.compile(
 # Verbs around a person: with them, a lower-case word that is no English word is a name.
 _PERSON_VERB_BEFORE = re.compile(
     r"\b(?:help|helps|helped|helping|tell|told|ask|asked|call|called|text|texted|pay|paid|"
-    r"owe|owes|want|wants|wanted|married|marry|love|miss|thank)\s+$",
+    r"owe|owes|want|wants|wanted|married|marry|miss|thank)\s+$",
     re.IGNORECASE,
 )
 _PERSON_VERB_AFTER = re.compile(
@@ -56,6 +56,14 @@ _SUBJECT_AFTER = re.compile(
 _LOWER_SUBJECT_AFTER = re.compile(
     r"^\s+(?:is|was|has|had|does|did|doesn't|didn't|doesnt|didnt|can|can't|cant|will|won't|"
     r"would|got|gets|just|also|never|always|still)\b",
+    re.IGNORECASE,
+)
+_DETERMINER_BEFORE = re.compile(
+    r"\b(?:the|a|an|this|these|those|some|any|every|each|no)\s+$", re.IGNORECASE
+)
+# "my job is unfulfilling and I": an adjective, not a person, before "and I"
+_COPULA_BEFORE = re.compile(
+    r"\b(?:is|are|was|were|be|been|being|am|so|very|too|really|feel|feels|felt)\s+$",
     re.IGNORECASE,
 )
 _NOT_GREETINGS = frozenset({"ok", "okay", "yes", "sure", "sorry", "you too"})
@@ -99,6 +107,8 @@ class NameFinder:
         self.greeting = re.compile(
             r"(?:^|[.!?,]\s+)(?:" + alternation(greetings) + r")\s*,?\s*$", re.IGNORECASE
         )
+        # one-word brands in any case ("walmart", "skype"): no name even after a cue
+        self.brand_words = frozenset(p.lower() for p in lists.allow_phrases if " " not in p)
         self.place_cue = re.compile(
             r"\b(?:" + alternation(lists.place_cues) + r")\s*$", re.IGNORECASE
         )
@@ -124,6 +134,7 @@ class NameFinder:
             and not self.lx.is_dictionary_word(w)
             and w not in self.lx.places
             and w not in self.lx.not_name
+            and w not in self.brand_words
         )
 
     def _unknown(self, w: str) -> bool:
@@ -134,6 +145,7 @@ class NameFinder:
             and not _ELONGATED.search(w)
             and not self.lx.is_dictionary_word(w)
             and w not in self.lx.not_name
+            and w not in self.brand_words
         )
 
     def _proper(self, word: str) -> bool:
@@ -200,9 +212,12 @@ class NameFinder:
             and (not after.strip() or after[0] in ",.!?:;-")
         ):
             return "addressee"
-        if (_PAIR_AFTER.match(after) or _PAIR_BEFORE.search(before)) and (
-            self._foreign(w) or (cap and self.lx.is_clear_first_name(w))
-        ):
+        if _DETERMINER_BEFORE.search(before):
+            return None  # "the babys and me", "a Zumba class": no person
+        if (
+            (_PAIR_AFTER.match(after) and not _COPULA_BEFORE.search(before))
+            or _PAIR_BEFORE.search(before)
+        ) and (self._foreign(w) or (cap and self.lx.is_clear_first_name(w))):
             return "other"
         if (
             not cap
@@ -305,7 +320,9 @@ class NameFinder:
             if not is_name and self._capitalized(word) and w not in self.lx.not_name:
                 if self.lx.is_clear_first_name(w):
                     is_name = True
-                elif self._proper(word):
+                elif self._proper(word) and not _DETERMINER_BEFORE.search(
+                    text[max(0, start - 8) : start]
+                ):
                     # at a sentence start, an unknown word is as often a typo or a brand:
                     # a name there is the subject ("Njeri's", "Kamau thinks", "Emre, ...")
                     nxt = words[i + 1] if i + 1 < len(words) else None
