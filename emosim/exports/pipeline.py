@@ -187,7 +187,13 @@ def plan_export(
     splits = _split_summaries(rows, dialogues)
     every = [b for split in rows.values() for b in split]
     trainable_ids = {(d.record.id, s.turn.index) for d in dialogues for s in d.trainable_steps}
-    in_loss = {(b.meta.record_id, i) for b in every for i in b.meta.trained_turns}
+    # a human-ranking pair trains a ranked turn's candidates, whatever the sent reply's weight
+    in_loss = {
+        (b.meta.record_id, i)
+        for b in every
+        if b.meta.pair_source != "human_ranking"
+        for i in b.meta.trained_turns
+    }
     pair_sources = Counter(b.meta.pair_source for b in every if b.meta.pair_source)
     kto = Counter(
         "desirable" if b.meta.label else "undesirable" for b in every if b.meta.label is not None
