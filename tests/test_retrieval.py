@@ -32,9 +32,9 @@ from emosim.files import DataError
 # Measured with the shipped parameters (tuned on dev; test measured once, never tuned on).
 # They guard against regressions; the targets are the issue's.
 DEV_ACCURACY = 0.89  # 190 of 211 (dev, test-1 and dev-2)
-TEST_ACCURACY = 0.71  # 274 of 384: test-2 74 of 88 (56.8% before the phrasings), test-3 96 of 128
+TEST_ACCURACY = 0.71  # 276 of 384: test-2 74 of 88 (56.8% before the phrasings), test-3 97 of 128
 # (57.0% before: written and committed before the phrasings and the re-tuning), test-4 48 of 70
-# (written after the third round, measured once before the fourth), test-5 56 of 98 (a new
+# (written after the third round, measured once before the fourth), test-5 57 of 98 (a new
 # author's styles; 49 before the fourth round)
 TEST_FALSE_MATCH = 0.14  # 12 of 93: test-2 2 of 26, test-3 5 of 32, test-4 4 of 17, test-5 1 of 18
 
@@ -174,8 +174,8 @@ def test_held_out_accuracy_does_not_regress(evaluation: ParaphraseEval) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="the target (>= 85% of held-out paraphrases, <= 10% off-bank matched) is not met by "
-    "lexical retrieval with expert phrasings: measured 71.4% and 12.9% on the test split "
-    "(test-2: 84.1% and 7.7%; test-3: 75.0% and 15.6%; test-4: 68.6% and 23.5%; test-5: 57.1% "
+    "lexical retrieval with expert phrasings: measured 71.9% and 12.9% on the test split "
+    "(test-2: 84.1% and 7.7%; test-3: 75.8% and 15.6%; test-4: 68.6% and 23.5%; test-5: 58.2% "
     "and 5.6%)",
 )
 def test_held_out_accuracy_meets_the_target(evaluation: ParaphraseEval) -> None:

@@ -213,6 +213,20 @@ _STOPWORDS = _STOP | {
     "yet",
     "now",
     "ever",
+    # how a question is framed, not what it asks ("I keep wondering whether...")
+    "wonder",
+    "wondering",
+    "wondered",
+    "curious",
+    "guess",
+    "anyway",
+    "literally",
+    "seriously",
+    "totally",
+    "maybe",
+    "probably",
+    "idk",
+    "tbh",
 }
 _WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
 _SUFFIXES = (
