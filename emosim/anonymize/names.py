@@ -300,6 +300,9 @@ class NameFinder:
         while i < len(words):
             start, end, word = words[i]
             w = self._plain(word)
+            if word.islower() and w not in self.lx.first_names and w in self.lx.dictionary:
+                i += 1  # most words: a lower-case English word, named by no cue
+                continue
             role: NameRole | None = None
             cue = self._cue(text, start, end, word)
             is_name = cue is not None
