@@ -119,14 +119,28 @@ def repair_records(run: RunFolder) -> set[str]:
         return set()
     data = path.read_bytes()
     end = data.rfind(b"\n") + 1
+    ids = _record_ids(path, data[:end])
     if end < len(data):
         with open(path, "r+b") as handle:
             handle.truncate(end)
             handle.flush()
             os.fsync(handle.fileno())
+    return ids
+
+
+def _record_ids(path: Path, data: bytes) -> set[str]:
+    """Ids of whole record lines; blank lines are skipped, a damaged one is one clear error."""
     ids = set()
-    for line in data[:end].splitlines():
-        ids.add(json.loads(line)["id"])
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            ids.add(json.loads(line)["id"])
+        except (ValueError, KeyError, TypeError):
+            raise EmosimError(
+                f"{path}:{number}: not a record line (damaged?); fix or remove that line, "
+                "then resume"
+            ) from None
     return ids
 
 
@@ -136,7 +150,7 @@ def repair_records_readonly(run: RunFolder) -> set[str]:
     if not path.exists():
         return set()
     data = path.read_bytes()
-    return {json.loads(line)["id"] for line in data[: data.rfind(b"\n") + 1].splitlines()}
+    return _record_ids(path, data[: data.rfind(b"\n") + 1])
 
 
 def jobs_of_run(run: RunFolder) -> list[Job]:

@@ -34,8 +34,10 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except EmosimError as exc:
-            for line in str(exc).splitlines():
-                err_console.print(f"[bold red]error:[/] {line}", highlight=False, markup=True)
+            from rich.markup import escape
+
+            for line in str(exc).splitlines():  # user data in a message is never markup
+                err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper
@@ -79,9 +81,10 @@ def schema(
     out: Annotated[Path, typer.Option(help="Folder for the JSON Schema files.")] = Path("schemas"),
 ) -> None:
     """Write the published JSON Schema files, generated from the models."""
+    from .files import ensure_folder
     from .schema_export import write_schemas
 
-    for path in write_schemas(out):
+    for path in write_schemas(ensure_folder(out, "--out")):
         console.print(f"wrote {path}")
 
 
@@ -93,8 +96,9 @@ def docs(
     """Generate the taxonomy, strategy, persona and data-dictionary documents."""
     from .catalog import get_catalog
     from .docs import write_docs
+    from .files import ensure_folder
 
-    for path in write_docs(get_catalog(), out):
+    for path in write_docs(get_catalog(), ensure_folder(out, "--out")):
         console.print(f"wrote {path}")
 
 
@@ -145,7 +149,7 @@ def run(
 @user_errors
 def demo(
     runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
-    count: Annotated[int, typer.Option(help="How many shipped scenarios to play.")] = 3,
+    count: Annotated[int, typer.Option(min=1, help="How many shipped scenarios to play.")] = 3,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
 ) -> None:
     """Play a few shipped scenarios on the offline scripted backend and show them."""
@@ -190,7 +194,9 @@ def seed_compile(
     paths = sources or sorted((data_dir("seeds") / "src").glob("*.yaml"))
     if not paths:
         raise EmosimError("no seed sources given and none in seeds/src/")
-    for path in compile_seeds(get_catalog(), paths, out):
+    from .files import ensure_folder
+
+    for path in compile_seeds(get_catalog(), paths, ensure_folder(out, "--out")):
         console.print(f"wrote {path}")
 
 
@@ -517,7 +523,7 @@ def batch(
         elif source is None:
             raise EmosimError("batch: give a plan, scenario file or folder, or --resume RUN")
         else:
-            jobs = jobs_from(catalog, source, parse_seeds(seeds) if seeds else None)
+            jobs = jobs_from(catalog, source, parse_seeds(seeds) if seeds is not None else None)
         print_estimate(catalog, jobs, backend, message_batches)
         return
     if concurrency is not None and concurrency < 1:
@@ -531,7 +537,7 @@ def batch(
     elif source is None:
         raise EmosimError("batch: give a plan, scenario file or folder, or --resume RUN")
     else:
-        jobs = jobs_from(catalog, source, parse_seeds(seeds) if seeds else None)
+        jobs = jobs_from(catalog, source, parse_seeds(seeds) if seeds is not None else None)
         run_folder = start_batch(
             catalog,
             jobs,

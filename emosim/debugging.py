@@ -105,10 +105,14 @@ class RunInspector:
 
     def records(self) -> dict[str, ConversationRecord]:
         out = {}
-        if self.run.records_path.exists():
-            for line in self.run.records_path.read_text(encoding="utf-8").splitlines():
+        path = self.run.records_path
+        if path.exists():
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 if line.strip():
-                    record = ConversationRecord.model_validate_json(line)
+                    try:
+                        record = ConversationRecord.model_validate_json(line)
+                    except ValueError:  # pydantic's ValidationError is a ValueError
+                        raise EmosimError(f"{path}:{number}: not a valid record line") from None
                     out[record.id] = record
         return out
 
@@ -312,6 +316,20 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def check_set_paths(sets: dict[str, Any]) -> None:
+    """Refuse an unknown --set path before any database is opened."""
+    for path in sets:
+        parts = path.split(".")
+        if parts[0] == "turns":
+            if len(parts) != 3 or not parts[1].isdigit() or parts[2] != "text":
+                raise EmosimError(f"--set: {path!r}: only turns.N.text can be changed")
+        elif path not in FORKABLE:
+            raise EmosimError(
+                f"--set: unknown state path {path!r} (allowed: {', '.join(sorted(FORKABLE))}, "
+                "turns.N.text)"
+            )
+
+
 def apply_sets(
     values: dict[str, Any], turns: list[dict[str, Any]], sets: dict[str, Any], arc: ArcController
 ) -> None:
@@ -375,6 +393,7 @@ def fork(
     in the same run; its lineage names the parent and the fork point."""
     if not sets:
         raise EmosimError("fork: give at least one --set PATH=VALUE")
+    check_set_paths(sets)
     inspector = RunInspector(catalog, run)
     job = inspector.job(conversation)
     inspector.require_checkpoints()

@@ -312,3 +312,12 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def dump_yaml(data: Any) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading = + - @ (or tab/CR) would make it a
+    formula (CSV injection), so such a cell gets a leading apostrophe (OWASP's advice)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text

@@ -100,8 +100,14 @@ class RunFolder:
 
     @classmethod
     def create(cls, runs_dir: Path, label: str) -> RunFolder:
+        from .files import ensure_folder, write_problem
+
+        ensure_folder(runs_dir, "--runs-dir")
         path = runs_dir / new_run_id(label)
-        path.mkdir(parents=True, exist_ok=False)
+        try:
+            path.mkdir(exist_ok=False)
+        except OSError as exc:
+            raise write_problem(path, exc) from None
         return cls(path)
 
     @classmethod
@@ -127,7 +133,14 @@ class RunFolder:
         )
 
     def manifest(self) -> dict[str, Any]:
-        return json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
+        path = self.path / MANIFEST
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError) as exc:
+            raise EmosimError(f"{path}: unreadable run manifest ({exc})") from None
+        if not isinstance(data, dict) or not isinstance(data.get("jobs", []), list):
+            raise EmosimError(f"{path}: not a run manifest (expected an object with jobs)")
+        return data
 
     def connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.checkpoints_path, check_same_thread=False)

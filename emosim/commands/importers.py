@@ -69,6 +69,8 @@ def import_command(
     from emosim.importers import FORMATS, BuildOptions, CsvLayout, TopicChoice, import_file
     from emosim.importers.config import check_topic
 
+    if append and replace:
+        raise EmosimError("--append and --replace: choose one")
     if fmt not in FORMATS:
         raise EmosimError(f"--format: unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     if consent not in ("not_applicable", "obtained", "not_obtained", "unknown"):
@@ -103,8 +105,6 @@ def import_command(
         anonymize=anonymize,
         training_weight=training_weight,
     )
-    if append and replace:
-        raise EmosimError("--append and --replace: choose one")
     mode = "append" if append else "replace" if replace else "new"
     result = import_file(file, fmt, out, catalog, options, layout, mode)
     report = result.report

@@ -252,7 +252,7 @@ def labels_ingest(
 @labels_app.command("serve")
 @user_errors
 def labels_serve(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8765,
     token_env: Annotated[
         str, typer.Option(help="Environment variable holding the bearer token.")
     ] = "EMOSIM_LABELS_TOKEN",

@@ -22,7 +22,7 @@ def studio(
         list[str] | None, typer.Option(help="Only this conversation (repeatable).")
     ] = None,
     host: Annotated[str, typer.Option(help="Interface the dev server binds.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of the dev server.")] = 2024,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the dev server.")] = 2024,
     server: Annotated[
         str | None,
         typer.Option(help="URL of a running `langgraph dev` to open the run in (starts none)."),

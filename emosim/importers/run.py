@@ -96,11 +96,12 @@ def import_file(
     esconv = esconv_config(catalog) if fmt == "esconv" else None
     if fmt == "esconv" and options.license == "unknown":
         options.license = "CC-BY-NC-4.0"
-    builder = RecordBuilder(catalog, build_scripted(catalog, anti_pattern_rate=0.0), esconv)
+    existing = _existing_records(out_dir, mode)
+    _check_out(out_dir)
+    builder: RecordBuilder | None = None  # built at the first conversation (it takes a while)
     stats = BuildStats()
     anonymization = AnonymizationReport(enabled=options.anonymize)
     report = ImportReport(source=str(path), format=fmt, anonymization=anonymization)  # type: ignore[arg-type]
-    existing = _existing_records(out_dir, mode)
     records: list[ConversationRecord] = []
     first_line: dict[str, int] = {}
     for item in _read(path, fmt, catalog, layout):
@@ -114,6 +115,8 @@ def import_file(
                 f"line {first_line[item.source_id]}); ids must be unique, nothing imported"
             )
         first_line[item.source_id] = item.line
+        if builder is None:
+            builder = RecordBuilder(catalog, build_scripted(catalog, anti_pattern_rate=0.0), esconv)
         _build_one(builder, item, options, stats, report, records, path)
     report.merged_messages = stats.merged_messages
     report.dropped_leading_advisor = stats.dropped_leading_advisor
@@ -150,6 +153,13 @@ def import_file(
             shutil.rmtree(out_dir, ignore_errors=True)
         raise
     return ImportResult(report, records, out_dir)
+
+
+def _check_out(out_dir: Path) -> None:
+    """A file where the --out folder (or a parent) should be: refused before any work."""
+    for parent in (out_dir, *out_dir.parents):
+        if parent.exists() and not parent.is_dir():
+            raise EmosimError(f"--out: {parent} is a file; expected a folder")
 
 
 def _existing_records(out_dir: Path, mode: str) -> dict[str, str]:

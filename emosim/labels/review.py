@@ -25,6 +25,7 @@ from pydantic import Field
 
 from emosim.catalog import Catalog
 from emosim.errors import DataError
+from emosim.files import spreadsheet_safe
 from emosim.schemas import LabelEvent, LabelSource, LabelTarget
 from emosim.schemas.common import StrictModel
 
@@ -212,10 +213,12 @@ def csv_rows(units: list[ReviewUnit], resolutions: dict[TargetKey, Resolution]) 
                     "speaker": unit.speaker,
                     "topic": unit.info.topic,
                     "subcategory": unit.info.subcategory,
-                    "context": unit.context,
-                    "text": unit.text,
+                    "context": spreadsheet_safe(unit.context),
+                    "text": spreadsheet_safe(unit.text),
                     "current_label": "" if w is None or w.value is None else w.value,
-                    "current_source": "" if w is None else f"{w.kind}:{w.event.source.name}",
+                    "current_source": ""
+                    if w is None
+                    else spreadsheet_safe(f"{w.kind}:{w.event.source.name}"),
                     "review_label": "",
                     "reviewer": "",
                     "reason": "",
