@@ -27,6 +27,7 @@ from emosim.grounding.calculators import (
     recompute,
     simple_break_even,
     social_security_break_even,
+    yearly_total,
     years,
 )
 
@@ -305,6 +306,7 @@ EXAMPLES = {
     },
     "simple_break_even": {"upfront_cost": 4_000, "monthly_saving": 150},
     "change_of": {"before": 190, "after": 285},
+    "yearly_total": {"monthly_amount": 1_200},
 }
 
 
@@ -333,6 +335,14 @@ def test_change_of_a_monthly_yearly_and_one_off_amount() -> None:
         change_of(0, 100)
     with pytest.raises(ValueError, match="times_a_year"):
         change_of(100, 120, times_a_year=52)
+
+
+def test_yearly_total() -> None:
+    c = yearly_total(1_200)
+    assert c.outputs == {"total": 14_400}
+    assert c.summary == "$1,200 a month comes to $14,400 over a year"
+    with pytest.raises(ValueError, match="monthly_amount must not be negative"):
+        yearly_total(-5)
 
 
 def test_every_calculator_has_an_example() -> None:

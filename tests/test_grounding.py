@@ -203,6 +203,15 @@ def test_a_figure_elena_said_first_is_an_echo_turns_later() -> None:
     assert [(f.value, f.echo) for f in facts] == [(190, False), (285, False), (95, True)]
 
 
+def test_money_sent_each_month_is_seen_over_a_year() -> None:
+    text = "Okay so I already send about $1,200 a month home to the Philippines for my father."
+    (calc,) = numbers_block(OBSERVER.observe(text, 0).facts)
+    assert calc.name == "yearly_total" and calc.outputs["total"] == 14_400
+    # not when something else is worked out from the payment
+    debt = "I owe $5,000 on a card at 22% and pay $200 a month."
+    assert "yearly_total" not in [c.name for c in numbers_block(OBSERVER.observe(debt, 0).facts)]
+
+
 def test_the_old_amount_of_a_change_feeds_no_other_calculation() -> None:
     facts = OBSERVER.observe(
         "We have $6,000 saved. Rent went from $1,500 to $1,725 a month.", 0

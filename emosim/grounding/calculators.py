@@ -552,6 +552,15 @@ def change_of(before: float, after: float, times_a_year: float = 12.0) -> Calcul
     return _calc("change_of", inputs, outputs, summary[:1].upper() + summary[1:])
 
 
+def yearly_total(monthly_amount: float) -> Calculation:
+    """What a monthly amount comes to over a year ("$1,200 a month is $14,400 a year"):
+    money sent home or paid each month, seen whole."""
+    _check_nonnegative(monthly_amount=monthly_amount)
+    yearly = monthly_amount * 12
+    summary = f"{money(monthly_amount)} a month comes to {money(yearly)} over a year"
+    return _calc("yearly_total", {"monthly_amount": monthly_amount}, {"total": yearly}, summary)
+
+
 # --- registry and re-checking ----------------------------------------------------------------
 
 
@@ -593,6 +602,7 @@ CALCULATORS: dict[str, Callable[..., Calculation]] = {
     "share_of": share_of,
     "total_of": total_of,
     "change_of": change_of,
+    "yearly_total": yearly_total,
 }
 
 
@@ -663,6 +673,7 @@ PARAMETERS: dict[str, str] = {
     "upfront_cost": "One-time cost paid now, in dollars.",
     "before": "The amount before the change (the old premium, rent, payment or pay), in dollars.",
     "after": "The amount after the change, in dollars.",
+    "monthly_amount": "An amount paid or sent each month, in dollars.",
     "times_a_year": "How often the amount is paid: 12 monthly, 1 yearly, 0 a one-off price.",
     "monthly_saving": "Amount saved each month because of it, in dollars.",
 }

@@ -210,6 +210,10 @@ def numbers_block(facts: Sequence[StatedFact]) -> list[CalculationUse]:
                 "payment_to_payoff", balance=debt.value, apr_percent=rate.value, months=36
             )
             out.append(_use(calc, {"balance": debt, "apr_percent": rate}))
+    if payment and not out and payment.value > 0:
+        # money sent or paid each month, seen over a year (when nothing else is worked out)
+        calc = calculate("yearly_total", monthly_amount=payment.value)
+        out.append(_use(calc, {"monthly_amount": payment}))
     if loss:
         gains = gain.value if gain else 0.0
         calc = calculate("capital_loss_offset", gains=gains, losses=loss.value)

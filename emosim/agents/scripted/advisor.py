@@ -242,6 +242,11 @@ class _TopicTerms:
 
 # a lead-in before the clause's own subject ("For context, I have ...", "Oh, and my ...")
 _LEAD_IN = re.compile(r"^(?:(?:[\w'’]+\s+){0,4}[\w'’]+[,:]\s*)+(?:and\s+|but\s+)?")
+# talk before what is told ("okay so I send..."): not said back
+_FILLER = re.compile(
+    r"^(?:(?:okay|ok|so|well|um|uh|anyway|honestly|basically|look|listen|like)\b,?\s+)+",
+    re.IGNORECASE,
+)
 # keywords any question may hold: they do not make a question about one fact
 _GENERIC_KEYS = frozenset({"how long", "how much", "how many", "when", "can i", "should i"})
 _LOWER_STARTS = frozenset(
@@ -649,7 +654,8 @@ class ScriptedAdvisor:
         ]
         if newest:
             fact = _most_telling(newest)
-            clause = to_second_person(_LEAD_IN.sub("", fact.evidence)).strip().rstrip(".,;")
+            clause = _FILLER.sub("", _LEAD_IN.sub("", fact.evidence))
+            clause = to_second_person(clause).strip().rstrip(".,;")
             if 3 <= len(clause.split()) <= 22 and fact.text in clause:
                 lead = expand(_REFLECT_LEADS, rng)
                 first = clause.split(" ", 1)[0]
