@@ -218,6 +218,18 @@ def test_brands_are_kept_unless_a_cue_names_a_person(text, names):
     assert [s.text for s in detect(text) if s.kind == "name"] == names
 
 
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Tyler thinks we should refinance; Mary and I agree.", ["Tyler", "Mary"]),
+        ("I talked to Madison about it, she lives in Charlotte.", ["Madison"]),
+        ("We moved from Lagos to Springfield, near Tyler.", []),
+    ],
+)
+def test_first_names_that_are_also_towns_are_names_unless_a_place_cue_says(text, names):
+    assert [s.text for s in detect(text) if s.kind == "name"] == names
+
+
 def test_english_words_brands_and_interjections_stay():
     text = (
         "Honestly, Daycare is $1,200 a month. You're right that Venmo and DoorDash help. "

@@ -270,9 +270,11 @@ class NameFinder:
                 and " ".join(self._plain(w) for *_, w in chunk) in self.lx.places
             ):
                 return n
-        if self._plain(word) in self.lx.places:
-            return 1
-        return 1 if self.place_cue.search(text[max(0, start - 24) : start]) else 0
+        cued = bool(self.place_cue.search(text[max(0, start - 24) : start]))
+        w = self._plain(word)
+        if w in self.lx.places and not cued and self.lx.is_clear_first_name(w):
+            return 0  # "Tyler", "Mary", "Madison": a first name first, "in Madison" a place
+        return 1 if cued or w in self.lx.places else 0
 
     def _extendable(self, head: str, word: str) -> bool:
         w = self._plain(word)
