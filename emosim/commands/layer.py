@@ -31,11 +31,28 @@ ModelOpt = Annotated[
 ]
 
 
-def _load_layer(model: Path | None):  # noqa: ANN202
+EmotionModelOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--emotion-model",
+        help="Emotion model file (default: $EMOSIM_CLASSIFIER_MODEL or .cache/classifier/).",
+    ),
+]
+StrategyModelOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--strategy-model",
+        help="Strategy model file that reads the assistant's messages (default: "
+        "$EMOSIM_STRATEGY_MODEL or .cache/classifier/).",
+    ),
+]
+
+
+def _load_layer(model: Path | None, emotion_model: Path | None, strategy_model: Path | None):  # noqa: ANN202
     from emosim.layer.reading import Layer
 
     err_console.print("loading the layer's models (first use builds them, a few minutes)")
-    return Layer.load(model_path=model)
+    return Layer.load(model_path=model, emotion_model=emotion_model, strategy_model=strategy_model)
 
 
 def _conversation(path: Path):  # noqa: ANN202
@@ -68,10 +85,12 @@ def layer_read(
         ),
     ],
     model: ModelOpt = None,
+    emotion_model: EmotionModelOpt = None,
+    strategy_model: StrategyModelOpt = None,
 ) -> None:
     """Read a conversation so far and print the layer's reading as JSON."""
     conversation = _conversation(file)
-    layer = _load_layer(model)
+    layer = _load_layer(model, emotion_model, strategy_model)
     try:
         reading = layer.read(conversation.messages)
     except DataError as exc:
@@ -91,6 +110,8 @@ def layer_serve(
     ] = 256 * 1024,
     docs: Annotated[bool, typer.Option("--docs", help="Serve /docs and /openapi.json.")] = False,
     model: ModelOpt = None,
+    emotion_model: EmotionModelOpt = None,
+    strategy_model: StrategyModelOpt = None,
 ) -> None:
     """Serve the layer on 127.0.0.1 (POST /v1/read, bearer token)."""
     import uvicorn
@@ -100,7 +121,8 @@ def layer_serve(
     token = os.environ.get(token_env, "")
     if not token:
         raise EmosimError(f"set the bearer token in ${token_env} (empty or unset)")
-    server_app = create_app(_load_layer(model), token, max_body=max_body, docs=docs)
+    layer = _load_layer(model, emotion_model, strategy_model)
+    server_app = create_app(layer, token, max_body=max_body, docs=docs)
     console.print(f"emotional layer on http://127.0.0.1:{port} (POST /v1/read)")
     uvicorn.run(server_app, host="127.0.0.1", port=port, log_level="info")
 
@@ -122,6 +144,7 @@ def layer_train(
         typer.Option(help="Folder with ESConv train.jsonl (default: data/esconv_train)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even when up to date.")] = False,
+    emotion_model: EmotionModelOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the model's meta as JSON.")
     ] = False,
@@ -139,7 +162,12 @@ def layer_train(
     catalog = get_catalog()
     path = out or default_model_path()
     built = build_model(
-        path, emotion_observer(catalog), catalog, data_dir=data, outcomes=outcomes, force=force
+        path,
+        emotion_observer(catalog, emotion_model),
+        catalog,
+        data_dir=data,
+        outcomes=outcomes,
+        force=force,
     )
     if as_json:
         typer.echo(built.meta.model_dump_json(indent=2))
@@ -170,6 +198,7 @@ def eval_layer(
         bool, typer.Option(help="--cv only: the taxonomy prior among the features.")
     ] = True,
     model: ModelOpt = None,
+    emotion_model: EmotionModelOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Predict the human supporter's next strategy: top-1 / top-3 against the majority anchor."""
@@ -186,7 +215,7 @@ def eval_layer(
         raise EmosimError("--model: only without --cv (cross-validation trains its own models)")
     turns, _ = read_next_turns(esconv)
     catalog = get_catalog()
-    observer = emotion_observer(catalog)
+    observer = emotion_observer(catalog, emotion_model)
     emotions = read_emotions(observer, [t.seeker for t in turns])
     if cv:
         result = cross_validate(

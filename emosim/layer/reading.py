@@ -130,18 +130,26 @@ class Layer:
         }
 
     @classmethod
-    def load(cls, catalog: Catalog | None = None, *, model_path: Path | None = None) -> Layer:
+    def load(
+        cls,
+        catalog: Catalog | None = None,
+        *,
+        model_path: Path | None = None,
+        emotion_model: Path | None = None,
+        strategy_model: Path | None = None,
+    ) -> Layer:
+        """The cached models (built on first use), or the given files as they are."""
         from emosim.agents.classifier.strategy_store import ensure_strategy_model
 
         from .fast import speed_up
         from .store import emotion_observer, ensure_model
 
         catalog = catalog or get_catalog()
-        observer = emotion_observer(catalog)
-        strategy_model = ensure_strategy_model()
+        observer = emotion_observer(catalog, emotion_model)
+        strategies = ensure_strategy_model(strategy_model)
         next_model = ensure_model(observer, catalog, model_path)
-        speed_up(observer.model, strategy_model, next_model)
-        return cls(catalog, observer, strategy_model, next_model)
+        speed_up(observer.model, strategies, next_model)
+        return cls(catalog, observer, strategies, next_model)
 
     # --- reading --------------------------------------------------------------------------
 

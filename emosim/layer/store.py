@@ -156,8 +156,9 @@ def ensure_model(
     return load_model(path)
 
 
-def emotion_observer(catalog: Catalog):  # noqa: ANN201
-    """The classifier emotion observer the layer reads with (lexicon fused in)."""
+def emotion_observer(catalog: Catalog, model_path: Path | None = None):  # noqa: ANN201
+    """The classifier emotion observer the layer reads with (lexicon fused in); `model_path`
+    as it is, else the cached GoEmotions model."""
     from emosim.agents.classifier import build_classifier_observer
 
-    return build_classifier_observer(catalog)
+    return build_classifier_observer(catalog, model_path=model_path)
