@@ -236,3 +236,21 @@ def test_english_words_brands_and_interjections_stay():
         "Awww ok. I've got 12k in a Roth IRA at Fidelity and we celebrate Eid in Queens."
     )
     assert [s for s in detect(text) if s.kind == "name"] == []
+
+
+def test_eval_anonymization_command(cli, tmp_path):
+    from emosim.cli import app
+
+    result = cli.invoke(app, ["eval", "anonymization", str(NAMES / "test.jsonl"), "--json"])
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads(result.output).values()
+    assert report["kinds"]["name"]["planted"] >= 500
+    assert report["kinds"]["name"]["recall"] >= 0.95
+    assert report["kept"]["amount"][0] == report["kept"]["amount"][1]
+    assert len(report["names_found_per_origin"]) >= 10
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x"}\n')
+    result = cli.invoke(app, ["eval", "anonymization", str(bad)])
+    assert result.exit_code != 0
+    assert "bad.jsonl: not an answer key" in result.output
+    assert "Traceback" not in result.output
