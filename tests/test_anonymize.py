@@ -185,6 +185,7 @@ def test_name_test_split_targets(anonymizer):
         ("My partner Dawit Haile and I moved from Addis Ababa to Springfield.", ["Dawit Haile"]),
         ("Szymon's salary covers rent; we shop at Costco for Diwali.", ["Szymon"]),
         ("Best, Nguyễn Thị Lan", ["Nguyễn Thị Lan"]),
+        ("Adewale lost his job. Honestly, Rent went up.", ["Adewale"]),
     ],
 )
 def test_names_by_cue_and_shape_not_places_brands_or_holidays(text, names):

@@ -55,7 +55,10 @@ _PERSON_VERB_AFTER = re.compile(
 # After a capitalised word at the start of a sentence: it is the subject, so a person.
 _SUBJECT_AFTER = re.compile(
     r"^(?:['’]s\b|\s*,|\s+(?:and|is|was|has|had|does|did|doesn't|didn't|can|can't|will|"
-    r"won't|would|got|gets|makes|made|just|also|never|always|still|and\s+i)\b)",
+    r"won't|would|got|gets|makes|made|just|also|never|always|still|and\s+i|"
+    r"lost|left|quit|retired|started|passed|died|moved|went|came|took|gave|bought|sold|spent|"
+    r"saved|lent|borrowed|inherited|owes|loves|hates|knows|helps|helped|called|texted|runs|"
+    r"drives|manages|became|turned|graduated|received)\b)",
     re.IGNORECASE,
 )
 # The same, for a writer who never capitalises: a verb, not "and" or a comma ("noone and").
