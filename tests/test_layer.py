@@ -46,7 +46,7 @@ def models(tmp_path_factory: pytest.TempPathFactory, catalog) -> dict[str, Path]
     """Small emotion and strategy models, and a next-strategy model on the 25-dialog sample."""
     folder = tmp_path_factory.mktemp("layer")
     emotion = folder / "emotion.npz"
-    build_emotion_model(emotion, data_dir=DATA / "goemotions", params=TrainingParams(sample=2000))
+    build_emotion_model(emotion, data_dir=DATA / "goemotions", params=TrainingParams(sample=1000))
     strategy = folder / "strategy.npz"
     build_strategy_model(
         strategy, data_dir=DATA / "esconv_train", params=StrategyParams(sample=600)
@@ -122,7 +122,7 @@ def test_training_is_deterministic_and_carries_the_license(models, tmp_path: Pat
     assert model.meta.license.startswith("CC BY-NC")
     assert "ESConv" in model.meta.attribution
     assert model.meta.data_sha256 == file_sha256(models["data"] / "train.jsonl")
-    turns, _ = read_next_turns(SAMPLE)
+    turns = read_next_turns(SAMPLE)[0][:150]
     emotions = EmotionFeatures(np.full((len(turns), 9), 0.1), ["worry"] * len(turns))
     prior = model.prior
     one = train(turns, emotions, prior, families=model.meta.families, emotion_model="x")
@@ -230,7 +230,7 @@ def test_layer_read_command(cli, models, tmp_path: Path) -> None:
 def test_eval_layer_command(cli, models) -> None:
     emotion = ["--emotion-model", str(models["emotion"])]
     result = cli.invoke(
-        app, ["eval", "layer", "--esconv", str(SAMPLE), "--cv", "3", "--json", *emotion]
+        app, ["eval", "layer", "--esconv", str(SAMPLE), "--cv", "2", "--json", *emotion]
     )
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)

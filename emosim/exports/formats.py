@@ -9,6 +9,7 @@ from ..catalog import Catalog
 from ..preferences.human import HumanPair
 from ..schemas import ClientTurn
 from .dialogue import Dialogue, Step
+from .layer import layer, layer_plan
 from .pairs import Negative, negatives
 from .rows import (
     AxolotlRow,
@@ -308,6 +309,8 @@ BUILDERS: dict[str, Builder] = {
     "axolotl": axolotl,
     "sharegpt": sharegpt,
     "emotion-classification": emotion_classification,
+    "layer": layer,
+    "layer-plan": layer_plan,
 }
 PREFERENCE_FORMATS = ("openai-dpo", "trl-dpo", "trl-kto", "trl-reward")
 UNFLAGGED_FORMATS = ("trl-messages", "sharegpt")

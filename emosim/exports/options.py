@@ -21,6 +21,8 @@ FORMATS: dict[str, str] = {
     "axolotl": "Axolotl chat_template: messages with a per-message boolean `train`",
     "sharegpt": "ShareGPT / LLaMA-Factory: conversations of from/value turns",
     "emotion-classification": "Client turns with prior context and resolved emotion labels",
+    "layer": "Emotional layer, domain masked: prompt / completion (plan line + reply skeleton)",
+    "layer-plan": "Emotional layer planning, domain masked: prompt / completion (JSON plan)",
 }
 """Every export format, with the one-line description shown in help and the dataset card."""
 

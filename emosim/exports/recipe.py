@@ -33,6 +33,8 @@ OBJECTIVES: dict[str, Objective] = {
     "trl-kto": "kto",
     "trl-reward": "reward",
     "emotion-classification": "classification",
+    "layer": "sft",
+    "layer-plan": "sft",
 }
 FULL_FT_LR: dict[Objective, float] = {
     "sft": 2e-5,
@@ -104,6 +106,17 @@ PAIRING: dict[str, dict[str, Any]] = {
         },
         "loss_mask": "every gpt turn (rows end at the last trainable turn)",
     },
+    "layer": {
+        "trainer": "trl.SFTTrainer",
+        "config": {"completion_only_loss": True},
+        "loss_mask": "completion only (plan line + masked reply); history in the prompt",
+        "stack_with": "a domain adapter (see notes: PEFT multi-adapter)",
+    },
+    "layer-plan": {
+        "trainer": "trl.SFTTrainer",
+        "config": {"completion_only_loss": True},
+        "loss_mask": "completion only (the JSON plan)",
+    },
     "emotion-classification": {
         "trainer": "transformers.Trainer with AutoModelForSequenceClassification + peft",
         "config": {"text_column": "text", "label_column": "emotion", "task_type": "SEQ_CLS"},
@@ -167,7 +180,27 @@ COLUMNS: dict[str, list[str]] = {
         "record_id", "turn_index", "text", "context", "emotion", "family",
         "intensity", "intensity_level", "secondary_emotion", "topic", "source",
     ],
+    "layer": ["prompt", "completion"],
+    "layer-plan": ["prompt", "completion"],
 }  # fmt: skip
+LAYER_NOTES = [
+    "Emotional layer: domain specifics are masked ([NAME], [TOPIC], [TERM], [AMOUNT], "
+    "[PERCENT], [NUMBER]), so the adapter learns how to meet a feeling, not the domain.",
+    "Train it as its own LoRA on the base model, then stack it with a domain adapter trained on "
+    "the customer's content (PEFT multi-adapter): model = PeftModel.from_pretrained(base, "
+    "DOMAIN_DIR, adapter_name='domain'); model.load_adapter(LAYER_DIR, adapter_name='emotion'); "
+    "model.add_weighted_adapter(['domain', 'emotion'], [1.0, 0.7], adapter_name='both', "
+    "combination_type='cat'); model.set_adapter('both'). 'cat' concatenates the two LoRAs "
+    "(rank adds up, exact); 'svd' or 'ties' merge them into one rank. Tune the layer's weight "
+    "on the domain's validation set.",
+    "Or keep both loaded and switch per request with model.set_adapter(...), or merge into the "
+    "base weights (merge_and_unload) for serving.",
+    "Sources: PEFT docs, 'Model merging' (add_weighted_adapter) and 'LoRA' (load_adapter, "
+    "set_adapter), https://huggingface.co/docs/peft/developer_guides/model_merging and "
+    "https://huggingface.co/docs/peft/developer_guides/lora; Huang et al. 2023, 'LoraHub: "
+    "Efficient Cross-Task Generalization via Dynamic LoRA Composition', arXiv:2307.13269.",
+]
+"""How the layer formats' adapter is trained and stacked (written into lora_recipe.yaml)."""
 
 
 def build_recipe(manifest: ExportManifest) -> LoraRecipe:
@@ -203,6 +236,8 @@ def build_recipe(manifest: ExportManifest) -> LoraRecipe:
         )
     if objective == "classification":
         notes.append("Use num_labels = number of distinct `emotion` values in train.jsonl.")
+    if fmt in ("layer", "layer-plan"):
+        notes += LAYER_NOTES
     return LoraRecipe(
         reference=REFERENCE,
         base_model="SET-ME (e.g. an instruction-tuned chat model id or local path)",
