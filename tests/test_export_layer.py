@@ -28,7 +28,7 @@ def _forbidden(record: dict, catalog) -> list[str]:
 
 @pytest.mark.parametrize("fmt", ["layer", "layer-plan"])
 def test_layer_export_has_no_domain_content(
-    cli, scripted_run, catalog, tmp_path: Path, fmt
+    cli, scripted_run, catalog, tmp_path: Path, fmt, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run, records = scripted_run
     out = tmp_path / fmt
@@ -58,9 +58,13 @@ def test_layer_export_has_no_domain_content(
     notes = " ".join(recipe["notes"])
     assert "add_weighted_adapter" in notes and "load_adapter" in notes
 
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     import datasets
 
-    loaded = datasets.load_dataset("json", data_files=str(out / "train.jsonl"), split="train")
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
+    loaded = datasets.load_dataset(
+        "json", data_files=str(out / "train.jsonl"), split="train", cache_dir=str(tmp_path / "c")
+    )
     assert loaded.num_rows == len(rows) and set(loaded.column_names) == {"prompt", "completion"}
 
 

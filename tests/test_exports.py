@@ -110,7 +110,7 @@ def _expected_rows(docs: dict[str, dict], fmt: str) -> int:
     )
     if fmt in ("openai-chat", "trl-messages", "axolotl", "sharegpt"):
         return sum(1 for d in docs.values() if any(t["training_weight"] > 0 for t in _advisor(d)))
-    if fmt == "trl-prompt-completion":
+    if fmt in ("trl-prompt-completion", "layer", "layer-plan"):
         return len(trainable)
     if fmt in ("trl-dpo", "openai-dpo", "trl-reward"):
         return negatives
