@@ -38,7 +38,7 @@ from emosim.catalog import get_catalog
 from emosim.labels import store as store_module
 from emosim.labels.chain import link
 from emosim.labels.operators import read_operator_jsonl
-from emosim.labels.store import LabelStore, event_json, utc
+from emosim.labels.store import EVENT_INSERT, LabelStore, event_json, event_rows, utc
 from emosim.labels.targets import ConversationInfo
 from emosim.schemas import ConversationRecord, LabelEvent
 
@@ -154,11 +154,7 @@ def _operator_line(e: LabelEvent) -> str:
     return json.dumps(doc)
 
 
-_INSERT = (
-    "INSERT INTO events (event_id, conversation_id, turn_index, sentence_index, field, "
-    "source_kind, source_name, action, created_at, supersedes, stored_at, event_json, hash) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+_INSERT = EVENT_INSERT  # the statement the store uses
 
 
 def _row(e: LabelEvent, cid: str, now: str) -> tuple:
@@ -201,11 +197,7 @@ def ingest(base: ConversationRecord, tmp: Path) -> dict[str, dict[str, float]]:
     with LabelStore.open(seed) as db:
         prev = db.verify().head
     now = datetime.now(UTC).isoformat()
-    raw_rows = []
-    for _, e in (item for file in files for item in read_operator_jsonl(file)):
-        values = _row(e, e.target.conversation_id, now)
-        prev = link(prev, values)
-        raw_rows.append((*values, prev))
+    raw_rows = event_rows((p for file in files for p in read_operator_jsonl(file)), prev, now)
     catalog = get_catalog()
 
     def raw(path: Path) -> None:
@@ -222,7 +214,7 @@ def ingest(base: ConversationRecord, tmp: Path) -> dict[str, dict[str, float]]:
 
     def unchained(path: Path) -> None:
         real = store_module.link
-        store_module.link = lambda prev, values: "-"  # type: ignore[assignment]
+        store_module.link = lambda prev, values: "-"
         try:
             checked(path)
         finally:

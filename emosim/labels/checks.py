@@ -7,7 +7,7 @@ checked, and one list of problems (each naming where the event came from) is rai
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -16,8 +16,9 @@ from emosim.catalog import Catalog
 from emosim.errors import DataError
 from emosim.schemas import LabelEvent, Quality
 
+from .eventjson import event_json
 from .roles import Roles, SourceRef, supersede_problem
-from .targets import ConversationInfo, TargetKey, target_problem
+from .targets import TargetKey, TurnShape, target_problem
 
 CLOCK_SKEW = timedelta(minutes=5)
 REVIEW_STATUSES: tuple[str, ...] = typing.get_args(Quality.model_fields["review_status"].annotation)
@@ -116,12 +117,44 @@ class StoredRef(NamedTuple):
         return LabelEvent.model_validate_json(self.event_json)
 
 
+class Pending(NamedTuple):
+    """One event of a batch as the checks and the insert read it, with the JSON it will be
+    stored as: a stream (e.g. live operators' JSONL) can build it without a LabelEvent."""
+
+    where: str
+    event_id: str
+    key: TargetKey
+    action: str
+    value: Any
+    supersedes: str | None
+    created_at: datetime
+    source: SourceRef
+    json: str
+
+    @classmethod
+    def of(cls, where: str, e: LabelEvent) -> Pending:
+        return cls(
+            where,
+            e.event_id,
+            key_of(e),
+            e.action,
+            e.value,
+            e.supersedes,
+            e.created_at,
+            SourceRef(e.source.kind, e.source.name),
+            event_json(e),
+        )
+
+    def event(self) -> LabelEvent:
+        return LabelEvent.model_validate_json(self.json)
+
+
 @dataclass
 class CheckedBatch:
     """Events that may be stored, and those already stored (identical: skipped)."""
 
-    new: list[LabelEvent] = field(default_factory=list)
-    already_stored: list[LabelEvent] = field(default_factory=list)
+    new: list[Pending] = field(default_factory=list)
+    already_stored: list[Pending] = field(default_factory=list)
 
 
 def future_problem(created_at: datetime, latest: datetime, skew: timedelta) -> str | None:
@@ -138,8 +171,8 @@ def future_problem(created_at: datetime, latest: datetime, skew: timedelta) -> s
 
 
 def check_events(
-    items: Iterable[tuple[str, LabelEvent]],
-    conversations: Callable[[str], ConversationInfo | None],
+    items: Iterable[Pending],
+    conversations: Callable[[str], Sequence[TurnShape] | None],
     stored: Mapping[str, StoredRef],
     catalog: Catalog,
     roles: Roles | None = None,
@@ -149,42 +182,43 @@ def check_events(
 ) -> CheckedBatch:
     """Check a batch; raise DataError listing every problem, or return what to store.
 
-    `stored` maps the event ids this batch names (its own ids and its `supersedes` links) to
+    `conversations` gives a conversation's turns (None: not in the store); `stored` maps
+    the event ids this batch names (its own ids and its `supersedes` links) to
     events already in the store; `roles` says who may supersede other people's events;
     `created_at` may be at most `clock_skew` after `now`.
     """
     roles = roles or Roles()
+    leads = roles.leads()
     latest = (now or datetime.now(UTC)) + clock_skew
     checks = value_checks(catalog)
     problems: list[str] = []
     batch = CheckedBatch()
-    seen: dict[str, LabelEvent] = {}
-    for where, event in items:
-        key = key_of(event)
+    seen: dict[str, Pending] = {}
+    for p in items:
+        key, event_id = p.key, p.event_id
         before = len(problems)
-        event_id = event.event_id
         if event_id in seen:
-            problems.append(f"{where}: event {event_id!r}: duplicate event_id within the batch")
+            problems.append(f"{p.where}: event {event_id!r}: duplicate event_id within the batch")
             continue
         old = stored.get(event_id)
         if old is not None:
-            if same_event(old.event(), event):
-                batch.already_stored.append(event)
-                seen[event_id] = event
+            if same_event(old.event(), p.event()):
+                batch.already_stored.append(p)
+                seen[event_id] = p
                 continue
             problems.append(
-                f"{where}: event {event_id!r}: event_id is already stored with different "
+                f"{p.where}: event {event_id!r}: event_id is already stored with different "
                 "content (events are append-only: make a new event that supersedes it)"
             )
             continue
-        prefix = f"{where}: event {event_id!r}"
-        ahead = future_problem(event.created_at, latest, clock_skew)
+        prefix = f"{p.where}: event {event_id!r}"
+        ahead = future_problem(p.created_at, latest, clock_skew)
         if ahead:
             problems.append(f"{prefix}: created_at: {ahead}")
         where_target = target_problem(conversations(key.conversation_id), key)
         if where_target:
             problems.append(f"{prefix}: target: {where_target}")
-        action, value, supersedes = event.action, event.value, event.supersedes
+        action, value, supersedes = p.action, p.value, p.supersedes
         needs_value = action in ("suggest", "correct") or (
             action == "accept" and supersedes is None
         )
@@ -201,29 +235,24 @@ def check_events(
                 f"{prefix}: a 'reject' needs `supersedes` (the event rejected) or a value"
             )
         if supersedes is not None:
-            target: LabelEvent | StoredRef | None = seen.get(supersedes)
-            if target is not None:
-                target_key = key_of(target)
-            else:
-                target = stored.get(supersedes)
-                target_key = target.key if target is not None else key
+            target = seen.get(supersedes) or stored.get(supersedes)
             if target is None:
                 problems.append(
                     f"{prefix}: supersedes: unknown event {supersedes!r} "
                     "(not stored and not earlier in this batch)"
                 )
-            elif target_key != key:
+            elif target.key != key:
                 problems.append(
                     f"{prefix}: supersedes: event {supersedes!r} is about "
-                    f"{target_key.describe()}, not {key.describe()}"
+                    f"{target.key.describe()}, not {key.describe()}"
                 )
             else:
-                refused = supersede_problem(event, target, roles)
+                refused = supersede_problem(p, target, roles, leads)
                 if refused:
                     problems.append(f"{prefix}: supersedes: {refused}")
         if len(problems) == before:
-            batch.new.append(event)
-        seen[event_id] = event
+            batch.new.append(p)
+        seen[event_id] = p
     if problems:
         raise DataError([*problems, "nothing was stored"])
     return batch

@@ -12,9 +12,16 @@ from pydantic import Field, ValidationError
 
 from emosim.errors import DataError
 from emosim.files import format_validation_error
-from emosim.schemas import LabelEvent, LabelSource, LabelTarget
+from emosim.schemas import LabelEvent
 from emosim.schemas.common import StrictModel, Unit
 from emosim.schemas.labels import LabelAction, LabelField
+
+from .checks import Pending
+from .eventjson import dumps_event
+from .roles import SourceRef
+from .targets import TargetKey
+
+KIND = "live_operator"
 
 
 class OperatorEvent(StrictModel):
@@ -36,27 +43,38 @@ class OperatorEvent(StrictModel):
     )
     created_at: datetime | None = Field(default=None, description="When (default: received).")
 
-    def to_event(self, now: datetime | None = None) -> LabelEvent:
-        """The stored event. Every field was validated as this model's, to the same types and
-        bounds as LabelEvent's, so it is assembled without validating it twice."""
-        return LabelEvent.model_construct(
-            event_id=self.event_id or f"op-{uuid.uuid4().hex}",
-            created_at=self.created_at or now or datetime.now(UTC),
-            target=LabelTarget.model_construct(
-                conversation_id=self.conversation_id,
-                turn_index=self.turn_index,
-                sentence_index=self.sentence_index,
-                field=self.field,
-            ),
-            value=self.value,
-            source=LabelSource.model_construct(
-                kind="live_operator", name=self.operator, version=self.tool_version
-            ),
-            action=self.action,
-            confidence=self.confidence,
-            reason=self.reason,
-            supersedes=self.supersedes,
+    def pending(self, where: str, now: datetime) -> Pending:
+        """The event to store, as the checks read it, and its stored JSON: built straight
+        from this validated model (same types and bounds as LabelEvent's)."""
+        event_id = self.event_id or f"op-{uuid.uuid4().hex}"
+        created = self.created_at or now
+        key = TargetKey(self.conversation_id, self.turn_index, self.sentence_index, self.field)
+        source = {"kind": KIND, "name": self.operator, "version": self.tool_version}
+        text = dumps_event(
+            event_id,
+            created,
+            key,
+            self.value,
+            source,
+            self.action,
+            self.confidence,
+            self.reason,
+            self.supersedes,
         )
+        return Pending(
+            where,
+            event_id,
+            key,
+            self.action,
+            self.value,
+            self.supersedes,
+            created,
+            SourceRef(KIND, self.operator),
+            text,
+        )
+
+    def to_event(self, now: datetime | None = None) -> LabelEvent:
+        return self.pending("", now or datetime.now(UTC)).event()
 
 
 class OperatorBatch(StrictModel):
@@ -65,7 +83,7 @@ class OperatorBatch(StrictModel):
     events: list[OperatorEvent] = Field(min_length=1, description="Events, in order.")
 
 
-def read_operator_jsonl(path: Path) -> list[tuple[str, LabelEvent]]:
+def read_operator_jsonl(path: Path) -> list[Pending]:
     """Every line of a JSONL batch as a live_operator event; all problems at once."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -74,14 +92,14 @@ def read_operator_jsonl(path: Path) -> list[tuple[str, LabelEvent]]:
     except UnicodeDecodeError as exc:
         raise DataError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
     problems: list[str] = []
-    items: list[tuple[str, LabelEvent]] = []
+    items: list[Pending] = []
     now = datetime.now(UTC)
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{path}:{number}"
         try:  # one pass in pydantic-core; a bad line is read again for a precise message
-            items.append((where, OperatorEvent.model_validate_json(line).to_event(now)))
+            items.append(OperatorEvent.model_validate_json(line).pending(where, now))
             continue
         except ValidationError:
             pass
@@ -91,7 +109,7 @@ def read_operator_jsonl(path: Path) -> list[tuple[str, LabelEvent]]:
             problems.append(f"{where}: malformed JSON: {exc.msg} (column {exc.colno})")
             continue
         try:
-            items.append((where, OperatorEvent.model_validate(doc).to_event(now)))
+            items.append(OperatorEvent.model_validate(doc).pending(where, now))
         except ValidationError as exc:
             problems.extend(format_validation_error(exc, where))
     if problems:

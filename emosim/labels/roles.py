@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, model_validator
 
 from emosim.files import load_yaml_model
 from emosim.paths import project_root
-from emosim.schemas import LabelEvent, LabelSource
+from emosim.schemas import LabelSource
 from emosim.schemas.common import StrictModel
 from emosim.schemas.labels import SourceKind
 
@@ -61,12 +61,18 @@ class Owned(Protocol):
     def source(self) -> Person: ...
 
 
+class Acting(Owned, Protocol):
+    """An event about to be stored: who makes it and what it does."""
+
+    @property
+    def action(self) -> str: ...
+
+
 class Roles(StrictModel):
     """label_roles.yaml: the roles and who holds them."""
 
     roles: dict[str, Role] = Field(default_factory=dict, description="Role id -> role.")
     members: list[Member] = Field(default_factory=list, description="Who holds which role.")
-    _leads: frozenset[tuple[str, str]] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _known_roles(self) -> Roles:
@@ -79,16 +85,17 @@ class Roles(StrictModel):
     def roles_of(self, source: Person) -> list[str]:
         return [m.role for m in self.members if m.name == source.name and source.kind in m.kinds]
 
+    def leads(self) -> frozenset[SourceRef]:
+        """Every (kind, name) whose role may supersede other people's events."""
+        return frozenset(
+            SourceRef(kind, m.name)
+            for m in self.members
+            if self.roles[m.role].supersede_others
+            for kind in m.kinds
+        )
+
     def may_supersede_others(self, source: Person) -> bool:
-        """Asked for every superseding event of a batch: a set lookup, built once."""
-        if self._leads is None:
-            self._leads = frozenset(
-                (kind, m.name)
-                for m in self.members
-                if self.roles[m.role].supersede_others
-                for kind in m.kinds
-            )
-        return (source.kind, source.name) in self._leads
+        return SourceRef(source.kind, source.name) in self.leads()
 
 
 def roles_path() -> Path:
@@ -105,9 +112,17 @@ def same_person(a: Person, b: Person) -> bool:
     return a.kind == b.kind and a.name == b.name
 
 
-def supersede_problem(event: LabelEvent, target: Owned, roles: Roles) -> str | None:
-    """Why `event` may not supersede `target`, or None when it may."""
-    if same_person(event.source, target.source) or roles.may_supersede_others(event.source):
+def supersede_problem(
+    event: Acting, target: Owned, roles: Roles, leads: frozenset[SourceRef] | None = None
+) -> str | None:
+    """Why `event` may not supersede `target`, or None when it may (`leads`: `roles.leads()`,
+    given when many events are checked at once)."""
+    me, owner = event.source, target.source
+    if same_person(me, owner):
+        return None
+    if owner.kind not in HUMAN_KINDS and event.action != "retract":
+        return None  # model and rule events belong to nobody
+    if SourceRef(me.kind, me.name) in (roles.leads() if leads is None else leads):
         return None
     mine = f"{event.source.kind}:{event.source.name}"
     theirs = f"{target.source.kind}:{target.source.name}"

@@ -84,7 +84,7 @@ def create_app(
 
     def store_batch(events: list[OperatorEvent]) -> dict[str, Any]:
         now = datetime.now(UTC)
-        items = [(f"events[{i}]", e.to_event(now)) for i, e in enumerate(events)]
+        items = [e.pending(f"events[{i}]", now) for i, e in enumerate(events)]
         with lock, LabelStore.open(store_path) as store:
             try:
                 result = store.append(items, catalog)

@@ -9,12 +9,11 @@ them and stores nothing twice.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import orjson
 from pydantic import TypeAdapter
@@ -24,17 +23,26 @@ from emosim.errors import DataError, EmosimError
 from emosim.schemas import ConversationRecord, LabelEvent
 
 from .chain import ChainReport, conversation_head, event_head, link, verify
-from .checks import CLOCK_SKEW, CheckedBatch, StoredRef, check_events
+from .checks import CLOCK_SKEW, CheckedBatch, Pending, StoredRef, check_events
 from .ddl import STORE_VERSION, prepare
+from .eventjson import event_json
 from .roles import Roles, SourceRef, load_roles
-from .targets import ConversationInfo, TargetKey, TurnInfo
+from .targets import ConversationInfo, TargetKey, TurnInfo, TurnShape
 
-__all__ = ["DEFAULT_STORE", "STORE_VERSION", "LabelStore", "StoreBusy", "TamperedStore"]
+__all__ = [
+    "DEFAULT_STORE",
+    "STORE_VERSION",
+    "LabelStore",
+    "Pending",
+    "StoreBusy",
+    "TamperedStore",
+    "event_json",
+]
 
 DEFAULT_STORE = "labels.sqlite"
 DEFAULT_TIMEOUT = 5.0  # seconds a writer waits for another writer before giving up
+CACHE_KIB = 32_768  # page cache per connection: the indexes of a large store stay in memory
 _EVENT_LIST = TypeAdapter(list[LabelEvent])
-_PROVENANCE = ("model_sha256", "data_sha256", "license")
 
 
 class StoreBusy(EmosimError):
@@ -43,36 +51,6 @@ class StoreBusy(EmosimError):
 
 class TamperedStore(EmosimError):
     """The store's hash chain or its append-only guards are broken."""
-
-
-def event_json(e: LabelEvent) -> str:
-    """The event as stored: the JSON of `LabelEvent.model_dump_json` (same keys, same
-    values; datetimes with an explicit offset), written by orjson at a fraction of the cost."""
-    t, s = e.target, e.source
-    source: dict[str, Any] = {"kind": s.kind, "name": s.name, "version": s.version}
-    for key in _PROVENANCE:
-        if getattr(s, key):
-            source[key] = getattr(s, key)
-    doc = {
-        "event_id": e.event_id,
-        "created_at": e.created_at,
-        "target": {
-            "conversation_id": t.conversation_id,
-            "turn_index": t.turn_index,
-            "sentence_index": t.sentence_index,
-            "field": t.field,
-        },
-        "value": e.value,
-        "source": source,
-        "action": e.action,
-        "confidence": e.confidence,
-        "reason": e.reason,
-        "supersedes": e.supersedes,
-    }
-    try:
-        return orjson.dumps(doc).decode()
-    except TypeError:  # a value orjson cannot write: pydantic can
-        return e.model_dump_json()
 
 
 def _json_list(values: Iterable[str]) -> str:
@@ -105,12 +83,12 @@ def store_path_for(store: Path | None, datasets: Iterable[Path] = ()) -> Path:
 
 @dataclass
 class AppendResult:
-    stored: list[LabelEvent]
-    already_stored: list[LabelEvent]
+    stored: list[Pending]
+    already_stored: list[Pending]
     conversations_added: int = 0
 
 
-_EVENT_INSERT = (
+EVENT_INSERT = (
     "INSERT INTO events (event_id, conversation_id, turn_index, sentence_index, field, "
     "source_kind, source_name, action, created_at, supersedes, stored_at, event_json, hash) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -127,6 +105,7 @@ class LabelStore:
         self.clock_skew: timedelta = CLOCK_SKEW
         self.upgraded: int | None = None  # events chained when a version 1 store was opened
         self._known: dict[str, ConversationInfo] = {}
+        self._shapes: dict[str, list[TurnShape]] = {}
         self._all_loaded = False
         self._roles: Roles | None = None
 
@@ -157,6 +136,7 @@ class LabelStore:
                 path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
             conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             upgraded = prepare(conn, str(path))
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode=WAL")
@@ -236,6 +216,34 @@ class LabelStore:
         if missing:  # unknown ids are asked again: a concurrent import may have added them
             self._load(missing)
         return self._known
+
+    def shapes(self, ids: Iterable[str]) -> dict[str, list[TurnShape]]:
+        """The turns' shape (speaker, sentence count) of the named conversations that are in
+        the store: what target checks need, without their text."""
+        missing = {i for i in ids if i not in self._shapes}
+        for cid in [i for i in missing if i in self._known]:
+            self._shapes[cid] = self._known[cid].shape()
+            missing.discard(cid)
+        if missing:
+            arg = (_json_list(missing),)
+            fresh: dict[str, list[TurnShape]] = {
+                cid: []
+                for (cid,) in self.conn.execute(
+                    "SELECT conversation_id FROM conversations "
+                    "WHERE conversation_id IN (SELECT value FROM json_each(?))",
+                    arg,
+                )
+            }
+            for cid, speaker, sentences in self.conn.execute(
+                "SELECT t.conversation_id, t.speaker, (SELECT COUNT(*) FROM sentences s "
+                "WHERE s.conversation_id = t.conversation_id AND s.turn_index = t.turn_index) "
+                "FROM turns t WHERE t.conversation_id IN (SELECT value FROM json_each(?)) "
+                "ORDER BY t.conversation_id, t.turn_index",
+                arg,
+            ):
+                fresh[cid].append(TurnShape(speaker, sentences))
+            self._shapes.update(fresh)
+        return self._shapes
 
     def _load(self, ids: set[str] | None) -> None:
         where, args = "", ()
@@ -318,15 +326,14 @@ class LabelStore:
         wanted = {i for i in ids if i}
         if not wanted:
             return {}
-        return {
-            eid: StoredRef(eid, TargetKey(cid, turn, sentence, name), SourceRef(kind, who), text)
-            for eid, cid, turn, sentence, name, kind, who, text in self.conn.execute(
-                "SELECT event_id, conversation_id, turn_index, sentence_index, field, "
-                "source_kind, source_name, event_json FROM events "
-                "WHERE event_id IN (SELECT value FROM json_each(?))",
-                (_json_list(wanted),),
-            )
-        }
+        rows = self.conn.execute(
+            "SELECT event_id, conversation_id, turn_index, sentence_index, field, "
+            "source_kind, source_name, event_json FROM events "
+            "WHERE event_id IN (SELECT value FROM json_each(?))",
+            (_json_list(wanted),),
+        )
+        make_key, make_source = TargetKey._make, SourceRef._make
+        return {r[0]: StoredRef(r[0], make_key(r[1:5]), make_source(r[5:7]), r[7]) for r in rows}
 
     def count_events(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
@@ -335,27 +342,33 @@ class LabelStore:
 
     def check(
         self,
-        items: list[tuple[str, LabelEvent]],
+        items: list[Pending],
         catalog: Catalog,
         extra: dict[str, ConversationInfo] | None = None,
     ) -> CheckedBatch:
         """Check a batch against the store (call inside `_write` to hold what it read)."""
-        extra = extra or {}
-        known = self.infos({e.target.conversation_id for _, e in items} - extra.keys())
-        ids = [e.event_id for _, e in items] + [e.supersedes or "" for _, e in items]
+        shapes = {cid: info.shape() for cid, info in (extra or {}).items()}
+        shapes.update(self.shapes({p.key.conversation_id for p in items} - shapes.keys()))
+        ids = {p.event_id for p in items}
+        ids.update(p.supersedes for p in items if p.supersedes)
         return check_events(
             items,
-            lambda cid: extra.get(cid) or known.get(cid),
+            shapes.get,
             self.refs_by_id(ids),
             catalog,
             self.roles,
             clock_skew=self.clock_skew,
         )
 
-    def append(self, items: list[tuple[str, LabelEvent]], catalog: Catalog) -> AppendResult:
-        """Check the whole batch, then store its new events, in one write transaction."""
+    def append(
+        self, items: Sequence[Pending | tuple[str, LabelEvent]], catalog: Catalog
+    ) -> AppendResult:
+        """Check the whole batch, then store its new events, in one write transaction.
+
+        Items are (where, LabelEvent) pairs, or `Pending` events a stream built directly."""
+        pending = [i if isinstance(i, Pending) else Pending.of(*i) for i in items]
         with self._write():
-            batch = self.check(items, catalog)
+            batch = self.check(pending, catalog)
             self._insert_events(batch.new)
         return AppendResult(batch.new, batch.already_stored)
 
@@ -381,7 +394,7 @@ class LabelStore:
                 raise DataError([*problems, "nothing was stored"])
             infos = {cid: ConversationInfo.from_record(r) for cid, (_, r) in new.items()}
             events = [
-                (f"{where}: label_events.{j}", event)
+                Pending.of(f"{where}: label_events.{j}", event)
                 for where, record in items
                 for j, event in enumerate(record.label_events)
             ]
@@ -433,38 +446,44 @@ class LabelStore:
                 ],
             )
 
-    def _insert_events(self, events: list[LabelEvent]) -> None:
+    def _insert_events(self, events: list[Pending]) -> None:
         """Rows in order, each hashed with the one before it (inside the write transaction:
         the head cannot move underneath)."""
-        if not events:
-            return
-        now = datetime.now(UTC).isoformat()
-        prev = event_head(self.conn)
-        rows = []
-        for e in events:
-            t, s = e.target, e.source
-            moment = e.created_at
-            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-            row = (
-                e.event_id,
-                t.conversation_id,
-                t.turn_index,
-                t.sentence_index,
-                t.field,
-                s.kind,
-                s.name,
-                e.action,
-                (moment if moment.utcoffset() == _ZERO else moment.astimezone(UTC)).isoformat(),
-                e.supersedes,
-                now,
-                event_json(e),
-            )
-            prev = link(prev, row)
-            rows.append((*row, prev))
-        self.conn.executemany(_EVENT_INSERT, rows)
+        if events:
+            now = datetime.now(UTC).isoformat()
+            self.conn.executemany(EVENT_INSERT, event_rows(events, event_head(self.conn), now))
 
 
 _ZERO = timedelta(0)
+
+
+def event_rows(events: Iterable[Pending], prev: str, stored_at: str) -> list[tuple]:
+    """The `events` rows of a batch (in `EVENT_INSERT`'s column order), chained after
+    `prev`, the hash of the store's last event."""
+    rows = []
+    for p in events:
+        key, moment = p.key, p.created_at
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        elif moment.utcoffset() != _ZERO:
+            moment = moment.astimezone(UTC)
+        row = (
+            p.event_id,
+            key.conversation_id,
+            key.turn_index,
+            key.sentence_index,
+            key.field,
+            p.source.kind,
+            p.source.name,
+            p.action,
+            moment.isoformat(),
+            p.supersedes,
+            stored_at,
+            p.json,
+        )
+        prev = link(prev, row)
+        rows.append((*row, prev))
+    return rows
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -48,6 +49,13 @@ class TargetKey(NamedTuple):
         return f"{' '.join(parts)} {self.field}"
 
 
+class TurnShape(NamedTuple):
+    """What a target check needs of a turn: who speaks, and how many sentences it has."""
+
+    speaker: str
+    sentences: int
+
+
 @dataclass
 class TurnInfo:
     speaker: str
@@ -83,6 +91,9 @@ class ConversationInfo:
             turns,
         )
 
+    def shape(self) -> list[TurnShape]:
+        return [TurnShape(t.speaker, len(t.sentences)) for t in self.turns]
+
     def text_of(self, key: TargetKey) -> str:
         """The words a label is about: the sentence, the turn, or the whole conversation."""
         if key.turn_index is None:
@@ -104,9 +115,10 @@ class ConversationInfo:
         return out
 
 
-def target_problem(info: ConversationInfo | None, key: TargetKey) -> str | None:
-    """Why `key` does not name a label of the conversation, or None when it does."""
-    if info is None:
+def target_problem(turns: Sequence[TurnShape] | None, key: TargetKey) -> str | None:
+    """Why `key` does not name a label of the conversation (its turns' shape, None when it
+    is not in the store), or None when it does."""
+    if turns is None:
         return (
             f"unknown conversation {key.conversation_id!r} "
             "(import its records first: emosim labels import)"
@@ -118,12 +130,12 @@ def target_problem(info: ConversationInfo | None, key: TargetKey) -> str | None:
         return None
     if key.turn_index is None:
         return f"field {key.field!r} needs a turn_index"
-    if key.turn_index >= len(info.turns):
+    if key.turn_index >= len(turns):
         return (
             f"unknown turn {key.turn_index} in conversation {key.conversation_id!r} "
-            f"(it has {len(info.turns)} turns, 0-{len(info.turns) - 1})"
+            f"(it has {len(turns)} turns, 0-{len(turns) - 1})"
         )
-    turn = info.turns[key.turn_index]
+    turn = turns[key.turn_index]
     if turn.speaker != speaker:
         return (
             f"turn {key.turn_index} of {key.conversation_id!r} is a {turn.speaker} turn; "
@@ -132,10 +144,10 @@ def target_problem(info: ConversationInfo | None, key: TargetKey) -> str | None:
     if key.field in SENTENCE_FIELDS:
         if key.sentence_index is None:
             return f"field {key.field!r} needs a sentence_index"
-        if key.sentence_index >= len(turn.sentences):
+        if key.sentence_index >= turn.sentences:
             return (
                 f"unknown sentence {key.sentence_index} in turn {key.turn_index} of "
-                f"{key.conversation_id!r} (it has {len(turn.sentences)} sentences)"
+                f"{key.conversation_id!r} (it has {turn.sentences} sentences)"
             )
     elif key.sentence_index is not None:
         return f"field {key.field!r} is turn-level: give no sentence_index"
