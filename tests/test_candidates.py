@@ -166,6 +166,13 @@ def test_bad_input_is_one_clear_error(
     assert len(errors) == 1 and message in errors[0], result.output
 
 
+def test_a_run_another_command_writes_is_refused(run: RunFolder, cli) -> None:
+    with run.lock("emosim batch --resume"):
+        result = cli.invoke(app, ["candidates", str(run.path), "--turns", "1"])
+    assert result.exit_code == 1 and "run is locked" in result.output
+    assert "emosim batch --resume" in result.output
+
+
 def test_a_bad_stored_line_names_file_line_and_field(
     made, tmp_path: Path, catalog: Catalog
 ) -> None:

@@ -58,19 +58,22 @@ def candidates(
     if replay:
         _replay(catalog, folder, conversations or None, wanted)
         return
-    result = generate(
-        catalog,
-        folder,
-        conversations or None,
-        n=n,
-        turns=wanted,
-        seed=seed,
-        backends=backend or None,
-    )
-    if not result.sets:
-        reasons = "; ".join(f"turn {s.turn_index}: {s.reason}" for s in result.skipped[:3])
-        raise EmosimError(f"run {folder.run_id}: no candidate set was made ({reasons or 'none'})")
-    path = save_candidate_sets(folder, result.sets)
+    with folder.lock():  # one writer of the run folder
+        result = generate(
+            catalog,
+            folder,
+            conversations or None,
+            n=n,
+            turns=wanted,
+            seed=seed,
+            backends=backend or None,
+        )
+        if not result.sets:
+            reasons = "; ".join(f"turn {s.turn_index}: {s.reason}" for s in result.skipped[:3])
+            raise EmosimError(
+                f"run {folder.run_id}: no candidate set was made ({reasons or 'none'})"
+            )
+        path = save_candidate_sets(folder, result.sets)
     _print_sets(result.sets)
     _print_summary(result, path if path.is_absolute() else candidates_path(folder))
 
