@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from . import __version__
 from .errors import EmosimError
@@ -21,6 +22,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain help: wraps at any width and never cuts an option name or value short with "…"
+    rich_markup_mode=None,
 )
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -34,8 +37,6 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except EmosimError as exc:
-            from rich.markup import escape
-
             for line in str(exc).splitlines():  # user data in a message is never markup
                 err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False)
             raise typer.Exit(1) from None
@@ -142,7 +143,7 @@ def run(
     )
     for record in records:
         print_conversation(console, record, details=details)
-    console.print(f"record: [bold]{run_folder.records_path}[/]")
+    console.print(f"record: [bold]{escape(str(run_folder.records_path))}[/]", soft_wrap=True)
 
 
 @app.command()
@@ -171,7 +172,7 @@ def demo(
     for record in records:
         print_conversation(console, record)
     console.print(scores_table(records))
-    console.print(f"records: [bold]{run_folder.records_path}[/]")
+    console.print(f"records: [bold]{escape(str(run_folder.records_path))}[/]", soft_wrap=True)
 
 
 seed_app = typer.Typer(help="Hand-annotated seed conversations.", no_args_is_help=True)
@@ -212,6 +213,9 @@ def show(
         "runs"
     ),
     labels: Annotated[str | None, typer.Option("--labels", help=LABELS_HELP)] = None,
+    limit: Annotated[
+        int, typer.Option(min=0, help="Show at most this many conversations (0: all).")
+    ] = 20,
 ) -> None:
     """Render conversations with emotions, strategies, sentence functions and critic calls.
 
@@ -240,10 +244,18 @@ def show(
         raise EmosimError(
             f"{path}: no conversation {conversation!r}" if conversation else f"{path}: no records"
         )
+    total = len(records)
+    if limit and total > limit:
+        records = records[:limit]
     records, applied = apply_labels(records, [path], option, get_catalog())
     for record in records:
         print_conversation(console, record, details=details)
     console.print(applied.describe())
+    if len(records) < total:
+        console.print(
+            f"showed {len(records)} of {total} conversations (--limit 0 for all, "
+            "--conversation ID for one)"
+        )
 
 
 # --- debugging: inspect, replay, fork, graph -------------------------------------------------
@@ -299,12 +311,14 @@ def inspect(
             _print_json(rows)
             return
         table = Table(title=f"run {inspector.run.run_id}")
-        for col in ("conversation", "scenario", "seed", "status", "exchanges"):
-            table.add_column(col)
+        cols = ["conversation", "scenario", "seed", "status", "exchanges"]
+        widest = max((len(r["conversation"]) + len(r["scenario"]) for r in rows), default=0)
+        if widest + 50 > console.width:  # ids stay whole: the scenario is the id's prefix
+            cols.remove("scenario")
+        for col in cols:
+            table.add_column("exch." if col == "exchanges" else col, no_wrap=True)
         for r in rows:
-            table.add_row(
-                *(str(r[c]) for c in ("conversation", "scenario", "seed", "status", "exchanges"))
-            )
+            table.add_row(*(str(r[c]) for c in cols))
         console.print(table)
         return
     if diff:
@@ -336,7 +350,7 @@ def inspect(
             f"next: {', '.join(state['next']) or 'end'} ({state['checkpoint']})"
         )
         table = Table(show_header=True)
-        table.add_column("field")
+        table.add_column("field", overflow="fold")
         table.add_column("value", overflow="fold")
         for key, value in state["values"].items():
             table.add_row(key, _short(value, 300))
@@ -361,9 +375,19 @@ def inspect(
             ]
         )
         return
+    if console.width < 110:  # narrow: one line per checkpoint, its id whole at a fixed place
+        console.print(f"[bold]{escape(conversation)}[/]: {len(history)} checkpoints")
+        for c in history:
+            console.print(
+                f"{c.step:>4}  {c.checkpoint_id}  after {c.node} -> {','.join(c.next) or 'end'}"
+                f" (exchange {c.exchange or '-'}, {c.turn_count} turns)",
+                highlight=False,
+                markup=False,
+            )
+        return
     table = Table(title=f"{conversation}: {len(history)} checkpoints")
     for col in ("step", "after node", "exchange", "turns", "next", "time", "checkpoint"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in ("step", "checkpoint"))
     for c in history:
         table.add_row(
             str(c.step),
@@ -554,8 +578,6 @@ def batch(
         with run_folder.lock(" ".join(["emosim", *sys.argv[1:]])):
             _play_batch(catalog, run_folder, jobs, backend, concurrency, observer, message_batches)
     except KeyboardInterrupt:
-        from rich.markup import escape
-
         err_console.print(
             f"[yellow]interrupted[/]: finished conversations are saved; resume with\n"
             f"  emosim batch --resume {escape(str(run_folder.path))}",
@@ -616,7 +638,8 @@ def _play_batch(
         progress.update(task, completed=result.skipped + result.completed)
     console.print(
         f"{result.completed} played, {result.skipped} already done, {result.failed} failed; "
-        f"records: [bold]{run_folder.records_path}[/]"
+        f"records: [bold]{escape(str(run_folder.records_path))}[/]",
+        soft_wrap=True,
     )
     if result.rounds is not None:
         rounds = result.rounds

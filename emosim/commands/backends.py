@@ -77,6 +77,39 @@ def show(
             json.dumps({"spec": resolved_spec, "api_key_set": key_set, "roles": rows})
         )
         return
+    if console.width < 120:  # narrow: one block per role, every value whole
+        _print_roles_narrow(resolved_spec, rows)
+    else:
+        _print_roles_table(resolved_spec, rows)
+    if any(r["backend"] == "anthropic" for r in rows):
+        state = "[green]set[/]" if key_set else "[red]not set[/] (needed before a run)"
+        console.print(f"ANTHROPIC_API_KEY: {state}")
+
+
+def _print_roles_narrow(resolved_spec: str, rows: list[dict]) -> None:
+    from rich.markup import escape
+
+    console.print(f"[bold]backends: {escape(resolved_spec)}[/]", soft_wrap=True)
+    for row in rows:
+        timeout = f"{row['timeout']:g}" if row["timeout"] else "-"
+        limits = (
+            f"max tokens {row['max_tokens'] or '-'}, timeout {timeout} s, "
+            f"retries {row['retries'] if row['retries'] is not None else '-'}, "
+            f"effort {row['effort'] or '-'}, thinking {row['thinking'] or '-'}"
+        )
+        console.print(
+            f"  [bold]{escape(row['role'])}[/]: {escape(row['backend'])} "
+            f"{escape(row['model'] or '-')}",
+            soft_wrap=True,
+        )
+        console.print(
+            f"    {limits}; prompt {(row['prompt_hash'] or '-')[:12]}",
+            highlight=False,
+            markup=False,
+        )
+
+
+def _print_roles_table(resolved_spec: str, rows: list[dict]) -> None:
     table = Table(title=f"backends: {resolved_spec}")
     for column in (
         "role",
@@ -89,7 +122,7 @@ def show(
         "thinking",
         "prompt",
     ):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
             row["role"],
@@ -103,9 +136,6 @@ def show(
             (row["prompt_hash"] or "-")[:12],
         )
     console.print(table)
-    if any(r["backend"] == "anthropic" for r in rows):
-        state = "[green]set[/]" if key_set else "[red]not set[/] (needed before a run)"
-        console.print(f"ANTHROPIC_API_KEY: {state}")
 
 
 @backends_app.command("usage")
@@ -137,7 +167,9 @@ def usage(
         "p50 ms",
         "p95 ms",
     ):
-        table.add_column(column, justify="left" if column in ("role", "model") else "right")
+        table.add_column(
+            column, justify="left" if column in ("role", "model") else "right", overflow="fold"
+        )
     for row in [*report.roles, report.total]:
         table.add_row(
             row.role,
@@ -223,7 +255,9 @@ def print_estimate(catalog: Any, jobs: list[Any], backend: str, message_batches:
         "tokens out",
         "cost $",
     ):
-        table.add_column(column, justify="left" if column in ("role", "model") else "right")
+        table.add_column(
+            column, justify="left" if column in ("role", "model") else "right", overflow="fold"
+        )
     for row in estimate.roles.values():
         table.add_row(
             row.role,

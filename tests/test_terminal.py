@@ -1,0 +1,95 @@
+"""Terminal output for people at 80 columns: ids and paths whole, readable help, bounded
+`show`, and a Ctrl-C on a batch that says how to resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import click.testing
+import pytest
+import typer.main
+
+from emosim import cli as cli_module
+from emosim.cli import app
+
+
+@pytest.fixture(scope="module")
+def command() -> click.Command:
+    return typer.main.get_command(app)
+
+
+@pytest.fixture()
+def narrow(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setattr(cli_module.console, "width", 80)
+
+
+def invoke(command: click.Command, args: list[str]) -> click.testing.Result:
+    return click.testing.CliRunner().invoke(command, args, prog_name="emosim")
+
+
+def test_inspect_prints_ids_whole_at_80_columns(scripted_run, command, narrow) -> None:
+    run, records = scripted_run
+    conversation = records[0].id
+    listing = invoke(command, ["inspect", str(run.path)])
+    assert listing.exit_code == 0, listing.output
+    assert conversation in listing.output and "…" not in listing.output
+    history = invoke(command, ["inspect", str(run.path), conversation, "--json"])
+    checkpoint = json.loads(history.output)[-1]["checkpoint"]
+    result = invoke(command, ["inspect", str(run.path), conversation])
+    assert result.exit_code == 0, result.output
+    assert checkpoint in result.output and "…" not in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+
+
+def test_backends_show_prints_models_whole_at_80_columns(command, narrow) -> None:
+    result = invoke(command, ["backends", "show", "anthropic"])
+    assert result.exit_code == 0, result.output
+    models = {r["model"] for r in _roles(command)}
+    assert models and all(m in result.output for m in models), result.output
+    assert "…" not in result.output
+
+
+def _roles(command: click.Command) -> list[dict]:
+    result = invoke(command, ["backends", "show", "anthropic", "--json"])
+    return json.loads(result.output)["roles"]
+
+
+def test_help_at_80_columns_keeps_option_names_whole(command, narrow) -> None:
+    result = invoke(command, ["review", "export", "--help"])
+    assert result.exit_code == 0
+    assert "--only-disagreements" in result.output and "…" not in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+
+
+def test_show_limits_the_conversations_it_prints(tmp_path: Path, scripted_run, command) -> None:
+    run, records = scripted_run
+    line = run.records_path.read_text().splitlines()[0]
+    doc = json.loads(line)
+    lines = []
+    for i in range(3):
+        doc["id"] = f"{records[0].id}-copy{i}"
+        doc["label_events"] = []  # they name the original id
+        lines.append(json.dumps(doc))
+    path = tmp_path / "three.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result = invoke(command, ["show", str(path), "--limit", "2", "--labels", "none"])
+    assert result.exit_code == 0, result.output
+    assert "copy1" in result.output and "copy2" not in result.output
+    assert "showed 2 of 3 conversations" in " ".join(result.output.split())
+
+
+def test_ctrl_c_on_a_batch_says_how_to_resume(
+    tmp_path: Path, root: Path, command, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*_a: object, **_k: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("emosim.batch.run_batch", interrupted)
+    scenario = root / "simulations" / "budget_discouragement_paycheck_gap.yaml"
+    result = invoke(command, ["batch", str(scenario), "--runs-dir", str(tmp_path)])
+    assert result.exit_code == 130
+    (run_dir,) = tmp_path.iterdir()
+    assert f"emosim batch --resume {run_dir}" in " ".join(result.output.split())
