@@ -35,7 +35,7 @@ AGAINST = re.compile(
 )
 CONTRAST = re.compile(
     r"\b(?:but|still|though|although|even so|that said|yet|except|at the same time|"
-    r"part of me|mind you|on the other hand|even if|whereas|usually|for once|used to)\b",
+    r"part of me|mind you|on the other hand|even if|whereas|usually|for once|used to|then again|all the same)\b",
     re.IGNORECASE,
 )
 
@@ -50,8 +50,12 @@ def stances(text: str) -> list[tuple[str, str]]:
             continue
         well = WELL.search(sentence) is not None
         against = AGAINST.search(sentence) is not None
-        out.append(("both" if well and against else "well" if well else
-                    "against" if against else "", sentence))
+        out.append(
+            (
+                "both" if well and against else "well" if well else "against" if against else "",
+                sentence,
+            )
+        )
     return out
 
 

@@ -227,3 +227,54 @@ def test_goodbye_to_an_unsure_client_is_an_open_door(
         text = advisor.draft(_closing_request(catalog, client._pick(rng, [line], "")), seed=i).text
         warm += all(u.split("{name}")[0][:25].lower() not in text.lower() for u in unresolved)
     assert warm >= 0.9 * 2 * len(reactions.sign_off)
+
+
+def _asked(catalog, persona_id: str, reply: str, why: str = "heard") -> ClientInput:
+    topic = catalog.topics["debt_management"]
+    return ClientInput(
+        persona=catalog.clients[persona_id],
+        topic=topic.id,
+        subcategory=topic.subcategories[0].id,
+        situation="test",
+        hidden_state=_state(catalog, "worry", 0.5),
+        transcript=[
+            Line(speaker="client", text="I don't even know where to start."),
+            Line(speaker="advisor", text=reply),
+        ],
+        exchange=4,
+        exchanges=8,
+        movement="advanced" if why == "heard" else "regressed",
+        why=why,
+        reading=ReplyReading(),
+    )
+
+
+def test_client_answers_the_question_elena_asked(client: ScriptedClient, catalog) -> None:
+    """Elena's question is answered in the client's next message: an offer with a yes (a
+    "not yet" after a reply that hurt), an open question with something of the client's own
+    life or facts, and the client asks a question of their own less often than not."""
+    reactions = client.material.reactions
+    said = lambda pool: [" ".join(w.lower().split()) for line in pool for w in expansions(line)]  # noqa: E731
+    yes, not_yet = said(reactions.answer_offer), said(reactions.answer_decline)
+    offer = "That's a lot to hold. Would it help if we compared a couple of options side by side?"
+    open_q = "That makes sense. What matters most to you about getting this right?"
+    for seed in range(30):
+        persona = sorted(catalog.clients)[seed % 20]
+        text = client.speak(_asked(catalog, persona, offer), seed=seed).text.lower()
+        assert any(y.rstrip(".") in text for y in yes), text
+        hurt = client.speak(_asked(catalog, persona, offer, "harmful:minimizing"), seed=seed)
+        assert any(n.rstrip(".") in hurt.text.lower() for n in not_yet), hurt.text
+    own = asks = 0
+    for seed in range(60):
+        pid = sorted(catalog.clients)[seed % 20]
+        persona = catalog.clients[pid]
+        out = client.speak(_asked(catalog, pid, open_q), seed=seed)
+        life = client.material.lives.personas[pid]
+        mine = said(life.hard + life.easier) + [
+            " ".join(f.statement.lower().split()) for f in persona.facts
+        ]
+        low = " ".join(out.text.lower().split())
+        own += any(m.rstrip(".") in low for m in mine) or bool(out.facts_used)
+        asks += out.text.rstrip().endswith("?")
+    assert own >= 50, own
+    assert asks <= 30, asks

@@ -198,8 +198,8 @@ def reaction_lines(bank: ClientReactionBank) -> Iterator[tuple[str, str]]:
     """(category or category.sub, line) for every line of the bank."""
     for category in ClientReactionBank.model_fields:
         value = getattr(bank, category)
-        if category in ("version", "contrast_lead_ins"):  # lead-ins, not reactions
-            continue
+        if category == "version" or category.startswith(("contrast_", "answer_")):
+            continue  # lead-ins and answers to Elena's questions, not reactions
         if isinstance(value, list):
             yield from ((category, line) for line in value)
         else:
@@ -457,3 +457,58 @@ def test_the_client_tells_its_situation_in_its_own_tellings_and_early(catalog) -
             retold += sum(_plain(s) not in _plain(said) for s in story)
     assert retold > 3 * raw
     assert len(openings) >= 6  # the same persona opens in many ways
+
+
+# --- feelings told through the persona's own life ------------------------------------------
+
+
+def test_every_persona_tells_feelings_through_their_own_life(catalog, taxonomy) -> None:
+    """client_lives.yaml: each persona has hard and easier lines naming only people and places
+    of their own persona file, with no taxonomy example line in them and few observer cues
+    (the lines are written about a life, not from the cue lists)."""
+    from emosim.agents.scripted.templates import load_client_lives
+
+    lives = load_client_lives(catalog)
+    assert lives is not None and set(lives.personas) == set(catalog.clients)
+    examples = {
+        normalize(x)
+        for e in taxonomy["emotions"]
+        for level in e["intensities"].values()
+        for x in level["examples"]
+    }
+    lexicon = Lexicon({e["id"]: e["cues"] for e in taxonomy["emotions"]})
+    lines = cued = 0
+    for pid, own in lives.personas.items():
+        assert len(own.hard) >= 3 and len(own.easier) >= 3, pid
+        persona = catalog.clients[pid]
+        known = persona.model_dump_json(exclude={"id"}).lower()
+        for line in own.hard + own.easier:
+            lines += 1
+            labels: set[str] = set()
+            for text in expansions(line):
+                assert not _BROKEN.search(text[:1].upper() + text[1:]), text
+                mine = normalize(text)
+                assert not any(x in mine or mine in x for x in examples), (pid, text)
+                # a capitalised word mid-sentence is a name: the persona file holds it
+                for name in re.findall(r"(?<=[a-z,] )[A-Z][^\W\d_]+", text):
+                    assert name.lower() in known, (pid, name, text)
+                labels |= {hit.label for hit in lexicon.find(text)}
+            cued += bool(labels)
+    print(f"\nlife lines with any observer cue: {cued}/{lines} = {cued / lines:.1%}")
+    assert lines >= 100
+    assert cued / lines < 0.4
+
+
+def test_a_life_line_with_a_figure_is_an_error(root: Path, tmp_path: Path) -> None:
+    from emosim.agents.scripted.templates import ClientLives
+    from emosim.errors import DataError
+    from emosim.files import load_yaml_model
+
+    bad = tmp_path / "client_lives.yaml"
+    bad.write_text(
+        'version: "1"\npersonas:\n  cody_blevins:\n    hard:\n'
+        '      - "[The truck|My truck] costs me $485 a month."\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError, match=r"personas\.cody_blevins\.hard.*figure"):
+        load_yaml_model(bad, ClientLives)

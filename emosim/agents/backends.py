@@ -117,7 +117,12 @@ def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
                     paths["client"],
                     *(
                         p
-                        for p in (base / "client_feelings.yaml", base / "client_reactions.yaml")
+                        for p in (
+                            base / "client_feelings.yaml",
+                            base / "client_reactions.yaml",
+                            base / "client_tellings.yaml",
+                            base / "client_lives.yaml",
+                        )
                         if p.is_file()
                     ),
                 ]

@@ -99,6 +99,23 @@ _SUGGESTS = re.compile(
     re.IGNORECASE,
 )
 
+# what Elena's closing question asks for: an offer ("Would it help if we...?"), a choice of
+# where to start, a check that she got it right; anything else is an open question
+_OFFER = re.compile(
+    r"^(?:would it help|would it be okay|would you be open|could i suggest|may i share|"
+    r"can i offer|would an example|do you want to|would you like me|shall we|could i share|"
+    r"would you like to (?:hear|see|try)|what if we|can we)\b",
+    re.IGNORECASE,
+)
+_CHOICE = re.compile(
+    r"^(?:which would you like|in what order|where would you like|how would you like things|"
+    r"which (?:one|piece|part))\b",
+    re.IGNORECASE,
+)
+_CHECK = re.compile(
+    r"\b(?:did i get|to recap|so far, we've|have i got|did i miss|is that right)\b", re.IGNORECASE
+)
+
 _COSTS = re.compile(
     r"\b(?:cost|costs|quote|quoted|rent|bills?|spend|expenses|premium|care|tuition)\b", re.I
 )
@@ -174,6 +191,17 @@ class ScriptedClient:
             parts += [self._telling(request, rng, s) for s in story[told : told + take]]
             told += take
             room -= 1
+        # Elena asked the client something: they answer it before anything else of theirs
+        # (yes to an offer, where to start, or an open question told through their life)
+        answered_her = False
+        if not carries_question and self.material is not None:
+            answer = self._answer_her(
+                request, rng, stance, "\n".join([history, *parts]), facts_used
+            )
+            if answer:
+                parts.append(answer)
+                room -= 1
+                answered_her = True
         said = "\n".join([history, *parts])
         felt = self._category(request) not in {"heard", "answered"}  # the reaction says it
         chance = self._feeling_chance(request) * (0.5 if felt and reaction else 1.0)
@@ -200,8 +228,9 @@ class ScriptedClient:
                         statement = f"{lead} {lower_first(statement, keep)}"
                     parts.append(statement)
                     facts_used.append(fact.id)
-        # not every message asks something: some only react and tell
-        if not carries_question and (len(parts) < 2 or rng.random() < 0.5):
+        # not every message asks something: some only react and tell (or answer her)
+        ask = 0.3 if answered_her else 1.0 if len(parts) < 2 else 0.5
+        if not carries_question and rng.random() < ask:
             said = "\n".join([history, *parts])
             parts.append(self._question(request, rng, said, False))
         return self._out(parts, persona, facts_used, told)
@@ -320,6 +349,56 @@ class ScriptedClient:
             voice = f"{ensure_period(expand(rng.choice(own), rng).strip())} {voice}"
         return voice, category == "unanswered", stance
 
+    def _answer_her(
+        self,
+        request: ClientInput,
+        rng: random.Random,
+        stance: int,
+        history: str,
+        facts_used: list[str],
+    ) -> str:
+        """The client's answer to the question Elena's last reply ended on, or "" when it
+        asked nothing. An offer gets a yes (a "not yet" after a reply that hurt), a choice a
+        pick, a check a confirmation, an open question something of the client's own life."""
+        reply = next((t.text for t in reversed(request.transcript) if t.speaker == "advisor"), "")
+        asked = next((q for _, _, q in reversed(split_sentences(reply)) if q.endswith("?")), None)
+        if asked is None:
+            return ""
+        reactions = self.material.reactions
+        if _OFFER.search(asked):
+            pool = reactions.answer_decline if stance < 0 else reactions.answer_offer
+            return self._pick(rng, list(pool), history) if pool else ""
+        if _CHOICE.search(asked) and reactions.answer_choice:
+            return self._pick(
+                rng, list(reactions.answer_choice), history, {"thing": self._thing(request, rng)}
+            )
+        if _CHECK.search(asked) and reactions.answer_confirm:
+            return self._pick(rng, list(reactions.answer_confirm), history)
+        # an open question: answered from the client's own life, or a fact not yet told
+        valence = self.catalog.emotion(request.hidden_state.emotion).valence
+        low = history.lower()
+        own = [
+            o
+            for o in self.material.life_lines(request.persona.id, valence)
+            if not any(map(low.__contains__, _sentences(o)))
+        ]
+        if own:
+            answer = self._voiced(request, rng, self._pick(rng, own, history))
+        else:
+            fact = self._next_fact(request, rng)
+            if fact is None:
+                return ""
+            answer = ensure_period(self._telling(request, rng, fact.statement))
+            facts_used.append(fact.id)
+        if reactions.answer_open and rng.random() < 0.5:
+            lead = expand(rng.choice(reactions.answer_open), rng).strip()
+            return (
+                f"{lead} {answer}"
+                if lead[-1:] in ".?"
+                else f"{lead} {lower_first(answer, self._proper_nouns(request.persona))}"
+            )
+        return answer
+
     def _pushback(self, request: ClientInput) -> list[str]:
         """Lines of the persona's money script that push back on what Elena's last reply
         suggested: each shares a content word with it ("investing" with "investing"). None
@@ -402,6 +481,11 @@ class ScriptedClient:
         level = request.hidden_state.intensity_level
         emotion_id = request.hidden_state.emotion
         lines = self.material.feeling_lines(emotion_id, level) if self.material else []
+        valence = self.catalog.emotion(emotion_id).valence
+        own = self.material.life_lines(request.persona.id, valence) if self.material else []
+        own = [o for o in own if not any(map(history.lower().__contains__, _sentences(o)))]
+        if own and rng.random() < 0.5:  # half the time, the feeling told through their life
+            return self._voiced(request, rng, self._pick(rng, own, history))
         if not lines:  # no client material for it: the taxonomy's lines
             lines = getattr(self.catalog.emotion(emotion_id).intensities, level).examples
         line = self._pick(rng, lines, history, {"thing": self._thing(request, rng)})

@@ -5,7 +5,8 @@ agreement with the hidden arc is not the taxonomy agreeing with itself.
 Files: agents/scripted/client_feelings.yaml (emotion -> level -> lines) and
 agents/scripted/client_reactions.yaml (category -> lines; `numbers_landed` by tone,
 `disagree` by money script) and agents/scripted/client_tellings.yaml (persona -> sentences of
-their situation -> tellings), validated by their models in `templates.py`.
+their situation -> tellings) and agents/scripted/client_lives.yaml (persona -> feelings told
+through their own life), validated by their models in `templates.py`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from .templates import (
     CLIENT_FEELINGS_FILE,
     CLIENT_REACTIONS_FILE,
     ClientFeelings,
+    ClientLives,
     ClientReactionBank,
     ClientTellings,
     load_client_feelings,
+    load_client_lives,
     load_client_reactions,
     load_client_tellings,
 )
@@ -32,6 +35,7 @@ class ClientMaterial:
     feelings: ClientFeelings
     reactions: ClientReactionBank
     tellings: ClientTellings | None = None
+    lives: ClientLives | None = None
     _told: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -47,6 +51,14 @@ class ClientMaterial:
         levels = self.feelings.emotions.get(emotion)
         return list(getattr(levels, level)) if levels is not None else []
 
+    def life_lines(self, persona: str, valence: float) -> list[str]:
+        """The persona's feelings told through their own life, on the side of the feeling
+        (none for a neutral one or a persona without lines)."""
+        lines = self.lives.personas.get(persona) if self.lives else None
+        if lines is None or valence == 0:
+            return []
+        return list(lines.hard if valence < 0 else lines.easier)
+
     def disagreement(self, money_script: str) -> list[str]:
         return list(getattr(self.reactions.disagree, money_script, []) or [])
 
@@ -58,7 +70,10 @@ def load_client_material(catalog: Catalog) -> ClientMaterial | None:
     if not (root / CLIENT_FEELINGS_FILE).is_file() or not (root / CLIENT_REACTIONS_FILE).is_file():
         return None
     return ClientMaterial(
-        load_client_feelings(catalog), load_client_reactions(catalog), load_client_tellings(catalog)
+        load_client_feelings(catalog),
+        load_client_reactions(catalog),
+        load_client_tellings(catalog),
+        load_client_lives(catalog),
     )
 
 

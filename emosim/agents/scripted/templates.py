@@ -456,11 +456,44 @@ class ClientReactionBank(StrictModel):
     sign_off_unresolved: list[str] = _lines_field(
         10, "Final message when it did not go well: polite, unconvinced, no question."
     )
+    answer_offer: list[str] = Field(
+        default_factory=list, description="Elena offered something ('Would it help if...?'): yes."
+    )
+    answer_decline: list[str] = Field(
+        default_factory=list,
+        description="Elena offered something right after a reply the client took badly: not yet.",
+    )
+    answer_choice: list[str] = Field(
+        default_factory=list,
+        description="Elena asked where to start: the client picks {thing} (required).",
+    )
+    answer_confirm: list[str] = Field(
+        default_factory=list, description="Elena checked she got it right: yes, that's it."
+    )
+    answer_open: list[str] = Field(
+        default_factory=list,
+        description="Elena asked an open question: a lead-in ('Honestly?') before the client's "
+        "answer, told through their own life or facts.",
+    )
     contrast_lead_ins: list[str] = Field(
         default_factory=list,
         description="Go before a hard feeling after a reply taken well ('Still,'), so one "
         "message says 'but' instead of two opposite things; end with a comma or 'but'.",
     )
+
+    @field_validator("answer_offer", "answer_decline", "answer_confirm", "answer_open")
+    @classmethod
+    def _answers(cls, v: list[str]) -> list[str]:
+        for text in v:
+            _check_line(text, frozenset())
+        return v
+
+    @field_validator("answer_choice")
+    @classmethod
+    def _choice(cls, v: list[str]) -> list[str]:
+        for text in v:
+            _check_line(text, frozenset({"thing"}), frozenset({"thing"}))
+        return v
 
     @field_validator("contrast_lead_ins")
     @classmethod
@@ -570,3 +603,47 @@ def load_client_tellings(catalog: Catalog) -> ClientTellings | None:
     if unknown:
         raise DataError([f"{path}: personas: unknown persona id {pid!r}" for pid in unknown])
     return tellings
+
+
+CLIENT_LIVES_FILE = "agents/scripted/client_lives.yaml"
+
+
+class LifeLines(StrictModel):
+    """One persona's feelings told through their own life."""
+
+    hard: list[str] = Field(
+        default_factory=list, description="Said when the feeling is unpleasant (valence < 0)."
+    )
+    easier: list[str] = Field(
+        default_factory=list, description="Said when the feeling is pleasant (valence > 0)."
+    )
+
+    @field_validator("hard", "easier")
+    @classmethod
+    def _syntax(cls, v: list[str]) -> list[str]:
+        for text in v:
+            _check_line(text, frozenset())
+            for way in expansions(text):
+                if digits(way):  # a client's figures come from their facts only
+                    raise ValueError(f"{way!r} states a figure; life lines hold none")
+        return v
+
+
+class ClientLives(StrictModel):
+    """What each scripted client says about their own life (agents/scripted/client_lives.yaml)."""
+
+    version: str = Field(description="Material version; part of the prompt hash.")
+    personas: dict[Identifier, LifeLines] = Field(description="Persona id -> their life lines.")
+
+
+def load_client_lives(catalog: Catalog) -> ClientLives | None:
+    """agents/scripted/client_lives.yaml, its persona ids checked against the catalog; None
+    when the file is not there (feelings come from client_feelings.yaml only)."""
+    path = catalog.root / CLIENT_LIVES_FILE
+    if not path.is_file():
+        return None
+    lives = load_yaml_model(path, ClientLives)
+    unknown = sorted(set(lives.personas) - set(catalog.clients))
+    if unknown:
+        raise DataError([f"{path}: personas: unknown persona id {pid!r}" for pid in unknown])
+    return lives
