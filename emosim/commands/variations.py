@@ -35,14 +35,13 @@ def vary(
             help="topic, emotion, strategy_context, intensity, persona or length.",
         ),
     ],
-    n: Annotated[int, typer.Option("--n", help="How many variations.")] = 3,
+    n: Annotated[int, typer.Option("--n", min=1, help="How many variations.")] = 3,
     out: Annotated[
-        Path | None, typer.Option(help="Folder for the scenario files (simulations/variations).")
-    ] = None,
+        Path, typer.Option(help="Folder for the scenario files (kept out of the repository).")
+    ] = Path("runs") / "variations",
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same variations.")] = 0,
 ) -> None:
     """Write variations of a seed along one axis as scenario files, with their lineage."""
-    from emosim.paths import data_dir
     from emosim.variations import check_axis, load_seed, vary, write_scenarios
 
     check_axis(axis)
@@ -51,7 +50,7 @@ def vary(
     scenarios = vary(catalog, template, axis, n, seed)
     if not scenarios:
         raise EmosimError(f"{seed_file}: no variation along {axis!r} fits the catalog")
-    folder = out or data_dir("simulations") / "variations"
+    folder = out
     header = f"Variation of {template.id} along {axis} (emosim vary --seed {seed})."
     paths = write_scenarios(catalog, scenarios, folder, header)
     table = Table(title=f"{len(paths)} variation(s) of {template.id} along {axis}")
@@ -116,7 +115,8 @@ def lineage(
 @app.command()
 @user_errors
 def plan(
-    out: Annotated[Path, typer.Option(help="Plan file to write (YAML).")],
+    out: Annotated[Path, typer.Option(help="Plan file to write (YAML).")] = Path("runs")
+    / "plan.yaml",
     targets: Annotated[
         Path | None, typer.Option(help="Coverage targets (default: targets.yaml).")
     ] = None,
