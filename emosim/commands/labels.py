@@ -121,7 +121,10 @@ def labels_resolve(
     priority: PriorityOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Materialize the current label of every target by the resolution policy."""
+    """Materialize the current label of every target by the resolution policy.
+
+    The store's hash chain is verified first: a store whose history was altered is refused
+    (`emosim labels verify` lists what is wrong)."""
     from contextlib import ExitStack
 
     from emosim.catalog import get_catalog
@@ -132,6 +135,7 @@ def labels_resolve(
     pol = _policy(policy, priority)
     rows: list = []  # kept for --json only: otherwise a store of any size streams through
     with _store(store) as db, ExitStack() as stack:
+        db.require_intact()
         handle = stack.enter_context(atomic_writer(out)) if out else None
 
         def stream():
@@ -227,50 +231,135 @@ def labels_history(
         console.print(history_table(events))
 
 
+ClockSkewOpt = Annotated[
+    float,
+    typer.Option(
+        "--clock-skew",
+        min=0,
+        help="Seconds an event's created_at may be ahead of this machine's clock (events "
+        "dated further ahead are refused).",
+    ),
+]
+
+
 @labels_app.command("ingest")
 @user_errors
 def labels_ingest(
     path: Annotated[Path, typer.Argument(help="JSONL of live-operator events (OperatorEvent).")],
     store: StoreOpt = None,
+    clock_skew: ClockSkewOpt = 300,
 ) -> None:
     """Append a batch of live-operator events: all of it or, on any problem, none.
 
     An event may supersede (retract, reject, correct or accept by id) another person's event
     only if its operator holds a role allowed to in label_roles.yaml (e.g. reviewer-lead).
+    Resending events already stored stores nothing twice, also when two ingests overlap.
     """
+    from datetime import timedelta
+
     from emosim.catalog import get_catalog
     from emosim.labels.operators import read_operator_jsonl
 
     items = read_operator_jsonl(path)
     with _store(store) as db:
+        db.clock_skew = timedelta(seconds=clock_skew)
         result = db.append(items, get_catalog())
     console.print(
         f"{path}: {len(result.stored)} event(s) stored, {len(result.already_stored)} already stored"
     )
 
 
+@labels_app.command("verify")
+@user_errors
+def labels_verify(
+    store: StoreOpt = None,
+    head: Annotated[
+        str | None,
+        typer.Option(
+            help="A head printed by an earlier verify: it must still be in the chain (detects "
+            "a history cut short or rebuilt since)."
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the store's hash chains and append-only guards; exit 1 if anything was altered.
+
+    Every event's hash covers its content and the previous event's hash, every conversation's
+    its turns and sentences and the previous conversation's: a changed, removed or inserted
+    row breaks the chain. Keep the printed head elsewhere and pass it back with --head.
+    """
+    import dataclasses
+
+    with _store(store) as db:
+        report = db.verify(head)
+        where = db.path
+    if as_json:
+        _print_json({"store": str(where), "ok": report.ok, **dataclasses.asdict(report)})
+    else:
+        state = "[green]intact[/]" if report.ok else "[red]ALTERED[/]"
+        console.print(
+            f"{where}: {state}: {report.events} event(s), {report.conversations} "
+            f"conversation(s)\nevent head: {report.head or '(no events)'}\n"
+            f"conversation head: {report.conversations_head or '(none)'}"
+        )
+        if report.events_before_chain:
+            console.print(
+                f"chained since {report.chain_since}: the {report.events_before_chain} event(s) "
+                "stored before then were chained when the store was upgraded"
+            )
+        for problem in report.problems:
+            err_console.print(f"[red]problem:[/] {problem}", markup=True, highlight=False)
+        if report.unlisted:
+            err_console.print(f"[red]problem:[/] ... and {report.unlisted} more")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @labels_app.command("serve")
 @user_errors
 def labels_serve(
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8765,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
     token_env: Annotated[
         str, typer.Option(help="Environment variable holding the bearer token.")
     ] = "EMOSIM_LABELS_TOKEN",
     store: StoreOpt = None,
     policy: PolicyOpt = None,
     priority: PriorityOpt = None,
+    max_body_bytes: Annotated[
+        int, typer.Option(min=1, help="Largest request body read (bytes); larger: HTTP 413.")
+    ] = 1_048_576,
+    max_events: Annotated[
+        int, typer.Option(min=1, help="Most events in one request; more: HTTP 413.")
+    ] = 1_000,
+    clock_skew: ClockSkewOpt = 300,
+    openapi: Annotated[
+        bool, typer.Option(help="Serve /openapi.json (behind the token; no /docs page).")
+    ] = False,
 ) -> None:
-    """Serve the live-operator endpoint on 127.0.0.1 (POST /v1/events, bearer token)."""
+    """Serve the live-operator endpoint on 127.0.0.1 (POST /v1/events, bearer token).
+
+    The token goes in the Authorization header only (a token in the URL is refused and never
+    logged). A busy store answers 503 with Retry-After.
+    """
+    from datetime import timedelta
+
     import uvicorn
 
-    from emosim.labels.server import create_app
+    from emosim.labels.server import EndpointLimits, create_app
     from emosim.labels.store import store_path_for
 
     token = os.environ.get(token_env, "")
     if not token:
         raise EmosimError(f"set the bearer token in ${token_env} (empty or unset)")
     path = store_path_for(store)
-    server_app = create_app(path, token, policy=_policy(policy, priority))
+    server_app = create_app(
+        path,
+        token,
+        policy=_policy(policy, priority),
+        limits=EndpointLimits(max_body_bytes=max_body_bytes, max_events=max_events),
+        openapi=openapi,
+        clock_skew=timedelta(seconds=clock_skew),
+    )
     console.print(f"live-operator labels on http://127.0.0.1:{port} (store {path})")
     uvicorn.run(server_app, host="127.0.0.1", port=port, log_level="info")
 

@@ -170,6 +170,7 @@ def apply_labels(
     summaries: list[StoreSummary] = []
     for path in paths:
         with LabelStore.open(path) as db:
+            db.require_intact()  # labels from an altered history are not applied
             infos = db.conversations()
             for record in records:
                 if record.id in infos:
