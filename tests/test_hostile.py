@@ -711,6 +711,12 @@ def _show_unknown(ctx: Ctx) -> tuple[list[str], list[str]]:
     return ["show", "nope", "--runs-dir", str(ctx.run.parent)], ["nope"]
 
 
+@case("export_unknown_run_id")
+def _export_unknown(ctx: Ctx) -> tuple[list[str], list[str]]:
+    args = ["export", "nope", "--runs-dir", str(ctx.run.parent), "--format", "openai-chat"]
+    return [*args, "--out", str(ctx.tmp / "exp")], ["run 'nope'", "no such run"]
+
+
 @case("show_bad_middle_line")
 def _show_bad(ctx: Ctx) -> tuple[list[str], list[str]]:
     line = _records_lines(ctx)[0]

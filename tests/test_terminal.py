@@ -93,3 +93,17 @@ def test_ctrl_c_on_a_batch_says_how_to_resume(
     assert result.exit_code == 130
     (run_dir,) = tmp_path.iterdir()
     assert f"emosim batch --resume {run_dir}" in " ".join(result.output.split())
+
+
+def test_export_takes_a_run_id_like_show(tmp_path: Path, scripted_run, command) -> None:
+    run, records = scripted_run
+    args = ["export", run.run_id, "--runs-dir", str(run.path.parent), "--format", "openai-chat"]
+    result = invoke(command, [*args, "--out", str(tmp_path / "out"), "--labels", "none"])
+    assert result.exit_code == 0, result.output
+    rows = [
+        json.loads(line)
+        for split in ("train", "validation", "test")
+        if (tmp_path / "out" / f"{split}.jsonl").exists()
+        for line in (tmp_path / "out" / f"{split}.jsonl").read_text().splitlines()
+    ]
+    assert rows

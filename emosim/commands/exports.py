@@ -100,6 +100,9 @@ def export(
     ] = None,
     labels: Annotated[str | None, typer.Option("--labels", help=LABELS_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders are looked up by id.")] = Path(
+        "runs"
+    ),
 ) -> None:
     """Export records to files trainers load directly, split by lineage family.
 
@@ -152,6 +155,7 @@ def export(
         raise EmosimError(str(exc)) from None
     from ..labels.apply import store_option
 
+    inputs = [_run_or_path(p, runs_dir) for p in inputs]
     plan = plan_export(inputs, options, catalog, store_option(labels))
     write_export(plan, out)
     manifest = plan.manifest
@@ -203,3 +207,12 @@ def _print_de_templating(d) -> None:  # noqa: ANN001
     for p in d.top_patterns:
         table.add_row(p.speaker, str(p.conversations_before), str(p.conversations_after), p.pattern)
     console.print(table)
+
+
+def _run_or_path(path: Path, runs_dir: Path) -> Path:
+    """A run id (as `show`, `report` and `coverage` take) -> its folder; paths pass through."""
+    if path.exists() or path.suffix or len(path.parts) > 1:
+        return path
+    from ..runs import RunFolder
+
+    return RunFolder.open(runs_dir, str(path)).path
