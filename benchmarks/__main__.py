@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import sys
 
-from . import anonymize, batch, candidates, engine, labels, llm, observers, retrieval, strategies
+from . import (
+    anonymize,
+    batch,
+    candidates,
+    engine,
+    labels,
+    layer,
+    llm,
+    observers,
+    retrieval,
+    strategies,
+)
 
 BENCHMARKS = {
     "engine": engine.main,
@@ -16,6 +27,7 @@ BENCHMARKS = {
     "retrieval": retrieval.main,
     "anonymize": anonymize.main,
     "candidates": candidates.main,
+    "layer": layer.main,
 }
 
 

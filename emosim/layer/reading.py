@@ -38,7 +38,7 @@ from .turns import from_messages
 
 MAX_MESSAGES = 400
 MAX_CHARS = 20_000
-CHAINED_TURNS = 4  # earlier client turns the emotion reading is chained through
+CHAINED_TURNS = 3  # earlier client turns the emotion reading is chained through
 HIGH = 0.7
 
 
@@ -141,7 +141,7 @@ class Layer:
         """The cached models (built on first use), or the given files as they are."""
         from emosim.agents.classifier.strategy_store import ensure_strategy_model
 
-        from .fast import speed_up
+        from .fast import speed_up, speed_up_evidence
         from .store import emotion_observer, ensure_model
 
         catalog = catalog or get_catalog()
@@ -149,6 +149,7 @@ class Layer:
         strategies = ensure_strategy_model(strategy_model)
         next_model = ensure_model(observer, catalog, model_path)
         speed_up(observer.model, strategies, next_model)
+        speed_up_evidence(observer)
         return cls(catalog, observer, strategies, next_model)
 
     # --- reading --------------------------------------------------------------------------
