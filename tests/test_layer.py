@@ -253,3 +253,27 @@ def test_eval_layer_command(cli, models) -> None:
     )
     assert held.exit_code == 0, held.output
     assert json.loads(held.stdout)["model_saw_file"] is True
+
+
+def test_outcomes_count_what_each_strategy_did(scripted_run) -> None:
+    from emosim.layer.outcomes import improvement_rate, learn_outcomes
+
+    _, records = scripted_run
+    cells = learn_outcomes(records)
+    assert cells and all(0 <= c.advanced <= c.total for c in cells)
+    record = records[0]
+    moves = {m.exchange: m.movement for m in record.outcome.arc_moves}
+    primaries = [
+        (t.strategies or t.intended_strategies).primary
+        for t in record.turns
+        if t.speaker == "advisor" and t.exchange in moves and t.index > 0
+    ]
+    counted = {}
+    for c in cells:
+        counted[c.strategy] = counted.get(c.strategy, 0) + c.total
+    for strategy in set(primaries):
+        assert counted[strategy] >= primaries.count(strategy)
+    cell = cells[0]
+    rate = improvement_rate(cells, cell.family, cell.strategy)
+    assert rate == (cell.advanced + 1) / (cell.total + 2)
+    assert improvement_rate(cells, "no-such-family", cell.strategy) is None
