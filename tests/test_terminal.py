@@ -107,3 +107,33 @@ def test_export_takes_a_run_id_like_show(tmp_path: Path, scripted_run, command) 
         for line in (tmp_path / "out" / f"{split}.jsonl").read_text().splitlines()
     ]
     assert rows
+
+
+def test_coverage_and_report_give_the_same_targets_and_near_duplicates(
+    tmp_path: Path, scripted_run, catalog, command
+) -> None:
+    from emosim.coverage import default_targets_path, load_targets
+    from emosim.reports.figures import build_figures
+
+    run, records = scripted_run
+    doc = json.loads(run.records_path.read_text().splitlines()[0])
+    lines = [json.dumps(doc)]
+    doc["id"] += "-again"  # the same conversation twice: one near-duplicate pair
+    doc["label_events"] = []
+    lines.append(json.dumps(doc))
+    path = tmp_path / "two.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "coverage.json"
+    result = invoke(command, ["coverage", str(path), "--json", str(out), "--labels", "none"])
+    assert result.exit_code == 0, result.output
+    cov = json.loads(out.read_text())
+    from emosim.schemas import ConversationRecord
+
+    twins = [ConversationRecord.model_validate_json(line) for line in lines]
+    targets = load_targets(catalog, default_targets_path())
+    figures = build_figures(twins, catalog, targets, inputs=[str(path)])
+    assert figures.coverage.targets_total == len(cov["results"]) > figures.coverage.cells_total
+    assert figures.coverage.targets_met == sum(r["met"] for r in cov["results"])
+    ours = figures.diversity.conversations
+    assert ours.near_duplicate_rate == cov["diversity"]["near_duplicate_rate"] == 0.5
+    assert ours.near_duplicate_pairs == cov["diversity"]["near_duplicate_pairs"] == 1

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import get_args
 
 from emosim.catalog import Catalog
-from emosim.coverage import Targets, default_targets_path
+from emosim.coverage import Targets, default_targets_path, evaluate
+from emosim.coverage import count as count_targets
 from emosim.coverage import load_targets as load_targets_file
 from emosim.schemas import ConversationRecord
 from emosim.schemas.common import IntensityLevel, LengthClass
@@ -76,6 +77,8 @@ def coverage(
     for record in records:
         lengths[record.scenario.length_class] += 1
     wanted = targets.length_classes
+    # every target, counted exactly as `emosim coverage` counts it: one computation for both
+    results = evaluate(targets, catalog, count_targets(records))
     return Coverage(
         basis="true state of each client turn (the observer's reading is shown beside it)",
         targets_file=str(targets_file) if targets_file else None,
@@ -84,6 +87,9 @@ def coverage(
         cells=cells,
         cells_met=sum(c.met for c in cells),
         cells_total=len(cells),
+        targets_met=sum(r.met for r in results),
+        targets_total=len(results),
+        targets_short=[f"{r.kind}:{r.name}" for r in results if not r.met],
         lengths=lengths,
         length_targets={"short": wanted.short, "medium": wanted.medium, "long": wanted.long},
     )

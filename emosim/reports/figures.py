@@ -13,6 +13,7 @@ from emosim.coverage import Targets
 from emosim.schemas import ConversationRecord, CriticFinding
 
 from ..diversity import distinct_n, near_duplicate_rate
+from ..diversity import diversity as conversation_diversity
 from .coverage import LENGTH_CLASSES, coverage
 from .models import (
     Compliance,
@@ -201,6 +202,7 @@ def diversity(records: list[ConversationRecord]) -> Diversity:
         shingle_words=SHINGLE_WORDS,
         client=diversity_scores([t.text for r in records for t in r.client_turns]),
         advisor=diversity_scores([t.text for r in records for t in r.advisor_turns]),
+        conversations=conversation_diversity(records),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from emosim.diversity import DiversityReport
 from emosim.labels.apply import LabelsApplied
 from emosim.preferences.report import PreferenceReview
 from emosim.schemas.common import Identifier, IntensityLevel, LengthClass, StrictModel
@@ -55,6 +56,11 @@ class Coverage(StrictModel):
     cells: list[CoverageCell] = Field(description="Every emotion x level of the taxonomy.")
     cells_met: int = Field(ge=0)
     cells_total: int = Field(ge=0)
+    targets_met: int = Field(
+        ge=0, description="Targets met, of every target, as `emosim coverage` counts them."
+    )
+    targets_total: int = Field(ge=0, description="Every target of the targets file.")
+    targets_short: list[str] = Field(description="kind:name of each target not met.")
     lengths: dict[LengthClass, int] = Field(description="Conversations per length class.")
     length_targets: dict[LengthClass, int] = Field(description="Conversations wanted per class.")
 
@@ -124,6 +130,9 @@ class Diversity(StrictModel):
     shingle_words: int = Field(description="Words per shingle (n-gram) for the Jaccard.")
     client: DiversityScores
     advisor: DiversityScores
+    conversations: DiversityReport = Field(
+        description="Whole conversations: the near-duplicate measure `emosim coverage` reports."
+    )
 
 
 class ComplianceCount(StrictModel):

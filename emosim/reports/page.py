@@ -96,8 +96,10 @@ data/esconv_sample/train_sample.json</code> score the observer on human-labelled
 <h2>Coverage: emotion x intensity</h2>
 <p class="note">Counted on the {{ f.coverage.basis }} ({{ f.coverage.client_turns }} client turns,
 {{ f.coverage.from_ground_truth }} with a true state). Targets:
-{{ f.coverage.targets_file or "defaults" }}. {{ f.coverage.cells_met }} of
-{{ f.coverage.cells_total }} cells meet their target.</p>
+{{ f.coverage.targets_file or "defaults" }}. {{ f.coverage.targets_met }} of
+{{ f.coverage.targets_total }} targets are met (emotions, strategies, lengths and anti-patterns,
+counted as <code>emosim coverage</code> counts them); {{ f.coverage.cells_met }} of
+{{ f.coverage.cells_total }} emotion x intensity cells meet theirs.</p>
 {{ img("coverage", "Emotion by intensity coverage heatmap") }}
 <table><tr><th>length class</th><th>conversations</th><th>target</th></tr>
 {% for c, n in f.coverage.lengths.items() %}<tr><td>{{ c }}</td><td class="num">{{ n }}</td>
@@ -150,6 +152,11 @@ the same speaker with a word {{ f.diversity.shingle_words }}-gram Jaccard of at 
 <td class="num">{{ d.texts }}</td><td class="num">{{ "%.3f" % d.distinct_1 }}</td>
 <td class="num">{{ "%.3f" % d.distinct_2 }}</td><td class="num">{{ "%.3f" % d.near_duplicate_rate }}</td></tr>
 {% endfor %}</table>
+{% set c = f.diversity.conversations %}
+<p class="note">Whole conversations (as <code>emosim coverage</code> reports them): near-duplicate
+rate {{ "%.4f" % c.near_duplicate_rate }} ({{ c.near_duplicate_pairs }} pair(s) at Jaccard
+&ge; {{ c.threshold }} over word {{ c.shingle_size }}-grams, {{ c.conversations }}
+conversations). The rates in the table are per turn, a different measure.</p>
 
 {% if f.preferences %}{% set p = f.preferences %}
 <h2>Human preference review</h2>
