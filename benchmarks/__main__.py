@@ -15,6 +15,7 @@ from . import (
     observers,
     retrieval,
     strategies,
+    yaml_guard,
 )
 
 BENCHMARKS = {
@@ -28,6 +29,7 @@ BENCHMARKS = {
     "anonymize": anonymize.main,
     "candidates": candidates.main,
     "layer": layer.main,
+    "yaml_guard": yaml_guard.main,
 }
 
 
