@@ -565,8 +565,7 @@ class ScriptedAdvisor:
         named = [
             term
             for term, low, pattern in zip(known.terms, known.lowered, known.patterns, strict=True)
-            # the substring test is a cheap pre-check; a term she has said is explained
-            if low in last and low not in advisor_said and pattern.search(last)
+            if low in last and pattern.search(last)  # the substring test is a cheap pre-check
         ]
         if named:
             return max(named, key=len)
