@@ -252,7 +252,7 @@ def _asked(catalog, persona_id: str, reply: str, why: str = "heard") -> ClientIn
 def test_client_answers_the_question_elena_asked(client: ScriptedClient, catalog) -> None:
     """Elena's question is answered in the client's next message: an offer with a yes (a
     "not yet" after a reply that hurt), an open question with something of the client's own
-    life or facts, and the client asks a question of their own less often than not."""
+    life or facts."""
     reactions = client.material.reactions
     said = lambda pool: [" ".join(w.lower().split()) for line in pool for w in expansions(line)]  # noqa: E731
     yes, not_yet = said(reactions.answer_offer), said(reactions.answer_decline)
@@ -277,4 +277,4 @@ def test_client_answers_the_question_elena_asked(client: ScriptedClient, catalog
         own += any(m.rstrip(".") in low for m in mine) or bool(out.facts_used)
         asks += out.text.rstrip().endswith("?")
     assert own >= 50, own
-    assert asks <= 30, asks
+    assert asks <= 45, asks

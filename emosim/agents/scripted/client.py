@@ -193,7 +193,6 @@ class ScriptedClient:
             room -= 1
         # Elena asked the client something: they answer it before anything else of theirs
         # (yes to an offer, where to start, or an open question told through their life)
-        answered_her = False
         if not carries_question and self.material is not None:
             answer = self._answer_her(
                 request, rng, stance, "\n".join([history, *parts]), facts_used
@@ -201,7 +200,6 @@ class ScriptedClient:
             if answer:
                 parts.append(answer)
                 room -= 1
-                answered_her = True
         said = "\n".join([history, *parts])
         felt = self._category(request) not in {"heard", "answered"}  # the reaction says it
         chance = self._feeling_chance(request) * (0.5 if felt and reaction else 1.0)
@@ -228,8 +226,8 @@ class ScriptedClient:
                         statement = f"{lead} {lower_first(statement, keep)}"
                     parts.append(statement)
                     facts_used.append(fact.id)
-        # not every message asks something: some only react and tell (or answer her)
-        ask = 0.3 if answered_her else 1.0 if len(parts) < 2 else 0.5
+        # not every message asks something: some only react, tell or answer her
+        ask = 1.0 if len(parts) < 2 else 0.5
         if not carries_question and rng.random() < ask:
             said = "\n".join([history, *parts])
             parts.append(self._question(request, rng, said, False))
@@ -443,7 +441,7 @@ class ScriptedClient:
         slots = {
             "topic_phrase": topic.phrase or as_phrase(topic.name),
             "subtopic_phrase": sub.phrase or as_phrase(sub.name),
-            "advisor_name": "Elena",
+            "advisor_name": self.catalog.advisor.name.split()[0],
         }
         for line in (q for qs in self.templates.follow_ups.values() for q in qs):
             ways = [fill(w, slots) for w in _ways(line)]
@@ -580,7 +578,7 @@ class ScriptedClient:
             "topic_phrase": topic.phrase or as_phrase(topic.name),
             "subtopic_phrase": sub.phrase or as_phrase(sub.name),
             "term": self._term(request, rng),
-            "advisor_name": "Elena",
+            "advisor_name": self.catalog.advisor.name.split()[0],
         }
         # a question asked once, in any of its ways, is not asked again
         low = history.lower()
