@@ -918,3 +918,15 @@ def test_review_csv_cells_never_start_a_formula(cell: str, shown: str) -> None:
     from emosim.files import spreadsheet_safe
 
     assert spreadsheet_safe(cell) == shown
+
+
+def test_markup_in_a_partial_import_problem_is_printed_as_is(
+    tmp_path: Path, command: click.Command
+) -> None:
+    bad = json.dumps({"id": "[/red]oops[bold]", "messages": []})
+    src = tmp_path / "c.jsonl"
+    src.write_text(chat("fine") + "\n" + bad + "\n")
+    args = ["import", str(src), "--format", "jsonl-chat", "--out", str(tmp_path / "o")]
+    result = click.testing.CliRunner().invoke(command, args)
+    assert result.exit_code == 0, result.output
+    assert "[/red]oops[bold]" in result.output and "Traceback" not in result.output

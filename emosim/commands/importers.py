@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from emosim.cli import app, console, err_console, user_errors
@@ -113,7 +114,7 @@ def import_command(
     else:
         _render(report)
     for problem in report.problems:
-        err_console.print(f"[yellow]{problem}[/]", highlight=False)
+        err_console.print(f"[yellow]{escape(problem)}[/]", highlight=False)
     if report.failed or report.warnings:
         err_console.print(
             f"[yellow]warning:[/] {report.failed} failed, {report.warnings} warning(s); "

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+from rich.markup import escape
 
 from emosim.cli import app, console, err_console, user_errors
 from emosim.errors import EmosimError
@@ -308,7 +309,7 @@ def labels_verify(
                 "stored before then were chained when the store was upgraded"
             )
         for problem in report.problems:
-            err_console.print(f"[red]problem:[/] {problem}", markup=True, highlight=False)
+            err_console.print(f"[red]problem:[/] {escape(problem)}", highlight=False)
         if report.unlisted:
             err_console.print(f"[red]problem:[/] ... and {report.unlisted} more")
     if not report.ok:
@@ -318,7 +319,7 @@ def labels_verify(
 @labels_app.command("serve")
 @user_errors
 def labels_serve(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8765,
     token_env: Annotated[
         str, typer.Option(help="Environment variable holding the bearer token.")
     ] = "EMOSIM_LABELS_TOKEN",
@@ -647,7 +648,7 @@ def review_import(
                 db, get_catalog(), path, kind, reviewer, candidates, people
             )
         for warning in done.warnings:
-            err_console.print(f"[yellow]warning:[/] {warning}")
+            err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
         if as_json:
             typer.echo(done.model_dump_json(indent=2))
         else:
@@ -662,7 +663,7 @@ def review_import(
             db, get_catalog(), path, _policy(policy, priority), reviewer, annotators=people
         )
     for warning in report.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}")
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
     else:
