@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -277,3 +278,25 @@ def test_outcomes_count_what_each_strategy_did(scripted_run) -> None:
     rate = improvement_rate(cells, cell.family, cell.strategy)
     assert rate == (cell.advanced + 1) / (cell.total + 2)
     assert improvement_rate(cells, "no-such-family", cell.strategy) is None
+
+
+def test_char_variants_equal_transforming_each_variant() -> None:
+    from emosim.layer.fast import char_variants
+
+    text = "I'm SO scared, honestly... can't sleep; rent's due!"
+    corpus = [text, "scared of rent", "honestly fine", "sleep due"]
+    fitted = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit(corpus)
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\w+", text)]
+    variants = [text[:s] + text[e:] for s, e in spans]
+    fast = char_variants(FastTfidf(fitted), text, spans).toarray()
+    assert np.allclose(fast, fitted.transform(variants).toarray(), atol=1e-6)
+
+
+def test_fast_evidence_equals_the_observers(layer, models, catalog) -> None:
+    from emosim.agents.messages import EmotionObserverInput
+
+    stock = emotion_observer(catalog, models["emotion"])
+    for text in ("I'm so scared I can't pay rent.", "Honestly I'm furious, they lied to me!"):
+        ours = layer.observer.observe(EmotionObserverInput(text=text))
+        theirs = stock.observe(EmotionObserverInput(text=text))
+        assert ours == theirs

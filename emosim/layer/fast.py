@@ -10,11 +10,24 @@ transform` spends most of that time validating its input, and a sparse row times
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
+
+
+def _row(counts: dict[int, int], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    columns = np.fromiter((c for c, n in counts.items() if n > 0), dtype=np.int64)
+    columns.sort()
+    values = (
+        (1.0 + np.log([counts[c] for c in columns])) * idf[columns]
+        if columns.size
+        else (np.zeros(0))
+    )
+    norm = float(np.sqrt(values @ values)) or 1.0
+    return columns, values / norm
 
 
 class FastTfidf:
@@ -48,6 +61,38 @@ class FastTfidf:
             ),
             shape=(len(indptr) - 1, self.width),
         )
+
+
+def char_variants(char: FastTfidf, text: str, spans: list[tuple[int, int]]) -> sparse.csr_matrix:
+    """Rows of `char` (a char_wb vectorizer) for `text` with each span cut out, by count
+    arithmetic: char_wb n-grams live inside whitespace tokens, so a cut changes only the
+    token it falls in (equal to transforming each variant, tested)."""
+    get, analyze = char.vocabulary_.get, char.analyze
+    lowered = text.lower() if char.fitted.lowercase else text
+    base: dict[int, int] = {}
+    for i in (i for i in map(get, analyze(lowered)) if i is not None):
+        base[i] = base.get(i, 0) + 1
+    tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", lowered)]
+    indptr, indices, data = [0], [], []
+    for start, end in spans:
+        counts = dict(base)
+        for t_start, t_end in tokens:
+            if t_start <= start and end <= t_end:
+                token = lowered[t_start:t_end]
+                cut = lowered[t_start:start] + lowered[end:t_end]
+                for i in (i for i in map(get, analyze(token)) if i is not None):
+                    counts[i] -= 1
+                for i in (i for i in map(get, analyze(cut) if cut else ()) if i is not None):
+                    counts[i] = counts.get(i, 0) + 1
+                break
+        columns, values = _row(counts, char.idf_)
+        indices.append(columns)
+        data.append(values)
+        indptr.append(indptr[-1] + len(columns))
+    return sparse.csr_matrix(
+        (np.concatenate(data).astype(np.float32), np.concatenate(indices).astype(np.int32), indptr),
+        shape=(len(spans), char.width),
+    )
 
 
 def _fast(vectorizer):  # noqa: ANN001, ANN202
@@ -98,8 +143,14 @@ def _preselected_evidence(observer, text: str, label: int, emotion: str) -> list
         ranked = sorted(range(len(words)), key=lambda i: -weight(words[i].group(0)))
         words = [words[i] for i in sorted(ranked[:EVIDENCE_CANDIDATES])]
     variants = [text[: m.start()] + text[m.end() :] for m in words]
-    scores = model.decision([text, *variants])[:, label]
-    drops = scores[0] - scores[1:]
+    word_rows = model.word.transform(variants)
+    if isinstance(model.char, FastTfidf) and model.char.fitted.analyzer == "char_wb":
+        char_rows = char_variants(model.char, text, [(m.start(), m.end()) for m in words])
+    else:
+        char_rows = model.char.transform(variants)
+    x = sparse.hstack([word_rows, char_rows]).tocsr()
+    scores = np.asarray(x @ model.coef[label].T, dtype=np.float64).ravel()
+    drops = model.decision([text])[0, label] - (scores + model.intercept[label])
     order = np.argsort(-drops, kind="stable")
     top = drops[order[0]]
     if top <= 0:
