@@ -31,6 +31,12 @@ if TYPE_CHECKING:
 
 # A fact file to use instead of the newest one in `facts/` (see Catalog.facts).
 FACTS_ENV = "EMOSIM_FACTS"
+# The domain folder whose data is used (a name under `domains/` or a path); unset: finance,
+# the data folders at the project root. `emosim --domain` sets it for the whole process.
+DOMAIN_ENV = "EMOSIM_DOMAIN"
+DOMAINS_DIR = "domains"
+# Paths a domain always owns: a domain without them has none (no finance facts in telecom).
+DOMAIN_ONLY = ("facts",)
 
 
 def file_sha256(path: Path) -> str:
@@ -58,6 +64,23 @@ class Catalog:
     clients: dict[str, ClientPersona]
     sources: dict[str, Path] = field(default_factory=dict)
     facts_path: Path | None = None
+    advisor_file: str = "personas/elena_morales.yaml"
+    domain: Path | None = None
+    """The domain folder laid over `root`: a file it has wins, one it lacks comes from `root`
+    (taxonomies of emotion and strategy, observer markers are shared unless overridden)."""
+
+    def file(self, rel: str | Path) -> Path:
+        """Where data file or folder `rel` is read from: the domain's copy, else the root's."""
+        return data_file(self.root, self.domain, rel)
+
+    def home(self, rel: str | Path) -> Path:
+        """The folder (domain or root) `rel` is read from, for loaders that take a root."""
+        path = self.file(rel)
+        return path.parents[len(Path(rel).parts) - 1]
+
+    @property
+    def domain_name(self) -> str:
+        return self.domain.name if self.domain is not None else "finance"
 
     # --- indexes --------------------------------------------------------------------------
 
@@ -108,13 +131,20 @@ class Catalog:
     # --- loading --------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, root: Path | None = None, facts_path: Path | None = None) -> Catalog:
+    def load(
+        cls,
+        root: Path | None = None,
+        facts_path: Path | None = None,
+        domain: str | Path | None = None,
+    ) -> Catalog:
+        """The data under `root` with `domain` laid over it (None: EMOSIM_DOMAIN, else none)."""
         root = root or project_root()
+        domain = resolve_domain(root, domain)
         problems: list[str] = []
         sources: dict[str, Path] = {}
 
         def load(rel: str, model):  # noqa: ANN001, ANN202 - generic loader
-            path = root / rel
+            path = data_file(root, domain, rel)
             sources[rel] = path
             try:
                 return load_yaml_model(path, model)
@@ -126,11 +156,12 @@ class Catalog:
         strategies = load("taxonomies/strategies.yaml", StrategyTaxonomy)
         functions = load("taxonomies/sentence_functions.yaml", SentenceFunctionTaxonomy)
         topics = load("taxonomies/topics.yaml", TopicTaxonomy)
-        advisor = load("personas/elena_morales.yaml", AdvisorPersona)
+        advisor_rel = _advisor_rel(root, domain)
+        advisor = load(advisor_rel, AdvisorPersona)
         clients: dict[str, ClientPersona] = {}
-        client_dir = root / "personas" / "clients"
+        client_dir = data_file(root, domain, "personas/clients")
         for path in sorted(client_dir.glob("*.yaml")):
-            rel = str(path.relative_to(root))
+            rel = f"personas/clients/{path.name}"
             persona = load(rel, ClientPersona)
             if persona is None:
                 continue
@@ -142,9 +173,11 @@ class Catalog:
         if problems:
             raise DataError(problems)
         catalog = cls(root, emotions, strategies, functions, topics, advisor, clients, sources)
-        catalog.facts_path = _facts_path(root, facts_path)
+        catalog.domain = domain
+        catalog.advisor_file = advisor_rel
+        catalog.facts_path = _facts_path(root, facts_path, domain)
         if catalog.facts_path is not None:  # part of the data hash; parsed on first use
-            sources[_rel(catalog.facts_path, root)] = catalog.facts_path
+            sources[_rel(catalog.facts_path, domain or root)] = catalog.facts_path
         catalog.check_references()
         return catalog
 
@@ -191,7 +224,7 @@ class Catalog:
         for i, t in enumerate(self.topics_file.topics):
             for j, e in enumerate(t.common_emotions):
                 need(tf, f"topics.{i}.common_emotions.{j}", e, self.emotions, "emotion")
-        af = src["personas/elena_morales.yaml"]
+        af = src[self.advisor_file]
         for i, a in enumerate(self.advisor.adaptations):
             for j, s in enumerate(a.lead_strategies):
                 need(af, f"adaptations.{i}.lead_strategies.{j}", s, self.strategies, "strategy")
@@ -251,7 +284,46 @@ class Catalog:
         return scenario
 
 
-def _facts_path(root: Path, given: Path | None) -> Path | None:
+def data_file(root: Path, domain: Path | None, rel: str | Path) -> Path:
+    """`rel` in the domain folder when it has it (or always, for DOMAIN_ONLY), else in root."""
+    if domain is None:
+        return root / rel
+    own = domain / rel
+    if own.exists() or Path(rel).parts[0] in DOMAIN_ONLY:
+        return own
+    return root / rel
+
+
+def _advisor_rel(root: Path, domain: Path | None) -> str:
+    """The advisor persona: the one YAML file directly in `personas/` (elena_morales.yaml)."""
+    folder = data_file(root, domain, "personas")
+    found = sorted(folder.glob("*.yaml"))
+    if len(found) != 1:
+        names = ", ".join(p.name for p in found) or "none"
+        raise DataError([f"{folder}: needs exactly one advisor persona YAML file (found: {names})"])
+    return f"personas/{found[0].name}"
+
+
+def resolve_domain(root: Path, given: str | Path | None = None) -> Path | None:
+    """The domain folder named by `given` (else EMOSIM_DOMAIN): a folder under `domains/`
+    or a path to one; None (or 'finance') is the project's own data folders."""
+    name = str(given) if given is not None else os.environ.get(DOMAIN_ENV, "")
+    if name in ("", "finance"):
+        return None
+    for candidate in (root / DOMAINS_DIR / name, Path(name), root / name):
+        if (candidate / "taxonomies" / "topics.yaml").is_file():
+            return candidate.resolve()
+    known = sorted(p.name for p in (root / DOMAINS_DIR).glob("*") if p.is_dir())
+    raise DataError(
+        [
+            f"domain {name!r}: no folder with taxonomies/topics.yaml under {root / DOMAINS_DIR} "
+            f"or at that path (known: finance, {', '.join(known) or 'none'}; {DOMAIN_ENV} or "
+            "--domain)"
+        ]
+    )
+
+
+def _facts_path(root: Path, given: Path | None, domain: Path | None = None) -> Path | None:
     from .grounding.facts import FACTS_DIR, newest_fact_file
 
     chosen = given or (Path(os.environ[FACTS_ENV]) if os.environ.get(FACTS_ENV) else None)
@@ -261,7 +333,8 @@ def _facts_path(root: Path, given: Path | None) -> Path | None:
         if not chosen.is_file():
             raise DataError([f"{chosen}: fact file not found ({FACTS_ENV} or facts_path)"])
         return chosen
-    return newest_fact_file(root / FACTS_DIR)
+    folder = data_file(root, domain, FACTS_DIR)
+    return newest_fact_file(folder) if folder.is_dir() else None
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -271,11 +344,14 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-_cache: dict[Path, Catalog] = {}
+_cache: dict[tuple[Path, Path | None], Catalog] = {}
 
 
 def get_catalog(root: Path | None = None) -> Catalog:
+    """The catalog of `root` (the project root) with the domain EMOSIM_DOMAIN names."""
     root = (root or project_root()).resolve()
-    if root not in _cache:
-        _cache[root] = Catalog.load(root)
-    return _cache[root]
+    domain = resolve_domain(root)
+    key = (root, domain)
+    if key not in _cache:
+        _cache[key] = Catalog.load(root, domain=domain)
+    return _cache[key]

@@ -55,8 +55,21 @@ def main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
+    domain: Annotated[
+        str | None,
+        typer.Option(
+            "--domain",
+            envvar="EMOSIM_DOMAIN",
+            help="Data domain: 'finance' (default) or a folder under domains/ (e.g. telecom) "
+            "or a path; its files are laid over the project's.",
+        ),
+    ] = None,
 ) -> None:
     """emosim command line."""
+    if domain is not None:  # every catalog of this process, and its worker processes
+        import os
+
+        os.environ["EMOSIM_DOMAIN"] = domain
 
 
 @app.command()

@@ -23,6 +23,7 @@ def _state(label: str, emotion: str, level: str, intensity: float) -> Text:
 def conversation_panel(record: ConversationRecord, *, details: bool = False) -> Panel:
     sc = record.scenario
     name = sc.client_persona.name if sc.client_persona else sc.client_persona_id
+    advisor = sc.advisor_persona_id.split("_")[0].title()  # elena_morales -> Elena
     rows: list[Text | Table] = []
     for turn in record.turns:
         if isinstance(turn, ClientTurn):
@@ -50,7 +51,9 @@ def conversation_panel(record: ConversationRecord, *, details: bool = False) -> 
                         (d.text if details else d.text[:110] + "…", "strike dim"),
                     )
                 )
-            rows.append(Text.assemble(("Elena ", "bold magenta"), (f"#{turn.exchange}", "dim")))
+            rows.append(
+                Text.assemble((f"{advisor} ", "bold magenta"), (f"#{turn.exchange}", "dim"))
+            )
             rows.append(Text(turn.text))
             strategies = turn.intended_strategies or turn.strategies
             if strategies:

@@ -17,6 +17,7 @@ from .agents.scripted.retrieval import ConceptFile
 from .agents.scripted.templates import (
     AdvisorTemplates,
     ClientFeelings,
+    ClientLives,
     ClientReactionBank,
     ClientTellings,
     ClientTemplates,
@@ -68,6 +69,13 @@ _YAML_KINDS: list[tuple[Callable[[dict], bool], type[BaseModel]]] = [
     (lambda d: "goemotions" in d and "esconv" in d, EmotionMappings),
     (lambda d: "emotions" in d and "families" not in d, ClientFeelings),
     (lambda d: "sign_off_unresolved" in d, ClientReactionBank),
+    (
+        lambda d: (
+            set(d) == {"version", "personas"}
+            and any(isinstance(v, dict) for v in (d["personas"] or {}).values())
+        ),
+        ClientLives,
+    ),
     (lambda d: set(d) == {"version", "personas"}, ClientTellings),
 ]
 
@@ -243,7 +251,7 @@ def _validate_yaml(path: Path, catalog: Catalog, report: Report) -> None:
     elif isinstance(obj, ClientFeelings):
         problems = feeling_problems(obj, set(catalog.emotions))
         report.problems.extend(f"{path}: {p}" for p in problems)
-    elif isinstance(obj, ClientTellings):
+    elif isinstance(obj, ClientTellings | ClientLives):
         report.problems.extend(
             f"{path}: personas: unknown persona id {pid!r}"
             for pid in sorted(set(obj.personas) - set(catalog.clients))

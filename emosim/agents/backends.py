@@ -48,17 +48,15 @@ class AgentSet:
 
 
 def scripted_template_paths(catalog: Catalog) -> dict[str, Path]:
-    base = catalog.root / "agents" / "scripted"
     return {
-        "client": base / "client.yaml",
-        "advisor": base / "advisor.yaml",
-        "observers": base / "observers.yaml",
+        role: catalog.file(f"agents/scripted/{role}.yaml")
+        for role in ("client", "advisor", "observers")
     }
 
 
 def scripted_answer_paths(catalog: Catalog) -> list[Path]:
     """Elena's answers to each topic's client questions, one file per topic."""
-    return sorted((catalog.root / "agents" / "scripted" / "answers").glob("*.yaml"))
+    return sorted((catalog.file("agents/scripted/answers")).glob("*.yaml"))
 
 
 def load_advisor_templates(catalog: Catalog) -> AdvisorTemplates:
@@ -84,7 +82,7 @@ def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
     from .scripted.templates import ClientTemplates, ObserverMarkers
 
     paths = scripted_template_paths(catalog)
-    from .scripted.asked_as import asked_as_paths
+    from .scripted.asked_as import ASKED_AS_DIR, asked_as_paths
     from .scripted.material import load_client_material
     from .scripted.retrieval import concepts_path
 
@@ -94,15 +92,15 @@ def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
         load_client_material(catalog),
     )
     from .scripted.negatives import NegativeWriter, load_negatives
+    from .scripted.templates import NEGATIVES_FILE
 
     advisor = ScriptedAdvisor(
         catalog,
         load_advisor_templates(catalog),
         anti_pattern_rate=anti_pattern_rate,
-        negatives=NegativeWriter(catalog, load_negatives(catalog.root)),
+        negatives=NegativeWriter(catalog, load_negatives(catalog.home(NEGATIVES_FILE))),
     )
     markers = load_yaml_model(paths["observers"], ObserverMarkers)
-    base = paths["client"].parent
     agents = AgentSet(
         client=client,
         advisor=advisor,
@@ -118,10 +116,10 @@ def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
                     *(
                         p
                         for p in (
-                            base / "client_feelings.yaml",
-                            base / "client_reactions.yaml",
-                            base / "client_tellings.yaml",
-                            base / "client_lives.yaml",
+                            catalog.file("agents/scripted/client_feelings.yaml"),
+                            catalog.file("agents/scripted/client_reactions.yaml"),
+                            catalog.file("agents/scripted/client_tellings.yaml"),
+                            catalog.file("agents/scripted/client_lives.yaml"),
                         )
                         if p.is_file()
                     ),
@@ -130,9 +128,9 @@ def build_scripted(catalog: Catalog, *, anti_pattern_rate: float) -> AgentSet:
             "advisor": files_sha256(
                 [
                     paths["advisor"],
-                    base / "negatives.yaml",
+                    catalog.file(NEGATIVES_FILE),
                     *scripted_answer_paths(catalog),
-                    *asked_as_paths(catalog.root),
+                    *asked_as_paths(catalog.home(ASKED_AS_DIR)),
                     concepts_path(),
                 ]
             ),

@@ -209,7 +209,7 @@ def eval_grounding(
 
     catalog = get_catalog()
     records, _ = load_records(runs, runs_dir)
-    path = newest_fact_file(catalog.root / "facts")
+    path = newest_fact_file(catalog.file("facts"))
     fact_base = load_fact_base(path) if path else None
     day = dt.date.fromisoformat(on) if on else None
     result = evaluate_grounding(records, fact_base, on=day)

@@ -29,7 +29,7 @@ from pydantic import Field, field_validator
 from emosim.agents.messages import AdvisorInput, CriticInput, Line
 from emosim.agents.scripted.critic import RuleCritic
 from emosim.agents.scripted.negatives import NegativeWriter, load_negatives
-from emosim.agents.scripted.templates import AdvisorTemplates, slots_in
+from emosim.agents.scripted.templates import NEGATIVES_FILE, AdvisorTemplates, slots_in
 from emosim.agents.scripted.text import as_phrase, fill, sentence_case, split_sentences
 from emosim.catalog import Catalog
 from emosim.files import load_yaml_model
@@ -187,7 +187,7 @@ def fresh_batch(catalog: Catalog, seed: int) -> list[ConversationRecord]:
     """Every shipped scenario played once on the scripted backend, in a throwaway run folder."""
     from emosim.graphs.runner import load_job, run_jobs
 
-    paths = sorted((catalog.root / "simulations").glob("*.yaml"))
+    paths = sorted(catalog.file("simulations").glob("*.yaml"))
     jobs = [load_job(catalog, path, seed) for path in paths]
     with tempfile.TemporaryDirectory(prefix="emosim-eval-") as tmp:
         _, records = run_jobs(catalog, jobs, Path(tmp), "scripted", "eval-critic", "eval critic")
@@ -195,7 +195,7 @@ def fresh_batch(catalog: Catalog, seed: int) -> list[ConversationRecord]:
 
 
 def seed_records(catalog: Catalog) -> list[ConversationRecord]:
-    paths = sorted((catalog.root / "seeds").glob("*.json"))
+    paths = sorted(catalog.file("seeds").glob("*.json"))
     return [ConversationRecord.model_validate_json(p.read_text(encoding="utf-8")) for p in paths]
 
 
@@ -446,7 +446,7 @@ def build_cases(catalog: Catalog, *, n: int, seed: int) -> list[Case]:
         for k in range(1, NEGATIVE_BATCHES)
         for r in accepted_replies(fresh_batch(catalog, seed + k))
     ]
-    writer = NegativeWriter(catalog, load_negatives(catalog.root))
+    writer = NegativeWriter(catalog, load_negatives(catalog.home(NEGATIVES_FILE)))
     cases += negative_cases(catalog, writer, moments, rng, per_type=max(n, NEGATIVES_PER_TYPE))
     return cases
 

@@ -211,4 +211,8 @@ class Topic(StrictModel):
 
 class TopicTaxonomy(StrictModel):
     version: str = Field(description="Taxonomy version.")
-    topics: list[Topic] = Field(description="Financial-planning topics.", min_length=15)
+    topics: list[Topic] = Field(
+        description="Topics clients bring in this domain (finance: 17; a small domain may have "
+        "a few).",
+        min_length=3,
+    )

@@ -53,9 +53,7 @@ def build_classifier_observer(
     from .observer import ClassifierEmotionObserver
     from .store import ensure_model
 
-    markers = load_yaml_model(
-        catalog.root / "agents" / "scripted" / "observers.yaml", ObserverMarkers
-    )
+    markers = load_yaml_model(catalog.file("agents/scripted/observers.yaml"), ObserverMarkers)
     cues = LexiconEmotionObserver(catalog, markers)
     return ClassifierEmotionObserver(
         catalog,

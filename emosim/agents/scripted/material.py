@@ -66,8 +66,8 @@ class ClientMaterial:
 def load_client_material(catalog: Catalog) -> ClientMaterial | None:
     """The client's material under the catalog root, validated (a bad line is an error naming
     the file, field and value); None when the files are not there."""
-    root = catalog.root
-    if not (root / CLIENT_FEELINGS_FILE).is_file() or not (root / CLIENT_REACTIONS_FILE).is_file():
+    feelings, reactions = catalog.file(CLIENT_FEELINGS_FILE), catalog.file(CLIENT_REACTIONS_FILE)
+    if not feelings.is_file() or not reactions.is_file():
         return None
     return ClientMaterial(
         load_client_feelings(catalog),

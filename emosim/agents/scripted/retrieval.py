@@ -64,7 +64,7 @@ from emosim.files import load_yaml_model
 from emosim.paths import project_root
 from emosim.schemas.common import StrictModel
 
-from .asked_as import load_asked_as
+from .asked_as import ASKED_AS_DIR, load_asked_as
 from .templates import AnswerTemplate, slots_in
 from .text import _STOP, split_sentences
 
@@ -645,7 +645,7 @@ class AnswerIndex:
         names = {t.id: f"{t.name} {t.phrase or ''}" for t in catalog.topics.values()}
         # the shipped bank has every question phrased (tests check it); a smaller bank, e.g.
         # a test's, takes the phrasings of the questions it has
-        phrasings = load_asked_as(catalog.root)
+        phrasings = load_asked_as(catalog.home(ASKED_AS_DIR))
         return cls(entries, params or Params(), glossary, names, phrasings)
 
     # --- matching --------------------------------------------------------------------------

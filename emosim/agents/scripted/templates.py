@@ -524,7 +524,7 @@ class ClientReactionBank(StrictModel):
 
 def load_client_feelings(catalog: Catalog) -> ClientFeelings:
     """agents/scripted/client_feelings.yaml, checked against the catalog's emotion ids."""
-    path = catalog.root / CLIENT_FEELINGS_FILE
+    path = catalog.file(CLIENT_FEELINGS_FILE)
     feelings = load_yaml_model(path, ClientFeelings)
     problems = feeling_problems(feelings, set(catalog.emotions))
     if problems:
@@ -534,7 +534,7 @@ def load_client_feelings(catalog: Catalog) -> ClientFeelings:
 
 def load_client_reactions(catalog: Catalog) -> ClientReactionBank:
     """agents/scripted/client_reactions.yaml."""
-    return load_yaml_model(catalog.root / CLIENT_REACTIONS_FILE, ClientReactionBank)
+    return load_yaml_model(catalog.file(CLIENT_REACTIONS_FILE), ClientReactionBank)
 
 
 CLIENT_TELLINGS_FILE = "agents/scripted/client_tellings.yaml"
@@ -595,7 +595,7 @@ class ClientTellings(StrictModel):
 def load_client_tellings(catalog: Catalog) -> ClientTellings | None:
     """agents/scripted/client_tellings.yaml, its persona ids checked against the catalog;
     None when the file is not there (the situation is told as written)."""
-    path = catalog.root / CLIENT_TELLINGS_FILE
+    path = catalog.file(CLIENT_TELLINGS_FILE)
     if not path.is_file():
         return None
     tellings = load_yaml_model(path, ClientTellings)
@@ -639,7 +639,7 @@ class ClientLives(StrictModel):
 def load_client_lives(catalog: Catalog) -> ClientLives | None:
     """agents/scripted/client_lives.yaml, its persona ids checked against the catalog; None
     when the file is not there (feelings come from client_feelings.yaml only)."""
-    path = catalog.root / CLIENT_LIVES_FILE
+    path = catalog.file(CLIENT_LIVES_FILE)
     if not path.is_file():
         return None
     lives = load_yaml_model(path, ClientLives)
