@@ -148,6 +148,9 @@ def test_show_report_and_coverage_read_the_store(corrected, cli, tmp_path) -> No
     assert result.exit_code == 0, result.output
     figures = json.loads((tmp_path / "rep/figures.json").read_text())
     assert figures["labels"]["labels_changed"] == 11
+    page = " ".join((tmp_path / "rep/report.html").read_text().split())
+    assert f"Labels applied: labels: resolved with {store} (" in page
+    assert "11 label(s) differ from the model&#39;s" in page and "(by field: emotion " in page
 
 
 def test_store_location_rules_and_errors(corrected, cli, tmp_path) -> None:

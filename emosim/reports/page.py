@@ -32,6 +32,9 @@ p.note { color: #555; font-size: .9rem; } .bad { color: #b03a2e; font-weight: 60
 ({% for k, v in f.sources.items() %}{{ k }}: {{ v }}{% if not loop.last %}, {% endif %}{% endfor %}).
 All numbers are in <a href="figures.json">figures.json</a>.</p>
 <p class="note">Inputs: {% for i in f.inputs %}<code>{{ i }}</code>{% if not loop.last %}, {% endif %}{% endfor %}</p>
+{% if f.labels %}<p class="note">Labels applied: {{ f.labels.describe() }}{% if f.labels.changed_by_field %}
+(by field: {% for k, v in f.labels.changed_by_field.items() %}{{ k }} {{ v }}{% if not loop.last %}, {% endif %}{% endfor %}){% endif %};
+policy {{ f.labels.policy | join(" &gt; ") | safe }}.</p>{% endif %}
 
 <h2>Summary</h2>
 <table>
