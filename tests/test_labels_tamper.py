@@ -341,3 +341,19 @@ def test_stored_event_json_reads_back_as_the_same_event() -> None:
         assert LabelEvent.model_validate_json(text) == event
         assert json.loads(text).keys() == json.loads(event.model_dump_json()).keys()
         assert json.loads(text)["source"] == json.loads(event.model_dump_json())["source"]
+
+
+def test_exports_refuse_an_altered_store(built, tmp_path, cli) -> None:
+    store, _ = built
+    copy = shutil.copy(store, tmp_path / "labels.sqlite")
+    conn = raw(copy)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("UPDATE events SET source_name = 'someone else' WHERE seq = 1")
+    conn.close()
+    records = store.parent / "records.jsonl"
+    out = tmp_path / "out"
+    result = cli.invoke(app, ["export", str(records), "-f", "emotion-classification",
+                              "-o", str(out), "--labels", str(copy)])  # fmt: skip
+    assert result.exit_code == 1
+    assert "label history was altered" in " ".join(result.output.split())
+    assert not out.exists()
