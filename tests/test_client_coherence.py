@@ -278,3 +278,49 @@ def test_client_answers_the_question_elena_asked(client: ScriptedClient, catalog
         asks += out.text.rstrip().endswith("?")
     assert own >= 50, own
     assert asks <= 45, asks
+
+
+def test_a_when_question_is_taken_up_by_a_reply_that_says_when() -> None:
+    """A client who asked "When do people...?" and was told "in their fifties" is not made
+    to ask again; a reply that only meets the feeling still leaves it open."""
+    from emosim.agents.reading import read_reply
+
+    asked = (
+        "Every night I worry. When do people usually start thinking about long-term care coverage?"
+    )
+    said_when = (
+        "Many people look at it in their fifties or early sixties, when premiums are usually "
+        "lower and they're more likely to be healthy enough to qualify."
+    )
+    assert read_reply(asked, said_when).answered is True
+    assert read_reply(asked, "That sounds heavy, and it makes sense to feel it.").answered is False
+
+
+def test_the_client_does_not_announce_the_same_figures_twice(client: ScriptedClient, catalog):
+    """A fact whose figures the client has already said (in their situation) is not told
+    again as news later in the conversation."""
+    persona = catalog.clients["gloria_washington"]
+    fact = next(f for f in persona.facts if "$285" in f.statement)
+    topic = catalog.topics[fact.topics[0]] if fact.topics else catalog.topics["insurance_planning"]
+    told = ["I just received a notice that my premium is going up from $190 to $285 a month."]
+    for seed in range(40):
+        request = ClientInput(
+            persona=persona,
+            topic=topic.id,
+            subcategory=topic.subcategories[0].id,
+            situation="test",
+            hidden_state=_state(catalog, "worry", 0.5),
+            transcript=[
+                Line(speaker="client", text=told[0]),
+                Line(speaker="advisor", text="That's a big jump, and it's fair to look at it."),
+            ],
+            exchange=3,
+            exchanges=8,
+            movement="advanced",
+            why="heard",
+            situation_told=told,
+            told=1,
+            reading=ReplyReading(),
+        )
+        out = client.speak(request, seed=seed)
+        assert fact.id not in out.facts_used, out.text

@@ -39,6 +39,15 @@ _NUMERIC_ASK = re.compile(
 )
 
 
+# a "when" question is taken up by a reply that says when: an age, a stage of life, a time
+_WHEN_ASK = re.compile(r"^(?:\W*\w+,\s+)?when\b", re.IGNORECASE)
+_WHEN_ANSWER = re.compile(
+    r"\b(?:\d+|fifties|forties|sixties|seventies|thirties|midlife|early|late|before|after|"
+    r"weeks?|months?|years?|once|until|as soon as|age|retire\w*)\b",
+    re.IGNORECASE,
+)
+
+
 def last_question(text: str | None) -> str | None:
     if not text:
         return None
@@ -80,7 +89,9 @@ def read_reply(
                 explains = True
                 break
         numeric = _NUMERIC_ASK.search(question) is not None
-        if numeric:
+        if _WHEN_ASK.search(question) and explains and _WHEN_ANSWER.search(reply):
+            answered = True  # "When do people...?" "In their fifties or early sixties."
+        elif numeric:
             answered = bool(new) or len(shared) >= 2
         else:
             answered = (explains and (len(shared) >= 1 or len(wanted) <= 3)) or len(shared) >= 2

@@ -18,7 +18,7 @@ from emosim.catalog import Catalog
 
 from ..messages import ClientInput, ClientOutput
 from .material import ClientMaterial
-from .templates import ClientTemplates, expansions
+from .templates import ClientTemplates, digits, expansions
 from .text import (
     as_phrase,
     ensure_period,
@@ -547,12 +547,17 @@ class ScriptedClient:
 
     def _next_fact(self, request: ClientInput, rng: random.Random):  # noqa: ANN202
         story = {_plain(s) for s in request.situation_told}  # told there already
+        # a fact whose figures the client has all said already is the same news told twice
+        said = " ".join(t.text for t in request.transcript if t.speaker == "client")
+        said += " " + " ".join(request.situation_told[: request.told])
+        told_figures = set(digits(said))
         unused = [
             f
             for f in request.persona.facts
             if f.id not in request.facts_used
             and (not f.topics or request.topic in f.topics)
             and _plain(f.statement) not in story
+            and not (digits(f.statement) and set(digits(f.statement)) <= told_figures)
         ]
         if not unused:
             return None
