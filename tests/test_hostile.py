@@ -534,6 +534,14 @@ def _pii_csv(ctx: Ctx) -> tuple[list[str], list[str]]:
     return args, [f"{src}:2", "not shown"]
 
 
+@case("import_pii_esconv_speaker")
+def _pii_esconv(ctx: Ctx) -> tuple[list[str], list[str]]:
+    turn = {"speaker": "John Smith", "content": "reach me at john.smith@example.com"}
+    src = write(ctx, "e.json", json.dumps([{"dialog": [turn]}]))
+    args = ["import", str(src), "--format", "esconv", "--out", str(ctx.tmp / "imported")]
+    return args, [f"{src}:1", "not shown"]
+
+
 @case("import_csv_markup_header")
 def _markup_header(ctx: Ctx) -> tuple[list[str], list[str]]:
     src = write(ctx, "c.csv", "conversation_id,[/bold]speaker,text\nc1,client,hi\n")

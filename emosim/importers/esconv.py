@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import EsconvConfig
-from .raw import Problem, RawConversation, RawMessage, ReadItem
+from .raw import Problem, RawConversation, RawMessage, ReadItem, shown_value
 from .textio import read_lines
 
 
@@ -77,7 +77,8 @@ def read_esconv(path: Path, cfg: EsconvConfig) -> Iterator[ReadItem]:
             else:
                 yield Problem(
                     where,
-                    f"dialog {index}: dialog.{u_index}.speaker: unknown speaker {speaker!r} (expected one of {cfg.client_speakers + cfg.advisor_speakers})",
+                    f"dialog {index}: dialog.{u_index}.speaker: unknown speaker {shown_value(speaker)} "
+                    f"(expected one of {cfg.client_speakers + cfg.advisor_speakers})",
                 )
                 bad = True
                 break

@@ -5,12 +5,11 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .raw import Problem, RawConversation, RawMessage, ReadItem, Role
+from .raw import Problem, RawConversation, RawMessage, ReadItem, Role, shown_value
 from .textio import read_lines
 
 ROLES: dict[str, Role] = {
@@ -60,7 +59,7 @@ def read_jsonl_chat(path: Path) -> Iterator[ReadItem]:
                 got = m.get("role") if isinstance(m, dict) else m
                 yield Problem(
                     where,
-                    f"messages.{i}.role: unknown role {_shown(got)} (expected user, assistant "
+                    f"messages.{i}.role: unknown role {shown_value(got)} (expected user, assistant "
                     "or system)",
                 )
                 break
@@ -70,12 +69,3 @@ def read_jsonl_chat(path: Path) -> Iterator[ReadItem]:
             messages.append(RawMessage(role, content.strip(), number))
         else:
             yield RawConversation(source_id=source_id, line=number, messages=messages)
-
-
-def _shown(value: object) -> str:
-    """A role-like word is shown; anything else (often a person's name or a whole message)
-    is described, never echoed: import errors must not leak what anonymization removes."""
-    if isinstance(value, str) and re.fullmatch(r"[a-z_]{1,16}", value):
-        return repr(value)
-    kind = f"{len(value)}-character text" if isinstance(value, str) else type(value).__name__
-    return f"({kind}, not shown: it may identify someone)"

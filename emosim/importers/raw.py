@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -40,3 +41,12 @@ class Problem:
 
 
 ReadItem = RawConversation | Problem
+
+
+def shown_value(value: object) -> str:
+    """A role-like word is shown; anything else (often a person's name or a whole message)
+    is described, never echoed: import errors must not leak what anonymization removes."""
+    if isinstance(value, str) and re.fullmatch(r"[a-z_]{1,16}", value):
+        return repr(value)
+    kind = f"{len(value)}-character text" if isinstance(value, str) else type(value).__name__
+    return f"({kind}, not shown: it may identify someone)"

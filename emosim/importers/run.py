@@ -215,10 +215,9 @@ def _build_one(
     try:
         record, counts, changed, why = builder.build(raw, options, stats)
     except ValueError as exc:  # pydantic ValidationError is a ValueError
-        first = str(exc).splitlines()[:3]
         _problem(
             report,
-            Problem(f"{path}:{raw.line}", f"conversation {raw.source_id!r}: {' '.join(first)}"),
+            Problem(f"{path}:{raw.line}", f"conversation {raw.source_id!r}: {_no_input(exc)}"),
         )
         return
     if record is None:
@@ -237,3 +236,13 @@ def load_records(out_dir: Path) -> list[ConversationRecord]:
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
+
+
+def _no_input(exc: ValueError) -> str:
+    """A build error without the offending value: it is raw (not anonymized) text."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return "could not be built (the value is not shown: it may identify someone)"
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '<record>'}: {e['msg']}" for e in errors()[:3]
+    )
