@@ -280,16 +280,18 @@ def test_outcomes_count_what_each_strategy_did(scripted_run) -> None:
     assert improvement_rate(cells, "no-such-family", cell.strategy) is None
 
 
-def test_char_variants_equal_transforming_each_variant() -> None:
-    from emosim.layer.fast import char_variants
+def test_char_variant_scores_equal_transforming_each_variant() -> None:
+    from emosim.layer.fast import char_variant_scores
 
     text = "I'm SO scared, honestly... can't sleep; rent's due!"
     corpus = [text, "scared of rent", "honestly fine", "sleep due"]
     fitted = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit(corpus)
     spans = [(m.start(), m.end()) for m in re.finditer(r"\w+", text)]
     variants = [text[:s] + text[e:] for s, e in spans]
-    fast = char_variants(FastTfidf(fitted), text, spans).toarray()
-    assert np.allclose(fast, fitted.transform(variants).toarray(), atol=1e-6)
+    weights = np.random.default_rng(0).normal(size=len(fitted.vocabulary_))
+    full, cut = char_variant_scores(FastTfidf(fitted), text, spans, weights)
+    assert np.allclose(cut, fitted.transform(variants) @ weights, atol=1e-6)
+    assert np.isclose(full, (fitted.transform([text]) @ weights)[0], atol=1e-6)
 
 
 def test_fast_evidence_equals_the_observers(layer, models, catalog) -> None:

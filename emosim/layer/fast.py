@@ -18,18 +18,6 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 
-def _row(counts: dict[int, int], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    columns = np.fromiter((c for c, n in counts.items() if n > 0), dtype=np.int64)
-    columns.sort()
-    values = (
-        (1.0 + np.log([counts[c] for c in columns])) * idf[columns]
-        if columns.size
-        else (np.zeros(0))
-    )
-    norm = float(np.sqrt(values @ values)) or 1.0
-    return columns, values / norm
-
-
 class FastTfidf:
     """`transform` of a fitted sublinear-tf, L2-normed TfidfVectorizer, without validation."""
 
@@ -63,36 +51,45 @@ class FastTfidf:
         )
 
 
-def char_variants(char: FastTfidf, text: str, spans: list[tuple[int, int]]) -> sparse.csr_matrix:
-    """Rows of `char` (a char_wb vectorizer) for `text` with each span cut out, by count
-    arithmetic: char_wb n-grams live inside whitespace tokens, so a cut changes only the
-    token it falls in (equal to transforming each variant, tested)."""
-    get, analyze = char.vocabulary_.get, char.analyze
+def char_variant_scores(
+    char: FastTfidf, text: str, spans: list[tuple[int, int]], weights: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """`char`'s row (a char_wb vectorizer) for `text`, and for `text` with each span cut out,
+    times `weights`, by count arithmetic: char_wb n-grams live inside whitespace tokens, so a cut changes only
+    the counts of the token it falls in, and the score and the L2 norm are updated for those
+    n-grams alone (equal to transforming each variant, tested)."""
+    get, analyze, idf = char.vocabulary_.get, char.analyze, char.idf_
     lowered = text.lower() if char.fitted.lowercase else text
     base: dict[int, int] = {}
     for i in (i for i in map(get, analyze(lowered)) if i is not None):
         base[i] = base.get(i, 0) + 1
+
+    def value(column: int, count: int) -> float:
+        return (1.0 + np.log(count)) * idf[column] if count > 0 else 0.0
+
+    values = {c: value(c, n) for c, n in base.items()}
+    total = sum(v * weights[c] for c, v in values.items())
+    square = sum(v * v for v in values.values())
     tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", lowered)]
-    indptr, indices, data = [0], [], []
-    for start, end in spans:
-        counts = dict(base)
+    out = np.zeros(len(spans))
+    for k, (start, end) in enumerate(spans):
+        delta: dict[int, int] = {}
         for t_start, t_end in tokens:
             if t_start <= start and end <= t_end:
-                token = lowered[t_start:t_end]
                 cut = lowered[t_start:start] + lowered[end:t_end]
-                for i in (i for i in map(get, analyze(token)) if i is not None):
-                    counts[i] -= 1
+                for i in (i for i in map(get, analyze(lowered[t_start:t_end])) if i is not None):
+                    delta[i] = delta.get(i, 0) - 1
                 for i in (i for i in map(get, analyze(cut) if cut else ()) if i is not None):
-                    counts[i] = counts.get(i, 0) + 1
+                    delta[i] = delta.get(i, 0) + 1
                 break
-        columns, values = _row(counts, char.idf_)
-        indices.append(columns)
-        data.append(values)
-        indptr.append(indptr[-1] + len(columns))
-    return sparse.csr_matrix(
-        (np.concatenate(data).astype(np.float32), np.concatenate(indices).astype(np.int32), indptr),
-        shape=(len(spans), char.width),
-    )
+        score, norm = total, square
+        for column, change in delta.items():
+            old = values.get(column, 0.0)
+            new = value(column, base.get(column, 0) + change)
+            score += (new - old) * weights[column]
+            norm += new * new - old * old
+        out[k] = score / np.sqrt(norm) if norm > 1e-12 else 0.0
+    return (total / np.sqrt(square) if square > 1e-12 else 0.0), out
 
 
 def _fast(vectorizer):  # noqa: ANN001, ANN202
@@ -143,14 +140,16 @@ def _preselected_evidence(observer, text: str, label: int, emotion: str) -> list
         ranked = sorted(range(len(words)), key=lambda i: -weight(words[i].group(0)))
         words = [words[i] for i in sorted(ranked[:EVIDENCE_CANDIDATES])]
     variants = [text[: m.start()] + text[m.end() :] for m in words]
-    word_rows = model.word.transform(variants)
+    coef = np.asarray(model.coef[label], dtype=np.float64)
+    width = len(model.word.vocabulary_)
+    scores = model.word.transform([text, *variants]) @ coef[:width]
     if isinstance(model.char, FastTfidf) and model.char.fitted.analyzer == "char_wb":
-        char_rows = char_variants(model.char, text, [(m.start(), m.end()) for m in words])
+        spans = [(m.start(), m.end()) for m in words]
+        full, cut = char_variant_scores(model.char, text, spans, coef[width:])
+        scores = scores + np.concatenate([[full], cut])
     else:
-        char_rows = model.char.transform(variants)
-    x = sparse.hstack([word_rows, char_rows]).tocsr()
-    scores = np.asarray(x @ model.coef[label].T, dtype=np.float64).ravel()
-    drops = model.decision([text])[0, label] - (scores + model.intercept[label])
+        scores = scores + model.char.transform([text, *variants]) @ coef[width:]
+    drops = scores[0] - scores[1:]
     order = np.argsort(-drops, kind="stable")
     top = drops[order[0]]
     if top <= 0:
