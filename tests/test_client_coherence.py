@@ -324,3 +324,13 @@ def test_the_client_does_not_announce_the_same_figures_twice(client: ScriptedCli
         )
         out = client.speak(request, seed=seed)
         assert fact.id not in out.facts_used, out.text
+
+
+def test_a_choice_is_answered_with_one_of_the_options_offered(
+    client: ScriptedClient, catalog
+) -> None:
+    choice = "Which would you like to tackle first, the urgent piece or the long view?"
+    for seed in range(20):
+        pid = sorted(catalog.clients)[seed % 20]
+        text = client.speak(_asked(catalog, pid, choice), seed=seed).text.lower()
+        assert "the urgent piece" in text or "the long view" in text, text

@@ -367,9 +367,9 @@ class ScriptedClient:
             pool = reactions.answer_decline if stance < 0 else reactions.answer_offer
             return self._pick(rng, list(pool), history) if pool else ""
         if _CHOICE.search(asked) and reactions.answer_choice:
-            return self._pick(
-                rng, list(reactions.answer_choice), history, {"thing": self._thing(request, rng)}
-            )
+            options = _options(asked)  # "...first, the urgent piece or the long view?"
+            thing = rng.choice(options) if options else self._thing(request, rng)
+            return self._pick(rng, list(reactions.answer_choice), history, {"thing": thing})
         if _CHECK.search(asked) and reactions.answer_confirm:
             return self._pick(rng, list(reactions.answer_confirm), history)
         # an open question: answered from the client's own life, or a fact not yet told
@@ -657,6 +657,18 @@ class ScriptedClient:
 _AFTERTHOUGHT = re.compile(
     r",\s+(?:and|but|because|since|which|so|though|as|even|now|honestly|really|to be honest)\b"
 )
+
+
+def _options(question: str) -> list[str]:
+    """The choices a question offers ("Where would you like to start: the numbers or the
+    big picture?" -> the numbers, the big picture), lower case; none when it offers none."""
+    tail = re.split(r"[:,]\s+", question.rstrip("?"))[-1]
+    if " or " not in tail:
+        return []
+    options = [o.strip() for o in tail.split(" or ")]
+    if len(options) != 2 or not all(1 <= len(o.split()) <= 8 for o in options):
+        return []
+    return [o[:1].lower() + o[1:] if not o[:2].isupper() else o for o in options]
 
 
 def _first_clause(line: str) -> str:
