@@ -251,11 +251,17 @@ def write_problem(path: Path, exc: OSError) -> EmosimError:
     return EmosimError(f"{path}: cannot write: {why}")
 
 
-def ensure_folder(path: Path, option: str = "output folder") -> Path:
-    """Create an output folder, or one clear error when a file is in the way or it is read-only."""
+def check_folder(path: Path, option: str = "output folder") -> Path:
+    """Refuse, before any work, an output folder that a file (it or a parent) stands in for."""
     for parent in (path, *path.parents):
         if parent.exists() and not parent.is_dir():
             raise EmosimError(f"{option}: {parent} is a file; expected a folder")
+    return path
+
+
+def ensure_folder(path: Path, option: str = "output folder") -> Path:
+    """Create an output folder, or one clear error when a file is in the way or it is read-only."""
+    check_folder(path, option)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -708,6 +708,32 @@ for _command in ("schema", "docs"):
         case(f"{_command}_out_{_kind}")(_fn)
 
 
+@case("export_out_is_a_file")
+def _export_out(ctx: Ctx) -> tuple[list[str], list[str]]:
+    path = write(ctx, "out", "a file")
+    args = ["export", str(ctx.run), "--format", "openai-chat", "--out", str(path / "sub")]
+    return args, ["--out", str(path), "is a file"]
+
+
+@case("report_out_is_a_file")
+def _report_out(ctx: Ctx) -> tuple[list[str], list[str]]:
+    path = write(ctx, "out", "a file")
+    return ["report", str(ctx.run), "--out", str(path)], ["--out", str(path), "is a file"]
+
+
+@case("coverage_json_under_a_file")
+def _coverage_out(ctx: Ctx) -> tuple[list[str], list[str]]:
+    path = write(ctx, "out", "a file")
+    args = ["coverage", str(ctx.run), "--json", str(path / "c.json"), "--no-diversity"]
+    return args, ["--json", str(path), "is a file"]
+
+
+@case("plan_out_under_a_file")
+def _plan_out(ctx: Ctx) -> tuple[list[str], list[str]]:
+    path = write(ctx, "out", "a file")
+    return ["plan", "--out", str(path / "p.yaml")], ["--out", str(path), "is a file"]
+
+
 @case("seed_compile_out_is_a_file")
 def _seed_out(ctx: Ctx) -> tuple[list[str], list[str]]:
     path = write(ctx, "out", "a file")

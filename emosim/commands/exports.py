@@ -153,8 +153,10 @@ def export(
         )
     except ValidationError as exc:  # pragma: no cover - every field is checked above
         raise EmosimError(str(exc)) from None
+    from ..files import check_folder
     from ..labels.apply import store_option
 
+    check_folder(out, "--out")
     inputs = [_run_or_path(p, runs_dir) for p in inputs]
     plan = plan_export(inputs, options, catalog, store_option(labels))
     write_export(plan, out)

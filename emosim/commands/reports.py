@@ -50,15 +50,14 @@ def report(
 
     Labels are resolved with the label store beside the records (see --labels)."""
     from emosim.catalog import get_catalog
-    from emosim.errors import EmosimError
+    from emosim.files import check_folder
     from emosim.labels.apply import apply_labels, store_option
     from emosim.reports.coverage import load_targets
     from emosim.reports.loading import load_records
     from emosim.reports.summary import summary_table
     from emosim.reports.write import REPORT, write_report
 
-    if out.exists() and not out.is_dir():
-        raise EmosimError(f"--out: {out} exists and is not a folder")
+    check_folder(out, "--out")
     catalog = get_catalog()
     target_model, targets_file = load_targets(targets, catalog)
     records, files = load_records(runs, runs_dir)

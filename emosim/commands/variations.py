@@ -124,7 +124,9 @@ def plan(
 ) -> None:
     """Turn coverage targets into a scenario matrix (a plan for `emosim batch`)."""
     from emosim.coverage import default_targets_path, load_targets, make_plan
+    from emosim.files import check_folder
 
+    check_folder(out.parent, "--out")
     catalog = _catalog()
     targets_path = targets or default_targets_path()
     result = make_plan(catalog, load_targets(catalog, targets_path), seed)
@@ -167,10 +169,12 @@ def coverage(
 
     Observed labels are resolved with the label store beside the records (see --labels)."""
     from emosim.coverage import coverage_report, default_targets_path, load_targets
-    from emosim.files import write_text_atomic
+    from emosim.files import check_folder, write_text_atomic
     from emosim.labels.apply import apply_labels, store_option
     from emosim.lineage import read_sources
 
+    if json_out:
+        check_folder(json_out.parent, "--json")
     catalog = _catalog()
     targets_path = targets or default_targets_path()
     goal = load_targets(catalog, targets_path)
