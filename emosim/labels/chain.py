@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,21 +66,24 @@ def conversation_head(conn: sqlite3.Connection) -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, "")
 
 
-def _stored_turns(conn: sqlite3.Connection) -> dict[str, Turns]:
-    turns: dict[str, Turns] = defaultdict(list)
-    where: dict[tuple[str, int], list[Any]] = {}
-    for cid, index, speaker, text in conn.execute(
-        "SELECT conversation_id, turn_index, speaker, text FROM turns "
-        "ORDER BY conversation_id, turn_index"
+def _stored_turns(conn: sqlite3.Connection, cid: str) -> Turns:
+    """One conversation's turns and sentences as its hash covers them (read one conversation
+    at a time: verifying a store of any size takes the memory of its largest conversation)."""
+    turns: Turns = [
+        [index, speaker, text, []]
+        for index, speaker, text in conn.execute(
+            "SELECT turn_index, speaker, text FROM turns WHERE conversation_id = ? "
+            "ORDER BY turn_index",
+            (cid,),
+        )
+    ]
+    where = {row[0]: row for row in turns}
+    for index, sentence, text in conn.execute(
+        "SELECT turn_index, sentence_index, text FROM sentences WHERE conversation_id = ? "
+        "ORDER BY turn_index, sentence_index",
+        (cid,),
     ):
-        row: list[Any] = [index, speaker, text, []]
-        turns[cid].append(row)
-        where[(cid, index)] = row
-    for cid, index, sentence, text in conn.execute(
-        "SELECT conversation_id, turn_index, sentence_index, text FROM sentences "
-        "ORDER BY conversation_id, turn_index, sentence_index"
-    ):
-        parent = where.get((cid, index))
+        parent = where.get(index)
         if parent is not None:  # an orphan sentence is a foreign-key problem, reported there
             parent[3].append([sentence, text])
     return turns
@@ -101,12 +103,12 @@ def conversation_chain(
 ) -> Iterator[tuple[int, str, str]]:
     """(chain_seq, conversation_id, hash) of every conversation, in chain order (a store
     being upgraded has no chain_seq yet: import order)."""
-    turns = _stored_turns(conn)
     order = "chain_seq" if stored else "imported_at, rowid"
     cols = ", ".join(CONVERSATION_COLUMNS)
     prev = ""
-    for seq, row in enumerate(conn.execute(f"SELECT {cols} FROM conversations ORDER BY {order}")):
-        prev = link(prev, [*row, turns.get(row[0], [])])
+    rows = conn.execute(f"SELECT {cols} FROM conversations ORDER BY {order}")
+    for seq, row in enumerate(rows):
+        prev = link(prev, [*row, _stored_turns(conn, row[0])])
         yield seq + 1, row[0], prev
 
 
@@ -181,14 +183,13 @@ def _verify_events(conn: sqlite3.Connection, report: ChainReport, head: str | No
 
 
 def _verify_conversations(conn: sqlite3.Connection, report: ChainReport) -> None:
-    turns = _stored_turns(conn)
     cols = ", ".join(CONVERSATION_COLUMNS)
     prev = ""
     for seq, stored, *row in conn.execute(
         f"SELECT chain_seq, hash, {cols} FROM conversations ORDER BY chain_seq"
     ):
         report.conversations += 1
-        expected = link(prev, [*row, turns.get(row[0], [])])
+        expected = link(prev, [*row, _stored_turns(conn, row[0])])
         if stored is None or seq is None:
             report.add(f"conversation {row[0]!r}: not in the chain (written outside emosim)")
         elif stored != expected:

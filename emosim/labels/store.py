@@ -147,6 +147,8 @@ class LabelStore:
                 raise
             if _is_busy(exc):
                 raise _busy(path, timeout) from None
+            if "readonly" in str(exc).replace(" ", ""):
+                raise EmosimError(f"{path}: cannot write the label store ({exc})") from None
             raise EmosimError(f"{path}: not a label store ({exc})") from None
         store = cls(path, conn, timeout)
         store.upgraded = upgraded
