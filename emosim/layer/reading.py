@@ -256,7 +256,8 @@ class Layer:
             rate = improvement_rate(self.model.meta.outcomes, annotation.family, member)
             if rate is not None:
                 parts.append(
-                    f"in emosim records it moved a {annotation.family} client on ({rate:.0%})"
+                    f"in emosim records it moved a client in {annotation.family} on "
+                    f"{rate:.0%} of the time"
                 )
             out.append(
                 RankedStrategy(
