@@ -26,7 +26,7 @@ WELL = re.compile(
 AGAINST = re.compile(
     r"\b(?:risky|gambl\w*|not (?:so |too |really |totally |quite )?(?:sure|convinced|sold)|"
     r"unsure|(?:doesn't|does not|don't) (?:quite )?sit right|(?:doesn't|didn't|does not) "
-    r"(?:really )?answer|lost me|lectur\w*|rushed|easy (?:for you )?to say|brushes? past|"
+    r"(?:really )?answer|lost me|lectur\w*+(?! i was expecting)|rushed|easy (?:for you )?to say|brushes? past|"
     r"won't get me anywhere|exhausting|makes me (?:really )?(?:nervous|uneasy)|uneasy|"
     r"skeptical|doubts|not (?:really )?helping|feel(?:ing)? worse|more stressed|"
     r"not what i (?:needed|was looking for|asked)|not hearing|not for me|feels? (?:wrong|"

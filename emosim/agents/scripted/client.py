@@ -380,8 +380,12 @@ class ScriptedClient:
             for o in self.material.life_lines(request.persona.id, valence)
             if not any(map(low.__contains__, _sentences(o)))
         ]
-        if own:
+        if own and not (stance < 0 and valence > 0):  # one stance a message, as below
             answer = self._voiced(request, rng, self._pick(rng, own, history))
+            contrast = list(reactions.contrast_lead_ins)
+            if stance > 0 and valence < 0 and contrast:
+                lead = expand(rng.choice(contrast), rng).strip()
+                return join_lead_ins([lead, answer], self._proper_nouns(request.persona))
         else:
             fact = self._next_fact(request, rng)
             if fact is None:
