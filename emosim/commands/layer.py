@@ -231,6 +231,12 @@ def eval_layer(
         if not prior:
             raise EmosimError("--no-prior: only with --cv (the cached model has its prior)")
         next_model = ensure_model(observer, catalog, model)
+        if next_model.meta.emotion_model != observer.model.version:
+            err_console.print(
+                f"warning: the next-strategy model was trained on emotion model "
+                f"{next_model.meta.emotion_model}, the features now come from "
+                f"{observer.model.version}"
+            )
         saw = next_model.meta.data_sha256 == file_sha256(esconv)
         if saw:
             err_console.print(
