@@ -152,14 +152,42 @@ def _pair_sources(manifest: ExportManifest) -> list[str]:
     return out
 
 
+def _domain() -> dict[str, str]:
+    """Who the advisor is and what the talk is about: finance's wording, or the domain's
+    (`--domain`), drawn from its advisor persona."""
+    from ..catalog import get_catalog
+
+    catalog = get_catalog()
+    advisor = catalog.advisor
+    first = advisor.name.split()[0]
+    out = {
+        "advisor": f"{advisor.name}, {advisor.credentials}",
+        "prompt": f"{first}’s, from {catalog.advisor_file}",
+        "tag": "financial-planning",
+        "subject": "financial-planning conversations",
+        "limitation": LIMITATIONS[2],
+    }
+    if catalog.domain is not None:
+        where = f"domains/{catalog.domain_name}/{catalog.advisor_file}"
+        out |= {
+            "prompt": f"{first}’s, from {where}",
+            "tag": f"{catalog.domain_name}-support",
+            "subject": f"{catalog.domain_name} support conversations",
+            "limitation": f"{first}'s replies follow one support-agent persona ({where}); "
+            "they are general information, not individual advice.",
+        }
+    return out
+
+
 def card_markdown(manifest: ExportManifest) -> str:
     fmt = manifest.format
+    domain = _domain()
     written = [n for n in SPLIT_NAMES if manifest.splits[n].file]
     front = {
         "license": _license(manifest),
         "language": ["en"],
         "pretty_name": f"emosim export ({fmt})",
-        "tags": ["synthetic", "emotional-support", "financial-planning", "emosim"],
+        "tags": ["synthetic", "emotional-support", domain["tag"], "emosim"],
         "configs": [
             {
                 "config_name": "default",
@@ -170,9 +198,9 @@ def card_markdown(manifest: ExportManifest) -> str:
     o = manifest.options
     lines = ["---", dump_yaml(front).rstrip(), "---", "", f"# emosim export: `{fmt}`", ""]
     lines += [
-        f"{manifest.format_description}. Conversations between clients and the advisor Elena "
-        "Morales, CFP®, made by emosim, a multi-agent simulation engine for emotionally-aware "
-        f"financial-planning conversations. Objective: **{OBJECTIVES[fmt]}**; columns: "
+        f"{manifest.format_description}. Conversations between clients and the advisor "
+        f"{domain['advisor']}, made by emosim, a multi-agent simulation engine "
+        f"for emotionally-aware {domain['subject']}. Objective: **{OBJECTIVES[fmt]}**; columns: "
         + ", ".join(f"`{c}`" for c in COLUMNS[fmt])
         + ".",
         "",
@@ -212,7 +240,7 @@ def card_markdown(manifest: ExportManifest) -> str:
         f"(`--trainable {o.trainable}`"
         + (f", `--min-quality {o.min_quality}`" if o.min_quality is not None else "")
         + "; turns with training_weight 0 never train).",
-        f"- System prompt: {'Elena’s, from personas/elena_morales.yaml' if o.system_prompt else 'none'}.",
+        f"- System prompt: {domain['prompt'] if o.system_prompt else 'none'}.",
         f"- Planning target: {'on' if o.planning else 'off'}"
         + (
             " — each assistant message starts with `<plan>emotion: EMOTION (LEVEL); strategy: "
@@ -261,5 +289,6 @@ def card_markdown(manifest: ExportManifest) -> str:
             "Records derived from ESConv carry its non-commercial license, so this export as a "
             "whole is for non-commercial use.",
         ]
-    lines += ["", "## Known limitations", "", *(f"- {item}" for item in LIMITATIONS), ""]
+    limitations = [domain["limitation"] if i == 2 else item for i, item in enumerate(LIMITATIONS)]
+    lines += ["", "## Known limitations", "", *(f"- {item}" for item in limitations), ""]
     return "\n".join(lines)

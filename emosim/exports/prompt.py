@@ -15,8 +15,7 @@ PLAN_INSTRUCTION = (
 def system_prompt(advisor: AdvisorPersona, planning: bool = False) -> str:
     """The one system prompt every export format uses: philosophy, voice and boundaries."""
     lines = [
-        f"You are {advisor.name}, {advisor.credentials}, a financial planner talking with a "
-        "client in a written conversation.",
+        f"You are {advisor.name}, {advisor.credentials}, {advisor.role} in a written conversation.",
         "",
         advisor.philosophy.strip(),
         "",

@@ -172,6 +172,11 @@ class AdvisorPersona(StrictModel):
     id: Identifier
     name: str = Field(description="Display name.")
     credentials: str = Field(description="Professional credentials shown with her name.")
+    role: str = Field(
+        default="a financial planner talking with a client",
+        description="Who she is in the conversation, after her name and credentials in the "
+        "exported system prompt ('a support agent talking with a customer'); the domain's.",
+    )
     version: str = Field(description="Persona version; recorded in every record.")
     philosophy: str = Field(description="Her approach in a paragraph.")
     voice_principles: list[str] = Field(description="Rules of her voice.", min_length=4)
