@@ -302,3 +302,9 @@ def test_fast_evidence_equals_the_observers(layer, models, catalog) -> None:
         ours = layer.observer.observe(EmotionObserverInput(text=text))
         theirs = stock.observe(EmotionObserverInput(text=text))
         assert ours == theirs
+
+
+def test_layer_serve_needs_a_token(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EMOSIM_LAYER_TOKEN", raising=False)
+    result = cli.invoke(app, ["layer", "serve"])
+    assert result.exit_code != 0 and "EMOSIM_LAYER_TOKEN" in result.output
