@@ -118,15 +118,15 @@ def test_client_messages_keep_one_stance(client: ScriptedClient, catalog) -> Non
                 why=why,
                 reading=reading,
             )
-            for seed in range(4):
+            for seed in range(2):
                 text = client.speak(request, seed=seed).text
                 turns += 1
                 contrasted += bool(re.search(r"\b(?:Still|Even so|That said|[Bb]ut)\b", text))
                 found = contradiction(text)
                 if found:
                     bad.append((why, emotion, text))
-    assert turns > 3000
-    assert contrasted > 100  # "but" turns happen, so the stance rule is exercised
+    assert turns > 2500
+    assert contrasted > 50  # "but" turns happen, so the stance rule is exercised
     assert not bad, "\n".join(map(str, bad[:8]))
 
 
@@ -140,11 +140,11 @@ def test_generated_conversations_keep_one_stance_and_fitting_goodbyes(
     jobs = [
         load_job(catalog, path, seed)
         for path in sorted((root / "simulations").glob("*.yaml"))
-        for seed in (3, 5)
+        for seed in (3,)
     ]
     _, records = run_jobs(catalog, jobs, tmp_path, "scripted", label="t", command="pytest")
     client_turns = [t.text for r in records for t in r.turns if t.speaker == "client"]
-    assert len(client_turns) > 100
+    assert len(client_turns) > 60
     assert [t for t in client_turns if contradiction(t)] == []
     praised = [
         (r.turns[-2].text, r.turns[-1].text)
