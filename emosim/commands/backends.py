@@ -39,7 +39,7 @@ def _resolved_rows(spec: str) -> tuple[str, list[dict[str, Any]]]:
     else:
         resolved = resolve(plan, load_settings(catalog.root, plan.settings, plan.source))
         kinds = {r: v.kind for r, v in resolved.roles.items()}
-    prompts = Prompts(catalog.root / resolved.prompts)
+    prompts = Prompts(catalog.file(resolved.prompts))
     rows = []
     for role in ROLES:
         info = resolved.roles[role]
@@ -205,7 +205,7 @@ def prompt(
     if role not in ROLES:
         raise EmosimError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
     catalog = get_catalog()
-    prompts = Prompts(catalog.root / load_settings(catalog.root).prompts)
+    prompts = Prompts(catalog.file(load_settings(catalog.root).prompts))
     parts = [prompts.render(f"{role}.system.md", catalog=catalog)]
     if scenario is not None and prompts.has(f"{role}.context.md"):
         sc = catalog.load_scenario(scenario)

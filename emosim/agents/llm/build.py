@@ -193,7 +193,7 @@ def build_model_agents(
         resolved = resolve(plan, settings)
         warn_unpriced(resolved)
         transports = _transports(plan, resolved, settings, run_dir)
-    prompts = prompts_for(catalog.root / resolved.prompts)
+    prompts = prompts_for(catalog.file(resolved.prompts))
     accounting = Accounting()
     tracker = TurnTracker()
     writer = None

@@ -170,7 +170,7 @@ def estimate_jobs(
             continue
         settings = load_settings(catalog.root, plan.settings, plan.source)
         resolved = resolve(plan, settings)
-        prompts = prompts_for(catalog.root / resolved.prompts)
+        prompts = prompts_for(catalog.file(resolved.prompts))
         factor = settings.batch_discount if message_batches else 1.0
         sc = job.scenario
         drafts = 1 + min(float(sc.max_redrafts), sc.anti_pattern_rate)
