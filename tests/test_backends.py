@@ -13,7 +13,11 @@ import pytest
 
 from emosim.agents.backends import build_agents
 from emosim.agents.llm.accounting import Accounting
-from emosim.agents.llm.anthropic_transport import AnthropicTransport
+from emosim.agents.llm.anthropic_transport import (
+    AnthropicTransport,
+    request_body,
+    request_params,
+)
 from emosim.agents.llm.caller import ModelCaller, ReplyError
 from emosim.agents.llm.cassette import Cassette, CassetteWriter, ReplayMiss, ReplayTransport
 from emosim.agents.llm.context import CallSite
@@ -174,6 +178,28 @@ def test_anthropic_request_body_and_reply() -> None:
     }
     assert "temperature" not in body and "tools" not in body
     assert body["messages"] == [{"role": "user", "content": "hello"}]
+
+
+def test_prebuilt_body_is_the_request_params() -> None:
+    """The bytes sent (cached system and schema JSON) are the SDK parameters, schema key order
+    kept (it is the order the model answers in), for every optional part and a text that
+    orjson refuses (a lone surrogate)."""
+    schema = {"type": "object", "properties": {"z": {"type": "string"}, "a": {"type": "integer"}}}
+    base = _request().model_copy(update={"output_schema": schema})
+    variants = [
+        base,
+        base.model_copy(update={"effort": "low", "thinking": "disabled"}),
+        base.model_copy(update={"system": [SystemBlock(text="no cache")]}),
+        base.with_repair("not json", "missing n"),
+        _request(text="lone \ud800 surrogate"),
+    ]
+    for request in variants:
+        for _ in range(2):  # built, then from the cache
+            body = request_body(request)
+            assert json.loads(body) == request_params(request)
+    assert list(
+        json.loads(request_body(base))["output_config"]["format"]["schema"]["properties"]
+    ) == ["z", "a"]
 
 
 @pytest.mark.parametrize(
