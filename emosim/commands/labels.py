@@ -291,6 +291,8 @@ def labels_verify(
     """
     import dataclasses
 
+    from rich.markup import escape
+
     with _store(store) as db:
         report = db.verify(head)
         where = db.path
@@ -299,7 +301,7 @@ def labels_verify(
     else:
         state = "[green]intact[/]" if report.ok else "[red]ALTERED[/]"
         console.print(
-            f"{where}: {state}: {report.events} event(s), {report.conversations} "
+            f"{escape(str(where))}: {state}: {report.events} event(s), {report.conversations} "
             f"conversation(s)\nevent head: {report.head or '(no events)'}\n"
             f"conversation head: {report.conversations_head or '(none)'}"
         )
