@@ -291,8 +291,6 @@ def labels_verify(
     """
     import dataclasses
 
-    from rich.markup import escape
-
     with _store(store) as db:
         report = db.verify(head)
         where = db.path
