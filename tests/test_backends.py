@@ -10,6 +10,7 @@ from typing import Any
 import anthropic
 import httpx2
 import pytest
+from pydantic import ValidationError
 
 from emosim.agents.backends import build_agents
 from emosim.agents.llm.accounting import Accounting
@@ -178,6 +179,18 @@ def test_anthropic_request_body_and_reply() -> None:
     }
     assert "temperature" not in body and "tools" not in body
     assert body["messages"] == [{"role": "user", "content": "hello"}]
+
+
+def test_request_keeps_the_schema_object() -> None:
+    """Not pydantic's copy: the serialized-once caches of the schema are keyed by the object."""
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}}
+    request = _request().model_copy(update={"output_schema": schema})
+    assert ModelRequest.model_validate(request.model_dump()).output_schema == schema
+    built = ModelRequest(**(request.model_dump() | {"output_schema": schema}))
+    assert built.output_schema is schema
+    assert built.with_repair("x", "y").output_schema is schema
+    with pytest.raises(ValidationError):
+        ModelRequest(**(request.model_dump() | {"output_schema": ["not", "a", "schema"]}))
 
 
 def test_prebuilt_body_is_the_request_params() -> None:

@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidatorFunctionWrapHandler, field_validator
 
 from emosim.schemas.common import StrictModel
 
@@ -36,6 +36,16 @@ class ModelRequest(StrictModel):
     thinking: str | None = Field(
         default=None, description="adaptive | disabled; None: the model's default."
     )
+
+    @field_validator("output_schema", mode="wrap")
+    @classmethod
+    def _schema_kept(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """The schema object itself, not pydantic's copy: the reply models' schemas are built
+        once per process and serialized once per object (`schema_json`, the cassette, the
+        request body); a copy per request missed those caches on every call."""
+        if type(value) is dict and all(type(k) is str for k in value):
+            return value
+        return handler(value)
 
     def key(self) -> str:
         """Stable hash: sorted JSON of model, system, messages and output schema.
