@@ -557,6 +557,7 @@ def make_plan(catalog: Catalog, targets: Targets, seed: int = 0) -> Plan:
             topic=topic,
             subcategory=sub,
             client_persona=persona,
+            advisor_persona=catalog.advisor.id,
             length_class=length_class_for(c.exchanges),
             exchanges=c.exchanges,
             phase="scenario_driven",

@@ -151,15 +151,16 @@ def compose_situation(
     topic = catalog.topics[topic_id]
     sub = next(s for s in topic.subcategories if s.id == subcategory_id)
     first = persona.name.split()[0]
+    advisor = catalog.advisor.name.split()[0]  # Elena; the domain's advisor elsewhere
     subject, possessive, plural = _pronouns(persona)
     covers = lower_first(sub.description.strip().rstrip("."))
     phrase = sub.phrase or lower_first(sub.name)
     who = f"{persona.name} ({persona.age}; {lower_first(persona.occupation)})"
     opening = rng.choice(
         [
-            f"{who} is coming to Elena about {phrase}. The conversation covers {covers}.",
+            f"{who} is coming to {advisor} about {phrase}. The conversation covers {covers}.",
             f"{who} has questions about {phrase}, which here means {covers}.",
-            f"What brings {who} to Elena today is {phrase}: {covers}.",
+            f"What brings {who} to {advisor} today is {phrase}: {covers}.",
         ]
     )
     parts = [opening, f"At home: {ensure_period(lower_first(persona.household.strip()))}"]
@@ -172,7 +173,7 @@ def compose_situation(
             rng.choice(
                 [
                     f"In {possessive} own words: {quoted}",
-                    f"What {first} {has} told Elena's office so far: {quoted}",
+                    f"What {first} {has} told {advisor}'s office so far: {quoted}",
                 ]
             )
         )
@@ -716,6 +717,7 @@ def _scenario(
         topic=d.topic,
         subcategory=d.subcategory,
         client_persona=d.persona,
+        advisor_persona=catalog.advisor.id,
         length_class=length_class_for(d.exchanges),
         exchanges=d.exchanges,
         phase=t.phase,

@@ -239,8 +239,10 @@ def _at_home(brief: str) -> str:
 _WHO = re.compile(r"\((\d{2}); ([^)]+)\)")
 _QUOTED = re.compile(r"[\"“]([^\"”]+)[\"”]")
 # a writer's brief rather than the client's story: who they are, what it covers, the feeling
+# (variations.compose_situation names the domain's advisor: Elena, Maya...)
 _META = re.compile(
-    r"\bto Elena\b|\bElena's office\b|\(\d{2};|^At home:|^Going in,|\bown words:|"
+    r"\bto Elena\b|\bElena's office\b|\bcoming to [A-Z][a-z]+ about\b|\bto [A-Z][a-z]+ today is\b|"
+    r"\btold [A-Z][a-z]+'s office\b|\(\d{2};|^At home:|^Going in,|\bown words:|"
     r"\bThe conversation covers\b|\bwhich here means\b|\bat (?:low|medium|high) intensity\b",
 )
 
