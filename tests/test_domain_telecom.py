@@ -124,3 +124,21 @@ def test_cli_validates_and_runs_the_domain(cli, root: Path, tmp_path: Path, monk
     monkeypatch.setenv("EMOSIM_DOMAIN", "finance")
     result = cli.invoke(app, ["run", str(scenario), "--runs-dir", str(tmp_path / "other")])
     assert result.exit_code != 0 and "unknown persona id 'denise_harper'" in result.output
+
+
+def test_variations_and_plans_name_the_domains_advisor(
+    cli, root: Path, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("EMOSIM_DOMAIN", "telecom")
+    seed = root / "domains/telecom/simulations/outage_lost_work.yaml"
+    out = tmp_path / "variations"
+    args = ["vary", str(seed), "--axis", "topic", "--n", "2", "--out", str(out)]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    plan = tmp_path / "plan.yaml"
+    result = cli.invoke(app, ["plan", "--out", str(plan)])
+    assert result.exit_code == 0, result.output
+    written = [p.read_text() for p in sorted(out.glob("*.yaml"))] + [plan.read_text()]
+    assert len(written) == 3
+    for text in written:
+        assert "advisor_persona: maya_okafor" in text and "Elena" not in text
