@@ -255,7 +255,7 @@ def check_folder(path: Path, option: str = "output folder") -> Path:
     """Refuse, before any work, an output folder that a file (it or a parent) stands in for."""
     for parent in (path, *path.parents):
         if parent.exists() and not parent.is_dir():
-            raise EmosimError(f"{option}: {parent} is a file; expected a folder")
+            raise EmosimError(f"{option}: {parent} is a file, not a folder")
     return path
 
 

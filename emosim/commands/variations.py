@@ -35,7 +35,7 @@ def vary(
             help="topic, emotion, strategy_context, intensity, persona or length.",
         ),
     ],
-    n: Annotated[int, typer.Option("--n", min=1, help="How many variations.")] = 3,
+    n: Annotated[int, typer.Option("--n", help="How many variations.")] = 3,
     out: Annotated[
         Path, typer.Option(help="Folder for the scenario files (kept out of the repository).")
     ] = Path("runs") / "variations",

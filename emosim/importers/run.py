@@ -159,7 +159,7 @@ def _check_out(out_dir: Path) -> None:
     """A file where the --out folder (or a parent) should be: refused before any work."""
     for parent in (out_dir, *out_dir.parents):
         if parent.exists() and not parent.is_dir():
-            raise EmosimError(f"--out: {parent} is a file; expected a folder")
+            raise EmosimError(f"--out: {parent} is a file, not a folder")
 
 
 def _existing_records(out_dir: Path, mode: str) -> dict[str, str]:
