@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +180,24 @@ def test_anthropic_request_body_and_reply() -> None:
     }
     assert "temperature" not in body and "tools" not in body
     assert body["messages"] == [{"role": "user", "content": "hello"}]
+
+
+def test_deprecated_model_warned_once_like_the_sdk() -> None:
+    """The body goes through the SDK's `post`, not `messages.create`: its warning about a
+    deprecated model is kept (once per model and process)."""
+    from anthropic._data.deprecated_models import DEPRECATED_MODELS
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json=_message('{"n": 1}'))
+
+    model = next(iter(DEPRECATED_MODELS))
+    transport = AnthropicTransport(_sdk(handler), timeout=5)
+    with pytest.warns(DeprecationWarning, match=model):
+        transport.send(_request(model=model), CallSite("client", None, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        transport.send(_request(model=model), CallSite("client", None, 2))
+        transport.send(_request(), CallSite("client", None, 3))
 
 
 def test_request_keeps_the_schema_object() -> None:

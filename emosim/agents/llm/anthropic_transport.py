@@ -132,6 +132,8 @@ _warned_lock = threading.Lock()
 
 
 def _warn_deprecated(model: str) -> None:
+    if model in _warned:  # checked once per model and process
+        return
     with _warned_lock:
         if model in _warned:
             return
