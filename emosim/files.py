@@ -320,10 +320,17 @@ def dump_yaml(data: Any) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spreadsheet_safe(text: str) -> str:
     """A CSV cell a spreadsheet shows as text: a leading = + - @ (or tab/CR) would make it a
     formula (CSV injection), so such a cell gets a leading apostrophe (OWASP's advice)."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def spreadsheet_text(cell: str) -> str:
+    """Undo `spreadsheet_safe` on a cell read back from a review CSV."""
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_START):
+        return cell[1:]
+    return cell

@@ -22,6 +22,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, Literal
 
+from emosim.files import spreadsheet_safe, spreadsheet_text
 from emosim.labels.targets import ConversationInfo
 
 from .models import CandidateSet
@@ -53,21 +54,14 @@ AUTHENTICITY_CSV = (
     "reviewer",
     "comment",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> Any:
-    """A text cell a spreadsheet will not run as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """A text cell a spreadsheet will not run as a formula (`files.spreadsheet_safe`)."""
+    return spreadsheet_safe(value) if isinstance(value, str) else value
 
 
-def unsafe_cell(value: str) -> str:
-    """Undo `safe_cell` on a cell read back."""
-    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
-        return value[1:]
-    return value
+unsafe_cell = spreadsheet_text
 
 
 def _shown_order(item: CandidateSet) -> list[str]:
