@@ -207,6 +207,9 @@ def test_endpoint(layer) -> None:
     assert client.post("/v1/read", content=b"{", headers=good).status_code == 400
     assert client.get("/docs").status_code == 404
     assert client.get("/openapi.json").status_code == 404
+    # a token in the URL lands in access logs: refused even with a good header
+    in_url = client.post("/v1/read?token=s3cret", json={"messages": CONVERSATION}, headers=good)
+    assert in_url.status_code == 400 and "s3cret" not in in_url.text
 
 
 def test_layer_read_command(cli, models, tmp_path: Path) -> None:

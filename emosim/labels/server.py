@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,27 @@ class TokenInURL:
         await self.app(scope, receive, send)
 
 
+def bearer_guard(token: str) -> Callable[..., str]:
+    """A FastAPI dependency that accepts only `Authorization: Bearer <token>` (compared in
+    constant time); the label endpoint and the layer endpoint share it."""
+    bearer = HTTPBearer(auto_error=False)
+
+    def require_token(
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
+    ) -> str:
+        if credentials is None or not secrets.compare_digest(
+            credentials.credentials.encode(), token.encode()
+        ):
+            raise HTTPException(
+                401,
+                detail={"error": "missing or bad token (send Authorization: Bearer <token>)"},
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return credentials.credentials
+
+    return require_token
+
+
 def create_app(
     store_path: Path,
     token: str,
@@ -168,20 +190,7 @@ def create_app(
         openapi_url=None,
     )
     app.add_middleware(TokenInURL)
-    bearer = HTTPBearer(auto_error=False)
-
-    def require_token(
-        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
-    ) -> str:
-        if credentials is None or not secrets.compare_digest(
-            credentials.credentials.encode(), token.encode()
-        ):
-            raise HTTPException(
-                401,
-                detail={"error": "missing or bad token (send Authorization: Bearer <token>)"},
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        return credentials.credentials
+    require_token = bearer_guard(token)
 
     def open_store() -> LabelStore:
         store = LabelStore.open(store_path, timeout=limits.busy_timeout)

@@ -9,15 +9,14 @@ exist only with `docs=True`.
 from __future__ import annotations
 
 import json
-import secrets
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from emosim import __version__
 from emosim.errors import DataError, EmosimError
+from emosim.labels.server import TokenInURL, bearer_guard
 
 from .reading import Conversation, Layer, LayerReading
 
@@ -57,19 +56,8 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
     )
-    bearer = HTTPBearer(auto_error=False)
-
-    def require_token(
-        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
-    ) -> None:
-        if credentials is None or not secrets.compare_digest(
-            credentials.credentials.encode(), token.encode()
-        ):
-            raise HTTPException(
-                401,
-                detail={"error": "missing or bad token (send Authorization: Bearer <token>)"},
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+    app.add_middleware(TokenInURL)
+    require_token = bearer_guard(token)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
