@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -76,26 +77,28 @@ def conversation_panel(record: ConversationRecord, *, details: bool = False) -> 
         rows.append(Text(""))
     o = record.outcome
     rows.append(Text(o.resolution_summary, "italic"))
-    title = (
-        f"{record.id} · {sc.topic}/{sc.subcategory} · {sc.length_class} · "
-        f"{'arc completed' if o.arc_completed else 'arc not completed'} · {o.status}"
+    # a panel title is cut to the panel's width, so the id (which people copy) and the
+    # details go inside, where they wrap whole
+    heading = Text.assemble(
+        (record.id, "bold"),
+        (
+            f" · {sc.topic}/{sc.subcategory} · {sc.length_class} · "
+            f"{'arc completed' if o.arc_completed else 'arc not completed'} · {o.status}",
+            "dim",
+        ),
     )
-    return Panel(Group(*rows), title=title, title_align="left", border_style="blue")
+    return Panel(Group(heading, Text(""), *rows), border_style="blue")
 
 
 def scores_table(records: list[ConversationRecord]) -> Table:
-    table = Table(title="Run summary", show_lines=False)
-    for col in (
-        "conversation",
-        "exchanges",
-        "emotion acc.",
-        "family acc.",
-        "critic 1st pass",
-        "rejected",
-        "arc",
-        "status",
-    ):
-        table.add_column(col)
+    table = Table(
+        title="Run summary",
+        box=box.SIMPLE_HEAD,
+    )
+    # the id folds rather than being cut (people copy it); the figures never wrap
+    table.add_column("conversation", overflow="fold")
+    for col in ("exch", "emotion", "family", "critic", "rej.", "arc", "status"):
+        table.add_column(col, no_wrap=True)
     for r in records:
         s = r.quality.scores
         table.add_row(

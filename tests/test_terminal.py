@@ -137,3 +137,13 @@ def test_coverage_and_report_give_the_same_targets_and_near_duplicates(
     ours = figures.diversity.conversations
     assert ours.near_duplicate_rate == cov["diversity"]["near_duplicate_rate"] == 0.5
     assert ours.near_duplicate_pairs == cov["diversity"]["near_duplicate_pairs"] == 1
+
+
+def test_demo_prints_conversation_ids_whole_at_80_columns(command, narrow, tmp_path) -> None:
+    result = invoke(command, ["demo", "--count", "1", "--runs-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    records = next(tmp_path.glob("*/conversations.jsonl")).read_text().splitlines()
+    conversation = json.loads(records[0])["id"]
+    assert conversation in result.output  # the panel heading wraps whole, never cut
+    table = result.output[result.output.index("Run summary") :]
+    assert "…" not in table  # the summary folds the id instead of cutting it
