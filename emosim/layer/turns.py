@@ -16,12 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from emosim.errors import DataError
-from emosim.esconv import SEEKER, SUPPORTER, read_documents
-from emosim.evals.esconv import ALIASES, LABELS, Dialog
-from emosim.files import format_validation_error
+from emosim.agents.classifier.esconv_train import esconv_dialogs, no_labelled_supporter
+from emosim.esconv import SEEKER, SUPPORTER
 
 
 @dataclass(frozen=True)
@@ -52,41 +48,20 @@ def read_next_turns(path: Path) -> tuple[list[NextTurn], int]:
     keeps the eight only)."""
     turns: list[NextTurn] = []
     skipped = 0
-    for where, doc in read_documents(path):
-        if not isinstance(doc, dict) or "dialog" not in doc:
-            got = type(doc).__name__ if not isinstance(doc, dict) else f"keys {sorted(doc)[:6]}"
-            raise DataError([f"{where}: expected an ESConv dialog with a 'dialog' list, got {got}"])
-        try:
-            dialog = Dialog.model_validate(doc)
-        except ValidationError as exc:
-            raise DataError(format_validation_error(exc, where)) from None
+    for where, said in esconv_dialogs(path):
         seeker, previous, last = "", "", None
         history: list[str] = []
         supporter_index = seeker_turns = 0
-        for i, utterance in enumerate(dialog.dialog):
-            if utterance.speaker not in SEEKER | SUPPORTER:
-                raise DataError(
-                    [
-                        f"{where}: dialog.{i}.speaker: unknown speaker {utterance.speaker!r} "
-                        f"(expected one of: {', '.join(sorted(SEEKER | SUPPORTER))})"
-                    ]
-                )
-            words = " ".join(utterance.words.split())
-            if not words:
-                continue
-            if utterance.speaker in SEEKER:
+        for u in said:
+            if u.seeker:
                 if last in SEEKER:
-                    seeker = f"{seeker} {words}"
+                    seeker = f"{seeker} {u.words}"
                 else:
-                    seeker, seeker_turns = words, seeker_turns + 1
-                last = utterance.speaker
+                    seeker, seeker_turns = u.words, seeker_turns + 1
+                last = u.speaker
                 continue
-            raw = utterance.strategy or utterance.annotation.get("strategy")
-            label = ALIASES.get(raw, raw) if isinstance(raw, str) else None
-            if label is not None and label not in LABELS:
-                skipped += 1
-                label = None
-            if label is not None:
+            skipped += u.off_label
+            if u.label is not None:
                 turns.append(
                     NextTurn(
                         seeker=seeker,
@@ -95,22 +70,16 @@ def read_next_turns(path: Path) -> tuple[list[NextTurn], int]:
                         supporter_index=supporter_index,
                         seeker_turns=seeker_turns,
                         follows_supporter=last in SUPPORTER,
-                        strategy=label,
+                        strategy=u.label,
                         dialog=where,
-                        where=f"{where}.dialog.{i}",
+                        where=f"{where}.dialog.{u.index}",
                     )
                 )
-                history.append(label)
+                history.append(u.label)
             supporter_index += 1
-            previous, last = words, utterance.speaker
+            previous, last = u.words, u.speaker
     if not turns:
-        raise DataError(
-            [
-                f"{path}: no supporter utterance with an ESConv strategy label (expected dialogs "
-                "with 'dialog' items whose speaker is sys/supporter/listener and that carry "
-                "'strategy' or 'annotation.strategy')"
-            ]
-        )
+        raise no_labelled_supporter(path)
     return turns, skipped
 
 

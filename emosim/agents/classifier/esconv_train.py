@@ -10,7 +10,7 @@ seeker utterances joined) and its position among the dialog's supporter utteranc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,16 +64,29 @@ def esconv_strategy(value: str, taxonomy: Mapping[str, str]) -> str:
     )
 
 
-def read_strategy_examples(path: Path) -> tuple[list[StrategyExample], int]:
-    """Labelled supporter utterances of an ESConv file, and how many labels were skipped.
+@dataclass(frozen=True)
+class Said:
+    """One non-blank utterance of a checked ESConv dialog: `index` in the file's `dialog`
+    list, `words` with whitespace folded, `label` the ESConv strategy (aliases resolved) of
+    a supporter utterance, None when it has none or one outside the eight (`off_label`)."""
 
-    Labels outside the eight (e.g. "Direct Guidance" in FailedESConv.json) are counted, not
-    guessed at; they still count as supporter utterances for the position of the others.
-    """
+    index: int
+    speaker: str
+    words: str
+    label: str | None = None
+    off_label: bool = False
+
+    @property
+    def seeker(self) -> bool:
+        return self.speaker in SEEKER
+
+
+def esconv_dialogs(path: Path) -> Iterator[tuple[str, list[Said]]]:
+    """Each dialog of an ESConv file (where, utterances), checked: one located error for a
+    document that is not a dialog, a bad field or an unknown speaker. The strategy model and
+    the layer's next-strategy model read the file through this one walk."""
     from emosim.evals.esconv import ALIASES
 
-    examples: list[StrategyExample] = []
-    skipped = 0
     for where, doc in read_documents(path):
         if not isinstance(doc, dict) or "dialog" not in doc:
             got = type(doc).__name__ if not isinstance(doc, dict) else f"keys {sorted(doc)[:6]}"
@@ -82,13 +95,7 @@ def read_strategy_examples(path: Path) -> tuple[list[StrategyExample], int]:
             dialog = Dialog.model_validate(doc)
         except ValidationError as exc:
             raise DataError(format_validation_error(exc, where)) from None
-        supporter = [
-            i
-            for i, u in enumerate(dialog.dialog)
-            if u.speaker in SUPPORTER and " ".join(u.words.split())
-        ]
-        seeker = ""
-        last: str | None = None
+        said: list[Said] = []
         for i, utterance in enumerate(dialog.dialog):
             if utterance.speaker not in SEEKER | SUPPORTER:
                 raise DataError(
@@ -100,33 +107,58 @@ def read_strategy_examples(path: Path) -> tuple[list[StrategyExample], int]:
             words = " ".join(utterance.words.split())
             if not words:
                 continue
-            if utterance.speaker in SEEKER:
-                seeker = f"{seeker} {words}" if last in SEEKER else words
-            else:
+            label: str | None = None
+            off_label = False
+            if utterance.speaker in SUPPORTER:
                 raw = utterance.strategy or utterance.annotation.get("strategy")
                 label = ALIASES.get(raw, raw) if isinstance(raw, str) else None
                 if label is not None and label not in LABELS:
-                    skipped += 1
-                elif label is not None:
-                    examples.append(
-                        StrategyExample(
-                            text=words,
-                            context=seeker,
-                            strategy=label,
-                            index=supporter.index(i),
-                            count=len(supporter),
-                            follows_supporter=last in SUPPORTER,
-                            dialog=where,
-                            where=f"{where}.dialog.{i}",
-                        )
+                    label, off_label = None, True
+            said.append(Said(i, utterance.speaker, words, label, off_label))
+        yield where, said
+
+
+def no_labelled_supporter(path: Path) -> DataError:
+    return DataError(
+        [
+            f"{path}: no supporter utterance with an ESConv strategy label (expected dialogs "
+            "with 'dialog' items whose speaker is sys/supporter/listener and that carry "
+            "'strategy' or 'annotation.strategy')"
+        ]
+    )
+
+
+def read_strategy_examples(path: Path) -> tuple[list[StrategyExample], int]:
+    """Labelled supporter utterances of an ESConv file, and how many labels were skipped.
+
+    Labels outside the eight (e.g. "Direct Guidance" in FailedESConv.json) are counted, not
+    guessed at; they still count as supporter utterances for the position of the others.
+    """
+    examples: list[StrategyExample] = []
+    skipped = 0
+    for where, said in esconv_dialogs(path):
+        supporter = [u.index for u in said if not u.seeker]
+        seeker = ""
+        last: str | None = None
+        for u in said:
+            if u.seeker:
+                seeker = f"{seeker} {u.words}" if last in SEEKER else u.words
+            elif u.off_label:
+                skipped += 1
+            elif u.label is not None:
+                examples.append(
+                    StrategyExample(
+                        text=u.words,
+                        context=seeker,
+                        strategy=u.label,
+                        index=supporter.index(u.index),
+                        count=len(supporter),
+                        follows_supporter=last in SUPPORTER,
+                        dialog=where,
+                        where=f"{where}.dialog.{u.index}",
                     )
-            last = utterance.speaker
+                )
+            last = u.speaker
     if not examples:
-        raise DataError(
-            [
-                f"{path}: no supporter utterance with an ESConv strategy label (expected dialogs "
-                "with 'dialog' items whose speaker is sys/supporter/listener and that carry "
-                "'strategy' or 'annotation.strategy')"
-            ]
-        )
+        raise no_labelled_supporter(path)
     return examples, skipped
