@@ -252,6 +252,20 @@ def test_pronouns_of_other_people_stay_theirs() -> None:
     assert told == ["Sana and I want to buy near Yusuf's school before he starts first grade."]
 
 
+def test_her_after_a_giving_verb_is_me_and_a_shared_parent_is_ours() -> None:
+    told = situation_sentences(
+        "Gloria's estranged father died and left her $62,000. Her sister thinks she should "
+        "give half of it to their mother. Her pension pays her bills.",
+        "Gloria Washington",
+        "she/her",
+    )
+    assert told == [
+        "My estranged father died and left me $62,000.",
+        "My sister thinks I should give half of it to our mother.",
+        "My pension pays my bills.",
+    ]
+
+
 def test_every_figure_of_a_grounded_reply_is_traced(fact_base) -> None:
     facts = OBSERVER.observe(CARE, 0).facts
     numbers = numbers_block(facts)

@@ -102,6 +102,20 @@ _PRONOUNS = {
 }
 
 
+# verbs whose "her" before an amount or a noun phrase is the one receiving: "left her $62,000"
+_GIVING = (
+    r"left|leaves|leaving|gave|gives|giving|sent|sends|owes|owed|paid|pays|lent|lends|"
+    r"offered|offers|promised|promises|handed|hands|charged|charges|cost|costs|billed|bills|"
+    r"refunded|sold|showed|told|tells|wired|willed|bequeathed"
+)
+# "my sister thinks ... their mother": once a sibling is named, a shared parent is "our"
+_SIBLINGS_PARENT = re.compile(
+    r"(\bmy (?:sister|brother|siblings|sisters|brothers)\b[^.!?]*?\b)their"
+    r"(\s+(?:mother|father|mom|dad|mum|parents|grandmother|grandfather|grandparents|family)\b)",
+    re.IGNORECASE,
+)
+
+
 def _first_person_verb(word: str) -> str:
     low = word.lower()
     if low in _IRREGULAR:
@@ -184,6 +198,13 @@ def first_person(
 
     text = re.sub(rf"\b{he}\b", subject, text, flags=re.IGNORECASE)
     if his == him:  # "her": possessive before a word, object otherwise
+        # "left her $62,000", "owes her a favour": the indirect object of a giving verb
+        text = re.sub(
+            rf"\b({_GIVING})\s+{his}\b(?=\s+(?:\$|\d|a\b|an\b|the\b|some\b|half\b|all\b))",
+            lambda m: f"{m.group(1)} me",
+            text,
+            flags=re.IGNORECASE,
+        )
         text = re.sub(
             rf"\b(near|to|for|with|from|of|by|about|at|on|like|than|toward|behind|without|"
             rf"around|after|before)\s+{his}\b(?=\s*(?:[,.;!?)]|$|\w+ed\b|and\b|but\b|or\b))",
@@ -206,6 +227,7 @@ def first_person(
         text = re.sub(r"\bI are\b", "I am", text)
         text = re.sub(r"\bI were\b", "I was", text)
     text = _agree(text)
+    text = _SIBLINGS_PARENT.sub(lambda m: m.group(1) + "our" + m.group(2), text)
     # "my" at a sentence start, "i" after a lower-casing
     text = re.sub(r"(^|[.!?]\s+)my\b", lambda m: m.group(1) + "My", text)
     return text
