@@ -11,7 +11,6 @@ it back with --head: a history rewritten or cut short below that point is then d
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +41,7 @@ CONVERSATION_COLUMNS = (
     "record_json",
 )
 MAX_LISTED = 20  # problems listed one by one; the rest are counted
+Connection = Any  # sqlite3.Connection or backends.postgres.PgConnection
 
 
 def link(prev: str, values: Sequence[Any]) -> str:
@@ -52,12 +52,12 @@ def link(prev: str, values: Sequence[Any]) -> str:
 Turns = list[list[Any]]  # [[turn_index, speaker, text, [[sentence_index, text], ...]], ...]
 
 
-def event_head(conn: sqlite3.Connection) -> str:
+def event_head(conn: Connection) -> str:
     row = conn.execute("SELECT hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
     return row[0] if row and row[0] else ""
 
 
-def conversation_head(conn: sqlite3.Connection) -> tuple[int, str]:
+def conversation_head(conn: Connection) -> tuple[int, str]:
     """(chain_seq, hash) of the last conversation in the chain; (0, '') for none."""
     row = conn.execute(
         "SELECT chain_seq, hash FROM conversations WHERE chain_seq IS NOT NULL "
@@ -66,7 +66,7 @@ def conversation_head(conn: sqlite3.Connection) -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, "")
 
 
-def _stored_turns(conn: sqlite3.Connection, cid: str) -> Turns:
+def _stored_turns(conn: Connection, cid: str) -> Turns:
     """One conversation's turns and sentences as its hash covers them (read one conversation
     at a time: verifying a store of any size takes the memory of its largest conversation)."""
     turns: Turns = [
@@ -89,7 +89,7 @@ def _stored_turns(conn: sqlite3.Connection, cid: str) -> Turns:
     return turns
 
 
-def event_chain(conn: sqlite3.Connection) -> Iterator[tuple[int, str]]:
+def event_chain(conn: Connection) -> Iterator[tuple[int, str]]:
     """(seq, hash) of every event as the chain says it should be, in stored order."""
     prev = ""
     cols = ", ".join(EVENT_COLUMNS)
@@ -98,9 +98,7 @@ def event_chain(conn: sqlite3.Connection) -> Iterator[tuple[int, str]]:
         yield seq, prev
 
 
-def conversation_chain(
-    conn: sqlite3.Connection, stored: bool = True
-) -> Iterator[tuple[int, str, str]]:
+def conversation_chain(conn: Connection, stored: bool = True) -> Iterator[tuple[int, str, str]]:
     """(chain_seq, conversation_id, hash) of every conversation, in chain order (a store
     being upgraded has no chain_seq yet: import order)."""
     order = "chain_seq" if stored else "imported_at, rowid"
@@ -136,12 +134,14 @@ class ChainReport:
             self.unlisted += 1
 
 
-def verify(conn: sqlite3.Connection, expect_head: str | None = None) -> ChainReport:
+def verify(conn: Connection, expect_head: str | None = None) -> ChainReport:
     """Recompute both chains; check the triggers and foreign keys. Never raises on damage."""
-    from .ddl import TABLES, missing_triggers
+    from .backends import dialect_of
+    from .ddl import TABLES
 
+    dialect = dialect_of(conn)
     report = ChainReport()
-    tables = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = dialect.table_names(conn)
     gone = [t for t in TABLES if t not in tables]
     if gone:
         report.add(f"table(s) {', '.join(gone)} missing: the store was altered outside emosim")
@@ -149,16 +149,16 @@ def verify(conn: sqlite3.Connection, expect_head: str | None = None) -> ChainRep
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     report.chain_since = meta.get("chain_since", "")
     report.events_before_chain = int(meta.get("events_before_chain", "0") or 0)
-    for name in missing_triggers(conn):
-        report.add(f"trigger {name} missing: the table's append-only guard was removed")
+    for problem in dialect.guard_problems(conn):
+        report.add(problem)
     _verify_events(conn, report, expect_head)
     _verify_conversations(conn, report)
-    for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check"):
-        report.add(f"{table} row {rowid}: refers to a missing {parent} row")
+    for problem in dialect.orphans(conn):
+        report.add(problem)
     return report
 
 
-def _verify_events(conn: sqlite3.Connection, report: ChainReport, head: str | None) -> None:
+def _verify_events(conn: Connection, report: ChainReport, head: str | None) -> None:
     prev, seen_head = "", head is None
     cols = ", ".join(EVENT_COLUMNS)
     for seq, stored, *values in conn.execute(f"SELECT seq, hash, {cols} FROM events ORDER BY seq"):
@@ -182,7 +182,7 @@ def _verify_events(conn: sqlite3.Connection, report: ChainReport, head: str | No
         )
 
 
-def _verify_conversations(conn: sqlite3.Connection, report: ChainReport) -> None:
+def _verify_conversations(conn: Connection, report: ChainReport) -> None:
     cols = ", ".join(CONVERSATION_COLUMNS)
     prev = ""
     for seq, stored, *row in conn.execute(

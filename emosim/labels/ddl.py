@@ -167,14 +167,21 @@ def prepare(conn: sqlite3.Connection, where: str) -> int | None:
     return chained
 
 
+def new_meta() -> list[tuple[str, str]]:
+    """The meta rows of a store made now (a copy keeps its source's instead)."""
+    now = datetime.now(UTC).isoformat()
+    return [("store_version", STORE_VERSION), ("chain_since", now), ("events_before_chain", "0")]
+
+
 def _create(conn: sqlite3.Connection) -> None:
+    create(conn, new_meta())
+
+
+def create(conn: sqlite3.Connection, meta: list[tuple[str, str]]) -> None:
+    """The tables, indexes and guards of an empty store, with these meta rows."""
     for statement in (*_TABLES, *_INDEXES):
         conn.execute(statement)
-    now = datetime.now(UTC).isoformat()
-    conn.executemany(
-        "INSERT INTO meta (key, value) VALUES (?, ?)",
-        [("store_version", STORE_VERSION), ("chain_since", now), ("events_before_chain", "0")],
-    )
+    conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta)
     for statement in TRIGGERS.values():
         conn.execute(statement)
 

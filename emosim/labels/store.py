@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 from pydantic import TypeAdapter
@@ -21,7 +22,9 @@ from pydantic import TypeAdapter
 from emosim.catalog import Catalog
 from emosim.errors import DataError, EmosimError
 from emosim.schemas import ConversationRecord, LabelEvent
+from emosim.storage.location import Dsn, StoreLocation, from_env, parse_location
 
+from .backends import dialect_of
 from .chain import ChainReport, conversation_head, event_head, link, verify
 from .checks import CLOCK_SKEW, CheckedBatch, Pending, StoredRef, check_events
 from .ddl import STORE_VERSION, prepare
@@ -63,15 +66,21 @@ def utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def store_path_for(store: Path | None, datasets: Iterable[Path] = ()) -> Path:
+def store_path_for(
+    store: str | StoreLocation | None, datasets: Iterable[Path] = ()
+) -> StoreLocation:
     """Where the label store is.
 
-    `--store` (a folder means its labels.sqlite); else, for commands given records, the
-    labels.sqlite in their folder (a run folder, or the folder of a .jsonl/.json file), the
-    same place `export`, `report`, `coverage` and `show` look; else ./labels.sqlite.
+    `--store` (a folder means its labels.sqlite; postgresql://... a Postgres store), else
+    $EMOSIM_STORE; else, for commands given records, the labels.sqlite in their folder (a
+    run folder, or the folder of a .jsonl/.json file), the same place `export`, `report`,
+    `coverage` and `show` look; else ./labels.sqlite.
     """
-    if store is not None:
-        return store / DEFAULT_STORE if store.is_dir() else store
+    chosen = parse_location(store) if store is not None else from_env()
+    if isinstance(chosen, Dsn):
+        return chosen
+    if chosen is not None:
+        return chosen / DEFAULT_STORE if chosen.is_dir() else chosen
     folders = list(dict.fromkeys(d if d.is_dir() else d.parent for d in datasets))
     if len(folders) > 1:
         raise EmosimError(
@@ -96,11 +105,13 @@ EVENT_INSERT = (
 
 
 class LabelStore:
-    """One SQLite label store. Use as a context manager; every write is one transaction."""
+    """One label store (a SQLite file, or PostgreSQL: `backends`). Use as a context manager;
+    every write is one transaction."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, path: StoreLocation, conn: Any, timeout: float = DEFAULT_TIMEOUT):
         self.path = path
         self.conn = conn
+        self.dialect = dialect_of(conn)
         self.timeout = timeout
         self.clock_skew: timedelta = CLOCK_SKEW
         self.upgraded: int | None = None  # events chained when a version 1 store was opened
@@ -121,9 +132,15 @@ class LabelStore:
         self._roles = value
 
     @classmethod
-    def open(cls, path: Path, create: bool = False, timeout: float = DEFAULT_TIMEOUT) -> LabelStore:
+    def open(
+        cls, path: StoreLocation, create: bool = False, timeout: float = DEFAULT_TIMEOUT
+    ) -> LabelStore:
         """Open (or, with `create`, make) a store; a version 1 store is upgraded to the hash
         chain on the spot (its existing events are chained from then on)."""
+        if isinstance(path, Dsn):
+            from .backends.postgres import connect
+
+            return cls(path, connect(path, create, timeout), timeout)
         if not create and not path.is_file():
             raise EmosimError(
                 f"{path}: no label store here (run `emosim labels import RUN_OR_FILE` "
@@ -169,8 +186,8 @@ class LabelStore:
         concurrent writer stored, and nobody writes between the check and the insert."""
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if _is_busy(exc):
+        except Exception as exc:
+            if self.dialect.is_busy(exc):
                 raise _busy(self.path, self.timeout) from None
             raise
         try:
@@ -178,11 +195,12 @@ class LabelStore:
             self.conn.execute("COMMIT")
         except BaseException as exc:
             self.conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.IntegrityError):
+            if self.dialect.is_refused(exc):
+                why = str(exc).strip().splitlines()[0]
                 raise EmosimError(
-                    f"{self.path}: the store refused the write ({exc}); nothing was stored"
+                    f"{self.path}: the store refused the write ({why}); nothing was stored"
                 ) from None
-            if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+            if self.dialect.is_busy(exc):
                 raise _busy(self.path, self.timeout) from None
             raise
 
@@ -493,7 +511,7 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _busy(path: Path, timeout: float) -> StoreBusy:
+def _busy(path: StoreLocation, timeout: float) -> StoreBusy:
     return StoreBusy(
         f"{path}: the label store is busy (another writer held it for more than "
         f"{timeout:g} s); nothing was stored, try again"
