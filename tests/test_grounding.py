@@ -266,6 +266,21 @@ def test_her_after_a_giving_verb_is_me_and_a_shared_parent_is_ours() -> None:
     ]
 
 
+def test_their_with_the_clients_partner_is_ours_but_the_childrens_stays_theirs() -> None:
+    told = situation_sentences(
+        "Saul, an accountant, always handled their investments, and now she wants to "
+        "understand her choices. Her children have their own opinions, and Saul left them "
+        "their own accounts.",
+        "Ruth Goldberg",
+        "she/her",
+    )
+    assert told == [
+        "Saul, an accountant, always handled our investments, and now I want to understand "
+        "my choices.",
+        "My children have their own opinions, and Saul left them their own accounts.",
+    ]
+
+
 def test_every_figure_of_a_grounded_reply_is_traced(fact_base) -> None:
     facts = OBSERVER.observe(CARE, 0).facts
     numbers = numbers_block(facts)

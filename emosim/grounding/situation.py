@@ -116,6 +116,41 @@ _SIBLINGS_PARENT = re.compile(
 )
 
 
+# plural people a "their" may point back to; without one, "their" with a named person is "our"
+_PLURAL_REFERENT = re.compile(
+    r"\b(?:children|kids|parents|sons|daughters|grandchildren|grandkids|siblings|friends|"
+    r"people|they|them|both|families|neighbors|neighbours|employees|clients|twins)\b",
+    re.IGNORECASE,
+)
+
+
+_NOT_A_NAME = frozenset(
+    "The A An My Her His Their Our In On At After Before Since When While Two Three Now Every "
+    "Last Next This That Then But And So If Because Although Each Both I".split()
+)
+
+
+def _names_a_person(before: str) -> bool:
+    return any(w not in _NOT_A_NAME for w in re.findall(r"\b[A-Z][a-z]+\b(?!['’]s\b)", before))
+
+
+def _couple_their(text: str) -> str:
+    """'Saul, an accountant, always handled their investments': a named person and a 'their'
+    with no plural before it in the sentence is the client and that person."""
+    out: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])(\s+)", text):
+        at = re.search(r"\btheir\b", sentence, re.IGNORECASE)  # the first decides
+        before = sentence[: at.start()] if at else ""
+        if (
+            at
+            and (_names_a_person(before) or " and I " in before)
+            and not _PLURAL_REFERENT.search(before)
+        ):
+            sentence = re.sub(r"\btheir\b", "our", sentence)
+        out.append(sentence)
+    return "".join(out)
+
+
 def _first_person_verb(word: str) -> str:
     low = word.lower()
     if low in _IRREGULAR:
@@ -228,6 +263,7 @@ def first_person(
         text = re.sub(r"\bI were\b", "I was", text)
     text = _agree(text)
     text = _SIBLINGS_PARENT.sub(lambda m: m.group(1) + "our" + m.group(2), text)
+    text = _couple_their(text)
     # "my" at a sentence start, "i" after a lower-casing
     text = re.sub(r"(^|[.!?]\s+)my\b", lambda m: m.group(1) + "My", text)
     return text
