@@ -14,4 +14,5 @@ AREAS = (
     "layer",
     "candidates",
     "rankings",
+    "store",
 )

@@ -24,20 +24,21 @@ app.add_typer(labels_app, name="labels")
 app.add_typer(review_app, name="review")
 
 StoreOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--store",
-        help="Label store (SQLite), or a folder holding its labels.sqlite (e.g. a run "
-        "folder). Default: ./labels.sqlite.",
+        help="Label store: a SQLite file, a folder holding its labels.sqlite (e.g. a run "
+        "folder), or postgresql://USER@HOST/DB. Default: $EMOSIM_STORE, else ./labels.sqlite.",
     ),
 ]
 ImportStoreOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--store",
-        help="Label store (SQLite), or a folder for its labels.sqlite. Default: labels.sqlite "
-        "in the records' folder: inside a run folder, or beside a .jsonl/.json file (where "
-        "export, report, coverage and show find it); records from several folders need it.",
+        help="Label store: a SQLite file, a folder for its labels.sqlite, or "
+        "postgresql://USER@HOST/DB. Default: $EMOSIM_STORE, else labels.sqlite in the "
+        "records' folder: inside a run folder, or beside a .jsonl/.json file (where export, "
+        "report, coverage and show find it); records from several folders need it.",
     ),
 ]
 PolicyOpt = Annotated[
@@ -57,7 +58,7 @@ RulesOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
-def _store(store: Path | None, datasets: list[Path] | None = None, create: bool = False):
+def _store(store: str | None, datasets: list[Path] | None = None, create: bool = False):
     from emosim.labels.store import LabelStore, store_path_for
 
     return LabelStore.open(store_path_for(store, datasets or []), create=create)

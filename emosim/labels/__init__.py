@@ -7,6 +7,7 @@ disagreements stay queryable, and the history is mined for corrections (`analyti
 
 LABELS_HELP = (
     "Label store whose events correct the records: a labels.sqlite file or a folder holding "
-    "one; 'none' reads the records as they are. Default: labels.sqlite in the folder of each "
-    "records file (a run folder, or beside a .jsonl/.json file), when there is one."
+    "one, or postgresql://USER@HOST/DB; 'none' reads the records as they are. Default: "
+    "$EMOSIM_STORE, else labels.sqlite in the folder of each records file (a run folder, or "
+    "beside a .jsonl/.json file), when there is one."
 )

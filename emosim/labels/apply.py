@@ -22,6 +22,7 @@ from emosim.catalog import Catalog
 from emosim.errors import EmosimError
 from emosim.schemas import AdvisorTurn, ClientTurn, ConversationRecord, LabelEvent
 from emosim.schemas.common import StrictModel
+from emosim.storage.location import StoreLocation, from_env, is_dsn, parse_location
 
 from .policy import ResolutionPolicy
 from .resolve import resolve_record
@@ -33,7 +34,10 @@ RESOLVER = "emosim.labels.resolve.resolve_record"
 
 
 class StoreSummary(StrictModel):
-    path: str = Field(description="The label store (SQLite) read.")
+    path: str = Field(
+        description="The label store read (a SQLite file, or a PostgreSQL DSN without its "
+        "password)."
+    )
     events: int = Field(ge=0, description="Label events in the store.")
     events_sha256: str = Field(
         description="sha256 of the store's events (their JSON, ordered by event_id): two "
@@ -44,9 +48,9 @@ class StoreSummary(StrictModel):
 class LabelsApplied(StrictModel):
     """Which label events the records were resolved with, and what that changed."""
 
-    chosen_by: Literal["--labels", "beside the records", "--labels none", "no store found"] = Field(
-        description="How the stores were chosen."
-    )
+    chosen_by: Literal[
+        "--labels", "$EMOSIM_STORE", "beside the records", "--labels none", "no store found"
+    ] = Field(description="How the stores were chosen.")
     stores: list[StoreSummary] = Field(
         default_factory=list, description="Stores applied (empty: the records' own labels)."
     )
@@ -78,12 +82,14 @@ class LabelsApplied(StrictModel):
         )
 
 
-def store_option(value: str | None) -> Path | None | Literal["none"]:
-    """`--labels` -> a store path, 'none', or None (look beside the records)."""
+def store_option(value: str | None) -> StoreLocation | None | Literal["none"]:
+    """`--labels` -> a store path or Postgres DSN, 'none', or None (look beside the records)."""
     if value is None:
         return None
     if value.strip().lower() == NONE:
         return NONE
+    if is_dsn(value):
+        return parse_location(value, "--labels")
     path = Path(value)
     if path.is_dir():
         path = path / DEFAULT_STORE
@@ -140,7 +146,9 @@ def _changed(before: ConversationRecord, after: ConversationRecord) -> Counter[s
     return Counter(k[2] for k in old.keys() | new.keys() if old.get(k) != new.get(k))
 
 
-def _check_same_text(record: ConversationRecord, info: ConversationInfo, store: Path) -> None:
+def _check_same_text(
+    record: ConversationRecord, info: ConversationInfo, store: StoreLocation
+) -> None:
     if ConversationInfo.from_record(record).turns != info.turns:
         raise EmosimError(
             f"{store}: conversation {record.id!r} was imported with different text than the "
@@ -152,7 +160,7 @@ def _check_same_text(record: ConversationRecord, info: ConversationInfo, store: 
 def apply_labels(
     records: list[ConversationRecord],
     record_files: Iterable[Path],
-    option: Path | None | Literal["none"],
+    option: StoreLocation | None | Literal["none"],
     catalog: Catalog,
     policy: ResolutionPolicy | None = None,
 ) -> tuple[list[ConversationRecord], LabelsApplied]:
@@ -162,6 +170,8 @@ def apply_labels(
         paths, chosen = [], "--labels none"
     elif option is not None:
         paths, chosen = [option], "--labels"
+    elif (shared := from_env()) is not None:
+        paths, chosen = [shared], "$EMOSIM_STORE"
     else:
         paths = stores_beside(record_files)
         chosen = "beside the records" if paths else "no store found"

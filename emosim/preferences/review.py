@@ -18,6 +18,8 @@ from .tasks import TaskKind, export_text
 
 def candidates_file(candidates: Path | None, store: LabelStore) -> Path:
     """`--candidates` (a run folder or a candidates.jsonl), else the store's run folder's."""
+    if candidates is None and not isinstance(store.path, Path):
+        raise EmosimError(f"{store.path}: a PostgreSQL store has no run folder: pass --candidates")
     path = candidates if candidates is not None else store.path.parent
     return path / CANDIDATES_DIR / CANDIDATES_FILE if path.is_dir() else path
 

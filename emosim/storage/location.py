@@ -62,6 +62,8 @@ def parse_location(value: str | Path | Dsn, what: str = "--store") -> StoreLocat
         if not (parts.path.strip("/") or parts.hostname or parts.query):
             raise EmosimError(f"{what}: {Dsn(text)}: name the database (postgresql://HOST/DB)")
         return Dsn(text)
+    if text.lower().startswith(("postgresql:/", "postgres:/")):  # a file option folded '//'
+        raise EmosimError(f"{what}: takes a file or folder here, not a PostgreSQL address")
     if "://" in text:
         raise EmosimError(
             f"{what}: {text.split('://')[0]}://...: not a store (give a file or folder, "

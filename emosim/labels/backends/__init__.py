@@ -34,10 +34,6 @@ class Dialect(Protocol):
         """Rows that refer to a missing parent row, one line each."""
         ...
 
-    def after_copy(self, conn: Any) -> None:
-        """Bring counters in line with rows copied with their own keys."""
-        ...
-
 
 def dialect_of(conn: Any) -> Dialect:
     """The connection's dialect: a Postgres connection names its own; else SQLite."""

@@ -16,6 +16,7 @@ Every SQL dialect difference of the label store is here:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -252,9 +253,12 @@ def connect(dsn: Dsn, create: bool, timeout: float) -> PgConnection:
     return _connected(dsn, timeout, lambda conn: _prepare(conn, dsn, create))
 
 
-def create_empty(dsn: Dsn, meta: list[tuple[str, str]], timeout: float) -> PgConnection:
-    """A new, empty store at `dsn` with these meta rows (for `store copy`); refuses a schema
-    that holds tables already."""
+def create_copy(
+    dsn: Dsn, meta: list[tuple[str, str]], fill: Callable[[Any], None], timeout: float
+) -> None:
+    """A new store at `dsn` with these meta rows, filled by `fill(conn)` (for `store copy`),
+    in one transaction (DDL included): a failed copy leaves nothing. Refuses a schema that
+    holds tables already."""
 
     def make(conn: PgConnection) -> None:
         with conn.transaction():
@@ -264,8 +268,10 @@ def create_empty(dsn: Dsn, meta: list[tuple[str, str]], timeout: float) -> PgCon
                     f"{dsn}: schema {schema} is not empty: copy into a new database or schema"
                 )
             _create(conn, meta)
+            fill(conn)
+            POSTGRES.after_copy(conn)
 
-    return _connected(dsn, timeout, make)
+    _connected(dsn, timeout, make).close()
 
 
 def _connected(dsn: Dsn, timeout: float, then: Any) -> PgConnection:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,33 +42,38 @@ class SqliteDialect:
             for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check")
         ]
 
-    def after_copy(self, conn: Any) -> None:
-        """AUTOINCREMENT follows the largest seq inserted: nothing to do."""
-
 
 SQLITE = SqliteDialect()
 
 
-def create_empty(path: Path, meta: list[tuple[str, str]], timeout: float) -> sqlite3.Connection:
-    """A new store file at `path` with these meta rows (for `store copy`); refuses a file
-    that is there already."""
+def create_copy(
+    path: Path, meta: list[tuple[str, str]], fill: Callable[[Any], None], timeout: float
+) -> None:
+    """A new store file at `path` with these meta rows, filled by `fill(conn)` (for `store
+    copy`): built beside it and renamed into place, so a failed copy leaves no store."""
     from ..ddl import create
 
-    if path.exists() and path.stat().st_size > 0:
+    if path.exists():
         raise EmosimError(f"{path}: already exists: copy into a new file")
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    tmp = path.with_name(f".{path.name}.copying")
+    for leftover in (tmp, *(tmp.with_name(tmp.name + end) for end in ("-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
+    conn = sqlite3.connect(tmp, timeout=timeout, isolation_level=None)
     try:
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("BEGIN IMMEDIATE")
         try:
             create(conn, meta)
+            fill(conn)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.close()
+        os.replace(tmp, path)
     except BaseException:
         conn.close()
+        tmp.unlink(missing_ok=True)
         raise
-    return conn
