@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Wide, stable terminal for CLI output assertions (rich wraps at the detected width).
 os.environ["COLUMNS"] = "200"
+# A developer's shared store ($EMOSIM_STORE) must not receive the tests' labels.
+os.environ.pop("EMOSIM_STORE", None)
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +67,47 @@ BROKEN_TEXT = re.compile(
     r"\b(?:but|and|so)[.?!]|[?!,:][,.]|\.,|(?<!\.)\.\.(?!\.)|\s{2}"
     r"|(?<![.A-Z])(?<!e\.g)(?<!i\.e)[.!?] [a-z]"
 )
+
+
+NO_POSTGRES = "no PostgreSQL server: run scripts/postgres-dev.sh"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """$EMOSIM_TEST_POSTGRES_DSN when a server answers there; else the test skips."""
+    dsn = os.environ.get("EMOSIM_TEST_POSTGRES_DSN", "").strip()
+    if not dsn:
+        pytest.skip(f"{NO_POSTGRES} and set EMOSIM_TEST_POSTGRES_DSN to the DSN it prints")
+    import psycopg
+
+    try:
+        psycopg.connect(dsn, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        pytest.skip(f"{NO_POSTGRES} ({str(exc).strip().splitlines()[0]})")
+    return dsn
+
+
+@pytest.fixture()
+def postgres_dsn(postgres_server: str):
+    """A Dsn on a schema of this test's own, dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    from emosim.storage.location import Dsn
+
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    glue = "&" if "?" in postgres_server else "?"
+    yield Dsn(f"{postgres_server}{glue}options=-csearch_path%3D{schema}")
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_at(request: pytest.FixtureRequest, tmp_path: Path):
+    """A new label store's location on each backend (Postgres: skips without a server)."""
+    if request.param == "sqlite":
+        return tmp_path / "labels.sqlite"
+    return request.getfixturevalue("postgres_dsn")
