@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from . import __version__
+from .console import PeopleConsole
 from .errors import EmosimError
 from .labels import LABELS_HELP
 
@@ -25,8 +25,8 @@ app = typer.Typer(
     # plain help: wraps at any width and never cuts an option name or value short with "…"
     rich_markup_mode=None,
 )
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)
+console = PeopleConsole()  # no markup unless asked, no table cell cut short
+err_console = PeopleConsole(stderr=True, soft_wrap=True)
 
 
 def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -38,7 +38,9 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except EmosimError as exc:
             for line in str(exc).splitlines():  # user data in a message is never markup
-                err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False)
+                err_console.print(
+                    f"[bold red]error:[/] {escape(line)}", highlight=False, markup=True
+                )
             raise typer.Exit(1) from None
 
     return wrapper
@@ -86,7 +88,7 @@ def validate(
     report = validate_paths(paths, get_catalog())
     if not report.ok:
         raise EmosimError("\n".join(report.problems))
-    console.print(f"[green]ok[/]: {report.checked} file(s)/record(s) valid")
+    console.print(f"[green]ok[/]: {report.checked} file(s)/record(s) valid", markup=True)
 
 
 @app.command()
@@ -156,7 +158,9 @@ def run(
     )
     for record in records:
         print_conversation(console, record, details=details)
-    console.print(f"record: [bold]{escape(str(run_folder.records_path))}[/]", soft_wrap=True)
+    console.print(
+        f"record: [bold]{escape(str(run_folder.records_path))}[/]", soft_wrap=True, markup=True
+    )
 
 
 @app.command()
@@ -185,7 +189,9 @@ def demo(
     for record in records:
         print_conversation(console, record)
     console.print(scores_table(records))
-    console.print(f"records: [bold]{escape(str(run_folder.records_path))}[/]", soft_wrap=True)
+    console.print(
+        f"records: [bold]{escape(str(run_folder.records_path))}[/]", soft_wrap=True, markup=True
+    )
 
 
 seed_app = typer.Typer(help="Hand-annotated seed conversations.", no_args_is_help=True)
@@ -359,8 +365,10 @@ def inspect(
             _print_json(state)
             return
         console.print(
-            f"[bold]{conversation}[/] step {state['step']} after [bold]{state['node']}[/], "
-            f"next: {', '.join(state['next']) or 'end'} ({state['checkpoint']})"
+            f"[bold]{escape(conversation)}[/] step {state['step']} after "
+            f"[bold]{escape(str(state['node']))}[/], "
+            f"next: {escape(', '.join(state['next']) or 'end')} ({state['checkpoint']})",
+            markup=True,
         )
         table = Table(show_header=True)
         table.add_column("field", overflow="fold")
@@ -369,7 +377,11 @@ def inspect(
             table.add_row(key, _short(value, 300))
         console.print(table)
         for turn in state["turns"]:
-            console.print(f"  [dim]turn {turn['index']} {turn['speaker']}:[/] {turn['text'][:160]}")
+            console.print(
+                f"  [dim]turn {turn['index']} {escape(str(turn['speaker']))}:[/] "
+                f"{escape(turn['text'][:160])}",
+                markup=True,
+            )
         return
     history = inspector.history(conversation)
     if as_json:
@@ -389,7 +401,7 @@ def inspect(
         )
         return
     if console.width < 110:  # narrow: one line per checkpoint, its id whole at a fixed place
-        console.print(f"[bold]{escape(conversation)}[/]: {len(history)} checkpoints")
+        console.print(f"[bold]{escape(conversation)}[/]: {len(history)} checkpoints", markup=True)
         for c in history:
             console.print(
                 f"{c.step:>4}  {c.checkpoint_id}  after {c.node} -> {','.join(c.next) or 'end'}"
@@ -438,8 +450,10 @@ def replay(
     result = do_replay(get_catalog(), _run_folder(run, runs_dir), conversation, from_checkpoint)
     if result.identical:
         console.print(
-            f"[green]identical[/]: replay of {conversation} from {result.from_checkpoint} "
-            "reproduces the recorded conversation (model calls: 0)"
+            f"[green]identical[/]: replay of {escape(conversation)} from "
+            f"{escape(str(result.from_checkpoint))} "
+            "reproduces the recorded conversation (model calls: 0)",
+            markup=True,
         )
         return
     from rich.table import Table
@@ -476,8 +490,9 @@ def fork(
     )
     print_conversation(console, record)
     console.print(
-        f"forked conversation [bold]{record.id}[/] (parent {conversation}, "
-        f"checkpoint {record.lineage.fork_checkpoint})"
+        f"forked conversation [bold]{escape(record.id)}[/] (parent {escape(conversation)}, "
+        f"checkpoint {escape(str(record.lineage.fork_checkpoint))})",
+        markup=True,
     )
 
 
@@ -596,6 +611,7 @@ def batch(
             f"  emosim batch --resume {escape(str(run_folder.path))}",
             highlight=False,
             soft_wrap=True,
+            markup=True,
         )
         raise typer.Exit(130) from None
 
@@ -620,7 +636,9 @@ def _play_batch(
     from .batch import run_batch
 
     console.print(
-        f"run [bold]{run_folder.run_id}[/]: {len(jobs)} conversation(s), concurrency {concurrency}"
+        f"run [bold]{escape(run_folder.run_id)}[/]: {len(jobs)} conversation(s), "
+        f"concurrency {concurrency}",
+        markup=True,
     )
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -653,6 +671,7 @@ def _play_batch(
         f"{result.completed} played, {result.skipped} already done, {result.failed} failed; "
         f"records: [bold]{escape(str(run_folder.records_path))}[/]",
         soft_wrap=True,
+        markup=True,
     )
     if result.rounds is not None:
         rounds = result.rounds

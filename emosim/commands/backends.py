@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from emosim.cli import app, console, user_errors
@@ -83,13 +84,11 @@ def show(
         _print_roles_table(resolved_spec, rows)
     if any(r["backend"] == "anthropic" for r in rows):
         state = "[green]set[/]" if key_set else "[red]not set[/] (needed before a run)"
-        console.print(f"ANTHROPIC_API_KEY: {state}")
+        console.print(f"ANTHROPIC_API_KEY: {state}", markup=True)
 
 
 def _print_roles_narrow(resolved_spec: str, rows: list[dict]) -> None:
-    from rich.markup import escape
-
-    console.print(f"[bold]backends: {escape(resolved_spec)}[/]", soft_wrap=True)
+    console.print(f"[bold]backends: {escape(resolved_spec)}[/]", soft_wrap=True, markup=True)
     for row in rows:
         timeout = f"{row['timeout']:g}" if row["timeout"] else "-"
         limits = (
@@ -101,6 +100,7 @@ def _print_roles_narrow(resolved_spec: str, rows: list[dict]) -> None:
             f"  [bold]{escape(row['role'])}[/]: {escape(row['backend'])} "
             f"{escape(row['model'] or '-')}",
             soft_wrap=True,
+            markup=True,
         )
         console.print(
             f"    {limits}; prompt {(row['prompt_hash'] or '-')[:12]}",
@@ -224,8 +224,9 @@ def prompt(
     text = "\n\n---\n\n".join(parts)
     console.print(text, markup=False, highlight=False)
     console.print(
-        f"[dim]{len(text):,} characters, about {len(text) // 4:,} tokens; "
-        f"templates: {', '.join(prompts.files(role))}[/]"
+        f"{len(text):,} characters, about {len(text) // 4:,} tokens; "
+        f"templates: {', '.join(prompts.files(role))}",
+        style="dim",
     )
 
 
@@ -272,5 +273,5 @@ def print_estimate(catalog: Any, jobs: list[Any], backend: str, message_batches:
     console.print(table)
     total = estimate.cost_usd
     cost = f"${total:,.2f}" if total is not None else "unknown (a model has no price in the table)"
-    console.print(f"estimated cost: [bold]{cost}[/]")
-    console.print(f"[dim]{estimate.method}: {estimate.note}[/]")
+    console.print(f"estimated cost: [bold]{escape(cost)}[/]", markup=True)
+    console.print(f"{estimate.method}: {estimate.note}", style="dim")

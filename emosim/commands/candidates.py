@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from emosim.cli import app, console, user_errors
 from emosim.errors import EmosimError
@@ -90,7 +91,10 @@ def _print_sets(sets: list) -> None:  # noqa: ANN001
             str(s.turn_index),
             s.client_state.primary if s.client_state else "?",
             original.primary or "?",
-            ", ".join(f"{c.primary}{'' if c.accepted else ' [red](rejected)[/]'}" for c in others),
+            Text(", ").join(
+                Text.assemble(c.primary or "?", ("" if c.accepted else " (rejected)", "red"))
+                for c in others
+            ),
         )
     if len(sets) > 40:
         table.caption = f"... and {len(sets) - 40} more set(s)"
@@ -115,8 +119,10 @@ def _print_summary(result, path: Path) -> None:  # noqa: ANN001
     colour = "green" if share is not None and share >= TARGET_SHARE else "yellow"
     table.add_row(
         "pairs with different primary strategies",
-        f"[{colour}]{summary.distinct.distinct}/{summary.distinct.pairs} = "
-        f"{share or 0:.1%}[/] (target >= {TARGET_SHARE:.0%})",
+        Text.assemble(
+            (f"{summary.distinct.distinct}/{summary.distinct.pairs} = {share or 0:.1%}", colour),
+            f" (target >= {TARGET_SHARE:.0%})",
+        ),
     )
     if result.redrawn or result.failed:
         table.add_row("draws repeated / failed", f"{result.redrawn} / {result.failed}")
@@ -126,7 +132,8 @@ def _print_summary(result, path: Path) -> None:  # noqa: ANN001
     console.print(table)
     for skipped in result.skipped[:5]:
         console.print(
-            f"[dim]skipped {skipped.conversation} turn {skipped.turn_index}: {skipped.reason}[/]"
+            f"skipped {skipped.conversation} turn {skipped.turn_index}: {skipped.reason}",
+            style="dim",
         )
     console.print(f"wrote {path}")
 
@@ -177,7 +184,8 @@ def _replay(catalog, folder, conversations: list[str] | None, turns: list[int] |
         console.print(
             f"[green]identical[/]: {len(stored)} candidate set(s) made again from their "
             "checkpoints match the stored ones (model calls answered from the recorded "
-            "cassettes: none made)"
+            "cassettes: none made)",
+            markup=True,
         )
         return
     table = Table(title=f"candidates replay diverged in {len(differences)} place(s)")

@@ -148,4 +148,4 @@ def eval_diversity(
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(payload.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        console.print(f"wrote [bold]{json_out}[/]")
+        console.print(f"wrote {json_out}", soft_wrap=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..cli import app, console, err_console, user_errors
@@ -188,10 +189,11 @@ def export(
     if manifest.context_turns_trained:
         err_console.print(
             f"[yellow]warning:[/] {manifest.context_turns_trained} non-trainable advisor turn(s) "
-            f"are inside {fmt} rows, whose trainers train every assistant message; "
-            "use trl-prompt-completion to train trainable turns only"
+            f"are inside {escape(fmt)} rows, whose trainers train every assistant message; "
+            "use trl-prompt-completion to train trainable turns only",
+            markup=True,
         )
-    console.print(f"wrote {', '.join(manifest.files)} in [bold]{out}[/]")
+    console.print(f"wrote {', '.join(manifest.files)} in {out}", soft_wrap=True)
 
 
 def _print_de_templating(d) -> None:  # noqa: ANN001

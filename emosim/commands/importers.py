@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from emosim.cli import app, console, err_console, user_errors
@@ -114,12 +113,13 @@ def import_command(
     else:
         _render(report)
     for problem in report.problems:
-        err_console.print(f"[yellow]{escape(problem)}[/]", highlight=False)
+        err_console.print(problem, style="yellow", highlight=False)
     if report.failed or report.warnings:
         err_console.print(
             f"[yellow]warning:[/] {report.failed} failed, {report.warnings} warning(s); "
             f"{report.imported} imported",
             highlight=False,
+            markup=True,
         )
 
 

@@ -164,7 +164,7 @@ def labels_resolve(
     console.print(f"policy: {' > '.join(pol.priority)}; within a kind: {pol.within_kind}")
     for path, what in ((out, "resolved labels"), (records, "resolved records")):
         if path:
-            console.print(f"{what}: [bold]{path}[/]")
+            console.print(f"{what}: {path}", soft_wrap=True)
 
 
 @labels_app.command("disagreements")
@@ -302,7 +302,8 @@ def labels_verify(
         console.print(
             f"{escape(str(where))}: {state}: {report.events} event(s), {report.conversations} "
             f"conversation(s)\nevent head: {report.head or '(no events)'}\n"
-            f"conversation head: {report.conversations_head or '(none)'}"
+            f"conversation head: {report.conversations_head or '(none)'}",
+            markup=True,
         )
         if report.events_before_chain:
             console.print(
@@ -310,9 +311,9 @@ def labels_verify(
                 "stored before then were chained when the store was upgraded"
             )
         for problem in report.problems:
-            err_console.print(f"[red]problem:[/] {escape(problem)}", highlight=False)
+            err_console.print(f"[red]problem:[/] {escape(problem)}", highlight=False, markup=True)
         if report.unlisted:
-            err_console.print(f"[red]problem:[/] ... and {report.unlisted} more")
+            err_console.print(f"[red]problem:[/] ... and {report.unlisted} more", markup=True)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -486,7 +487,8 @@ def labels_accept_rule(
     path = _rules_path(rules)
     append_rule(path, found.rule, catalog)
     console.print(
-        f"added rule [bold]{found.rule.id}[/] to {path}; apply it with `emosim labels apply-rules`"
+        f"added rule {found.rule.id} to {path}; apply it with `emosim labels apply-rules`",
+        soft_wrap=True,
     )
 
 
@@ -564,8 +566,10 @@ def review_export(
             )
         if unknown:
             err_console.print(
-                f"[yellow]warning:[/] --conversation: {', '.join(map(repr, unknown))} not in "
-                f"{db.path} (no tasks for {'it' if len(unknown) == 1 else 'them'})"
+                f"[yellow]warning:[/] --conversation: {escape(', '.join(map(repr, unknown)))} "
+                f"not in {escape(str(db.path))} "
+                f"(no tasks for {'it' if len(unknown) == 1 else 'them'})",
+                markup=True,
             )
         text, count = export_review(
             db,
@@ -577,10 +581,10 @@ def review_export(
             only_disagreements,
         )
     write_text_atomic(target, text)
-    console.print(f"wrote {count} task(s) to [bold]{target}[/]")
+    console.print(f"wrote {count} task(s) to {target}", soft_wrap=True)
     if config:
         write_text_atomic(config, labelstudio_config(catalog))
-        console.print(f"wrote Label Studio config to [bold]{config}[/]")
+        console.print(f"wrote Label Studio config to {config}", soft_wrap=True)
 
 
 def _preference_export(task, fmt, out, store, conversation, config, candidates) -> None:  # noqa: ANN001
@@ -594,10 +598,10 @@ def _preference_export(task, fmt, out, store, conversation, config, candidates) 
             db, task, fmt, candidates, set(conversation) if conversation else None
         )
     write_text_atomic(target, text)
-    console.print(f"wrote {count} {task} task(s) to [bold]{target}[/]")
+    console.print(f"wrote {count} {task} task(s) to {target}", soft_wrap=True)
     if config:
         write_text_atomic(config, labelstudio_config(task))
-        console.print(f"wrote Label Studio config to [bold]{config}[/]")
+        console.print(f"wrote Label Studio config to {config}", soft_wrap=True)
 
 
 @review_app.command("import")
@@ -649,7 +653,9 @@ def review_import(
                 db, get_catalog(), path, kind, reviewer, candidates, people
             )
         for warning in done.warnings:
-            err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+            err_console.print(
+                f"[yellow]warning:[/] {escape(warning)}", highlight=False, markup=True
+            )
         if as_json:
             typer.echo(done.model_dump_json(indent=2))
         else:
@@ -664,7 +670,7 @@ def review_import(
             db, get_catalog(), path, _policy(policy, priority), reviewer, annotators=people
         )
     for warning in report.warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, markup=True)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
     else:

@@ -75,7 +75,7 @@ def report(
     )
     console.print(summary_table(written.figures))
     console.print(applied.describe())
-    console.print(f"report: [bold]{out / REPORT}[/] ({len(written.files)} files)")
+    console.print(f"report: {out / REPORT} ({len(written.files)} files)", soft_wrap=True)
 
 
 @eval_app.command("observer")

@@ -46,8 +46,9 @@ def studio(
             for item in open_run(url, catalog, folder, conversation):
                 note = "opened" if item.new else "already open"
                 console.print(
-                    f"{note}: [bold]{item.conversation}[/] -> thread {item.thread_id} "
-                    f"({item.checkpoints} checkpoints, {item.status})"
+                    f"{note}: {item.conversation} -> thread {item.thread_id} "
+                    f"({item.checkpoints} checkpoints, {item.status})",
+                    soft_wrap=True,
                 )
         console.print(f"Studio: {STUDIO.format(url=url)}")
 

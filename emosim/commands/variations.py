@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from emosim.cli import app, console, user_errors
 from emosim.errors import EmosimError
@@ -68,10 +70,11 @@ def vary(
     console.print(table)
     if len(scenarios) < n:
         console.print(
-            f"[yellow]note:[/] only {len(scenarios)} distinct variation(s) along {axis} exist "
-            f"for this seed (asked for {n})"
+            f"[yellow]note:[/] only {len(scenarios)} distinct variation(s) along "
+            f"{escape(axis)} exist for this seed (asked for {n})",
+            markup=True,
         )
-    console.print(f"wrote {len(paths)} file(s) to [bold]{folder}[/]")
+    console.print(f"wrote {len(paths)} file(s) to {folder}", soft_wrap=True)
 
 
 @app.command()
@@ -109,7 +112,7 @@ def lineage(
     )
     if graphml:
         write_graphml(graph, graphml)
-        console.print(f"wrote [bold]{graphml}[/]")
+        console.print(f"wrote {graphml}", soft_wrap=True)
 
 
 @app.command()
@@ -142,11 +145,11 @@ def plan(
     table.add_row("client turns (= advisor turns)", str(summary.client_turns))
     table.add_row("with boosted anti-pattern rate", str(summary.boosted_anti_pattern_rate))
     console.print(table)
-    console.print(f"planned [bold]{summary.conversations}[/] conversations; wrote [bold]{out}[/]")
+    console.print(f"planned {summary.conversations} conversations; wrote {out}", soft_wrap=True)
 
 
-def _status(ok: bool) -> str:
-    return "[green]met[/]" if ok else "[red]short[/]"
+def _status(ok: bool) -> Text:
+    return Text("met", "green") if ok else Text("short", "red")
 
 
 @app.command()
@@ -190,7 +193,7 @@ def coverage(
     console.print(applied.describe())
     if json_out:
         write_text_atomic(json_out, json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
-        console.print(f"wrote [bold]{json_out}[/]")
+        console.print(f"wrote {json_out}", soft_wrap=True)
 
 
 def _print_report(report) -> None:  # noqa: ANN001 - CoverageReport
@@ -213,12 +216,12 @@ def _print_report(report) -> None:  # noqa: ANN001 - CoverageReport
         table.add_column("emotion")
         for level in levels:
             table.add_column(level, justify="right")
-        rows: dict[str, dict[str, str]] = {}
+        rows: dict[str, dict[str, Text]] = {}
         for r in emotions:
             emotion, level = r.name.split("/")
             colour = "green" if r.met else "red"
-            rows.setdefault(emotion, {})[level] = (
-                f"[{colour}]{r.actual}/{r.target}[/] ({r.observed})"
+            rows.setdefault(emotion, {})[level] = Text.assemble(
+                (f"{r.actual}/{r.target}", colour), f" ({r.observed})"
             )
         for emotion, cells in rows.items():
             table.add_row(emotion, *(cells.get(level, "") for level in levels))
@@ -278,7 +281,8 @@ def _print_report(report) -> None:  # noqa: ANN001 - CoverageReport
             kinds[r.kind][0] += 0 if r.met else 1
         console.print(
             f"[red]{len(short)} of {total} target(s) short:[/] "
-            + "; ".join(f"{kind} {n} of {of}" for kind, (n, of) in kinds.items() if n)
+            + escape("; ".join(f"{kind} {n} of {of}" for kind, (n, of) in kinds.items() if n)),
+            markup=True,
         )
     else:
-        console.print(f"[green]all {total} target(s) met[/]")
+        console.print(f"all {total} target(s) met", style="green")

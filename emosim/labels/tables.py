@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
 from .analytics import AnalyticsReport
 from .audit import AuditedEvent
@@ -91,9 +92,9 @@ def history_table(events: list[AuditedEvent]) -> Table:
             )
             if p
         )
-        chain = " → ".join(a.chain)
+        chain = Text(" → ".join(a.chain))
         if a.backdated:
-            chain = f"[bold red]! dated before {a.chain[0]}[/] {chain}"
+            chain = Text.assemble((f"! dated before {a.chain[0]}", "bold red"), " ", chain)
         table.add_row(
             utc(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
             where,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich import box
 from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
 from emosim.schemas import EmotionAnnotation
 
@@ -58,7 +59,8 @@ def _confusion(scores: Scores, width: int) -> Table:
             matrix.add_column(str(i), justify="right")
         for i, (label, row) in enumerate(zip(labels, rows, strict=True)):
             cells = [
-                f"[bold]{n}[/]" if j == i else (str(n) if n else ".") for j, n in enumerate(row)
+                Text(str(n), "bold") if j == i else (str(n) if n else ".")
+                for j, n in enumerate(row)
             ]
             matrix.add_row(f"{i} {label}", *cells)
         return matrix
