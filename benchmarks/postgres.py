@@ -1,0 +1,137 @@
+"""The label store on PostgreSQL against SQLite, in the same run on the same events.
+
+A SQLite store of CONVERSATIONS scripted conversations (the model's events) is copied into
+Postgres with `emosim store copy` (timed both ways); then the same operator JSONL files are
+ingested into both (`LabelStore.append` of `read_operator_jsonl`, what `labels ingest`
+does), the writers taking turns file by file so a slow spell of the shared machine hits
+both; then each store is verified (`labels verify`) and resolved (`resolve_store`, what
+`labels resolve` does) and the two resolutions are checked equal. Ratios are Postgres's
+time over SQLite's. Needs a server: $EMOSIM_TEST_POSTGRES_DSN (scripts/postgres-dev.sh
+prints one); a schema of its own is made and dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from emosim.catalog import get_catalog
+from emosim.labels.operators import read_operator_jsonl
+from emosim.labels.store import LabelStore
+from emosim.labels.targets import ConversationInfo
+from emosim.storage.copy import copy_store, resolution_digest
+from emosim.storage.location import Dsn
+
+from .labels import _base_record, _fill, _operator_event, _operator_line
+
+CONVERSATIONS = 1_000
+OPERATOR_EVENTS = 20_000
+BATCH = 5_000
+
+
+def _operator_files(base, tmp: Path) -> list[Path]:
+    from datetime import UTC, datetime
+
+    info = ConversationInfo.from_record(base)
+    emotions = sorted(get_catalog().emotions)
+    clients = [k for k in info.targets() if k.field == "emotion"]
+    start = datetime(2026, 2, 1, tzinfo=UTC)
+    per = OPERATOR_EVENTS // CONVERSATIONS
+    lines = []
+    for c in range(CONVERSATIONS):
+        cid = f"bench-{c:06d}"
+        for n in range(per):
+            key = clients[n % len(clients)]
+            model = f"{cid}:t{key.turn_index}:emotion:model"
+            lines.append(_operator_line(_operator_event(cid, key, model, n + 1, start, emotions)))
+    files = []
+    for i in range(0, len(lines), BATCH):
+        files.append(tmp / f"ops-{i // BATCH}.jsonl")
+        files[-1].write_text("".join(line + "\n" for line in lines[i : i + BATCH]))
+    return files
+
+
+def _timed(work) -> tuple[float, object]:  # noqa: ANN001
+    start = time.perf_counter()
+    out = work()
+    return time.perf_counter() - start, out
+
+
+def main() -> None:
+    console = Console()
+    server = os.environ.get("EMOSIM_TEST_POSTGRES_DSN", "").strip()
+    if not server:
+        console.print(
+            "postgres: skipped (no server: export EMOSIM_TEST_POSTGRES_DSN=$(scripts/"
+            "postgres-dev.sh | tail -1))"
+        )
+        return
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    glue = "&" if "?" in server else "?"
+    dsn = Dsn(f"{server}{glue}options=-csearch_path%3D{schema}")
+    catalog = get_catalog()
+    base = _base_record()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            tmp = Path(folder)
+            sqlite_at = tmp / "labels.sqlite"
+            seeded = _fill(sqlite_at, base, CONVERSATIONS, len(base.label_events))
+            copy_there, _ = _timed(lambda: copy_store(sqlite_at, dsn))
+            copy_back, _ = _timed(lambda: copy_store(dsn, tmp / "back.sqlite"))
+            files = _operator_files(base, tmp)
+            ingest = {"sqlite": 0.0, "postgres": 0.0}
+            stores = {"sqlite": sqlite_at, "postgres": dsn}
+            for path in files:
+                for name, at in stores.items():
+                    with LabelStore.open(at, timeout=60) as db:
+                        seconds, result = _timed(
+                            lambda db=db, path=path: db.append(read_operator_jsonl(path), catalog)
+                        )
+                    assert len(result.stored) == BATCH, (name, len(result.stored))
+                    ingest[name] += seconds
+            verify, resolve, digests = {}, {}, {}
+            for name, at in stores.items():
+                with LabelStore.open(at) as db:
+                    verify[name], report = _timed(db.verify)
+                    assert report.ok, report.problems
+                    resolve[name], digests[name] = _timed(lambda db=db: resolution_digest(db))
+                    events = db.count_events()
+            assert digests["sqlite"] == digests["postgres"], "resolutions differ"
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+    table = Table(
+        title=f"Label store, SQLite vs PostgreSQL ({CONVERSATIONS:,} conversations, "
+        f"{seeded:,} model events, {OPERATOR_EVENTS:,} operator events in files of {BATCH:,}; "
+        f"load {os.getloadavg()[0]:.1f})",
+        title_justify="left",
+    )
+    for col in ("step", "SQLite", "PostgreSQL", "Postgres / SQLite"):
+        table.add_column(col, justify="left" if col == "step" else "right")
+    table.add_row(
+        "ingest (events/s)",
+        f"{OPERATOR_EVENTS / ingest['sqlite']:,.0f}",
+        f"{OPERATOR_EVENTS / ingest['postgres']:,.0f}",
+        f"{ingest['postgres'] / ingest['sqlite']:.2f}x the time",
+    )
+    for step, times in (("verify (s)", verify), ("resolve (s)", resolve)):
+        table.add_row(
+            f"{step}, {events:,} events",
+            f"{times['sqlite']:.2f}",
+            f"{times['postgres']:.2f}",
+            f"{times['postgres'] / times['sqlite']:.2f}x",
+        )
+    table.add_row(
+        f"store copy (s), {seeded:,} events", f"{copy_back:.2f} (in)", f"{copy_there:.2f} (in)", ""
+    )
+    console.print(table)
+    console.print(f"resolved labels equal on both: {digests['sqlite'][0]:,} labels")
