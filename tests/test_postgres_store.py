@@ -292,3 +292,33 @@ def test_created_at_timestamps_round_trip(store_at, records_file) -> None:
         (read,) = [e for e in store.events() if e.event_id == written.event_id]
         assert read == written
         assert datetime.now(UTC) - read.created_at < timedelta(days=3650)
+
+
+def test_live_operator_endpoint_and_exports_read_a_postgres_store(
+    cli, records_file, postgres_dsn, catalog
+) -> None:
+    """The operators' endpoint writes to the shared store, and `--labels DSN` applies it."""
+    from fastapi.testclient import TestClient
+
+    from emosim.labels.apply import apply_labels, store_option
+    from emosim.labels.server import create_app
+
+    location = imported(cli, postgres_dsn, records_file)
+    _, recs = records_file
+    http = TestClient(create_app(location, "t0ken", catalog))
+    cid = recs[0].id
+    turn = recs[0].client_turns[0].index
+    event = {"conversation_id": cid, "turn_index": turn, "field": "emotion", "value": "shame",
+             "operator": "op_ana", "event_id": "op-http-1"}  # fmt: skip
+    headers = {"Authorization": "Bearer t0ken"}
+    response = http.post("/v1/events", json=event, headers=headers)
+    assert response.status_code == 201 and response.json()["stored"] == ["op-http-1"]
+    again = http.post("/v1/events", json=event, headers=headers)
+    assert again.json()["already_stored"] == ["op-http-1"]
+    labels = http.get(f"/v1/conversations/{cid}/labels", headers=headers).json()
+    assert any(r["value"] == "shame" and r["source"]["kind"] == "live_operator" for r in labels)
+
+    fixed, applied = apply_labels(recs, [], store_option(location.url), catalog)
+    assert applied.chosen_by == "--labels" and applied.stores[0].path == str(location)
+    assert applied.labels_changed == 1 and applied.changed_by_field == {"emotion": 1}
+    assert fixed[0].client_turns[0].annotation.primary == "shame"
