@@ -322,3 +322,23 @@ def test_live_operator_endpoint_and_exports_read_a_postgres_store(
     assert applied.chosen_by == "--labels" and applied.stores[0].path == str(location)
     assert applied.labels_changed == 1 and applied.changed_by_field == {"emotion": 1}
     assert fixed[0].client_turns[0].annotation.primary == "shame"
+
+
+def test_whole_table_reads_stream_from_the_server(cli, records_file, postgres_dsn) -> None:
+    """Reading a whole Postgres table fetches it in batches (a server-side cursor), so a
+    store of any size resolves and verifies in bounded memory, as on SQLite; other queries
+    may run between fetches."""
+    import psycopg
+
+    from emosim.labels.backends.postgres import is_scan
+
+    location = imported(cli, postgres_dsn, records_file)
+    with LabelStore.open(location) as store:
+        scan = store.conn.execute("SELECT conversation_id, event_json FROM events ORDER BY seq")
+        assert isinstance(scan, psycopg.ServerCursor)
+        first = scan.fetchone()
+        assert store.count_events() > 1  # another query in between
+        assert len([first, *scan]) == store.count_events()
+    assert not is_scan("SELECT hash FROM events ORDER BY seq DESC LIMIT 1")
+    assert not is_scan("SELECT COUNT(*) FROM events")
+    assert not is_scan("SELECT text FROM turns WHERE conversation_id = ?")

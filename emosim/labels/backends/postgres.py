@@ -15,6 +15,7 @@ Every SQL dialect difference of the label store is here:
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -203,6 +204,18 @@ class PostgresDialect:
 POSTGRES = PostgresDialect()
 
 
+SCAN_BATCH = 2_000  # rows a whole-table read fetches at a time
+
+
+@lru_cache(maxsize=512)
+def is_scan(statement: str) -> bool:
+    """A read of a whole table (no WHERE, no LIMIT, no count): as large as the store."""
+    text = statement.upper()
+    return text.lstrip().startswith("SELECT") and not any(
+        word in text for word in (" WHERE ", " LIMIT ", "COUNT(")
+    )
+
+
 @lru_cache(maxsize=512)
 def translate(statement: str) -> str:
     """A query of the store, SQLite-spelled, in PostgreSQL's spelling."""
@@ -215,18 +228,28 @@ class PgConnection:
     """A psycopg connection that takes the store's SQLite-spelled queries.
 
     Autocommit, like the SQLite connection (`isolation_level=None`): the store opens its own
-    transactions; `BEGIN IMMEDIATE` takes the writers' lock."""
+    transactions; `BEGIN IMMEDIATE` takes the writers' lock. A read of a whole table goes
+    through a server-side cursor, fetched SCAN_BATCH rows at a time, so that reading a store
+    of any size takes the memory SQLite's row-by-row cursor takes (other queries may run
+    between fetches: the cursor is WITH HOLD)."""
 
     dialect = POSTGRES
 
     def __init__(self, raw: psycopg.Connection, where: Dsn):
         self.raw = raw
         self.where = where
+        self._scans = itertools.count()
 
-    def execute(self, statement: str, params: Any = (), raw: bool = False) -> psycopg.Cursor:
+    def execute(self, statement: str, params: Any = (), raw: bool = False) -> Any:
         if statement == "BEGIN IMMEDIATE":
             return self._begin_write()
-        return self.raw.execute(statement if raw else translate(statement), params or None)
+        if not params:  # nothing to translate
+            if not is_scan(statement):
+                return self.raw.execute(statement)
+            cursor = self.raw.cursor(f"emosim_scan_{next(self._scans)}", withhold=True)
+            cursor.itersize = SCAN_BATCH
+            return cursor.execute(statement)
+        return self.raw.execute(statement if raw else translate(statement), params)
 
     def executemany(self, statement: str, rows: Any) -> psycopg.Cursor:
         cursor = self.raw.cursor()
