@@ -1,32 +1,29 @@
 """One writer per run folder: an exclusive OS file lock on `RUN/.lock`.
 
-Why an OS lock (flock) rather than a pid file: the kernel releases it when the holder dies,
-even on `kill -9`, so a crashed batch never leaves a run locked for good. The lock file keeps
-who holds it (pid, command, since) so a second writer's error can name the holder. POSIX only (flock).
+Why an OS lock rather than a pid file: the kernel releases it when the holder dies, even on
+`kill -9`, so a crashed batch never leaves a run locked for good. `filelock` takes it the same
+way on every platform (flock on Linux and macOS, LockFileEx on Windows). Who holds it (pid,
+command, since) is kept beside it in `RUN/.lock.holder`, so a second writer's error can name
+the holder: the lock file itself cannot carry it, since on Windows its locked byte cannot be
+read by others and filelock may truncate it when it opens it.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from .errors import EmosimError
 
 LOCK_FILE = ".lock"
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
+HOLDER_FILE = ".lock.holder"
 
 
 def _holder(path: Path) -> str:
@@ -39,31 +36,40 @@ def _holder(path: Path) -> str:
     return f"pid {info['pid']} ({info.get('command', '?')}) since {info.get('since', '?')}"
 
 
+def _writable(path: Path, folder: Path) -> None:
+    """Open the lock file once so that a read-only or missing folder is its own clear error
+    (filelock would report it as a lock held by someone else)."""
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
+    except OSError as exc:
+        raise EmosimError(f"{folder}: cannot lock the run folder ({exc.strerror})") from None
+
+
 @contextmanager
 def run_lock(folder: Path, command: str | None = None) -> Iterator[None]:
     """Hold the folder's writer lock for the block, or raise one clear error naming the holder."""
-    path = folder / LOCK_FILE
+    path, holder = folder / LOCK_FILE, folder / HOLDER_FILE
+    _writable(path, folder)
+    lock = FileLock(path)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise EmosimError(
+            f"run is locked: {folder} is being written by {_holder(holder)}; "
+            "wait for it to finish (or stop it), then try again"
+        ) from None
     except OSError as exc:
         raise EmosimError(f"{folder}: cannot lock the run folder ({exc.strerror})") from None
     try:
-        if not _try_lock(fd):
-            raise EmosimError(
-                f"run is locked: {folder} is being written by {_holder(path)}; "
-                "wait for it to finish (or stop it), then try again"
-            )
         info = {
             "pid": os.getpid(),
             "command": command or " ".join(["emosim", *sys.argv[1:]]),
             "since": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode(), 0)
-        try:
-            yield
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        with suppress(OSError):  # the lock holds without its note; a second writer names no pid
+            holder.write_text(json.dumps(info), encoding="utf-8")
+        yield
     finally:
-        os.close(fd)
+        with suppress(OSError):
+            holder.unlink(missing_ok=True)
+        lock.release()

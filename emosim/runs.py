@@ -171,10 +171,12 @@ class RunFolder:
             handle.close()
 
     def append_records(self, lines: list[str]) -> None:
-        """Append whole lines, flushed and synced: a crash never leaves half a record."""
+        """Append whole lines, flushed and synced: a crash or Ctrl-C never leaves half a record."""
         if not lines:
             return
-        with open(self.records_path, "a", encoding="utf-8") as handle:
+        from .interrupts import held_interrupt
+
+        with held_interrupt(), open(self.records_path, "a", encoding="utf-8") as handle:
             handle.write("".join(line.rstrip("\n") + "\n" for line in lines))
             handle.flush()
             os.fsync(handle.fileno())

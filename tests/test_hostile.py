@@ -47,7 +47,7 @@ class Ctx:
         """A copy of the finished run under tmp/runs, made on first use (cases may damage it)."""
         copy = self.tmp / "runs" / self.source.name
         if not copy.exists():
-            shutil.copytree(self.source, copy, ignore=shutil.ignore_patterns(".lock"))
+            shutil.copytree(self.source, copy, ignore=shutil.ignore_patterns(".lock*"))
         return copy
 
 
@@ -762,13 +762,13 @@ def _show_bad(ctx: Ctx) -> tuple[list[str], list[str]]:
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    """Every file (size, mtime) and folder under `folder`; a lock file is not output: it is the
-    run's lock, made by the first writer and kept."""
+    """Every file (size, mtime) and folder under `folder`; the lock files are not output: the
+    run's lock, made by the first writer and kept, and the note of who holds it."""
     out = {}
     for dirpath, dirnames, filenames in os.walk(folder):
         for name in dirnames + filenames:
             path = Path(dirpath) / name
-            if name == ".lock" or path.is_symlink():
+            if name.startswith(".lock") or path.is_symlink():
                 continue
             stat = path.stat()
             # a folder's mtime moves when a temp file comes and goes: only its presence counts
@@ -841,7 +841,7 @@ def _ids(run) -> list[str]:  # noqa: ANN001
 
 def _lock_holder_pid(run) -> int | None:  # noqa: ANN001
     try:
-        return json.loads((run.path / ".lock").read_text() or "{}").get("pid")
+        return json.loads((run.path / ".lock.holder").read_text() or "{}").get("pid")
     except (OSError, ValueError):
         return None
 
@@ -854,28 +854,61 @@ def _wait(predicate: Callable[[], bool], proc: subprocess.Popen, what: str) -> N
         time.sleep(0.02)
 
 
-def test_two_batch_resumes_on_one_run_one_proceeds_one_is_refused(
-    tmp_path: Path, command: click.Command
-) -> None:
-    run, planned = _planned_run(tmp_path / "runs", [1, 2, 3])
-    first = subprocess.Popen(
-        [sys.executable, "-m", "emosim", "batch", "--resume", str(run.path), "--concurrency", "1"],
+# A process that loads emosim and the catalog, then waits for a line on stdin before it runs
+# `emosim ARGS...` through the real entry point: the test starts the command at a moment it
+# chooses, not after an import time that varies with the machine's load.
+WARM = (
+    "import sys\n"
+    "from emosim.cli import app\n"
+    "import emosim.batch, emosim.graphs.runner\n"
+    "from emosim.catalog import get_catalog\n"
+    "get_catalog()\n"
+    "print('ready', flush=True)\n"
+    "sys.stdin.readline()\n"
+    "sys.argv = ['emosim', *sys.argv[1:]]\n"
+    "app()\n"
+)
+
+
+def _warm(*args: str) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WARM, *args],
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+    return proc
+
+
+def _go(proc: subprocess.Popen) -> None:
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+
+
+def test_two_batch_resumes_on_one_run_one_proceeds_one_is_refused(tmp_path: Path) -> None:
+    run, planned = _planned_run(tmp_path / "runs", [1, 2, 3, 4])
+    args = ("batch", "--resume", str(run.path), "--concurrency", "1")
+    first, second = _warm(*args), _warm(*args)
     try:
+        _go(first)
         _wait(lambda: _lock_holder_pid(run) == first.pid, first, "first resume takes the lock")
-        second = click.testing.CliRunner().invoke(command, ["batch", "--resume", str(run.path)])
+        _go(second)
+        refused = second.communicate(timeout=120)
         assert first.poll() is None, "the first resume ended before the second was refused"
+        proceeded = first.communicate(timeout=120)
     finally:
-        code = first.wait(timeout=120)
-    assert second.exit_code == 1, second.output
-    flat = " ".join(second.output.split())
+        for proc in (first, second):
+            if proc.poll() is None:
+                proc.kill()
+    assert second.returncode == 1, refused
+    flat = " ".join(refused[1].split())
     assert "run is locked" in flat and f"pid {first.pid}" in flat and "batch --resume" in flat
-    assert "Traceback" not in second.output
-    assert code == 0, first.stderr.read()
+    assert "Traceback" not in refused[1]
+    assert first.returncode == 0, proceeded[1]
+    assert "4 played, 0 already done" in " ".join(proceeded[0].split())
     ids = _ids(run)
     assert len(ids) == len(set(ids)) and set(ids) == planned
 

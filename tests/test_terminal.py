@@ -4,6 +4,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import click
@@ -93,6 +97,51 @@ def test_ctrl_c_on_a_batch_says_how_to_resume(
     assert result.exit_code == 130
     (run_dir,) = tmp_path.iterdir()
     assert f"emosim batch --resume {run_dir}" in " ".join(result.output.split())
+
+
+def test_ctrl_c_on_a_running_batch_keeps_what_finished_and_resumes_exactly(
+    tmp_path: Path, root: Path, catalog, command
+) -> None:
+    from emosim.batch import jobs_from
+
+    scenario = root / "simulations" / "budget_discouragement_paycheck_gap.yaml"
+    planned = {j.conversation_id for j in jobs_from(catalog, scenario, list(range(1, 25)))}
+    runs = tmp_path / "runs"
+    args = ["batch", str(scenario), "--seeds", "1-24", "--runs-dir", str(runs)]
+    batch = subprocess.Popen(
+        [sys.executable, "-m", "emosim", *args, "--concurrency", "1"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not any(p.stat().st_size for p in runs.glob("*/conversations.jsonl")):
+            assert batch.poll() is None, batch.communicate()
+            assert time.monotonic() < deadline, "no conversation finished in 120 s"
+            time.sleep(0.01)
+        batch.send_signal(signal.SIGINT)
+        out, err = batch.communicate(timeout=120)
+    finally:
+        if batch.poll() is None:
+            batch.kill()
+    (run,) = runs.iterdir()
+    assert batch.returncode == 130, (out, err)
+    flat = " ".join(err.split())
+    assert "interrupted" in flat and f"emosim batch --resume {run}" in flat, err
+    assert "Traceback" not in err
+    kept = [
+        json.loads(line)["id"] for line in (run / "conversations.jsonl").read_text().splitlines()
+    ]
+    assert kept and len(kept) < len(planned) and set(kept) <= planned  # every line whole
+    assert not [p.name for p in run.iterdir() if p.name.endswith(".tmp")]
+    result = click.testing.CliRunner().invoke(command, ["batch", "--resume", str(run)])
+    assert result.exit_code == 0, result.output
+    ids = [
+        json.loads(line)["id"] for line in (run / "conversations.jsonl").read_text().splitlines()
+    ]
+    assert len(ids) == len(set(ids)) and set(ids) == planned
 
 
 def test_export_takes_a_run_id_like_show(tmp_path: Path, scripted_run, command) -> None:
