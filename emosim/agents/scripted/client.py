@@ -35,6 +35,10 @@ from .text import (
 
 VERSION = "scripted-client-5"
 STORY_BY = 3  # the exchange by which the client has told their whole situation
+# how often a feeling is said by name ("I'm scared about the loan") rather than told through
+# the body or the client's life: people mostly name what they feel, and a reader should see it
+NAMED_SHARE = 0.6
+SHORT = {"terse": 0.4, "medium": 0.25, "verbose": 0.1}
 
 # what the arc says moved it -> the client's reaction category
 HARM_REACTIONS = {
@@ -63,6 +67,8 @@ _FIGURE_ASKS = {
 
 
 # a line that opens with one of these reads wrong behind a hedge ("Maybe, oh, ...")
+# what a feeling is about once every name for it has been said in the conversation
+_IT = ("all this", "this whole thing", "all of it")
 _INTERJECTIONS = frozenset(
     "oh ah huh hm hmm wait okay ok alright right well wow ha ooh phew good yes yeah so".split()
 )
@@ -116,6 +122,13 @@ _CHECK = re.compile(
     r"\b(?:did i get|to recap|so far, we've|have i got|did i miss|is that right)\b", re.IGNORECASE
 )
 
+# words of thanks and relief in a reaction (said when the client is glad, not in a hard feeling)
+_GLAD = re.compile(
+    r"\b(?:thank|thanks|appreciat\w*|grateful|relie[fv]\w*|reassur\w*|comfort\w*|phew|"
+    r"weight off|breathe|kind(?:ly|er)?|bless)\b",
+    re.IGNORECASE,
+)
+
 _COSTS = re.compile(
     r"\b(?:cost|costs|quote|quoted|rent|bills?|spend|expenses|premium|care|tuition)\b", re.I
 )
@@ -160,8 +173,8 @@ class ScriptedClient:
                 take = len(story)
             parts += [self._telling(request, rng, s) for s in story[:take]]
             told = min(len(story), take)
-            if take < 3 or rng.random() < 0.3:  # a long story is feeling enough
-                parts.append(self._feeling(request, rng, "\n".join([history, *parts])))
+            # the feeling they came with is said, not left for a reader to guess
+            parts.append(self._feeling(request, rng, "\n".join([history, *parts])))
             parts.append(self._question(request, rng, "\n".join([history, *parts]), True))
             return self._out(parts, persona, facts_used, told)
 
@@ -178,11 +191,14 @@ class ScriptedClient:
         # people write two or three things in a message, not everything at once: what they
         # must tell (the rest of their situation) first, then a feeling or a fact
         room = {
-            "terse": rng.choice([1, 2, 2]),
-            "medium": rng.choice([2, 2, 3]),
-            "verbose": rng.choice([2, 3, 3]),
+            "terse": rng.choice([1, 1, 2]),
+            "medium": rng.choice([1, 2, 2]),
+            "verbose": rng.choice([2, 2, 3]),
         }[style.verbosity]
         room -= len(parts)  # the reaction takes one place
+        # some messages are short, as people's are: once the story is told, a reaction and how
+        # they feel (or their answer to her) can be the whole message
+        short = told >= len(story) and rng.random() < SHORT[style.verbosity]
         if told < len(story):
             # the whole situation is told by the third message (a client who leaves early
             # has said their figures), a sentence or two at a time
@@ -201,20 +217,24 @@ class ScriptedClient:
                 parts.append(answer)
                 room -= 1
         said = "\n".join([history, *parts])
-        felt = self._category(request) not in {"heard", "answered"}  # the reaction says it
-        chance = self._feeling_chance(request) * (0.5 if felt and reaction else 1.0)
+        chance = self._feeling_chance(request)
         valence = self.catalog.emotion(request.hidden_state.emotion).valence
+        # how they feel is what a message is about: it takes a place before a fact does, and
+        # a strong feeling is said even when the message is full
+        strong = request.hidden_state.intensity_level != "low"
         # one stance a message: a reply pushed back on is not followed by a glad feeling
         # ("That sounds risky. What a relief."); a reply taken well with a hard feeling under
         # it says so with a "but" ("That helps. Still, I haven't slept in days.")
-        if room > 0 and not (stance < 0 and valence > 0) and rng.random() < chance:
+        if (room > 0 or strong) and not (stance < 0 and valence > 0) and rng.random() < chance:
             feeling = self._feeling(request, rng, said)
             contrast = list(self.material.reactions.contrast_lead_ins) if self.material else []
-            if stance > 0 and valence < 0 and contrast:
+            # one "but" a message: an answer that already turned ("Still, ...") is not turned again
+            turned = any(_opens_with(p, contrast) for p in parts)
+            if stance > 0 and valence < 0 and contrast and not turned:
                 parts.append(expand(rng.choice(contrast), rng).strip())
             parts.append(feeling)
             room -= 1
-        if room > 0 and told >= len(story):
+        if room > 0 and told >= len(story) and not short:
             fact_chance = {"terse": 0.3, "medium": 0.45, "verbose": 0.65}[style.verbosity]
             if rng.random() < fact_chance:
                 fact = self._next_fact(request, rng)
@@ -227,7 +247,10 @@ class ScriptedClient:
                     parts.append(statement)
                     facts_used.append(fact.id)
         # not every message asks something: some only react, tell or answer her
-        ask = 1.0 if len(parts) < 2 else 0.5
+        # (a message that already says how they feel and more needs no question to go on)
+        said_parts = sum(len(p.split()) > 2 for p in parts)  # lead-ins ("Still,") not counted
+        ask = 1.0 if said_parts < 2 else 0.4 if said_parts == 2 else 0.2
+        ask = 0.0 if short and said_parts else ask
         if not carries_question and rng.random() < ask:
             said = "\n".join([history, *parts])
             parts.append(self._question(request, rng, said, False))
@@ -255,7 +278,7 @@ class ScriptedClient:
 
     def _feeling_chance(self, request: ClientInput) -> float:
         level = request.hidden_state.intensity_level
-        return {"high": 0.9, "medium": 0.7, "low": 0.5}[level]
+        return {"high": 1.0, "medium": 0.9, "low": 0.7}[level]
 
     def _category(self, request: ClientInput) -> str:
         why = request.why or "helped"
@@ -314,6 +337,15 @@ class ScriptedClient:
             if script:
                 pool, category, stance = script, "disagree", -1
         pool = [p for p in pool if set(re.findall(r"\{([a-z_]+)\}", p)) <= set(slots)]
+        # a client still in a hard feeling takes a good answer in plainly: no thanks or relief
+        # in the same breath as the worry or shame they go on to say
+        heavy = (
+            self.catalog.emotion(request.hidden_state.emotion).valence < 0
+            and request.hidden_state.intensity_level != "low"
+        )
+        if heavy and stance >= 0:
+            plain = [p for p in pool if not _GLAD.search(p)]
+            pool = plain or pool
         if not pool:
             return "", False, 0
         style = request.persona.speaking_style
@@ -323,20 +355,21 @@ class ScriptedClient:
         own_take = [
             a
             for a in getattr(style, "acknowledgements", []) or []
-            if len(a.split()) >= 5 and a.lower() not in said
+            if len(a.split()) >= 5 and a.lower() not in said and not (heavy and _GLAD.search(a))
         ]
-        if own_take and category in {"heard", "answered"} and rng.random() < 0.4:
+        if own_take and category in {"heard", "answered"} and rng.random() < 0.25:
             return expand(rng.choice(own_take), rng).strip(), False, stance
         line = self._pick(rng, pool, history, slots)
         keep_whole = {"terse": 0.0, "medium": 0.3, "verbose": 0.8}[
             request.persona.speaking_style.verbosity
-        ]
+        ] * (0.5 if heavy else 1.0)  # the feeling after it is the point of the message
         if category != "unanswered" and rng.random() >= keep_whole:
             line = _first_clause(line)  # short writers stop at the point
         voice = self._voiced(request, rng, line)
         # their own short way of saying okay, when it says more than "okay"
         own = [a for a in getattr(style, "acknowledgements", []) or [] if 3 <= len(a.split()) <= 5]
         own = [a for a in own if a.lower() not in history.lower()]  # said once is enough
+        own = [a for a in own if not (heavy and _GLAD.search(a))]
         if (
             own
             and category in {"heard", "answered", "numbers_landed"}
@@ -486,11 +519,17 @@ class ScriptedClient:
         valence = self.catalog.emotion(emotion_id).valence
         own = self.material.life_lines(request.persona.id, valence) if self.material else []
         own = [o for o in own if not any(map(history.lower().__contains__, _sentences(o)))]
+        named = self.material.named_lines(emotion_id, level) if self.material else []
+        if named and rng.random() < NAMED_SHARE:  # the feeling called what it is
+            slots = {"thing": self._thing(request, rng, history)}
+            line = self._pick(rng, named, history, slots)
+            # "I suppose, I'm furious" reads wrong: only a mild feeling is hedged
+            return self._voiced(request, rng, line) if level == "low" else line
         if own and rng.random() < 0.5:  # half the time, the feeling told through their life
             return self._voiced(request, rng, self._pick(rng, own, history))
         if not lines:  # no client material for it: the taxonomy's lines
             lines = getattr(self.catalog.emotion(emotion_id).intensities, level).examples
-        line = self._pick(rng, lines, history, {"thing": self._thing(request, rng)})
+        line = self._pick(rng, lines, history, {"thing": self._thing(request, rng, history)})
         style = request.persona.speaking_style
         # an aside holding one of the persona's closing tags mid-sentence would open with it
         low = history.lower()
@@ -513,12 +552,21 @@ class ScriptedClient:
                 line = f"{line.rstrip().rstrip('.!')}, {tag}{end}"
         return self._voiced(request, rng, line)
 
-    def _thing(self, request: ClientInput, rng: random.Random) -> str:
+    def _thing(self, request: ClientInput, rng: random.Random, history: str = "") -> str:
+        """What a line is about: the sub-topic, the topic or a term of it, one the conversation
+        has not said yet ("the choice of where to keep emergency money" said twice in a message
+        reads like a form); "all this" when every name is taken."""
         topic = self.catalog.topics[request.topic]
         sub = next(s for s in topic.subcategories if s.id == request.subcategory)
         options = [sub.phrase or as_phrase(sub.name), topic.phrase or as_phrase(topic.name)]
         options.append(f"the {self._term(request, rng)} thing")
-        return rng.choice(options)
+        if not history:
+            return rng.choice(options)
+        low = history.lower()
+        fresh = [
+            o for o in options if o.lower().removeprefix("the ").removesuffix(" thing") not in low
+        ]
+        return rng.choice(fresh) if fresh else rng.choice(_IT)
 
     def _topic_phrase(self, request: ClientInput) -> str:
         topic = self.catalog.topics[request.topic]
@@ -672,7 +720,19 @@ def _options(question: str) -> list[str]:
     options = [o.strip() for o in tail.split(" or ")]
     if len(options) != 2 or not all(1 <= len(o.split()) <= 8 for o in options):
         return []
-    return [o[:1].lower() + o[1:] if not o[:2].isupper() else o for o in options]
+    # a name keeps its capitals ("Social Security for spouses", "IRA"): only a lone capital
+    # that opened the option is lowered ("The numbers" -> "the numbers")
+    return [o if o[:2].isupper() or _named(o) else o[:1].lower() + o[1:] for o in options]
+
+
+def _named(option: str) -> bool:
+    return any(w[:1].isupper() for w in option.split()[1:])
+
+
+def _opens_with(part: str, lead_ins: list[str]) -> bool:
+    """Whether a message part opens with one of the lead-ins ("Still, ...")."""
+    low = part.lower()
+    return any(low.startswith(lead.lower().rstrip(",")) for lead in lead_ins)
 
 
 def _first_clause(line: str) -> str:

@@ -2,7 +2,8 @@
 taxonomy's example lines (which the observer's cues come from), so that the observer's
 agreement with the hidden arc is not the taxonomy agreeing with itself.
 
-Files: agents/scripted/client_feelings.yaml (emotion -> level -> lines) and
+Files: agents/scripted/client_feelings.yaml (emotion -> level -> lines, and `named`: lines that
+call the feeling what a person would call it) and
 agents/scripted/client_reactions.yaml (category -> lines; `numbers_landed` by tone,
 `disagree` by money script) and agents/scripted/client_tellings.yaml (persona -> sentences of
 their situation -> tellings) and agents/scripted/client_lives.yaml (persona -> feelings told
@@ -49,6 +50,11 @@ class ClientMaterial:
 
     def feeling_lines(self, emotion: str, level: str) -> list[str]:
         levels = self.feelings.emotions.get(emotion)
+        return list(getattr(levels, level)) if levels is not None else []
+
+    def named_lines(self, emotion: str, level: str) -> list[str]:
+        """Lines that call the feeling what a person would call it (none: not in the file)."""
+        levels = self.feelings.named.get(emotion)
         return list(getattr(levels, level)) if levels is not None else []
 
     def life_lines(self, persona: str, valence: float) -> list[str]:

@@ -342,6 +342,23 @@ class FeelingLevels(StrictModel):
         return v
 
 
+class NamedLevels(StrictModel):
+    """Lines that name one emotion in plain words, at the three intensity levels."""
+
+    low: list[str] = _lines_field(3, "Hedged (at least 3).")
+    medium: list[str] = _lines_field(3, "Plainly said (at least 3).")
+    high: list[str] = _lines_field(3, "Strongly said (at least 3).")
+
+    @field_validator("low", "medium", "high")
+    @classmethod
+    def _syntax(cls, v: list[str]) -> list[str]:
+        for text in v:
+            _check_line(text, FEELING_SLOTS)
+            if "?" in text:
+                raise ValueError(f"a feeling line asks nothing, so it has no '?': {text!r}")
+        return v
+
+
 class ClientFeelings(StrictModel):
     """First-person feeling lines of the scripted client (agents/scripted/client_feelings.yaml),
     written apart from taxonomies/emotions.yaml so that the emotion observer's cues are not the
@@ -351,6 +368,13 @@ class ClientFeelings(StrictModel):
     emotions: dict[Identifier, FeelingLevels] = Field(
         description="Emotion id (taxonomies/emotions.yaml; every one) -> lines by level. "
         "Optional slot {thing}: what the feeling is about."
+    )
+
+    named: dict[Identifier, NamedLevels] = Field(
+        default_factory=dict,
+        description="Emotion id -> short lines that call the feeling what a person would call "
+        "it (\"I'm scared about {thing}\"), by level; optional (a file without them uses "
+        "`emotions` only).",
     )
 
     def lines(self, emotion: str, level: str) -> list[str]:
@@ -367,6 +391,9 @@ def feeling_problems(feelings: ClientFeelings, emotion_ids: set[str] | list[str]
     problems += [
         f"emotions.{eid}: unknown emotion id {eid!r}"
         for eid in sorted(set(feelings.emotions) - known)
+    ]
+    problems += [
+        f"named.{eid}: unknown emotion id {eid!r}" for eid in sorted(set(feelings.named) - known)
     ]
     return problems
 
