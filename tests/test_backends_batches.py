@@ -17,6 +17,7 @@ import httpx2
 import pytest
 
 from emosim.agents.llm.batches import LEDGER
+from emosim.agents.llm.direct_http import Route
 from emosim.agents.llm.report import usage_report
 from emosim.batch import run_batch
 from emosim.catalog import Catalog
@@ -84,6 +85,7 @@ def test_batch_rounds_price_half_and_replay_with_zero_calls(
     assert full == pytest.approx(priced / 2, rel=1e-3)  # batch pricing: half
 
     monkeypatch.setattr(httpx2.HTTPTransport, "handle_request", lambda *a, **k: pytest.fail("net"))
+    monkeypatch.setattr(Route, "post", lambda *a, **k: pytest.fail("net"))
     monkeypatch.delenv("ANTHROPIC_API_KEY")
     again = RunFolder.create(tmp_path, "replay")
     run_batch(catalog, again, jobs, backend=f"replay:{run.path}", concurrency=4)

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from emosim.agents.llm.direct_http import Route
 from emosim.catalog import Catalog
 from emosim.errors import EmosimError
 from emosim.graphs.runner import Job, Simulator
@@ -177,6 +178,7 @@ def test_faults_end_turns_cleanly_and_replay_reproduces_the_run(
         raise AssertionError("replay touched the network")
 
     monkeypatch.setattr(httpx2.HTTPTransport, "handle_request", no_network)
+    monkeypatch.setattr(Route, "post", no_network)
     monkeypatch.delenv("ANTHROPIC_API_KEY")  # replay needs no key
     replay_run, replayed, _ = _play(catalog, tmp_path, f"replay:{run.path}", jobs, "replay")
     assert [_strip(r.model_dump(mode="json")) for r in replayed] == [
@@ -328,6 +330,7 @@ def test_a_model_advisor_gets_the_clients_figures_and_its_figures_are_traced(
         raise AssertionError("replay touched the network")
 
     monkeypatch.setattr(httpx2.HTTPTransport, "handle_request", no_network)
+    monkeypatch.setattr(Route, "post", no_network)
     monkeypatch.delenv("ANTHROPIC_API_KEY")
     _, (replayed,), _ = _play(catalog, tmp_path, f"replay:{run.path}", jobs, "replay")
     assert _strip(replayed.model_dump(mode="json")) == _strip(record.model_dump(mode="json"))

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from emosim.agents.llm.direct_http import Route
 from emosim.catalog import Catalog
 from emosim.cli import app
 from emosim.errors import DataError
@@ -227,6 +228,7 @@ def test_anthropic_candidates_through_the_mock_replay_with_zero_calls(
         raise AssertionError("replay touched the network")
 
     monkeypatch.setattr(httpx2.HTTPTransport, "handle_request", no_network)
+    monkeypatch.setattr(Route, "post", no_network)  # the Anthropic transport's own connections
     monkeypatch.delenv("ANTHROPIC_API_KEY")  # a replay needs no key
     result = cli.invoke(app, ["candidates", str(folder.path), "--replay"])
     assert result.exit_code == 0, result.output
