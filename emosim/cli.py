@@ -329,7 +329,8 @@ def inspect(
         if as_json:
             _print_json(rows)
             return
-        table = Table(title=f"run {inspector.run.run_id}")
+        console.print(f"run {inspector.run.run_id}", soft_wrap=True)
+        table = Table()
         cols = ["conversation", "scenario", "seed", "status", "exchanges"]
         widest = max((len(r["conversation"]) + len(r["scenario"]) for r in rows), default=0)
         if widest + 50 > console.width:  # ids stay whole: the scenario is the id's prefix

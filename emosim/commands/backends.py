@@ -153,7 +153,10 @@ def usage(
     if as_json:
         console.print_json(report.model_dump_json())
         return
-    table = Table(title=f"model calls of {report.run} ({report.conversations} conversations)")
+    console.print(
+        f"model calls of {report.run} ({report.conversations} conversations)", soft_wrap=True
+    )
+    table = Table()
     for column in (
         "role",
         "model",

@@ -165,7 +165,7 @@ def export(
     if as_json:
         typer.echo(manifest.model_dump_json(indent=2))
         return
-    table = Table(title=f"{fmt} export -> {out}")
+    table = Table(title=f"{fmt} export")  # the folder is printed whole below
     for column in ("split", "file", "rows", "records", "families"):
         table.add_column(
             column, justify="right" if column in ("rows", "records", "families") else "left"

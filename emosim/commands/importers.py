@@ -124,7 +124,8 @@ def import_command(
 
 
 def _render(report) -> None:  # noqa: ANN001 - ImportReport, imported lazily
-    table = Table(title=f"import {report.format}: {report.source}")
+    console.print(f"import {report.format}: {report.source}", soft_wrap=True)
+    table = Table()
     table.add_column("what")
     table.add_column("count", justify="right")
     for label, value in (

@@ -55,7 +55,8 @@ def vary(
     folder = out
     header = f"Variation of {template.id} along {axis} (emosim vary --seed {seed})."
     paths = write_scenarios(catalog, scenarios, folder, header)
-    table = Table(title=f"{len(paths)} variation(s) of {template.id} along {axis}")
+    console.print(f"{len(paths)} variation(s) of {template.id} along {axis}", soft_wrap=True)
+    table = Table()
     for col in ("id", "topic / sub-category", "persona", "exchanges", "arc", "changed"):
         table.add_column(col, overflow="fold")
     for sc in scenarios:
@@ -136,7 +137,8 @@ def plan(
     result.save(out)
     summary = result.summary
     assert summary is not None
-    table = Table(title=f"plan from {targets_path}")
+    console.print(f"plan from {targets_path}", soft_wrap=True)
+    table = Table()
     table.add_column("what")
     table.add_column("planned", justify="right")
     table.add_row("conversations", str(summary.conversations))
