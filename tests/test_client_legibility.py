@@ -224,3 +224,46 @@ def test_legibility_counts_each_reader_against_the_hidden_family() -> None:
     assert (shame.turns, shame.run_emotion, shame.reader_ekman) == (2, 0.5, 0.5)
     assert result.reader_confusion["shame"] == {"shame": 1, "surprise": 1}
     assert result.run_confusion["enjoyment"] == {"surprise": 1}
+
+
+def test_a_named_feeling_is_not_said_twice_about_another_thing(
+    client: ScriptedClient, catalog, monkeypatch
+) -> None:
+    """ "I keep worrying that the loan gets worse" is not followed, later in the conversation,
+    by "I keep worrying that retirement gets worse"."""
+    monkeypatch.setattr(client_module, "NAMED_SHARE", 1.0)
+    request = _request(catalog, catalog.clients["gloria_washington"], "worry", 0.55)
+    lines = client.material.feelings.named["worry"].medium
+    for line in lines:
+        history = fill(expansions(line)[0], {"thing": "the loan"})
+        heads = client_module._openings(line)
+        again = [
+            said
+            for seed in range(15)
+            if any(
+                h in (said := client._feeling(request, random.Random(seed), history)).lower()
+                for h in heads
+            )
+        ]
+        assert not again, (line, again[:2])
+
+
+def test_an_open_question_is_not_answered_with_a_pick(client: ScriptedClient, catalog) -> None:
+    """ "How would you like things to be different ...?" asks for the client's life, not for a
+    pick among topics ("Let's go with planning a career change.")."""
+    pick = re.compile(
+        r"^(?:let's start with|i'd start with|can we start with|the piece i'd pick|"
+        r"if i have to pick|let's go with|start me on|put me down for|my vote's for|i'd go with)",
+        re.IGNORECASE,
+    )
+    asked = "How would you like things to be different once we've sorted out retirement, Gloria?"
+    answers = []
+    for persona in list(catalog.clients.values())[:10]:
+        request = _request(catalog, persona, "hope", 0.5)
+        request = request.model_copy(
+            update={"transcript": [*request.transcript[:1], Line(speaker="advisor", text=asked)]}
+        )
+        for seed in range(4):
+            answers.append(client._answer_her(request, random.Random(seed), 1, asked, []))
+    assert all(answers)
+    assert not [a for a in answers if pick.search(a)], answers[:3]

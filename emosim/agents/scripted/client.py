@@ -114,8 +114,7 @@ _OFFER = re.compile(
     re.IGNORECASE,
 )
 _CHOICE = re.compile(
-    r"^(?:which would you like|in what order|where would you like|how would you like things|"
-    r"which (?:one|piece|part))\b",
+    r"^(?:which would you like|in what order|where would you like|which (?:one|piece|part))\b",
     re.IGNORECASE,
 )
 _CHECK = re.compile(
@@ -520,6 +519,10 @@ class ScriptedClient:
         own = self.material.life_lines(request.persona.id, valence) if self.material else []
         own = [o for o in own if not any(map(history.lower().__contains__, _sentences(o)))]
         named = self.material.named_lines(emotion_id, level) if self.material else []
+        # a named line said once ("I keep worrying that ...") is not said again about another
+        # thing in the same conversation
+        low = history.lower()
+        named = [n for n in named if not any(o in low for o in _openings(n))] or named
         if named and rng.random() < NAMED_SHARE:  # the feeling called what it is
             slots = {"thing": self._thing(request, rng, history)}
             line = self._pick(rng, named, history, slots)
@@ -727,6 +730,18 @@ def _options(question: str) -> list[str]:
 
 def _named(option: str) -> bool:
     return any(w[:1].isupper() for w in option.split()[1:])
+
+
+@functools.lru_cache(maxsize=2048)
+def _openings(line: str) -> frozenset[str]:
+    """The first four words of every way a line can come out (up to a slot), lower case: how
+    a line already said in a conversation is recognised under another filling."""
+    heads = set()
+    for text in expansions(line):
+        head = text.split("{", 1)[0].lower().split()[:4]
+        if len(head) >= 3:
+            heads.add(" ".join(head))
+    return frozenset(heads)
 
 
 def _opens_with(part: str, lead_ins: list[str]) -> bool:
