@@ -47,7 +47,9 @@ class Paraphrase(StrictModel):
         description="Which batch the item was written in (test-1: the first held-out split, "
         "now dev; test-2 and test-3: held-out splits, each written and committed before a "
         "round of changes to the index; dev-2: more dev items, mostly off-bank; test-4: "
-        "written after the last change and measured once).",
+        "written after the last change and measured once; test-5 and test-6: written by new "
+        "authors before the fourth and fifth rounds; dev-3: off-bank questions to train the "
+        "ranker).",
     )
 
     @model_validator(mode="after")

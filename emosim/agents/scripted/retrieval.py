@@ -27,20 +27,24 @@ bank question a client's message asks, in other words than the bank's:
    when clearly closer), to follow-ups (which fit any topic), and to questions that ask for
    the same kind of answer (an amount, a time, a place, a reason, a difference, ...).
 
-A message the bank does not answer (small talk, an unrelated question, a money question
-the bank has no answer for) gets None: the best score, less `Params.unknown` for each word
+Which of the best candidates answers, and whether any does, is decided by a small learned
+ranker (ranker.py, weights in agents/scripted/answer_ranker.yaml): a logistic regression over
+each candidate's scores, coverage of the message and words the bank never uses, trained on
+planner phrasings held out of the index and on the dev split; a message the bank does not
+answer (small talk, an unrelated question, a money question it has no answer for) gets None.
+Without a ranker the older rule decides: the best score, less `Params.unknown` for each word
 of what is asked that no wording or answer of the bank uses (a kayak, a prepaid card), must
 reach `Params.threshold`, and the matched question (any wording) and its answers must hold
 `Params.coverage` of the content words of what the message asks (idf-weighted), so that
 "pet insurance" is not answered as "insurance I don't need".
 
-Weights and thresholds were tuned on the dev split of data/paraphrases/answer_bank.yaml and
-measured on its held-out test split (emosim/evals/paraphrases.py; `python -m
-emosim.evals.paraphrases` prints it per split).
+Weights were tuned on the dev split of data/paraphrases/answer_bank.yaml and measured on its
+held-out test split (emosim/evals/paraphrases.py; `python -m emosim.evals.paraphrases`
+prints it per split and batch).
 
 Build once per process (`index_for` caches by the answers list); `match` vectorizes the
-message once and scores every wording with one sparse product per view (about 0.5 ms of
-CPU), and remembers its recent answers.
+message once and scores every wording with one sparse product per view (about 1 ms of CPU
+with the ranker; `python -m benchmarks retrieval`), and remembers its recent answers.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import Field
@@ -67,6 +72,9 @@ from emosim.schemas.common import StrictModel
 from .asked_as import ASKED_AS_DIR, load_asked_as
 from .templates import AnswerTemplate, slots_in
 from .text import _STOP, split_sentences
+
+if TYPE_CHECKING:
+    from .ranker import Ranker
 
 VERSION = "answer-index-3"
 
@@ -477,6 +485,23 @@ class AnswerMatch:
     margin: float  # best score minus the best score of another answer (1.0 when exact)
     method: str  # "exact", "pattern" or "meaning"
     similarity: float = 1.0  # the score without the topic, follow-up and intent bonuses
+    confidence: float | None = None  # the ranker's probability that the answer fits
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A message scored by meaning against every bank question (arrays by question)."""
+
+    views: dict[str, np.ndarray]  # word, char, answer, pooled cosines (question sentences
+    # blended in), before the view weights
+    similarity: np.ndarray  # the views weighted (Params)
+    scores: np.ndarray  # similarity plus the intent, topic and follow-up bonuses
+    asked: Counter[str]  # the message's own stems of what is asked
+    stems: frozenset[str]  # the message's own stems
+    unknown: int  # words of what is asked that no wording or answer uses
+    intent: str  # the kind of answer asked for, or ""
+    topic: str | None  # the conversation's topic
+    asks: bool = False  # the message has a question mark
 
 
 @dataclass(frozen=True)
@@ -498,7 +523,9 @@ def _pattern(question: str) -> re.Pattern[str]:
 
 @dataclass
 class Params:
-    """Weights and thresholds, tuned on the dev split of data/paraphrases/answer_bank.yaml."""
+    """Weights and thresholds, tuned on the dev split of data/paraphrases/answer_bank.yaml.
+    With a ranker (the shipped index has one) threshold, unknown and coverage are unused: the
+    ranker decides from the scores."""
 
     word: float = 0.6  # question content stems and stem pairs
     char: float = 0.15  # character n-grams of the question's content words
@@ -526,6 +553,9 @@ class AnswerIndex:
     topic_names: Mapping[str, str] = field(default_factory=dict)  # topic id -> name and phrase
     # bank question -> other wordings of it (agents/scripted/asked_as/)
     phrasings: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # the learned choice among the best candidates (agents/scripted/answer_ranker.yaml);
+    # None: the best score, the threshold and the coverage check of Params decide
+    ranker: Ranker | None = None
 
     def __post_init__(self) -> None:
         entries = self.entries
@@ -575,10 +605,16 @@ class AnswerIndex:
             ]
         )
         self._intents = np.asarray([intent(t) for t in texts], dtype=object)
+        self._templates = np.asarray([id(e.template) for e in entries])
         self._topics = np.asarray([e.topic or "" for e in entries], dtype=object)
         self._generic = np.asarray([e.topic is None for e in entries])
         self._stems = [
             frozenset(_stem(w) for ws in doc_words[a:b] for w in ws)
+            for a, b in zip(starts, ends, strict=True)
+        ]
+        # each wording's stems, by question (for how much of a wording a message holds)
+        self._wordings = [
+            [self._weighed(frozenset(_stem(w) for w in ws)) for ws in doc_words[a:b]]
             for a, b in zip(starts, ends, strict=True)
         ]
         # a key term named in a query brings its gloss's words (normalized term -> stems)
@@ -626,9 +662,12 @@ class AnswerIndex:
         answers: Iterable[AnswerTemplate],
         catalog: Catalog,
         params: Params | None = None,
+        ranker: bool | Ranker = True,
     ) -> AnswerIndex:
         """The index over `answers` (e.g. `AdvisorTemplates.answers`); each question's topic is
-        the topic whose client questions (or whose sub-categories') hold it, else None."""
+        the topic whose client questions (or whose sub-categories') hold it, else None.
+        `ranker`: True for the shipped ranker (agents/scripted/answer_ranker.yaml, when the
+        catalog has one), False for the Params threshold and coverage rule, or a Ranker."""
         owner: dict[str, str] = {}
         for topic in catalog.topics.values():
             for q in topic.client_questions:
@@ -646,7 +685,13 @@ class AnswerIndex:
         # the shipped bank has every question phrased (tests check it); a smaller bank, e.g.
         # a test's, takes the phrasings of the questions it has
         phrasings = load_asked_as(catalog.home(ASKED_AS_DIR))
-        return cls(entries, params or Params(), glossary, names, phrasings)
+        if ranker is True:
+            from .ranker import RANKER_FILE, load_ranker
+
+            path = catalog.file(RANKER_FILE)
+            ranker = load_ranker(path) if path.is_file() else False
+        chosen = None if ranker is False else ranker
+        return cls(entries, params or Params(), glossary, names, phrasings, chosen)
 
     # --- matching --------------------------------------------------------------------------
 
@@ -664,6 +709,32 @@ class AnswerIndex:
     def match_uncached(self, text: str, topic: str | None = None) -> AnswerMatch | None:
         """`match` without the per-index cache (for measurements)."""
         return self._match(text, topic)
+
+    def _weighed(self, stems: frozenset[str]) -> tuple[frozenset[str], float]:
+        idf, default = self._word.idf, self._word.max_idf
+        return stems, sum(idf.get(f, default) for f in stems)
+
+    def literal(self, text: str) -> AnswerMatch | None:
+        """The exact or pattern match of `text` (the whole message), or None."""
+        return self._literal(text)
+
+    def intent_of(self, i: int) -> str:
+        """The kind of answer bank question `i` asks for."""
+        return str(self._intents[i])
+
+    def coverage(self, asked: Mapping[str, float], i: int) -> float:
+        """The share of what is asked (idf-weighted) bank question `i` or its answers hold."""
+        return self._coverage(asked, i)
+
+    def recall(self, stems: frozenset[str], i: int) -> float:
+        """The most any wording of bank question `i` has of its words (idf-weighted) in
+        `stems`, the message's: a message that names everything a wording asks about."""
+        idf, default = self._word.idf, self._word.max_idf
+        best = 0.0
+        for wording, total in self._wordings[i]:
+            if total:
+                best = max(best, sum(idf.get(f, default) for f in wording & stems) / total)
+        return best
 
     def _literal(self, text: str) -> AnswerMatch | None:
         entry = self._exact.get(text.strip().lower())
@@ -731,9 +802,15 @@ class AnswerIndex:
                 self._char_ids[word] = ids
         return ids
 
-    def _meaning(
+    def scored(self, text: str, topic: str | None = None) -> Scored | None:
+        """`text` scored against every bank question by meaning (None: no content word)."""
+        sentences = [s for _, _, s in split_sentences(text)] or [text]
+        questions = [s for s in sentences if s.rstrip().endswith("?")]
+        return self._scored(sentences, questions, topic)
+
+    def _scored(
         self, sentences: Sequence[str], questions: Sequence[str], topic: str | None
-    ) -> AnswerMatch | None:
+    ) -> Scored | None:
         p = self.params
         word, char, own = self.query_features(sentences)
         if not own:
@@ -742,7 +819,7 @@ class AnswerIndex:
         if named and p.vague != 1.0:
             for f in named & word.keys():
                 word[f] *= p.vague
-        scores = self._similarities(word, char)
+        views = self._views(word, char)
         asked_own = own
         if questions and len(questions) < len(sentences):
             # what is asked must be covered; the story around it need not be
@@ -753,33 +830,53 @@ class AnswerIndex:
                 if named and p.vague != 1.0:
                     for f in named & q_word.keys():
                         q_word[f] *= p.vague
-                scores = (1 - p.focus) * scores + p.focus * self._similarities(q_word, q_char)
-        similarity = scores
+                focused = self._views(q_word, q_char)
+                views = {k: (1 - p.focus) * v + p.focus * focused[k] for k, v in views.items()}
+        similarity = sum(getattr(p, k) * v for k, v in views.items())
         asked = intent(questions[-1] if questions else sentences[-1])
+        scores = similarity
         if asked and p.intent:
             scores = scores + p.intent * (self._intents == asked)
         if topic is not None:
             scores = scores + p.topic_bonus * (self._topics == topic)
         scores = scores + p.generic_bonus * self._generic
-        order = np.argsort(-scores, kind="stable")
-        best = int(order[0])
-        score = float(scores[best])
-        runner_up = next(
-            (
-                float(scores[i])
-                for i in order[1:]
-                if self.entries[i].template is not self.entries[best].template
-            ),
-            0.0,
-        )
-        own = asked_own
         # a word the bank never uses (a brand, a thing it has no answer about) makes an
         # answer less likely to be the one asked for: pet insurance, a Netflix account
-        unknown = sum(1 for f in own if f not in self._vocabulary and not f[:1].isdigit())
-        if score - p.unknown * min(unknown, 2) < p.threshold:
+        unknown = sum(1 for f in asked_own if f not in self._vocabulary and not f[:1].isdigit())
+        return Scored(
+            views,
+            similarity,
+            scores,
+            asked_own,
+            frozenset(own),
+            unknown,
+            asked,
+            topic,
+            bool(questions),
+        )
+
+    def _meaning(
+        self, sentences: Sequence[str], questions: Sequence[str], topic: str | None
+    ) -> AnswerMatch | None:
+        p = self.params
+        found = self._scored(sentences, questions, topic)
+        if found is None:
             return None
-        if self._coverage(own, best) < p.coverage:
-            return None
+        scores = found.scores
+        if self.ranker is not None:
+            best, confidence = self.ranker.choose(self, found)
+            if best is None:
+                return None
+        else:
+            best = int(np.argmax(scores))
+            if scores[best] - p.unknown * min(found.unknown, 2) < p.threshold:
+                return None
+            if self._coverage(found.asked, best) < p.coverage:
+                return None
+            confidence = None
+        score = float(scores[best])
+        others = scores[self._templates != self._templates[best]]
+        runner_up = float(others.max()) if len(others) else 0.0
         entry = self.entries[best]
         return AnswerMatch(
             entry.question,
@@ -788,20 +885,25 @@ class AnswerIndex:
             score,
             score - runner_up,
             "meaning",
-            float(similarity[best]),
+            float(found.similarity[best]),
+            confidence,
         )
+
+    def _views(self, word: Counter[str], char: np.ndarray) -> dict[str, np.ndarray]:
+        """The cosines of a query with every question, one array per view (before weights)."""
+        unigrams = Counter({f: c for f, c in word.items() if " " not in f})
+        closest = np.maximum.reduceat
+        return {
+            "word": closest(self._word.scores(word), self._starts),
+            "char": closest(self._char.scores_of_ids(char), self._starts),
+            "answer": self._answer.scores(unigrams),
+            "pooled": self._pooled.scores(word),
+        }
 
     def _similarities(self, word: Counter[str], char: np.ndarray) -> np.ndarray:
         """The weighted cosines of a query with every question (before bonuses)."""
         p = self.params
-        unigrams = Counter({f: c for f, c in word.items() if " " not in f})
-        closest = np.maximum.reduceat
-        return (
-            p.word * closest(self._word.scores(word), self._starts)
-            + p.char * closest(self._char.scores_of_ids(char), self._starts)
-            + p.answer * self._answer.scores(unigrams)
-            + p.pooled * self._pooled.scores(word)
-        )
+        return sum(getattr(p, k) * v for k, v in self._views(word, char).items())
 
     def _coverage(self, unigrams: Mapping[str, float], best: int) -> float:
         """The share of the query's content (idf-weighted, weighted like the query) that the
