@@ -41,3 +41,24 @@ def fold_cells(renderable: object) -> None:
             fold_cells(part)
     elif isinstance(getattr(renderable, "renderable", None), (Table, Group)):
         fold_cells(renderable.renderable)  # Panel, Padding, Align
+
+
+def print_table_or_rows(console: Console, table: Table, heading: int = 2) -> None:
+    """The table when it fits the console; otherwise one block per row: its first `heading`
+    cells (a role, a model) on a line, then `column value` pairs, so that no number or id is
+    folded into pieces inside a column too narrow for it."""
+    from rich.measure import Measurement
+
+    unbounded = console.options.update(width=10_000)
+    if Measurement.get(console, unbounded, table).maximum <= console.width:
+        console.print(table)
+        return
+    if table.title:
+        console.print(str(table.title), soft_wrap=True)
+    headers = [str(column.header) for column in table.columns]
+    columns = [[str(cell) for cell in column.cells] for column in table.columns]
+    for i in range(table.row_count):
+        row = [column[i] for column in columns]
+        console.print("  ".join(row[:heading]), style="bold", soft_wrap=True)
+        pairs = zip(headers[heading:], row[heading:], strict=True)
+        console.print("  " + "; ".join(f"{header} {value}" for header, value in pairs))

@@ -61,6 +61,21 @@ def _roles(command: click.Command) -> list[dict]:
     return json.loads(result.output)["roles"]
 
 
+def test_dry_run_at_80_columns_keeps_models_and_counts_whole(
+    command, narrow, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)  # the offline estimate
+    scenario = root / "simulations" / "budget_discouragement_paycheck_gap.yaml"
+    args = ["batch", str(scenario), "--seeds", "1-2", "--backend", "anthropic", "--dry-run"]
+    result = invoke(command, args)
+    assert result.exit_code == 0, result.output
+    models = {r["model"] for r in _roles(command)}
+    assert all(m in result.output for m in models), result.output
+    assert "…" not in result.output and max(map(len, result.output.splitlines())) <= 80
+    blocks = [line for line in result.output.splitlines() if line.startswith("  calls ")]
+    assert len(blocks) == len(_roles(command))  # one block per role, not a folded table
+
+
 def test_help_at_80_columns_keeps_option_names_whole(command, narrow) -> None:
     result = invoke(command, ["review", "export", "--help"])
     assert result.exit_code == 0

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from emosim.cli import app, console, user_errors
+from emosim.console import print_table_or_rows
 from emosim.errors import EmosimError
 
 backends_app = typer.Typer(
@@ -188,7 +189,7 @@ def usage(
             f"{row.latency_p95_ms:.0f}",
             end_section=row is report.roles[-1],
         )
-    console.print(table)
+    print_table_or_rows(console, table)
 
 
 @backends_app.command("prompt")
@@ -273,7 +274,7 @@ def print_estimate(catalog: Any, jobs: list[Any], backend: str, message_batches:
             f"{row.output_tokens:,.0f}",
             f"{row.cost_usd:.2f}" if row.cost_usd is not None else "unknown",
         )
-    console.print(table)
+    print_table_or_rows(console, table)
     total = estimate.cost_usd
     cost = f"${total:,.2f}" if total is not None else "unknown (a model has no price in the table)"
     console.print(f"estimated cost: [bold]{escape(cost)}[/]", markup=True)
