@@ -335,8 +335,9 @@ def inspect(
         widest = max((len(r["conversation"]) + len(r["scenario"]) for r in rows), default=0)
         if widest + 50 > console.width:  # ids stay whole: the scenario is the id's prefix
             cols.remove("scenario")
-        for col in cols:
-            table.add_column("exch." if col == "exchanges" else col, no_wrap=True)
+        for col in cols:  # a fork's id is longer than any column: it folds, whole
+            header = "exch." if col == "exchanges" else col
+            table.add_column(header, overflow="fold", no_wrap=col != "conversation")
         for r in rows:
             table.add_row(*(str(r[c]) for c in cols))
         console.print(table)

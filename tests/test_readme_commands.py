@@ -143,5 +143,10 @@ def test_readme_commands_print_ids_and_paths_whole_and_write_only_under_runs(
     assert all(c in outputs[f"inspect {run} {conversation}"] for c in checkpoints)
     assert conversation in outputs[f"inspect {run}"].replace("\n", "")
     fork = outputs[f"fork {run} {conversation} --at 6 --set hidden.emotion=anger"]
-    assert re.search(rf"forked conversation {re.escape(conversation)}--fork-\w+", fork)
+    forked = re.search(rf"forked conversation ({re.escape(conversation)}--fork-\w+)", fork)
+    assert forked, fork
+    listing = click.testing.CliRunner().invoke(command, ["inspect", run]).output
+    assert "…" not in listing  # the fork's id, longer than the column, folds whole
+    first_cells = [line.split("│")[1].strip() for line in listing.splitlines() if "│" in line]
+    assert forked[1] in "".join(first_cells), listing
     assert snapshot(project) == before, "a README command wrote outside runs/"
