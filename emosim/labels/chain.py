@@ -41,6 +41,7 @@ CONVERSATION_COLUMNS = (
     "record_json",
 )
 MAX_LISTED = 20  # problems listed one by one; the rest are counted
+CHUNK = 256  # conversations whose turns `verify` reads in one query
 Connection = Any  # sqlite3.Connection or backends.postgres.PgConnection
 
 
@@ -67,26 +68,34 @@ def conversation_head(conn: Connection) -> tuple[int, str]:
 
 
 def _stored_turns(conn: Connection, cid: str) -> Turns:
-    """One conversation's turns and sentences as its hash covers them (read one conversation
-    at a time: verifying a store of any size takes the memory of its largest conversation)."""
-    turns: Turns = [
-        [index, speaker, text, []]
-        for index, speaker, text in conn.execute(
-            "SELECT turn_index, speaker, text FROM turns WHERE conversation_id = ? "
-            "ORDER BY turn_index",
-            (cid,),
-        )
-    ]
-    where = {row[0]: row for row in turns}
-    for index, sentence, text in conn.execute(
-        "SELECT turn_index, sentence_index, text FROM sentences WHERE conversation_id = ? "
-        "ORDER BY turn_index, sentence_index",
-        (cid,),
+    return _stored_turns_of(conn, [cid])[cid]
+
+
+def _stored_turns_of(conn: Connection, cids: list[str]) -> dict[str, Turns]:
+    """Some conversations' turns and sentences as their hashes cover them (read CHUNK
+    conversations at a time: verifying a store of any size takes the memory of a chunk, in
+    two queries a chunk, not two a conversation: a round trip each on a server)."""
+    arg = (orjson.dumps(cids).decode(),)
+    out: dict[str, Turns] = {cid: [] for cid in cids}
+    where: dict[tuple[str, int], list[Any]] = {}
+    for cid, index, speaker, text in conn.execute(
+        "SELECT conversation_id, turn_index, speaker, text FROM turns "
+        "WHERE conversation_id IN (SELECT value FROM json_each(?)) "
+        "ORDER BY conversation_id, turn_index",
+        arg,
     ):
-        parent = where.get(index)
+        row = where[(cid, index)] = [index, speaker, text, []]
+        out[cid].append(row)
+    for cid, index, sentence, text in conn.execute(
+        "SELECT conversation_id, turn_index, sentence_index, text FROM sentences "
+        "WHERE conversation_id IN (SELECT value FROM json_each(?)) "
+        "ORDER BY conversation_id, turn_index, sentence_index",
+        arg,
+    ):
+        parent = where.get((cid, index))
         if parent is not None:  # an orphan sentence is a foreign-key problem, reported there
             parent[3].append([sentence, text])
-    return turns
+    return out
 
 
 def event_chain(conn: Connection) -> Iterator[tuple[int, str]]:
@@ -185,11 +194,19 @@ def _verify_events(conn: Connection, report: ChainReport, head: str | None) -> N
 def _verify_conversations(conn: Connection, report: ChainReport) -> None:
     cols = ", ".join(CONVERSATION_COLUMNS)
     prev = ""
-    for seq, stored, *row in conn.execute(
-        f"SELECT chain_seq, hash, {cols} FROM conversations ORDER BY chain_seq"
-    ):
+    rows = conn.execute(  # rows outside the chain (no chain_seq) first, on both backends
+        f"SELECT chain_seq, hash, {cols} FROM conversations ORDER BY chain_seq NULLS FIRST"
+    )
+    while chunk := rows.fetchmany(CHUNK):
+        prev = _verify_chunk(conn, chunk, prev, report)
+    report.conversations_head = prev
+
+
+def _verify_chunk(conn: Connection, chunk: list, prev: str, report: ChainReport) -> str:
+    turns = _stored_turns_of(conn, [row[2] for row in chunk])
+    for seq, stored, *row in chunk:
         report.conversations += 1
-        expected = link(prev, [*row, _stored_turns(conn, row[0])])
+        expected = link(prev, [*row, turns[row[0]]])
         if stored is None or seq is None:
             report.add(f"conversation {row[0]!r}: not in the chain (written outside emosim)")
         elif stored != expected:
@@ -199,4 +216,4 @@ def _verify_conversations(conn: Connection, report: ChainReport) -> None:
                 "it was changed, removed or inserted)"
             )
         prev = stored or expected
-    report.conversations_head = prev
+    return prev
