@@ -404,12 +404,12 @@ def inspect(
         return
     if console.width < 110:  # narrow: one line per checkpoint, its id whole at a fixed place
         console.print(f"[bold]{escape(conversation)}[/]: {len(history)} checkpoints", markup=True)
-        for c in history:
+        console.print("step checkpoint                           after → next (exchange,turns)")
+        for c in history:  # within 80 characters: 41 for step and id, 39 for the rest
             console.print(
-                f"{c.step:>4}  {c.checkpoint_id}  after {c.node} -> {','.join(c.next) or 'end'}"
-                f" (exchange {c.exchange or '-'}, {c.turn_count} turns)",
+                f"{c.step:>4} {c.checkpoint_id} {c.node} → {','.join(c.next) or 'end'}"
+                f" ({c.exchange or '-'},{c.turn_count})",
                 highlight=False,
-                markup=False,
             )
         return
     table = Table(title=f"{conversation}: {len(history)} checkpoints")
