@@ -101,7 +101,7 @@ def schema(
     from .schema_export import write_schemas
 
     for path in write_schemas(ensure_folder(out, "--out")):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", soft_wrap=True)
 
 
 @app.command()
@@ -115,7 +115,7 @@ def docs(
     from .files import ensure_folder
 
     for path in write_docs(get_catalog(), ensure_folder(out, "--out")):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", soft_wrap=True)
 
 
 @app.command()
@@ -217,7 +217,7 @@ def seed_compile(
     from .files import ensure_folder
 
     for path in compile_seeds(get_catalog(), paths, ensure_folder(out, "--out")):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", soft_wrap=True)
 
 
 @app.command()

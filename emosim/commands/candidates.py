@@ -135,7 +135,7 @@ def _print_summary(result, path: Path) -> None:  # noqa: ANN001
             f"skipped {skipped.conversation} turn {skipped.turn_index}: {skipped.reason}",
             style="dim",
         )
-    console.print(f"wrote {path}")
+    console.print(f"wrote {path}", soft_wrap=True)
 
 
 def _replay(catalog, folder, conversations: list[str] | None, turns: list[int] | None) -> None:  # noqa: ANN001

@@ -104,7 +104,8 @@ def labels_import(
         console.print(
             f"{db.path}: {result.conversations_added} new conversation(s) of {len(items)}, "
             f"{len(result.stored)} new event(s), {len(result.already_stored)} already stored; "
-            f"{db.count_events()} event(s) in total"
+            f"{db.count_events()} event(s) in total",
+            soft_wrap=True,
         )
 
 
@@ -267,7 +268,8 @@ def labels_ingest(
         db.clock_skew = timedelta(seconds=clock_skew)
         result = db.append(items, get_catalog())
     console.print(
-        f"{path}: {len(result.stored)} event(s) stored, {len(result.already_stored)} already stored"
+        f"{path}: {len(result.stored)} event(s) stored, {len(result.already_stored)} already stored",
+        soft_wrap=True,
     )
 
 
@@ -363,7 +365,7 @@ def labels_serve(
         openapi=openapi,
         clock_skew=timedelta(seconds=clock_skew),
     )
-    console.print(f"live-operator labels on http://127.0.0.1:{port} (store {path})")
+    console.print(f"live-operator labels on http://127.0.0.1:{port} (store {path})", soft_wrap=True)
     uvicorn.run(server_app, host="127.0.0.1", port=port, log_level="info")
 
 
@@ -662,7 +664,8 @@ def review_import(
             console.print(
                 f"{path}: {kind} ({done.format}): {done.judgements} judgement(s) from "
                 f"{len(done.reviewers)} reviewer(s); {done.stored} event(s) stored, "
-                f"{done.already_imported} already stored"
+                f"{done.already_imported} already stored",
+                soft_wrap=True,
             )
         return
     with _store(store) as db:

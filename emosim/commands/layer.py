@@ -176,7 +176,8 @@ def layer_train(
     console.print(
         f"{path}: {what}; {built.meta.n_train} supporter utterances of "
         f"{built.meta.n_dialogs} dialogs, {len(built.meta.outcomes)} outcome cells from records; "
-        f"license {built.meta.license}"
+        f"license {built.meta.license}",
+        soft_wrap=True,
     )
 
 

@@ -279,12 +279,14 @@ def _train_from_store(
     if kind == "emotion":
         console.print(
             f"next batch with this observer: EMOSIM_CLASSIFIER_MODEL={result.path} "
-            "emosim batch PLAN --observer classifier"
+            "emosim batch PLAN --observer classifier",
+            soft_wrap=True,
         )
     else:
         console.print(
             f"next batch with this observer: EMOSIM_STRATEGY_MODEL={result.path} "
-            "emosim batch PLAN --strategy-observer trained"
+            "emosim batch PLAN --strategy-observer trained",
+            soft_wrap=True,
         )
 
 
