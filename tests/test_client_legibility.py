@@ -216,7 +216,9 @@ def test_legibility_counts_each_reader_against_the_hidden_family() -> None:
         Turn(emotion="worry", family="fear", run_emotion="worry", run_family="fear",
              family_read="neutral", ekman_read="neutral"),
     ]  # fmt: skip
+    turns[1] = turns[1].model_copy(update={"in_a_sentence": True})
     result = legibility(turns, ["lexicon"], "reader")
+    assert result.reader_sentence == 0.25
     assert (result.run_emotion, result.run_family) == (0.5, 0.75)
     assert (result.reader_family, result.reader_ekman) == (0.25, 0.5)
     assert result.reader_neutral == 0.25

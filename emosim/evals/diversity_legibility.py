@@ -26,6 +26,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from emosim.agents.scripted.text import split_sentences
 from emosim.catalog import Catalog, get_catalog
 from emosim.files import atomic_writer
 from emosim.schemas import ConversationRecord
@@ -50,6 +51,12 @@ class Turn(BaseModel):
     run_family: str
     family_read: str = Field(description="The independent reader's family (or neutral).")
     ekman_read: str = Field(description="The independent reader's Ekman group (or neutral).")
+    in_a_sentence: bool = Field(
+        default=False,
+        description="The independent reader, reading each sentence on its own, names the hidden "
+        "family in at least one: the feeling is in the words even when a question or a thank-you "
+        "outweighs it in the whole turn.",
+    )
 
 
 class EmotionRow(BaseModel):
@@ -60,9 +67,12 @@ class EmotionRow(BaseModel):
     run_family: float = Field(description="Run observer names the family.")
     reader_family: float = Field(description="Independent reader names the family.")
     reader_ekman: float = Field(description="Independent reader names the Ekman group.")
+    reader_sentence: float = Field(
+        default=0.0, description="Independent reader names the family in some sentence."
+    )
 
 
-_ROW_FIGURES = ("run_emotion", "run_family", "reader_family", "reader_ekman")
+_ROW_FIGURES = ("run_emotion", "run_family", "reader_family", "reader_ekman", "reader_sentence")
 
 
 class Legibility(BaseModel):
@@ -73,6 +83,9 @@ class Legibility(BaseModel):
     run_family: float
     reader_family: float
     reader_ekman: float
+    reader_sentence: float = Field(
+        description="Share of turns with a sentence the independent reader reads as the family."
+    )
     reader_neutral: float = Field(description="Share of turns the reader finds no emotion in.")
     per_emotion: list[EmotionRow]
     run_confusion: dict[str, dict[str, int]] = Field(description="Hidden family -> run family.")
@@ -106,6 +119,16 @@ def read_turns(
         return []
     texts = [text for text, _, _ in rows]
     margins = observer.model.margins(texts)
+    sentences = [[s for _, _, s in split_sentences(text)] or [text] for text in texts]
+    flat = [s for group in sentences for s in group]
+    flat_margins = observer.model.margins(flat)
+    families: list[set[str]] = []
+    k = 0
+    for group in sentences:
+        families.append(
+            {observer.read(s, flat_margins[k + j], None).family or "" for j, s in enumerate(group)}
+        )
+        k += len(group)
     groups = observer.model.groups
     ekman = observer.model.group_margins(texts) if groups else None
     out = []
@@ -119,6 +142,7 @@ def read_turns(
                 run_family=seen.family,
                 family_read=reading.family or "neutral",
                 ekman_read=groups[int(ekman[i].argmax())] if ekman is not None else "",
+                in_a_sentence=truth.family in families[i],
             )
         )
     return out
@@ -136,15 +160,16 @@ def legibility(turns: Sequence[Turn], observers: list[str], reader: str) -> Legi
     for t in turns:
         by[t.emotion].append(t)
 
-    def figures(ts: Sequence[Turn]) -> tuple[float, float, float, float]:
+    def figures(ts: Sequence[Turn]) -> tuple[float, float, float, float, float]:
         return (
             _share([t.run_emotion == t.emotion for t in ts]),
             _share([t.run_family == t.family for t in ts]),
             _share([t.family_read == t.family for t in ts]),
             _share([t.ekman_read == EKMAN_OF_FAMILY.get(t.family) for t in ts]),
+            _share([t.in_a_sentence for t in ts]),
         )
 
-    run_e, run_f, read_f, read_k = figures(turns)
+    run_e, run_f, read_f, read_k, read_s = figures(turns)
     rows = [
         EmotionRow(
             emotion=e,
@@ -162,6 +187,7 @@ def legibility(turns: Sequence[Turn], observers: list[str], reader: str) -> Legi
         run_family=run_f,
         reader_family=read_f,
         reader_ekman=read_k,
+        reader_sentence=read_s,
         reader_neutral=_share([t.family_read == "neutral" for t in turns]),
         per_emotion=rows,
         run_confusion=_confusion(turns, "run_family"),
@@ -173,12 +199,13 @@ def _tables(result: Legibility):  # noqa: ANN202
     from rich.table import Table
 
     head = Table(title=f"Legibility of the hidden feeling ({result.turns} client turns)")
-    for col in ("reader", "emotion", "family", "Ekman group"):
+    for col in ("reader", "emotion", "family", "Ekman group", "family in a sentence"):
         head.add_column(col, justify="left" if col == "reader" else "right")
     head.add_row(
         f"run observer ({', '.join(result.run_observer)})",
         f"{result.run_emotion:.3f}",
         f"{result.run_family:.3f}",
+        "",
         "",
     )
     head.add_row(
@@ -186,6 +213,7 @@ def _tables(result: Legibility):  # noqa: ANN202
         "",
         f"{result.reader_family:.3f}",
         f"{result.reader_ekman:.3f}",
+        f"{result.reader_sentence:.3f}",
     )
     per = Table(title="Per hidden emotion: share of turns each reader names it")
     for col in (
@@ -205,6 +233,7 @@ def _tables(result: Legibility):  # noqa: ANN202
             f"{r.run_family:.2f}",
             f"{r.reader_family:.2f}",
             f"{r.reader_ekman:.2f}",
+            f"{r.reader_sentence:.2f}",
         )
     tables = [head, per]
     for title, confusion in (
