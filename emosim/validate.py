@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from .agents.classifier.mappings import EmotionMappings, mapping_problems
 from .agents.llm.settings import LLMSettings
 from .agents.scripted.asked_as import AskedAsFile
+from .agents.scripted.limits import LimitsFile
 from .agents.scripted.ranker import RankerFile
 from .agents.scripted.retrieval import ConceptFile
 from .agents.scripted.templates import (
@@ -60,6 +61,7 @@ _YAML_KINDS: list[tuple[Callable[[dict], bool], type[BaseModel]]] = [
     (lambda d: "asked_as" in d, AskedAsFile),
     (lambda d: set(d) == {"concepts"}, ConceptFile),
     (lambda d: "weights" in d and "threshold" in d and "features" in d, RankerFile),
+    (lambda d: "admit" in d and "next_step" in d, LimitsFile),
     (lambda d: "functions" in d, SentenceFunctionTaxonomy),
     (lambda d: "compliance_boundaries" in d, AdvisorPersona),
     (lambda d: "default_arc" in d, ClientPersona),

@@ -19,6 +19,7 @@ from emosim.schemas.taxonomy import Topic
 
 from ..messages import AdvisorInput, AdvisorOutput
 from ..reading import unsettled
+from .limits import LIMITS_FILE, limits_sentences, load_limits
 from .negatives import NegativeWriter
 from .retrieval import index_for
 from .templates import AdvisorSentenceTemplate, AdvisorTemplates, AnswerTemplate, slots_in
@@ -143,6 +144,21 @@ _INDIRECT = re.compile(
     r"(?P<asked>(?:whether|if|how|what|which|when|why|where|who)\b[^.!?]{6,})",
     re.IGNORECASE,
 )
+
+
+# a question asking what a term means ("What's an expense ratio?", "what does APR mean",
+# "I keep hearing about index funds, what are they?")
+_DEFINING = re.compile(
+    r"\bwhat(?:'s|’s|s| is| are| does| do)\b|\bmean(?:s|ing)?\b|\bexplain\b|\bdefin"
+    r"|\bheard? (?:of|about)\b|\bhearing about\b",
+    re.IGNORECASE,
+)
+
+
+def _times_asked(request: AdvisorInput, question: str) -> int:
+    """How many client turns asked `question` (as first put) without a reply taking it up:
+    a client asking again repeats it inside a longer sentence ("...so once more: <it>")."""
+    return sum(1 for q in request.open_questions if not q.answered and question in q.text)
 
 
 def _last_question(text: str | None) -> str | None:
@@ -368,6 +384,16 @@ class ScriptedAdvisor:
             for sid, items in templates.strategies.items()
         }
         self._terms: dict[str, _TopicTerms] = {}
+        limits = catalog.file(LIMITS_FILE)
+        self._limits = load_limits(limits) if limits.is_file() else None
+        # every topic's key terms with their glosses (the first topic's gloss of a term wins)
+        self._glossary: dict[str, str] = {}
+        for t in catalog.topics.values():
+            for term, gloss in t.key_terms.items():
+                self._glossary.setdefault(term, gloss)
+        self._glossary_patterns = tuple(
+            (t, t.lower(), whole_words(t.lower())) for t in self._glossary
+        )
         # clients ask the same template questions again and again: rank the terms once each
         self._ranked = functools.lru_cache(maxsize=1024)(self._rank_terms)
         # answers to literal questions are looked up by text, the few with slots by pattern
@@ -407,12 +433,25 @@ class ScriptedAdvisor:
         answer = self._answer(question, request.topic, None if asked else last_client)
         if asked and answer is not None and answer not in self._literal_answers(question):
             answer = None
-        strategies = self._plan(request, rng, asked, answer)
-        sentences = self._compose(request, rng, slots, strategies, asked, answer)
-        grounded = self._grounded(request, rng, last_client, question, advisor_said)
-        if grounded is not None:
-            at = 1 if sentences and sentences[0]["function"] in _FEELING_FIRST else 0
-            sentences.insert(at, grounded)
+        if (
+            answer is None
+            and asked is None
+            and question is not None
+            and self._limits is not None
+            and _times_asked(request, question) >= 2
+        ):
+            # asked again and still no answer in the bank: say plainly what she cannot tell
+            # yet, what she can, and the next step, not one more open question
+            said = " ".join(line.text for line in request.transcript).lower()
+            sentences = limits_sentences(self._limits, rng, question, slots, said)
+            strategies = [str(x["strategy"]) for x in sentences]
+        else:
+            strategies = self._plan(request, rng, asked, answer)
+            sentences = self._compose(request, rng, slots, strategies, asked, answer)
+            grounded = self._grounded(request, rng, last_client, question, advisor_said)
+            if grounded is not None:
+                at = 1 if sentences and sentences[0]["function"] in _FEELING_FIRST else 0
+                sentences.insert(at, grounded)
         sentences = _trimmed(sentences)
         # the plan as sent: the strategies of the sentences kept, the planned lead first
         said = [x["strategy"] for x in sentences if x.get("strategy")]
@@ -532,7 +571,7 @@ class ScriptedAdvisor:
             "topic_phrase": topic.phrase or as_phrase(topic.name),
             "subtopic_phrase": sub.phrase or as_phrase(sub.name),
             "term": term,
-            "term_gloss": topic.key_terms.get(term, "").rstrip("."),
+            "term_gloss": (topic.key_terms.get(term) or self._glossary.get(term, "")).rstrip("."),
         }
         quote = self._quote(request, last_client)
         if quote:
@@ -567,6 +606,15 @@ class ScriptedAdvisor:
             for term, low, pattern in zip(known.terms, known.lowered, known.patterns, strict=True)
             if low in last and pattern.search(last)  # the substring test is a cheap pre-check
         ]
+        # "What's an expense ratio?" in a retirement talk, "I keep hearing about asset
+        # allocation. What is that?": a term of another topic, asked what it means, is
+        # explained too (the longest named: "dependent care FSA", not "FSA")
+        if _DEFINING.search(question or last):
+            named += [
+                term
+                for term, low, pattern in self._glossary_patterns
+                if low in last and pattern.search(last)
+            ]
         if named:
             return max(named, key=len)
         if question is None:
