@@ -293,6 +293,28 @@ def test_eval_strategies_json_trained_and_lexicon(cli, model_path: Path) -> None
     assert lexicon["n"] == trained["n"]
 
 
+def test_eval_strategies_reads_each_utterance_in_its_dialog(catalog, model_path: Path) -> None:
+    """Given a whole ESConv file the eval feeds the model everything it was trained with: the
+    seeker turn before each utterance, its place among the supporter's utterances, and whether
+    it continues the supporter's own turn. Its confusion matrix is the model's on the file's
+    examples, and not the one of the same utterances read without their dialog."""
+    from sklearn.metrics import confusion_matrix
+
+    from emosim.evals.strategies import evaluate_strategies
+
+    result = evaluate_strategies(catalog, FAILED, model_path=model_path)
+    model = load_strategy_model(model_path)
+    examples, _ = read_strategy_examples(FAILED)
+    gold = [e.strategy for e in examples]
+    in_dialog = confusion_matrix(gold, model.predict(examples)[0], labels=list(LABELS))
+    assert result.confusion == in_dialog.tolist()
+    alone = [StrategyExample(text=e.text) for e in examples]
+    assert (
+        result.confusion
+        != confusion_matrix(gold, model.predict(alone)[0], labels=list(LABELS)).tolist()
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
