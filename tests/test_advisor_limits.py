@@ -4,6 +4,8 @@ what Elena cannot say yet, what she can, and the next step (agents/scripted/limi
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from emosim.agents.backends import load_advisor_templates
@@ -178,3 +180,29 @@ def test_limit_lines_with_an_unknown_slot_are_an_error(tmp_path) -> None:
     with pytest.raises(DataError) as err:
         load_yaml_model(path, LimitsFile)
     assert "{asked}" in str(err.value)
+
+
+def test_a_term_asked_with_another_question_is_still_defined(
+    advisor: ScriptedAdvisor, catalog: Catalog
+) -> None:
+    """ "What's an expense ratio, and what counts as high?": whichever answer is drawn, the
+    reply says what an expense ratio is."""
+    gloss = catalog.topics["investing_basics"].key_terms["expense ratio"].rstrip(".")
+    text = "The charges come to 2.9% a year. What's an expense ratio, and what counts as high?"
+    for seed in range(6):
+        draft = advisor.draft(_request(catalog, "investing_basics", [("client", text)]), seed=seed)
+        assert gloss in draft.text or "yearly fee a fund charges" in draft.text, draft.text
+
+
+def test_a_term_only_mentioned_does_not_take_the_questions_place(
+    advisor: ScriptedAdvisor, catalog: Catalog
+) -> None:
+    text = "I'm seething over the compound growth thing, this is theft! What questions should I be asking?"
+    answer = advisor._answer("What questions should I even be asking here?")
+    assert answer is not None
+    for seed in range(4):
+        draft = advisor.draft(_request(catalog, "investing_basics", [("client", text)]), seed=seed)
+        # the longest literal part of each answer (its [a|b] choices aside) is in the reply
+        parts = [max(re.split(r"\[[^\]]*\]", r.source.text), key=len) for r in answer.replies]
+        assert any(p.strip(" ,.") in draft.text for p in parts), draft.text
+        assert "growth that builds on earlier growth" not in draft.text

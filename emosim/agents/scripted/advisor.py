@@ -431,7 +431,16 @@ class ScriptedAdvisor:
         negative = request.attempt == 1 and rng.random() < self.anti_pattern_rate
         # a question about a named term gets the term explained, not a near-miss answer
         answer = self._answer(question, request.topic, None if asked else last_client)
-        if asked and answer is not None and answer not in self._literal_answers(question):
+        # a near-miss answer gives way to the term, when the question is about the term: it
+        # names it or asks what something means; a term only mentioned beside another
+        # question ("...the compound growth thing. What questions should I be asking?")
+        # leaves the question its answer
+        about_term = (
+            asked is not None
+            and question is not None
+            and (asked.lower() in question.lower() or bool(_DEFINING.search(question)))
+        )
+        if about_term and answer is not None and answer not in self._literal_answers(question):
             answer = None
         if (
             answer is None
@@ -452,6 +461,8 @@ class ScriptedAdvisor:
             if grounded is not None:
                 at = 1 if sentences and sentences[0]["function"] in _FEELING_FIRST else 0
                 sentences.insert(at, grounded)
+            if about_term and asked is not None:
+                self._define(request, rng, slots, asked, sentences)
         sentences = _trimmed(sentences)
         # the plan as sent: the strategies of the sentences kept, the planned lead first
         said = [x["strategy"] for x in sentences if x.get("strategy")]
@@ -473,6 +484,47 @@ class ScriptedAdvisor:
                 },
                 "learning_objective": self._objective(request, strategies, slots),
             }
+        )
+
+    def _define(
+        self,
+        request: AdvisorInput,
+        rng: random.Random,
+        slots: dict[str, str],
+        term: str,
+        sentences: list[dict],
+    ) -> None:
+        """The term the client asked about, said with its plain meaning, when no sentence of
+        the reply does ("What's an expense ratio, and what counts as high?" answered only
+        with what counts as high): its gloss goes before the reply's question."""
+        gloss = slots.get("term_gloss", "")
+        low = term.lower()
+        if not gloss or any(
+            low in str(x["text"]).lower() and gloss[:24].lower() in str(x["text"]).lower()
+            for x in sentences
+        ):
+            return
+        said = " ".join(line.text for line in request.transcript).lower()
+        options = [
+            t
+            for t in self._usable(self._options.get("education", ()), slots, said)
+            if "term_gloss" in t.slots and not t.question
+        ]
+        if not options:
+            return
+        t = rng.choice(options)
+        at = next(
+            (i for i, x in enumerate(sentences) if str(x["text"]).rstrip().endswith("?")),
+            len(sentences),
+        )
+        sentences.insert(
+            at,
+            {
+                "text": sentence_case(fill(expand(t.source.text, rng), slots)),
+                "function": t.source.function,
+                "strategy": "education",
+                "_keep": True,
+            },
         )
 
     # --- planning -------------------------------------------------------------------------
