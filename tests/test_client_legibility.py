@@ -138,18 +138,18 @@ def test_a_hard_feeling_is_not_drowned_in_thanks(client: ScriptedClient, catalog
     thanked_hard = thanked_glad = turns = 0
     for i, persona in enumerate(sorted(catalog.clients.values(), key=lambda p: p.id)):
         for emotion in hard:
-            for seed in range(3):
+            for seed in range(2):
                 text = client.speak(
                     _request(catalog, persona, emotion, 0.7), seed=seed * 31 + i
                 ).text
                 turns += 1
                 thanked_hard += bool(glad.search(text))
-        for seed in range(20):
+        for seed in range(8):
             text = client.speak(_request(catalog, persona, "gratitude", 0.7), seed=seed).text
             thanked_glad += bool(glad.search(text))
-    assert turns > 700
+    assert turns > 500
     assert thanked_hard / turns < 0.02, thanked_hard
-    assert thanked_glad > 100  # the rule is about hard feelings, not a ban on thanks
+    assert thanked_glad > 40  # the rule is about hard feelings, not a ban on thanks
 
 
 def test_a_message_turns_once_and_strong_feelings_are_not_hedged(
@@ -164,7 +164,7 @@ def test_a_message_turns_once_and_strong_feelings_are_not_hedged(
     twice = []
     for i, persona in enumerate(sorted(catalog.clients.values(), key=lambda p: p.id)):
         for emotion in ("worry", "shame", "grief", "resentment", "discouragement"):
-            for seed in range(6):
+            for seed in range(3):
                 text = client.speak(
                     _request(catalog, persona, emotion, 0.7), seed=seed * 7 + i
                 ).text
