@@ -120,9 +120,9 @@ def test_ctrl_c_on_a_running_batch_keeps_what_finished_and_resumes_exactly(
     from emosim.batch import jobs_from
 
     scenario = root / "simulations" / "budget_discouragement_paycheck_gap.yaml"
-    planned = {j.conversation_id for j in jobs_from(catalog, scenario, list(range(1, 25)))}
+    planned = {j.conversation_id for j in jobs_from(catalog, scenario, list(range(1, 13)))}
     runs = tmp_path / "runs"
-    args = ["batch", str(scenario), "--seeds", "1-24", "--runs-dir", str(runs)]
+    args = ["batch", str(scenario), "--seeds", "1-12", "--runs-dir", str(runs)]
     batch = subprocess.Popen(
         [sys.executable, "-m", "emosim", *args, "--concurrency", "1"],
         cwd=root,
