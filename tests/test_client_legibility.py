@@ -269,3 +269,20 @@ def test_an_open_question_is_not_answered_with_a_pick(client: ScriptedClient, ca
             answers.append(client._answer_her(request, random.Random(seed), 1, asked, []))
     assert all(answers)
     assert not [a for a in answers if pick.search(a)], answers[:3]
+
+
+def test_a_first_message_does_not_answer_back(client: ScriptedClient, catalog) -> None:
+    """Nothing has been said before a client's first message, so its feeling does not open
+    with "That gives me hope" or "That part's a bit fuzzy to me"."""
+    back = re.compile(r"^(?:that|you|okay, that|now that|phew|oh|interesting|wow)\b", re.I)
+    opened = []
+    for persona in list(catalog.clients.values())[:8]:
+        for emotion in ("relief", "hope", "curiosity", "confusion", "trust"):
+            request = _request(catalog, persona, emotion, 0.5).model_copy(
+                update={"exchange": 1, "transcript": []}
+            )
+            for seed in range(4):
+                line = client._feeling(request, random.Random(seed), "")
+                if back.match(line):
+                    opened.append(line)
+    assert not opened, opened[:3]

@@ -67,6 +67,10 @@ _FIGURE_ASKS = {
 
 
 # a line that opens with one of these reads wrong behind a hedge ("Maybe, oh, ...")
+# a feeling line that answers back to what was just said: not for a first message
+_BACK = re.compile(
+    r"^\[?(?:that|you|okay, that|now that|phew|oh|interesting|huh|wow|wait|hang on)\b", re.I
+)
 # what a feeling is about once every name for it has been said in the conversation
 _IT = ("all this", "this whole thing", "all of it")
 _INTERJECTIONS = frozenset(
@@ -523,6 +527,8 @@ class ScriptedClient:
         # thing in the same conversation
         low = history.lower()
         named = [n for n in named if not any(o in low for o in _openings(n))] or named
+        if request.exchange == 1:  # nothing said yet to answer back to ("That gives me hope")
+            named = [n for n in named if not _BACK.match(n)]
         if named and rng.random() < NAMED_SHARE:  # the feeling called what it is
             slots = {"thing": self._thing(request, rng, history)}
             line = self._pick(rng, named, history, slots)
@@ -532,6 +538,8 @@ class ScriptedClient:
             return self._voiced(request, rng, self._pick(rng, own, history))
         if not lines:  # no client material for it: the taxonomy's lines
             lines = getattr(self.catalog.emotion(emotion_id).intensities, level).examples
+        if request.exchange == 1:
+            lines = [n for n in lines if not _BACK.match(n)] or lines
         line = self._pick(rng, lines, history, {"thing": self._thing(request, rng, history)})
         style = request.persona.speaking_style
         # an aside holding one of the persona's closing tags mid-sentence would open with it
