@@ -76,6 +76,19 @@ def test_dry_run_at_80_columns_keeps_models_and_counts_whole(
     assert len(blocks) == len(_roles(command))  # one block per role, not a folded table
 
 
+def test_vary_prints_each_variation_id_whole_at_80_columns(
+    command, narrow, root: Path, tmp_path: Path
+) -> None:
+    seed = root / "seeds" / "seed_retirement_anxiety_to_clarity.json"
+    args = ["vary", str(seed), "--axis", "emotion", "--n", "2", "--out", str(tmp_path)]
+    result = invoke(command, args)
+    assert result.exit_code == 0, result.output
+    ids = [p.stem for p in tmp_path.glob("*.yaml")]
+    lines = result.output.splitlines()
+    assert len(ids) == 2 and all(i in lines for i in ids), result.output  # a line each, whole
+    assert "…" not in result.output
+
+
 def test_help_at_80_columns_keeps_option_names_whole(command, narrow) -> None:
     result = invoke(command, ["review", "export", "--help"])
     assert result.exit_code == 0

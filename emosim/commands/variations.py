@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from emosim.cli import app, console, user_errors
+from emosim.console import print_table_or_rows
 from emosim.errors import EmosimError
 from emosim.labels import LABELS_HELP
 
@@ -68,7 +69,7 @@ def vary(
             " > ".join(f"{s.emotion} {s.intensity:g}" for s in sc.arc or []),
             ", ".join(f"{k}={v}" for k, v in sc.lineage.changed.items() if k != "arc"),
         )
-    console.print(table)
+    print_table_or_rows(console, table, heading=1)  # narrow: each id whole on its own line
     if len(scenarios) < n:
         console.print(
             f"[yellow]note:[/] only {len(scenarios)} distinct variation(s) along "
