@@ -15,7 +15,13 @@ from emosim.agents.classifier.esconv import read_dialogs
 from emosim.agents.classifier.evaluate import label_sets, multilabel_score, score
 from emosim.agents.classifier.goemotions import read_ekman, read_examples, read_label_names
 from emosim.agents.classifier.mappings import GOEMOTIONS_LABELS, mapping_table_markdown
-from emosim.agents.classifier.model import TrainingParams, load_model, read_meta
+from emosim.agents.classifier.model import (
+    TrainingParams,
+    _cv_macro_f1,
+    _threshold,
+    load_model,
+    read_meta,
+)
 from emosim.agents.classifier.store import build_model
 from emosim.agents.messages import EmotionObserverInput
 from emosim.agents.protocols import EmotionObserver
@@ -191,6 +197,25 @@ def test_model_file_is_plain_arrays_with_attribution(small_model: Path) -> None:
     model = load_model(small_model)
     margins = model.margins(["Thank you so much, that is so kind!"])
     assert model.labels[int(margins.argmax())] == "gratitude"
+    # cross-validated figures: above chance, below the thresholds' own (in-sample) F1
+    in_sample = np.mean([c.f1 for c in meta.group_calibration])
+    assert meta.cv_group_macro_f1 is not None and 0.3 < meta.cv_group_macro_f1 < in_sample
+    assert meta.cv_macro_f1 is not None and 0.1 < meta.cv_macro_f1 < 0.9
+
+
+def test_cross_validated_f1_chooses_thresholds_on_other_folds() -> None:
+    """Noise scores: thresholds tuned on the scored rows look good, chosen elsewhere they do
+    not; a perfect score is perfect either way."""
+    rng = np.random.default_rng(0)
+    targets = np.zeros((400, 8), dtype=np.int8)
+    targets[np.arange(400), rng.integers(0, 8, 400)] = 1  # one label a row, as in GoEmotions
+    usable = np.ones_like(targets, dtype=bool)
+    fold = np.arange(400) % 4
+    perfect = np.where(targets == 1, 2.0, -2.0) + rng.normal(0, 0.1, targets.shape)
+    assert _cv_macro_f1(perfect, targets, usable, fold, 4) == 1.0
+    noise = rng.normal(size=targets.shape)
+    in_sample = np.mean([_threshold(noise[:, k], targets[:, k])[1] for k in range(8)])
+    assert _cv_macro_f1(noise, targets, usable, fold, 4) < in_sample - 0.01
 
 
 def test_damaged_model_file_is_one_clear_error(tmp_path: Path, cli) -> None:

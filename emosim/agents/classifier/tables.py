@@ -103,6 +103,12 @@ def built_table(built: Built) -> Table:
         table.add_row(
             "out-of-fold Ekman F1", f"{group_f1:.3f} (mean over {len(meta.groups)} groups)"
         )
+    for name, value in (("label", meta.cv_macro_f1), ("Ekman", meta.cv_group_macro_f1)):
+        if value is not None:
+            table.add_row(
+                f"cross-validated {name} macro-F1",
+                f"{value:.3f} (thresholds chosen on the other folds)",
+            )
     _provenance_rows(table, meta)
     return table
 
