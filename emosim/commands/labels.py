@@ -261,12 +261,15 @@ def labels_ingest(
     from datetime import timedelta
 
     from emosim.catalog import get_catalog
+    from emosim.heap import settle_long_lived
     from emosim.labels.operators import read_operator_jsonl
 
+    catalog = get_catalog()
+    settle_long_lived()  # collections then walk the batch's objects, not the catalog's
     items = read_operator_jsonl(path)
     with _store(store) as db:
         db.clock_skew = timedelta(seconds=clock_skew)
-        result = db.append(items, get_catalog())
+        result = db.append(items, catalog)
     console.print(
         f"{path}: {len(result.stored)} event(s) stored, {len(result.already_stored)} already stored",
         soft_wrap=True,

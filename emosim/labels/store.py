@@ -8,6 +8,7 @@ them and stores nothing twice.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ from emosim.storage.location import Dsn, StoreLocation, from_env, parse_location
 
 from .backends import dialect_of
 from .chain import ChainReport, conversation_head, event_head, link, verify
-from .checks import CLOCK_SKEW, CheckedBatch, Pending, StoredRef, check_events
+from .checks import CLOCK_SKEW, CheckedBatch, Pending, StoredRef, check_events, quick_batch
 from .ddl import STORE_VERSION, prepare
 from .eventjson import event_json
 from .roles import Roles, SourceRef, load_roles
@@ -245,7 +246,7 @@ class LabelStore:
             self._shapes[cid] = self._known[cid].shape()
             missing.discard(cid)
         if missing:
-            arg = (_json_list(missing),)
+            arg = (_json_list(sorted(missing)),)
             fresh: dict[str, list[TurnShape]] = {
                 cid: []
                 for (cid,) in self.conn.execute(
@@ -257,7 +258,7 @@ class LabelStore:
             for cid, speaker, sentences in self.conn.execute(
                 "SELECT t.conversation_id, t.speaker, (SELECT COUNT(*) FROM sentences s "
                 "WHERE s.conversation_id = t.conversation_id AND s.turn_index = t.turn_index) "
-                "FROM turns t WHERE t.conversation_id IN (SELECT value FROM json_each(?)) "
+                "FROM (SELECT value FROM json_each(?)) j JOIN turns t ON t.conversation_id = j.value "
                 "ORDER BY t.conversation_id, t.turn_index",
                 arg,
             ):
@@ -346,14 +347,17 @@ class LabelStore:
         wanted = {i for i in ids if i}
         if not wanted:
             return {}
-        rows = self.conn.execute(
-            "SELECT event_id, conversation_id, turn_index, sentence_index, field, "
-            "source_kind, source_name, event_json FROM events "
-            "WHERE event_id IN (SELECT value FROM json_each(?))",
-            (_json_list(wanted),),
+        rows = self.conn.execute(  # ids in index order: each lookup lands near the last
+            "SELECT e.event_id, e.conversation_id, e.turn_index, e.sentence_index, e.field, "
+            "e.source_kind, e.source_name, e.event_json "
+            "FROM (SELECT value FROM json_each(?)) j JOIN events e ON e.event_id = j.value",
+            (_json_list(sorted(wanted)),),
         )
-        make_key, make_source = TargetKey._make, SourceRef._make
-        return {r[0]: StoredRef(r[0], make_key(r[1:5]), make_source(r[5:7]), r[7]) for r in rows}
+        new = tuple.__new__  # NamedTuples from tuples, without their Python-level __new__
+        return {
+            r[0]: new(StoredRef, (r[0], new(TargetKey, r[1:5]), new(SourceRef, r[5:7]), r[7]))
+            for r in rows
+        }
 
     def count_events(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
@@ -371,13 +375,10 @@ class LabelStore:
         shapes.update(self.shapes({p.key.conversation_id for p in items} - shapes.keys()))
         ids = {p.event_id for p in items}
         ids.update(p.supersedes for p in items if p.supersedes)
-        return check_events(
-            items,
-            shapes.get,
-            self.refs_by_id(ids),
-            catalog,
-            self.roles,
-            clock_skew=self.clock_skew,
+        args = (items, shapes.get, self.refs_by_id(ids), catalog, self.roles)
+        # the batch as a whole; on any doubt, event by event (which names every problem)
+        return quick_batch(*args, clock_skew=self.clock_skew) or check_events(
+            *args, clock_skew=self.clock_skew
         )
 
     def append(
@@ -474,18 +475,18 @@ class LabelStore:
             self.conn.executemany(EVENT_INSERT, event_rows(events, event_head(self.conn), now))
 
 
-_ZERO = timedelta(0)
-
-
 def event_rows(events: Iterable[Pending], prev: str, stored_at: str) -> list[tuple]:
     """The `events` rows of a batch (in `EVENT_INSERT`'s column order), chained after
-    `prev`, the hash of the store's last event."""
+    `prev`, the hash of the store's last event: each row's hash is `chain.link(prev, row)`,
+    written out here with its names bound once (this loop runs for every event stored)."""
     rows = []
+    dumps, sha256, add = orjson.dumps, hashlib.sha256, rows.append
     for p in events:
         key, moment = p.key, p.created_at
-        if moment.tzinfo is None:
+        offset = moment.utcoffset()
+        if offset is None:
             moment = moment.replace(tzinfo=UTC)
-        elif moment.utcoffset() != _ZERO:
+        elif offset:
             moment = moment.astimezone(UTC)
         row = (
             p.event_id,
@@ -496,13 +497,13 @@ def event_rows(events: Iterable[Pending], prev: str, stored_at: str) -> list[tup
             p.source.kind,
             p.source.name,
             p.action,
-            moment.isoformat(),
+            dumps(moment)[1:-1].decode(),  # moment.isoformat(), as orjson writes a datetime
             p.supersedes,
             stored_at,
             p.json,
         )
-        prev = link(prev, row)
-        rows.append((*row, prev))
+        prev = sha256(dumps([prev, *row])).hexdigest()
+        add((*row, prev))
     return rows
 
 
