@@ -342,3 +342,23 @@ def test_whole_table_reads_stream_from_the_server(cli, records_file, postgres_ds
     assert not is_scan("SELECT hash FROM events ORDER BY seq DESC LIMIT 1")
     assert not is_scan("SELECT COUNT(*) FROM events")
     assert not is_scan("SELECT text FROM turns WHERE conversation_id = ?")
+
+
+def test_observer_retrains_from_a_postgres_store(cli, tmp_path, postgres_dsn, scripted_run):
+    """`observer train --from-store DSN` reads the same training set as from SQLite."""
+    from emosim.catalog import get_catalog
+    from emosim.labels.training import read_training_set
+    from tests.test_observer_retrain import _store
+
+    catalog, base = get_catalog(), scripted_run[1][0]
+    on_sqlite = read_training_set(_store(tmp_path / "l.sqlite", base, catalog), "emotion")
+    on_postgres = read_training_set(_store(postgres_dsn, base, catalog), "emotion")
+    assert on_postgres.examples == on_sqlite.examples and len(on_sqlite.examples) == 50
+    assert on_postgres.sha256 == on_sqlite.sha256
+    args = ["observer", "train", "--from-store", postgres_dsn.url, "--no-public", "--no-measure"]
+    refused = cli.invoke(app, args)
+    assert refused.exit_code == 1 and "--out: name the model file" in refused.output
+    out = tmp_path / "emotion-observer.npz"
+    result = cli.invoke(app, [*args, "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["store_labels"] == 50 and out.is_file()

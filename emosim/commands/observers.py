@@ -88,11 +88,12 @@ def observer_train(
         typer.Option(help="Train on a seeded random sub-sample of this many public rows."),
     ] = None,
     from_store: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--from-store",
-            help="Retrain on the reviewed labels of this label store (labels decided by "
-            "live_operator or human_bulk_review events; model and rule labels never train).",
+            help="Retrain on the reviewed labels of this label store (a SQLite file or "
+            "folder, or postgresql://USER@HOST/DB; labels decided by live_operator or "
+            "human_bulk_review events; model and rule labels never train).",
         ),
     ] = None,
     public: Annotated[
@@ -215,7 +216,7 @@ def is_strategy_current(out: Path | None, data: Path | None, params) -> bool:
 
 
 def _train_from_store(
-    store: Path,
+    store: str,
     kind: str,
     out: Path | None,
     data: Path | None,
@@ -234,14 +235,16 @@ def _train_from_store(
     from emosim.labels.training import read_training_set
 
     catalog = get_catalog()
-    store = store_path_for(store)
+    location = store_path_for(store)
+    if out is None and not isinstance(location, Path):
+        raise EmosimError("--out: name the model file (a PostgreSQL store has no folder)")
     training = read_training_set(
-        store,
+        location,
         kind,
         policy=load_policy(policy, priority),
         catalog=catalog,  # type: ignore[arg-type]
     )
-    out = out or default_store_model_path(store, kind)
+    out = out or default_store_model_path(location, kind)  # type: ignore[arg-type]
     if kind == "emotion":
         result = retrain_emotion(
             training,

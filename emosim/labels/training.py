@@ -20,10 +20,10 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Literal
 
 from emosim.catalog import Catalog
+from emosim.storage.location import StoreLocation
 
 from .policy import HUMAN_KINDS, ResolutionPolicy
 from .resolve import resolve_events
@@ -55,7 +55,7 @@ class StoreExample:
 class StoreTrainingSet:
     """The training examples of one field in one store, and why other targets were left out."""
 
-    path: Path
+    path: StoreLocation  # a Dsn has the `name` provenance records
     field: TrainableField
     examples: list[StoreExample]
     skipped: Counter[str] = field(default_factory=Counter)
@@ -144,7 +144,7 @@ def training_examples(
 
 
 def read_training_set(
-    path: Path,
+    path: StoreLocation,
     field_name: TrainableField,
     *,
     policy: ResolutionPolicy | None = None,

@@ -34,6 +34,13 @@ class Dsn:
         return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
     @property
+    def name(self) -> str:
+        """The store's short name, as `Path.name` gives a file's: its database, and schema
+        when the DSN names one (what a trained model's provenance records)."""
+        database = urlsplit(self.url).path.strip("/") or "postgres"
+        return f"{database}/{self.schema}" if self.schema else database
+
+    @property
     def schema(self) -> str | None:
         """The schema named by `?options=-csearch_path=NAME`, if any (else the role's default)."""
         for option in parse_qs(urlsplit(self.url).query).get("options", []):
