@@ -534,6 +534,28 @@ def test_redact_removes_the_key_and_key_shaped_text(monkeypatch: pytest.MonkeyPa
     assert redact("x sk-ant-api03-AbCdEf_123 y") == "x [redacted] y"
 
 
+def test_no_key_reaches_the_cassette(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a message, a system block, the reply or an error, written as JSON escapes it."""
+    secret = 'plain"secret\\value-123'
+    monkeypatch.setenv("ANTHROPIC_API_KEY", secret)
+    shaped = "sk-ant-api03-AbCdEf_123456"
+    request = _request(text=f"my key is {secret} or {shaped}")
+    request = request.model_copy(
+        update={"system": [SystemBlock(text=f"rules {secret}", cache=True)]}
+    )
+    writer = CassetteWriter(tmp_path / "cassette.jsonl")
+    site = CallSite("client", "c1", 1, attempt=1)
+    writer.record(site, "anthropic", request, reply=ModelReply(text=f"echo {shaped} {secret}"))
+    error = TransientCallError("server_error", "500", status=500)
+    error.args = (f"500 {secret}",)
+    writer.record(site, "anthropic", request, error=error)
+    writer.close()
+    text = (tmp_path / "cassette.jsonl").read_text()
+    assert "plain" not in text and "AbCdEf" not in text and "[redacted]" in text
+    calls = Cassette(tmp_path / "cassette.jsonl").calls
+    assert calls[0].request["messages"][0]["text"] == "my key is [redacted] or [redacted]"
+
+
 def test_missing_key_is_one_clear_error_before_any_call(
     catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -28,7 +28,7 @@ from emosim.errors import DataError, EmosimError
 from emosim.schemas.common import StrictModel
 
 from .context import CallSite
-from .faults import CallError, FatalCallError, TransientCallError, redact, redact_data
+from .faults import CallError, FatalCallError, TransientCallError, redact
 from .wire import ModelReply, ModelRequest
 
 CASSETTE = "cassette.jsonl"
@@ -117,15 +117,16 @@ class CassetteWriter:
     ) -> bool:
         """Append the call; False when it was skipped (see `skip_recorded_calls`)."""
         blobs: list[BlobLine] = []
+        key = request.key()
         with self._lock:
             if self._recorded is not None:
-                ident = (site.conversation, request.key(), max(1, site.attempt))
+                ident = (site.conversation, key, max(1, site.attempt))
                 if ident in self._recorded:
                     self._recorded.discard(ident)  # once: the call re-asked after the resume
                     return False
             compact = self._compact(request, blobs)
             line = CallLine(
-                key=request.key(),
+                key=key,
                 role=site.role,
                 conversation=site.conversation,
                 turn=site.turn,
@@ -146,6 +147,7 @@ class CassetteWriter:
                 at=datetime.now(UTC).isoformat(),
                 replayed=replayed,
             )
+            # the line is redacted as a whole, once: request, reply and error alike
             text = "".join(b.model_dump_json() + "\n" for b in blobs)
             text += redact(line.model_dump_json()) + "\n"
             os.write(self._fd, text.encode())
@@ -159,7 +161,8 @@ class CassetteWriter:
     def _compact(self, request: ModelRequest, blobs: list[BlobLine]) -> dict[str, Any]:
         """The request as its cassette line holds it: long texts as blob references. (Built
         field by field, in model_dump's order: the system texts and the schema are the bulk of
-        a request and are serialized and hashed once per process, not once per call.)"""
+        a request and are serialized and hashed once per process, not once per call. Keys are
+        taken out of the whole line as it is written, and of a blob's text.)"""
 
         def ref(text: str) -> str:
             sha = self._shas.get(text)
@@ -176,7 +179,7 @@ class CassetteWriter:
         if schema is None or schema[0] is not request.output_schema:
             text = json.dumps(request.output_schema, sort_keys=True, ensure_ascii=False)
             schema = self._schemas[id(request.output_schema)] = (request.output_schema, text)
-        data = {
+        return {
             "model": request.model,
             "system": [{"blob": ref(b.text), "cache": b.cache} for b in request.system],
             "messages": [{"role": m.role, "text": m.text} for m in request.messages],
@@ -186,7 +189,6 @@ class CassetteWriter:
             "effort": request.effort,
             "thinking": request.thinking,
         }
-        return redact_data(data)
 
 
 _writers: weakref.WeakValueDictionary[Path, CassetteWriter] = weakref.WeakValueDictionary()

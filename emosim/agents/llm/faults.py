@@ -15,20 +15,13 @@ and the batch goes on.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
-
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_before_delay,
-)
 
 from .settings import RetrySettings
 
@@ -69,22 +62,15 @@ class FatalCallError(CallError):
 
 
 def redact(text: str) -> str:
-    """Text with any API key (the configured one, or anything shaped like one) removed."""
-    secrets = {os.environ.get(KEY_ENV, "")}
-    for secret in secrets:
-        if len(secret) >= 8:
-            text = text.replace(secret, "[redacted]")
+    """Text with any API key (the configured one, or anything shaped like one) removed; also
+    a JSON document's text (the configured key as JSON writes it inside a string)."""
+    secret = os.environ.get(KEY_ENV, "")
+    if len(secret) >= 8:
+        text = text.replace(secret, "[redacted]")
+        escaped = json.dumps(secret, ensure_ascii=False)[1:-1]
+        if escaped != secret:
+            text = text.replace(escaped, "[redacted]")
     return _KEY_SHAPES.sub("[redacted]", text)
-
-
-def redact_data(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: redact_data(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_data(v) for v in value]
-    return value
 
 
 def parse_retry_after(headers: Any) -> float | None:
@@ -163,27 +149,17 @@ def classify_generic(exc: Exception) -> CallError:
     return FatalCallError("error", message)
 
 
-class _Backoff:
-    """Exponential backoff with jitter, up to max_seconds; a longer `retry-after` from the API
-    is waited out in full (the call's total_seconds still bounds it: when the wait asked for
-    would end past it, the call gives up at once instead of sleeping in vain)."""
-
-    def __init__(self, settings: RetrySettings):
-        self.settings = settings
-
-    def __call__(self, state: RetryCallState) -> float:
-        s = self.settings
-        growth = s.initial_seconds * 2 ** (state.attempt_number - 1)
-        wait = min(s.max_seconds, growth + random.uniform(0, s.jitter_seconds))
-        exc = state.outcome.exception() if state.outcome else None
-        asked = getattr(exc, "retry_after", None)
-        if isinstance(asked, int | float) and asked > wait:
-            wait = float(asked)
-        return wait
-
-
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, TransientCallError) and exc.retry
+def backoff(settings: RetrySettings, attempt: int, error: BaseException | None) -> float:
+    """Seconds to wait after failed attempt `attempt` (1-based): exponential with jitter, up to
+    max_seconds; a longer `retry-after` from the API is waited out in full (the call's
+    total_seconds still bounds it: when the wait asked for would end past it, the call gives
+    up at once instead of sleeping in vain)."""
+    growth = settings.initial_seconds * 2 ** (attempt - 1)
+    wait = min(settings.max_seconds, growth + random.uniform(0, settings.jitter_seconds))
+    asked = getattr(error, "retry_after", None)
+    if isinstance(asked, int | float) and asked > wait:
+        wait = float(asked)
+    return wait
 
 
 def with_retries(
@@ -197,12 +173,18 @@ def with_retries(
 
     Re-raises the last TransientCallError when the budget is spent (or at once when the
     server said not to retry); FatalCallError and any other exception pass through at once.
+    A plain loop: a first attempt that succeeds, nearly every call, costs one `try`.
     """
-    retrying = Retrying(
-        retry=retry_if_exception(_retryable),
-        stop=stop_after_attempt(retries + 1) | stop_before_delay(settings.total_seconds),
-        wait=_Backoff(settings),
-        sleep=sleep,
-        reraise=True,
-    )
-    return retrying(call)
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return call()
+        except TransientCallError as exc:
+            if not exc.retry or attempt > retries:
+                raise
+            wait = backoff(settings, attempt, exc)
+            if time.monotonic() - started + wait >= settings.total_seconds:
+                raise
+        sleep(wait)
