@@ -454,8 +454,9 @@ class MockAnthropic:
     def respond(
         self, body: dict[str, Any], key: str | None, *, batched: bool = False
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        """(status, JSON body, headers) for one request; may sleep for latency or a timeout.
-        A request of a Message Batch (`batched`) meets neither latency nor injected faults."""
+        """(status, JSON body, headers) for one request; may sleep for a timeout fault. A
+        request of a Message Batch (`batched`) meets no injected faults. (The latency is waited
+        out by the handler: see `Handler.do_POST`.)"""
         if self.record:
             with self.lock:
                 self.requests.append(body)
@@ -468,8 +469,6 @@ class MockAnthropic:
                 self.rejected.append(message)
             return status, _error(kind, message), {"x-should-retry": "false"}
         fault = None if batched else self._fault()
-        if self.latency and not batched:
-            time.sleep(self.latency)
         if fault in ("drop", "drop_before"):
             return 0, {}, {"x-mock-drop": fault}
         if fault in ("429", "529", "500", "400", "404", "409", "should_retry_false"):
@@ -576,6 +575,7 @@ class MockAnthropic:
                 return None
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                arrived = time.monotonic()
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length)
                 route = self.path.split("?")[0].rstrip("/")
@@ -599,6 +599,12 @@ class MockAnthropic:
                     self._send(*mock.count(body))
                     return
                 status, payload, headers = mock.respond(body, key)
+                # `latency` seconds from the request's arrival to its answer, the mock's own
+                # work included, as a real API's latency includes its processing: the bound
+                # `in flight / latency` is then the true limit of a client that adds nothing
+                wait = arrived + mock.latency - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
                 drop = headers.pop("x-mock-drop", None)
                 if drop:
                     self._drop(drop, payload)
