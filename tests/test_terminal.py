@@ -172,6 +172,48 @@ def test_ctrl_c_on_a_running_batch_keeps_what_finished_and_resumes_exactly(
     assert len(ids) == len(set(ids)) and set(ids) == planned
 
 
+def test_ctrl_c_stops_the_label_endpoint_without_a_traceback(
+    tmp_path: Path, root: Path, scripted_run, command
+) -> None:
+    import os
+    import socket
+
+    run, _ = scripted_run
+    store = tmp_path / "labels.sqlite"
+    made = invoke(command, ["labels", "import", str(run.records_path), "--store", str(store)])
+    assert made.exit_code == 0, made.output
+
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "EMOSIM_LABELS_TOKEN": "a-test-token"}
+    args = ["labels", "serve", "--store", str(store), "--port", str(port)]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "emosim", *args],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # serving once the port answers
+            assert server.poll() is None, server.communicate()
+            assert time.monotonic() < deadline, "the endpoint did not start in 120 s"
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == 0, (out, err)
+    assert "Traceback" not in err and "Shutting down" in err, err
+
+
 def test_export_takes_a_run_id_like_show(tmp_path: Path, scripted_run, command) -> None:
     run, records = scripted_run
     args = ["export", run.run_id, "--runs-dir", str(run.path.parent), "--format", "openai-chat"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -369,7 +370,9 @@ def labels_serve(
         clock_skew=timedelta(seconds=clock_skew),
     )
     console.print(f"live-operator labels on http://127.0.0.1:{port} (store {path})", soft_wrap=True)
-    uvicorn.run(server_app, host="127.0.0.1", port=port, log_level="info")
+    # no lifespan (the app has none): a Ctrl-C then stops the server without a traceback
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.run(server_app, host="127.0.0.1", port=port, log_level="info", lifespan="off")
 
 
 @labels_app.command("apply-rules")

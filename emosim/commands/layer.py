@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -124,7 +125,9 @@ def layer_serve(
     layer = _load_layer(model, emotion_model, strategy_model)
     server_app = create_app(layer, token, max_body=max_body, docs=docs)
     console.print(f"emotional layer on http://127.0.0.1:{port} (POST /v1/read)")
-    uvicorn.run(server_app, host="127.0.0.1", port=port, log_level="info")
+    # no lifespan (the app has none): a Ctrl-C then stops the server without a traceback
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.run(server_app, host="127.0.0.1", port=port, log_level="info", lifespan="off")
 
 
 @layer_app.command("train")
