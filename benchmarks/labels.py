@@ -8,7 +8,7 @@ hash-chain and store the batch in one write transaction), file after file, again
 after round, so a slow spell of this shared machine hits both alike; the median round is
 reported, by wall clock and by CPU time. Target: at least 0.5x the raw rate with the chain.
 Beside it: `LabelStore.append` of events already parsed (what this benchmark measured
-before), and the JSONL ingest with the chain's hashing skipped (what the chain costs).
+before), and the JSONL ingest with the chain's SHA-256 skipped (what hashing costs).
 
 Resolve: `resolve_store` (conversation by conversation, as `emosim labels resolve` does)
 over stores of 100,000 and 1,000,000 events (baseline in the same run: all 100,000 events
@@ -343,7 +343,7 @@ def main() -> None:
             "raw": "raw SQLite executemany (same rows with their hashes, same schema)",
             "append": "LabelStore.append of parsed LabelEvents: checked, chained, stored",
             "checked": "labels ingest: JSONL read, checked, hash-chained, stored",
-            "unchained": "labels ingest with the chain's hashing skipped",
+            "unchained": "labels ingest with the chain's SHA-256 skipped",
         }
         for name, label in names.items():
             r = rates[name]

@@ -108,10 +108,11 @@ def read_operator_jsonl(path: Path) -> list[Pending]:
     items: list[Pending] = []
     now = datetime.now(UTC)
     validate = _LINE.validate_json
+    name = str(path)
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+        if not line or line.isspace():
             continue
-        where = f"{path}:{number}"
+        where = f"{name}:{number}"
         try:  # one pass in pydantic-core; a bad line is read again for a precise message
             items.append(_pending({**_DEFAULTS, **validate(line)}, where, now))
             continue
