@@ -74,6 +74,13 @@ LINES = [
 ]
 
 
+def test_the_operator_model_has_no_validators_a_typeddict_would_skip() -> None:
+    """The TypedDict carries the fields' types and bounds, not the model's own validators:
+    one added to OperatorEvent must be added to the line reader too."""
+    found = OperatorEvent.__pydantic_decorators__
+    assert not (found.field_validators or found.model_validators or found.validators)
+
+
 @pytest.mark.parametrize("line", LINES)
 def test_operator_lines_read_as_the_model_reads_them(line: str) -> None:
     """Same acceptance, same event (target, value types, date, JSON stored) for each line."""
