@@ -61,4 +61,11 @@ def print_table_or_rows(console: Console, table: Table, heading: int = 2) -> Non
         row = [column[i] for column in columns]
         console.print("  ".join(row[:heading]), style="bold", soft_wrap=True)
         pairs = zip(headers[heading:], row[heading:], strict=True)
-        console.print("  " + "; ".join(f"{header} {value}" for header, value in pairs))
+        line = ""
+        for pair in (f"{header} {value}" for header, value in pairs if value):
+            if line and len(line) + len(pair) + 4 > console.width:
+                console.print(f"  {line};", soft_wrap=True)
+                line = ""
+            line = f"{line}; {pair}" if line else pair
+        if line:  # a pair longer than the console stays whole on its own line
+            console.print(f"  {line}", soft_wrap=True)

@@ -89,6 +89,23 @@ def test_vary_prints_each_variation_id_whole_at_80_columns(
     assert "…" not in result.output
 
 
+def test_label_history_prints_event_ids_whole_at_80_columns(
+    tmp_path: Path, scripted_run, command, narrow
+) -> None:
+    run, records = scripted_run
+    store = tmp_path / "labels.sqlite"
+    made = invoke(command, ["labels", "import", str(run.records_path), "--store", str(store)])
+    assert made.exit_code == 0, made.output
+    conversation = records[0].id
+    args = ["labels", "history", conversation, "--store", str(store)]
+    as_json = json.loads(invoke(command, [*args, "--json"]).output)
+    result = invoke(command, args)
+    assert result.exit_code == 0, result.output
+    ids = [e["event_id"] for e in as_json]
+    assert ids and all(f"event id {i}" in result.output for i in ids), result.output
+    assert "…" not in result.output
+
+
 def test_help_at_80_columns_keeps_option_names_whole(command, narrow) -> None:
     result = invoke(command, ["review", "export", "--help"])
     assert result.exit_code == 0

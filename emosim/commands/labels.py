@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from emosim.cli import app, console, err_console, user_errors
+from emosim.console import print_table_or_rows
 from emosim.errors import EmosimError
 
 labels_app = typer.Typer(
@@ -232,7 +233,7 @@ def labels_history(
     if as_json:
         _print_json([a.as_json() for a in events])
     else:
-        console.print(history_table(events))
+        print_table_or_rows(console, history_table(events))  # narrow: an event a block
 
 
 ClockSkewOpt = Annotated[
