@@ -616,6 +616,7 @@ class MockAnthropic:
                     ids = mock.batch_custom_ids
                     stats = {"calls": mock.calls, "batch_requests": len(ids)}
                     stats["batch_unique"] = len(set(ids))
+                    stats["cpu_seconds"] = time.process_time()  # the mock's own, not emosim's
                     self._send(200, stats, {})
                     return
                 match = re.fullmatch(
