@@ -8,5 +8,6 @@ model, or a recorded run's cassette (replay).
     agents.py      the six roles
     caller.py      retries, one repair request, recording, accounting
     *_transport.py Anthropic and LangChain calls; cassette.py records and replays them
+    direct_http.py the Messages API call on the process's keep-alive connections
     build.py       assembles the agents of a run
 """
