@@ -131,6 +131,9 @@ def test_a_stated_change_is_worked_out(text: str, before: float, after: float, s
     "text",
     [
         "Daycare runs $200 to $300 a week depending on the month.",  # a range, not a change
+        "With income that swings from $2,500 to $11,000 a month, I can't plan.",
+        "My pay varies from $3,000 to $4,500 a month.",
+        "Commissions range anywhere from $800 to $2,000 a month.",
         "I pay $1,400 a month in rent and have $12,000 saved.",
         "Groceries are $600 a month and gas is another $180.",
     ],

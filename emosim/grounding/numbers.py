@@ -78,6 +78,13 @@ _CHANGE_WORD = re.compile(
     r"from)\b",
     re.IGNORECASE,
 )
+# amounts that vary between two values, not one that changed into the other
+_RANGE_LEAD = re.compile(
+    r"\b(?:swing(?:s|ing)?|swung|rang(?:e|es|ing)|var(?:y|ies|ied|ying)|fluctuat\w*|"
+    r"bounc(?:e|es|ing)|anywhere|somewhere|between|roughly from|runs? from|goes from \w+ months?)"
+    r"\b[\w\s'’]{0,12}(?:from\s*)?$",
+    re.IGNORECASE,
+)
 _OLD_CLAUSE = re.compile(r"\b(?:was|were|used to|had been|last year|before)\b", re.IGNORECASE)
 _NEW_CLAUSE = re.compile(
     r"\b(?:now|going to|will be|next year|starting|new|wants?|raising|raised)\b", re.IGNORECASE
@@ -98,6 +105,8 @@ def _pair(a: StatedFact, b: StatedFact) -> tuple[StatedFact, StatedFact] | None:
             return None
         between = clause[i + len(a.text) : j]
         lead = clause[max(0, i - 40) : i]
+        if _RANGE_LEAD.search(lead):  # "swings from $2,500 to $11,000 a month"
+            return None
         if _TO.match(between) and (_FROM_BEFORE.search(lead) or _CHANGE_WORD.search(lead)):
             return a, b
         if _UP_FROM.match(between) and _CHANGE_WORD.search(clause[:i] + between):
