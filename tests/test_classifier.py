@@ -408,3 +408,21 @@ def test_observer_train_and_label_commands(cli, tmp_path: Path, small_model: Pat
     assert result.exit_code == 0, result.output
     annotations = json.loads(result.stdout)
     assert [a["primary"] for a in annotations] == ["gratitude", "gratitude"]  # carried forward
+
+
+def test_cli_eval_legibility_reads_a_run_with_both_readers(
+    cli, scripted_run, small_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run, records = scripted_run
+    monkeypatch.setenv("EMOSIM_CLASSIFIER_MODEL", str(small_model))
+    out = tmp_path / "legibility.json"
+    result = cli.invoke(app, ["eval", "legibility", str(run.records_path), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["turns"] == sum(len(r.client_turns) for r in records)
+    assert "Hidden family" in result.output
+
+    empty = tmp_path / "none.jsonl"
+    empty.write_text("", encoding="utf-8")
+    refused = cli.invoke(app, ["eval", "legibility", str(empty)])
+    assert refused.exit_code != 0 and "Traceback" not in refused.output

@@ -149,3 +149,43 @@ def eval_diversity(
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(payload.model_dump_json(indent=2) + "\n", encoding="utf-8")
         console.print(f"wrote {json_out}", soft_wrap=True)
+
+
+@eval_app.command("legibility")
+@user_errors
+def eval_legibility(
+    sources: Annotated[list[str], typer.Argument(help="Run folders, run ids or record files.")],
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders are looked up by id.")] = Path(
+        "runs"
+    ),
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the figures as JSON to this file.")
+    ] = None,
+) -> None:
+    """How readable the simulated client's hidden feeling is: the run's observer and an
+    independent reader (the GoEmotions classifier without the lexicon) against the hidden
+    arc, per emotion, with both confusion matrices."""
+    import json
+
+    from emosim.agents.classifier import build_classifier_observer
+    from emosim.catalog import get_catalog
+    from emosim.evals.diversity_legibility import legibility, read_turns, tables
+    from emosim.files import atomic_writer
+    from emosim.reports.loading import load_records
+
+    records, _ = load_records(sources, runs_dir)
+    catalog = get_catalog()
+    observer = build_classifier_observer(catalog, lexicon=False)
+    turns = read_turns(records, catalog, observer)
+    if not turns:
+        raise EmosimError("no simulated client turns with a hidden state in these records")
+    observers = sorted(
+        {t.annotation.observer for r in records for t in r.client_turns if t.annotation}
+    )
+    result = legibility(turns, observers, f"{observer.name} (no lexicon)")
+    for table in tables(result):
+        console.print(table)
+    if json_out is not None:
+        with atomic_writer(json_out) as handle:
+            handle.write(json.dumps(result.model_dump(), indent=2) + "\n")
+        console.print(f"wrote {json_out}", soft_wrap=True)

@@ -9,7 +9,7 @@ neutral (its own Ekman heads; our families mapped: shame -> sadness, as GoEmotio
 embarrassment and remorse; enjoyment and love -> joy). A client turn is legible to a reader
 when the reader names the hidden family (or Ekman group).
 
-    python -m emosim.evals.diversity_legibility RUN_OR_FILE... [--json OUT]
+    emosim eval legibility RUN... [--json OUT]
 
 Figures are agreement on simulated text, not accuracy on people's messages (see
 `emosim eval emotions` for that).
@@ -17,18 +17,13 @@ Figures are agreement on simulated text, not accuracy on people's messages (see
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from emosim.agents.scripted.text import split_sentences
-from emosim.catalog import Catalog, get_catalog
-from emosim.files import atomic_writer
+from emosim.catalog import Catalog
 from emosim.schemas import ConversationRecord
 
 EKMAN_OF_FAMILY = {
@@ -195,7 +190,7 @@ def legibility(turns: Sequence[Turn], observers: list[str], reader: str) -> Legi
     )
 
 
-def _tables(result: Legibility):  # noqa: ANN202
+def tables(result: Legibility):  # noqa: ANN202
     from rich.table import Table
 
     head = Table(title=f"Legibility of the hidden feeling ({result.turns} client turns)")
@@ -249,47 +244,3 @@ def _tables(result: Legibility):  # noqa: ANN202
             table.add_row(family, *(str(row.get(c, 0)) for c in cols))
         tables.append(table)
     return tables
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    from rich.console import Console
-
-    from emosim.errors import EmosimError
-    from emosim.reports.loading import load_records
-
-    parser = argparse.ArgumentParser(
-        prog="python -m emosim.evals.diversity_legibility", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("sources", nargs="+", help="Run folders, run ids or record files.")
-    parser.add_argument("--runs-dir", type=Path, default=Path("runs"))
-    parser.add_argument("--json", type=Path, default=None, help="Write the figures as JSON.")
-    args = parser.parse_args(argv)
-    console = Console()
-    try:
-        records, _ = load_records(args.sources, args.runs_dir)
-    except EmosimError as exc:
-        console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-        return 1
-    catalog = get_catalog()
-    from emosim.agents.classifier import build_classifier_observer
-
-    observer = build_classifier_observer(catalog, lexicon=False)
-    turns = read_turns(records, catalog, observer)
-    if not turns:
-        console.print("[red]error:[/red] no simulated client turns with a hidden state")
-        return 1
-    observers = sorted(
-        {t.annotation.observer for r in records for t in r.client_turns if t.annotation}
-    )
-    result = legibility(turns, observers, f"{observer.name} (no lexicon)")
-    for table in _tables(result):
-        console.print(table)
-    if args.json:
-        with atomic_writer(args.json) as handle:
-            handle.write(json.dumps(result.model_dump(), indent=2) + "\n")
-        console.print(f"wrote {args.json}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -373,7 +373,7 @@ class ClientFeelings(StrictModel):
     named: dict[Identifier, NamedLevels] = Field(
         default_factory=dict,
         description="Emotion id -> short lines that call the feeling what a person would call "
-        "it (\"I'm scared about {thing}\"), by level; optional (a file without them uses "
+        'it ("I\'m scared about {thing}"), by level; optional (a file without them uses '
         "`emotions` only).",
     )
 
