@@ -564,19 +564,17 @@ class ScriptedClient:
         return self._voiced(request, rng, line)
 
     def _thing(self, request: ClientInput, rng: random.Random, history: str = "") -> str:
-        """What a line is about: the sub-topic, the topic or a term of it, one the conversation
-        has not said yet ("the choice of where to keep emergency money" said twice in a message
-        reads like a form); "all this" when every name is taken."""
+        """What a line is about: the sub-topic or the topic while the conversation has not
+        said them yet ("the choice of where to keep emergency money" said twice reads like a
+        form), else "all this". Never a term of the topic picked at random: "I've hurt the
+        people closest to me with the index fund thing" names something nobody mentioned."""
         topic = self.catalog.topics[request.topic]
         sub = next(s for s in topic.subcategories if s.id == request.subcategory)
-        options = [sub.phrase or as_phrase(sub.name), topic.phrase or as_phrase(topic.name)]
-        options.append(f"the {self._term(request, rng)} thing")
+        phrases = [sub.phrase or as_phrase(sub.name), topic.phrase or as_phrase(topic.name)]
         if not history:
-            return rng.choice(options)
+            return rng.choice(phrases)
         low = history.lower()
-        fresh = [
-            o for o in options if o.lower().removeprefix("the ").removesuffix(" thing") not in low
-        ]
+        fresh = [p for p in phrases if p.lower().removeprefix("the ") not in low]
         return rng.choice(fresh) if fresh else rng.choice(_IT)
 
     def _topic_phrase(self, request: ClientInput) -> str:
