@@ -287,3 +287,13 @@ def test_a_first_message_does_not_answer_back(client: ScriptedClient, catalog) -
                 if back.match(line):
                     opened.append(line)
     assert not opened, opened[:3]
+
+
+def test_life_lines_about_another_topics_business_stay_out(client: ScriptedClient, catalog) -> None:
+    """Gloria's premium notice belongs to her insurance talk, not to a talk about investing;
+    a plain word that is also a term ("I will not be a burden") is not taken for one."""
+    investing = client._other_topics_terms("investing_basics")
+    assert investing.search("The letter about the premium is on my kitchen table")
+    assert investing.search("my 401(k) statement came")
+    assert not investing.search("I will not be a burden on them, we have a bond")
+    assert not client._other_topics_terms("insurance_planning").search("That premium notice")

@@ -60,7 +60,7 @@ _FIGURE_ASKS = {
         "If {cost} keeps going out, how long before {savings} is gone?",
     ],
     "debt": [
-        "[If I keep at it,|Realistically,] how long until {debt} is actually gone?",
+        "[If I keep at it,|Realistically,] how long until the {debt} I owe is paid off?",
         "What would it take to clear {debt} [in a few years|before it eats me alive|for good]?",
     ],
 }
@@ -522,6 +522,10 @@ class ScriptedClient:
         valence = self.catalog.emotion(emotion_id).valence
         own = self.material.life_lines(request.persona.id, valence) if self.material else []
         own = [o for o in own if not any(map(history.lower().__contains__, _sentences(o)))]
+        # a line about another topic's business ("that premium notice" in a talk about an
+        # inheritance) belongs to that conversation, not this one
+        elsewhere = self._other_topics_terms(request.topic)
+        own = [o for o in own if not elsewhere.search(o)]
         named = self.material.named_lines(emotion_id, level) if self.material else []
         # a named line said once ("I keep worrying that ...") is not said again about another
         # thing in the same conversation
@@ -576,6 +580,22 @@ class ScriptedClient:
         low = history.lower()
         fresh = [p for p in phrases if p.lower().removeprefix("the ") not in low]
         return rng.choice(fresh) if fresh else rng.choice(_IT)
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one client per catalog, a few topics
+    def _other_topics_terms(self, topic_id: str) -> re.Pattern[str]:
+        """Key terms of every other topic that are not also this topic's, as one pattern."""
+        own = {t.lower() for t in self.catalog.topics[topic_id].key_terms}
+        others = {
+            t.lower()
+            for tid, topic in self.catalog.topics.items()
+            if tid != topic_id
+            for t in topic.key_terms
+            if not (t.islower() and t.isalpha() and len(t) <= 4)  # "will", "bond": plain words
+        } - own
+        if not others:
+            return re.compile(r"(?!x)x")
+        alternatives = "|".join(re.escape(t) for t in sorted(others, key=len, reverse=True))
+        return re.compile(rf"(?<!\w)(?:{alternatives})s?(?!\w)", re.IGNORECASE)
 
     def _topic_phrase(self, request: ClientInput) -> str:
         topic = self.catalog.topics[request.topic]
