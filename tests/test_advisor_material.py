@@ -164,3 +164,23 @@ def test_strategy_expansions_keep_their_cue_and_pass_the_critic(
                     words.append(word_count(sentence))
     assert read_as_own / total >= 0.95
     assert 8 <= statistics.median(words) <= 18
+
+
+@pytest.mark.parametrize(
+    ("clause", "said"),
+    [
+        (
+            "your estranged father died and left you $62,000",
+            "I'm sorry about your father. He left you $62,000.",
+        ),
+        (
+            "your mother passed away in March",
+            "I'm sorry about your mother. Your mother passed away in March.",
+        ),
+        ("your father co-signed the loan for $8,000", None),
+    ],
+)
+def test_a_death_is_met_with_sympathy_before_its_figures(clause: str, said: str | None) -> None:
+    from emosim.agents.scripted.advisor import with_sympathy
+
+    assert with_sympathy(clause) == said

@@ -32,6 +32,17 @@ _CALC_LEADS = (
     "what you told me|Working from your own figures|If I put your numbers side by side]"
 )
 _FACT_LEADS = "[|For what it's worth: |Here's the hard number: |One fact that helps here: |As the rules stand this year: ]"
+# "your estranged father died and left you $62,000": the death is said before the money
+_A_DEATH = re.compile(
+    r"\byour (?:estranged |late |dear |ex-)?(father|mother|dad|mom|husband|wife|partner|son|"
+    r"daughter|brother|sister|grandmother|grandfather|aunt|uncle|friend)\b[^.]{0,40}?"
+    r"\b(?:died|passed|passed away|death)\b",
+    re.IGNORECASE,
+)
+_THEY = {
+    **dict.fromkeys("father dad husband son brother grandfather uncle".split(), "He"),
+    **dict.fromkeys("mother mom wife daughter sister grandmother aunt".split(), "She"),
+}
 _REFLECT_LEADS = (
     "[So|Okay, so|Right, so|Let me make sure I have it:|If I'm following,|So, as things stand,]"
 )
@@ -353,6 +364,20 @@ def _in_question(text: str, fact: StatedFact) -> bool:
 
 def _most_telling(facts: list[StatedFact]) -> StatedFact:
     return min(facts, key=lambda f: _TELLING.index(f.kind))
+
+
+def with_sympathy(clause: str) -> str | None:
+    """A told fact that holds a death, met with sympathy before its figures, not with
+    "So, as things stand, your father died and left you $62,000"."""
+    death = _A_DEATH.search(clause)
+    if not death:
+        return None
+    who = death.group(1).lower()
+    rest = clause[death.end() :].strip()
+    told = sentence_case(clause)
+    if rest.startswith("and ") and len(rest.split()) > 2:  # "... died and left you $62,000"
+        told = f"{_THEY.get(who, 'They')} {rest.removeprefix('and ')}"
+    return f"I'm sorry about your {who}. {told}."
 
 
 class ScriptedAdvisor:
@@ -761,6 +786,7 @@ class ScriptedAdvisor:
                 if first.lower().strip(",") in _LOWER_STARTS:  # not a name ("Saul left...")
                     clause = clause[:1].lower() + clause[1:]
                 text = f"{lead} {clause}."
+                text = with_sympathy(clause) or text
                 return {
                     "text": sentence_case(text),
                     "function": "reflect_content",
