@@ -206,3 +206,16 @@ def test_a_term_only_mentioned_does_not_take_the_questions_place(
         parts = [max(re.split(r"\[[^\]]*\]", r.source.text), key=len) for r in answer.replies]
         assert any(p.strip(" ,.") in draft.text for p in parts), draft.text
         assert "growth that builds on earlier growth" not in draft.text
+
+
+def test_a_declined_question_is_not_answered_from_the_rest_of_its_message(
+    advisor: ScriptedAdvisor,
+) -> None:
+    """A question with words of its own that the index declines does not take an answer
+    matched on the whole message; a bare one ("Is that normal?") still reads its message."""
+    own = "If I keep at it, how long until the $9,500 I owe is paid off?"
+    message = "I keep thinking I should pull my money out when the market keeps dropping. " + own
+    assert advisor._index.match(message, "investing_basics") is not None  # the trap is real
+    assert advisor._answer(own, "investing_basics", message) is None
+    bare = "Should I pull my money out when the market keeps dropping? Is that normal?"
+    assert advisor._answer("Is that normal?", "investing_basics", bare) is not None

@@ -21,7 +21,7 @@ from ..messages import AdvisorInput, AdvisorOutput
 from ..reading import unsettled
 from .limits import LIMITS_FILE, limits_sentences, load_limits
 from .negatives import NegativeWriter
-from .retrieval import index_for
+from .retrieval import content_words, index_for
 from .templates import AdvisorSentenceTemplate, AdvisorTemplates, AnswerTemplate, slots_in
 from .text import as_phrase, expand, fill, rng_for, sentence_case, split_sentences, stems
 
@@ -43,6 +43,8 @@ _THEY = {
     **dict.fromkeys("father dad husband son brother grandfather uncle".split(), "He"),
     **dict.fromkeys("mother mom wife daughter sister grandmother aunt".split(), "She"),
 }
+# content words at most in a question that needs the rest of its message to be understood
+_BARE_QUESTION = 2
 _REFLECT_LEADS = (
     "[So|Okay, so|Right, so|Let me make sure I have it:|If I'm following,|So, as things stand,]"
 )
@@ -716,10 +718,12 @@ class ScriptedAdvisor:
         )
         if patterned is not None:
             return patterned
-        # the question alone first; then the whole message, since what comes before a
-        # question often says what it is about
+        # the question alone first; then, for a question too bare to say what it is about
+        # ("Is that normal?"), the whole message. A question with its own words that the
+        # index declines is not answered from the rest of the message: "how long until the
+        # $9,500 I owe is paid off?" must not take the answer about selling in a downturn
         match = self._index.match(question, topic)
-        if match is None and message:
+        if match is None and message and len(content_words(question)) <= _BARE_QUESTION:
             match = self._index.match(message, topic)
         return _Answer.of(match.template) if match is not None else None
 
