@@ -284,6 +284,20 @@ def test_their_with_the_clients_partner_is_ours_but_the_childrens_stays_theirs()
     ]
 
 
+def test_them_with_the_clients_partner_is_us() -> None:
+    told = situation_sentences(
+        "Frank has not told Linda what it is costing them. His kids ask him, and he tells "
+        "them nothing. Linda left the forms and he could not finish them.",
+        "Frank Russo",
+        "he/him",
+    )
+    assert told == [
+        "I have not told Linda what it is costing us.",
+        "My kids ask me, and I tell them nothing.",
+        "Linda left the forms and I could not finish them.",
+    ]
+
+
 def test_every_figure_of_a_grounded_reply_is_traced(fact_base) -> None:
     facts = OBSERVER.observe(CARE, 0).facts
     numbers = numbers_block(facts)

@@ -124,6 +124,12 @@ _PLURAL_REFERENT = re.compile(
 )
 
 
+# a lower-case plural a "them" may point back to ("the custodian's forms ... finish them")
+_PLURAL_THING = re.compile(
+    r"\b(?!(?:was|has|his|is|this|yes|always|does|its|less|unless|us|as|thus|plus|gas|"
+    r"across|perhaps|sometimes|whereas|status|bonus|yours|ours|hers|series|news|hers)\b)"
+    r"[a-z]{2,}s\b"
+)
 _NOT_A_NAME = frozenset(
     "The A An My Her His Their Our In On At After Before Since When While Two Three Now Every "
     "Last Next This That Then But And So If Because Although Each Both I".split()
@@ -136,7 +142,8 @@ def _names_a_person(before: str) -> bool:
 
 def _couple_their(text: str) -> str:
     """'Saul, an accountant, always handled their investments': a named person and a 'their'
-    with no plural before it in the sentence is the client and that person."""
+    (or 'them': 'not told Linda what it is costing them') with no plural before it in the
+    sentence is the client and that person."""
     out: list[str] = []
     for sentence in re.split(r"(?<=[.!?])(\s+)", text):
         at = re.search(r"\btheir\b", sentence, re.IGNORECASE)  # the first decides
@@ -147,6 +154,16 @@ def _couple_their(text: str) -> str:
             and not _PLURAL_REFERENT.search(before)
         ):
             sentence = re.sub(r"\btheir\b", "our", sentence)
+        them = re.search(r"\bthem\b", sentence)
+        before = sentence[: them.start()] if them else ""
+        if (
+            them
+            and _names_a_person(before)
+            and not _PLURAL_REFERENT.search(before)
+            and not re.search(r"\bthey\b|\btheir\b", before, re.IGNORECASE)
+            and not _PLURAL_THING.search(before)  # "finish the forms" -> "finish them"
+        ):  # "not told Linda what it is costing them": the two of them
+            sentence = re.sub(r"\bthem\b", "us", sentence)
         out.append(sentence)
     return "".join(out)
 
