@@ -20,6 +20,9 @@ def held_interrupt() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # `nohup emosim ... &`: not ours
+        yield
+        return
     caught: list[int] = []
 
     def hold(signum: int, _frame: Any) -> None:

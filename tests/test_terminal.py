@@ -144,6 +144,13 @@ def test_ctrl_c_on_a_batch_says_how_to_resume(
     assert f"emosim batch --resume {run_dir}" in " ".join(result.output.split())
 
 
+def _ctrl_c_heard() -> None:
+    """A test run started in the background (`nohup make test &`, some CI runners) passes
+    SIGINT on as ignored, and Python then keeps ignoring it, as a user's `nohup emosim ...`
+    should; the child of a Ctrl-C test hears it like a terminal's foreground program."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_on_a_running_batch_keeps_what_finished_and_resumes_exactly(
     tmp_path: Path, root: Path, catalog, command
 ) -> None:
@@ -159,6 +166,7 @@ def test_ctrl_c_on_a_running_batch_keeps_what_finished_and_resumes_exactly(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_ctrl_c_heard,
     )
     try:
         deadline = time.monotonic() + 120
@@ -212,6 +220,7 @@ def test_ctrl_c_stops_the_label_endpoint_without_a_traceback(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_ctrl_c_heard,
     )
     try:
         deadline = time.monotonic() + 120
@@ -283,3 +292,23 @@ def test_demo_prints_conversation_ids_whole_at_80_columns(command, narrow, tmp_p
     assert conversation in result.output  # the panel heading wraps whole, never cut
     table = result.output[result.output.index("Run summary") :]
     assert "…" not in table  # the summary folds the id instead of cutting it
+
+
+def test_a_held_ctrl_c_is_raised_after_the_write_unless_sigint_is_ignored() -> None:
+    import os
+
+    from emosim.interrupts import held_interrupt
+
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        with pytest.raises(KeyboardInterrupt), held_interrupt():
+            os.kill(os.getpid(), signal.SIGINT)
+            written = True  # the block ends before the interrupt is raised
+        assert written
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # `nohup emosim batch ... &`
+        with held_interrupt():
+            os.kill(os.getpid(), signal.SIGINT)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
