@@ -151,6 +151,21 @@ def _ctrl_c_heard() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def _emosim_child(
+    args: list[str], root: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """`python -m emosim ARGS` in the project, output captured, hearing Ctrl-C."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "emosim", *args],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ctrl_c_heard,
+    )
+
+
 def test_ctrl_c_on_a_running_batch_keeps_what_finished_and_resumes_exactly(
     tmp_path: Path, root: Path, catalog, command
 ) -> None:
@@ -160,14 +175,7 @@ def test_ctrl_c_on_a_running_batch_keeps_what_finished_and_resumes_exactly(
     planned = {j.conversation_id for j in jobs_from(catalog, scenario, list(range(1, 13)))}
     runs = tmp_path / "runs"
     args = ["batch", str(scenario), "--seeds", "1-12", "--runs-dir", str(runs)]
-    batch = subprocess.Popen(
-        [sys.executable, "-m", "emosim", *args, "--concurrency", "1"],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=_ctrl_c_heard,
-    )
+    batch = _emosim_child([*args, "--concurrency", "1"], root)
     try:
         deadline = time.monotonic() + 120
         while not any(p.stat().st_size for p in runs.glob("*/conversations.jsonl")):
@@ -213,15 +221,7 @@ def test_ctrl_c_stops_the_label_endpoint_without_a_traceback(
         port = probe.getsockname()[1]
     env = {**os.environ, "EMOSIM_LABELS_TOKEN": "a-test-token"}
     args = ["labels", "serve", "--store", str(store), "--port", str(port)]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "emosim", *args],
-        cwd=root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=_ctrl_c_heard,
-    )
+    server = _emosim_child(args, root, env)
     try:
         deadline = time.monotonic() + 120
         while True:  # serving once the port answers

@@ -140,30 +140,26 @@ def _names_a_person(before: str) -> bool:
     return any(w not in _NOT_A_NAME for w in re.findall(r"\b[A-Z][a-z]+\b(?!['’]s\b)", before))
 
 
+# the word, what it becomes, and what before it in the sentence it would point back at instead
+# ("finish the forms ... them" is about the forms, not the couple)
+_COUPLE_WORDS = (
+    ("their", "our", (_PLURAL_REFERENT,)),
+    ("them", "us", (_PLURAL_REFERENT, re.compile(r"\btheir\b", re.I), _PLURAL_THING)),
+)
+
+
 def _couple_their(text: str) -> str:
     """'Saul, an accountant, always handled their investments': a named person and a 'their'
     (or 'them': 'not told Linda what it is costing them') with no plural before it in the
     sentence is the client and that person."""
     out: list[str] = []
     for sentence in re.split(r"(?<=[.!?])(\s+)", text):
-        at = re.search(r"\btheir\b", sentence, re.IGNORECASE)  # the first decides
-        before = sentence[: at.start()] if at else ""
-        if (
-            at
-            and (_names_a_person(before) or " and I " in before)
-            and not _PLURAL_REFERENT.search(before)
-        ):
-            sentence = re.sub(r"\btheir\b", "our", sentence)
-        them = re.search(r"\bthem\b", sentence)
-        before = sentence[: them.start()] if them else ""
-        if (
-            them
-            and _names_a_person(before)
-            and not _PLURAL_REFERENT.search(before)
-            and not re.search(r"\bthey\b|\btheir\b", before, re.IGNORECASE)
-            and not _PLURAL_THING.search(before)  # "finish the forms" -> "finish them"
-        ):  # "not told Linda what it is costing them": the two of them
-            sentence = re.sub(r"\bthem\b", "us", sentence)
+        for word, ours, points_back in _COUPLE_WORDS:
+            at = re.search(rf"\b{word}\b", sentence, re.IGNORECASE)  # the first decides
+            before = sentence[: at.start()] if at else ""
+            named = _names_a_person(before) or (word == "their" and " and I " in before)
+            if at and named and not any(p.search(before) for p in points_back):
+                sentence = re.sub(rf"\b{word}\b", ours, sentence)
         out.append(sentence)
     return "".join(out)
 
