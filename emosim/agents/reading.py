@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from emosim.grounding.figures import find_figures
 from emosim.schemas.grounding import ReplyReading, StatedFact
 
+from .bank_answers import holds
 from .scripted.text import split_sentences, stems
 
 # question words that carry no topic ("how", "should" are stop words already)
@@ -61,7 +62,10 @@ def read_reply(
     facts: Sequence[StatedFact] = (),
     key_terms: Mapping[str, str] | None = None,
     explained_before: str = "",
+    answers: Sequence[str] = (),
 ) -> ReplyReading:
+    """`answers`: the answer bank's answers to the client's last question (bank_answers.py):
+    a reply that says one of them has answered it, in whatever words the question used."""
     question = last_question(client_text)
     reply_stems = stems(reply)
     answered: bool | None = None
@@ -89,7 +93,9 @@ def read_reply(
                 explains = True
                 break
         numeric = _NUMERIC_ASK.search(question) is not None
-        if _WHEN_ASK.search(question) and explains and _WHEN_ANSWER.search(reply):
+        if holds(reply, answers):
+            answered = True  # the bank's own answer to this question, in its own words
+        elif _WHEN_ASK.search(question) and explains and _WHEN_ANSWER.search(reply):
             answered = True  # "When do people...?" "In their fifties or early sixties."
         elif numeric:
             answered = bool(new) or len(shared) >= 2

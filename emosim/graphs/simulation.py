@@ -23,6 +23,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 from pydantic import ValidationError
 
+from emosim.agents.bank_answers import answer_bank
 from emosim.agents.messages import (
     AdvisorInput,
     AdvisorOutput,
@@ -33,7 +34,7 @@ from emosim.agents.messages import (
     Line,
 )
 from emosim.agents.protocols import observe_strategies
-from emosim.agents.reading import read_reply
+from emosim.agents.reading import last_question, read_reply
 from emosim.errors import AgentFailure
 from emosim.grounding.gate import figure_findings, gated
 from emosim.grounding.numbers import numbers_block
@@ -287,12 +288,15 @@ def observe_advisor(state: SimState, runtime: Runtime[SimContext]) -> dict[str, 
         draft.text, facts=facts, calculations=numbers, fact_base=fact_base(ctx), on=checked_on(ctx)
     )
     used_calcs = {f.source_id for f in trace.figures if f.origin == "calculation"}
+    question = last_question(client_text)
+    bank = answer_bank(ctx.catalog) if question else None
     reading = read_reply(
         client_text,
         draft.text,
         facts=facts,
         key_terms=ctx.catalog.topics[ctx.scenario.topic].key_terms,
         explained_before=" ".join(t.text for t in transcript if t.speaker == "advisor"),
+        answers=bank.answers_to(question, ctx.scenario.topic) if bank and question else (),
     )
     taken_up = {f.source_id for f in trace.figures if f.origin == "client_fact"}
     for calc in numbers:
