@@ -11,9 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import ExitStack
+from collections.abc import Callable
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,10 @@ from pydantic import BaseModel, Field, ValidationError
 
 from .catalog import Catalog
 from .errors import DataError, EmosimError
+from .executors import BatchWork, Executor
 from .files import format_validation_error, load_yaml_node
 from .graphs.runner import (
     Job,
-    Simulator,
     check_backends,
     check_observer,
     load_job,
@@ -187,13 +186,21 @@ def run_batch(
     observer: str = "lexicon",
     on_record: Callable[[ConversationRecord], None] | None = None,
     message_batches: bool = False,
+    executor: Executor | None = None,
 ) -> BatchResult:
     """Play every job of the run that has no record yet, `concurrency` at a time.
 
     With `message_batches`, Claude calls go through the Message Batches API: each batch round
-    carries one request from each in-flight conversation (emosim/agents/llm/batches.py)."""
+    carries one request from each in-flight conversation (emosim/agents/llm/batches.py).
+    `executor` plays the conversations (emosim/executors/; default: threads in this process)."""
     if concurrency < 1:
         raise EmosimError(f"--concurrency: must be at least 1, got {concurrency}")
+    if executor is None:
+        from .executors.threads import ThreadExecutor
+
+        executor = ThreadExecutor()
+    if message_batches and executor.name != "threads":
+        raise EmosimError(f"--message-batches: only with --executor threads, not {executor.name}")
     done = repair_records(run)
     todo = [j for j in jobs if j.conversation_id not in done]
     result = BatchResult(run, len(jobs), len(jobs) - len(todo), 0, 0)
@@ -202,7 +209,16 @@ def run_batch(
             stack.enter_context(_batches_for(catalog, run, backend)) if message_batches else None
         )
         _play_all(
-            catalog, run, backend, observer, todo, concurrency, coordinator, result, on_record
+            catalog,
+            run,
+            backend,
+            observer,
+            todo,
+            concurrency,
+            coordinator,
+            result,
+            on_record,
+            executor,
         )
         if coordinator is not None:
             result.rounds = list(coordinator.rounds)
@@ -248,44 +264,16 @@ def _play_all(
     coordinator: Any,
     result: BatchResult,
     on_record: Callable[[ConversationRecord], None] | None,
+    executor: Executor,
 ) -> None:
-    with Simulator(catalog, run, backend, observer) as sim, run.events() as log:
-        for job in todo:
-            sim.agents_for(job.scenario)  # build agents once, before threads start
-
-        def play(job: Job) -> ConversationRecord:
-            if coordinator is None:
-                return sim.play(job, log)
-            coordinator.enter()
-            try:
-                return sim.play(job, log)
-            finally:
-                coordinator.leave()
-
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="emosim") as pool:
-            for record in _bounded(pool, (lambda j=j: play(j) for j in todo), concurrency):
-                run.append_records([record.model_dump_json()])
-                result.completed += 1
-                result.failed += record.outcome.status == "failed"
-                if on_record:
-                    on_record(record)
-
-
-def _bounded(
-    pool: ThreadPoolExecutor, tasks: Iterator[Callable[[], ConversationRecord]], limit: int
-) -> Iterator[ConversationRecord]:
-    """Keep at most `limit` conversations in flight, so memory does not grow with the batch."""
-    pending: set[Future[ConversationRecord]] = set()
-    for task in tasks:
-        pending.add(pool.submit(task))
-        if len(pending) >= limit:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                yield future.result()
-    while pending:
-        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-        for future in finished:
-            yield future.result()
+    work = BatchWork(catalog, run, backend, observer, coordinator)
+    with closing(executor.play(work, todo, concurrency)) as records:
+        for record in records:
+            run.append_records([record.model_dump_json()])
+            result.completed += 1
+            result.failed += record.outcome.status == "failed"
+            if on_record:
+                on_record(record)
 
 
 def start_batch(

@@ -551,6 +551,18 @@ def batch(
             help="Send Claude calls through the Message Batches API (half price, asynchronous).",
         ),
     ] = False,
+    executor: Annotated[
+        str,
+        typer.Option(help="What plays the conversations: threads (this process) or ray."),
+    ] = "threads",
+    address: Annotated[
+        str | None,
+        typer.Option(help="With --executor ray: the cluster (host:port; default a local one)."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="With --executor ray: worker processes (default: the cluster's CPUs)."),
+    ] = None,
 ) -> None:
     """Run many conversations into one run folder; resumable after any interruption."""
     from .batch import (
@@ -561,10 +573,12 @@ def batch(
         start_batch,
     )
     from .catalog import get_catalog
+    from .executors import executor_for
     from .graphs.runner import observer_spec
     from .runs import RunFolder
 
     observer = observer_spec(observer, strategy_observer)
+    chosen = executor_for(executor, address, workers)
     catalog = get_catalog()
     if dry_run:
         from .commands.backends import print_estimate
@@ -606,7 +620,9 @@ def batch(
         concurrency = 256 if message_batches else 4
     try:
         with run_folder.lock(" ".join(["emosim", *sys.argv[1:]])):
-            _play_batch(catalog, run_folder, jobs, backend, concurrency, observer, message_batches)
+            _play_batch(
+                catalog, run_folder, jobs, backend, concurrency, observer, message_batches, chosen
+            )
     except KeyboardInterrupt:
         err_console.print(
             f"[yellow]interrupted[/]: finished conversations are saved; resume with\n"
@@ -626,6 +642,7 @@ def _play_batch(
     concurrency: int,
     observer: str,
     message_batches: bool,
+    executor: Any = None,
 ) -> None:
     from rich.progress import (
         BarColumn,
@@ -667,6 +684,7 @@ def _play_batch(
             observer=observer,
             on_record=advance,
             message_batches=message_batches,
+            executor=executor,
         )
         progress.update(task, completed=result.skipped + result.completed)
     console.print(

@@ -118,6 +118,12 @@ class Accounting:
         with self._lock:
             return self.by_conversation.get(conversation, Totals())
 
+    def replace(self, conversation: str, totals: Totals) -> None:
+        """Set one conversation's totals (a worker resuming a conversation another process
+        began counts its calls from the cassette, not from its own memory)."""
+        with self._lock:
+            self.by_conversation[conversation] = totals
+
     def scores(self, conversation: str) -> dict[str, float]:
         """Token and cost scores of one conversation; empty when no model was called."""
         totals = self.conversation(conversation)
@@ -132,14 +138,21 @@ class Accounting:
 
 
 def load_recorded(
-    accounting: Accounting, cassette: Path, pricing: dict[str, Price], discount: float
+    accounting: Accounting,
+    cassette: Path,
+    pricing: dict[str, Price],
+    discount: float,
+    conversation: str | None = None,
 ) -> int:
     """Add the calls a run's cassette already holds (a resumed run's work before the kill), so
-    that a resumed conversation's record counts all its calls. Returns the calls added."""
+    that a resumed conversation's record counts all its calls; with `conversation`, only that
+    conversation's. Returns the calls added."""
     from .cassette import Cassette
     from .settings import price_for
 
     calls = Cassette(cassette).calls
+    if conversation is not None:
+        calls = [c for c in calls if c.conversation == conversation]
     for call in calls:
         reply = call.reply
         accounting.add(

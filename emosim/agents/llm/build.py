@@ -35,6 +35,7 @@ from .cassette import CASSETTE, Cassette, ReplayTransport, open_writer
 from .context import TurnTracker
 from .faults import KEY_ENV
 from .prompts import prompts_for
+from .ratelimit import Gate, key_for
 from .settings import (
     LLMSettings,
     Price,
@@ -45,7 +46,7 @@ from .settings import (
     price_for,
     unpriced_message,
 )
-from .spec import ROLES, AnthropicRole, BackendPlan, LangChainRole
+from .spec import ROLES, SECRET_KEYS, AnthropicRole, BackendPlan, LangChainRole
 
 RESOLVED = "backends.json"
 AGENTS: dict[str, type[LLMAgent]] = {
@@ -171,6 +172,29 @@ def _transports(
     return out
 
 
+def _gates(
+    plan: BackendPlan, settings: LLMSettings, transports: dict[str, Transport]
+) -> dict[str, Gate]:
+    """Each model role's door to its provider key's rate limit (none when no limit is set, or
+    for calls that go through the Message Batches API, which has limits of its own)."""
+    if not settings.rate_limit.active:
+        return {}
+    gates: dict[str, Gate] = {}
+    for role, transport in transports.items():
+        backend = plan.roles[role]
+        if getattr(transport, "batched", False):
+            continue
+        if isinstance(backend, AnthropicRole):
+            key = key_for("anthropic", os.environ.get(KEY_ENV))
+        elif isinstance(backend, LangChainRole):
+            secrets = sorted(str(v) for k, v in backend.kwargs.items() if SECRET_KEYS.search(k))
+            key = key_for("langchain", "\0".join(secrets), backend.target)
+        else:
+            continue
+        gates[role] = Gate(key, settings.rate_limit)
+    return gates
+
+
 def build_model_agents(
     catalog: Catalog, plan: BackendPlan, *, anti_pattern_rate: float, run_dir: Path | None
 ) -> tuple[dict[str, LLMAgent], ResolvedBackends, Accounting, dict[str, str]]:
@@ -187,12 +211,14 @@ def build_model_agents(
             raise EmosimError(f"replay:{source}: no {RESOLVED} (the run used no model backend)")
         replay = ReplayTransport(Cassette(source / CASSETTE))
         transports: dict[str, Transport] = {r: replay for r in resolved.model_roles()}
+        gates: dict[str, Gate] = {}
     else:
         check_key(plan)
         settings = load_settings(catalog.root, plan.settings, plan.source)
         resolved = resolve(plan, settings)
         warn_unpriced(resolved)
         transports = _transports(plan, resolved, settings, run_dir)
+        gates = _gates(plan, settings, transports)
     prompts = prompts_for(catalog.file(resolved.prompts))
     accounting = Accounting()
     tracker = TurnTracker()
@@ -221,6 +247,7 @@ def build_model_agents(
             accounting=accounting,
             cassette=writer,
             batch_discount=resolved.batch_discount,
+            gate=gates.get(role),
         )
         extra: dict[str, Any] = (
             {"anti_pattern_rate": anti_pattern_rate} if role == "advisor" else {}

@@ -28,6 +28,7 @@ from .accounting import Accounting
 from .cassette import CassetteWriter
 from .context import CallSite, current_conversation
 from .faults import CallError, FatalCallError, TransientCallError, with_retries
+from .ratelimit import Gate
 from .settings import Price, RetrySettings, RoleSettings
 from .wire import ModelReply, ModelRequest
 
@@ -73,8 +74,11 @@ class ModelCaller:
         accounting: Accounting,
         cassette: CassetteWriter | None,
         batch_discount: float = 0.5,
+        gate: Gate | None = None,
     ):
         self.role = role
+        self.gate = gate
+        """The provider key's rate limit (emosim/agents/llm/ratelimit.py), or None."""
         self.transport = transport
         self.settings = settings
         self.retry = retry
@@ -141,13 +145,18 @@ class ModelCaller:
 
     def _attempt(self, site: CallSite, request: ModelRequest) -> ModelReply:
         site.attempt += 1
+        reserved = self.gate.wait(request) if self.gate is not None else 0
         started = time.perf_counter()
         try:
             reply = self.transport.send(request, site)
         except CallError as exc:
+            if self.gate is not None:
+                self.gate.settle(reserved, None)
             if self._record(site, request, None, exc, started):
                 self.accounting.add(site.conversation, self.role, None, None, failed=True)
             raise
+        if self.gate is not None:
+            self.gate.settle(reserved, reply.usage)
         # a call the cassette already held (a resumed batch run re-asking what it asked before
         # the kill) was counted when the run's accounting was loaded from the cassette
         if self._record(site, request, reply, None, started):

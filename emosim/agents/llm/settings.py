@@ -15,6 +15,8 @@ from emosim.errors import DataError
 from emosim.files import format_validation_error, load_yaml_node
 from emosim.schemas.common import StrictModel
 
+from .ratelimit import RateLimitSettings
+
 Role = Literal[
     "client",
     "advisor",
@@ -98,6 +100,10 @@ class LLMSettings(StrictModel):
         default=0.5, ge=0, le=1, description="Price factor of the Message Batches API."
     )
     message_batches: BatchSettings = Field(default_factory=BatchSettings)
+    rate_limit: RateLimitSettings = Field(
+        default_factory=RateLimitSettings,
+        description="Requests and tokens per minute per provider key, shared by all workers.",
+    )
     pricing: dict[str, Price] = Field(default_factory=dict)
 
     @model_validator(mode="after")
