@@ -2,8 +2,9 @@
 
 A conversation's checkpoints hold the working state of each step; its finished turns live in
 the run's turn ledger. The state "at" a checkpoint is both: the working set plus the turns
-committed by then (`turn_count`). Replays and forks never touch the original run: they work
-on a copy of its checkpoint database.
+committed by then (`turn_count`). Replays never touch the original run: they work on a copy
+of its checkpoint database (of a run on PostgreSQL: of the conversation, into a scratch
+SQLite file).
 """
 
 from __future__ import annotations
@@ -184,6 +185,10 @@ class RunInspector:
     def require_checkpoints(self) -> None:
         """A missing or damaged checkpoint database is one clear error, and nothing is created
         (sqlite3.connect would make an empty database where none is)."""
+        if self.run.storage().postgres:
+            with checkpoint_errors(run_where(self.run)):
+                self.run.open_store(create=False).close()
+            return
         path = self.run.checkpoints_path
         if not path.is_file():
             raise EmosimError(
@@ -209,7 +214,7 @@ class RunInspector:
             return
         self.require_checkpoints()
         with (
-            checkpoint_errors(self.run.checkpoints_path),
+            checkpoint_errors(run_where(self.run)),
             Simulator(
                 self.catalog,
                 self.run,
@@ -220,32 +225,61 @@ class RunInspector:
             yield s
 
 
+def run_where(run: RunFolder) -> str:
+    """Where a run's checkpoints are, for messages: its SQLite file or its Postgres rows."""
+    return run.storage().describe(run.path)
+
+
 @contextmanager
-def checkpoint_errors(path: Path) -> Iterator[None]:
-    """A damaged database surfaces as one error naming the file, not a sqlite traceback."""
+def checkpoint_errors(where: Path | str) -> Iterator[None]:
+    """A damaged database surfaces as one error naming it, not a driver's traceback."""
     try:
         yield
     except sqlite3.DatabaseError as exc:
-        raise EmosimError(f"{path}: damaged checkpoint database ({exc})") from None
+        raise EmosimError(f"{where}: damaged checkpoint database ({exc})") from None
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] != "psycopg":
+            raise
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise EmosimError(f"{where}: checkpoint store error ({detail})") from None
 
 
 @contextmanager
-def scratch_copy(run: RunFolder):  # noqa: ANN201
-    """A temporary copy of a run folder's checkpoints (and manifest), for replays and forks."""
+def scratch_copy(run: RunFolder, conversation: str | None = None):  # noqa: ANN201
+    """A temporary copy of a run folder's checkpoints (and manifest), for replays and
+    candidates: the SQLite file whole; from PostgreSQL, `conversation` (default: all) into
+    a scratch SQLite file."""
     with tempfile.TemporaryDirectory(prefix="emosim-replay-") as tmp:
         copy = RunFolder(Path(tmp) / run.run_id)
         copy.path.mkdir()
         shutil.copy(run.path / "manifest.json", copy.path / "manifest.json")
-        src = sqlite3.connect(run.checkpoints_path)
-        dst = sqlite3.connect(copy.checkpoints_path)
-        with dst:
-            src.backup(dst)
-        src.close()
-        dst.close()
+        if run.storage().postgres:
+            _scratch_from_postgres(run, copy, conversation)
+        else:
+            src = sqlite3.connect(run.checkpoints_path)
+            dst = sqlite3.connect(copy.checkpoints_path)
+            with dst:
+                src.backup(dst)
+            src.close()
+            dst.close()
         for extra in ("cassette.jsonl",):
             if (run.path / extra).exists():
                 shutil.copy(run.path / extra, copy.path / extra)
         yield copy
+
+
+def _scratch_from_postgres(run: RunFolder, copy: RunFolder, conversation: str | None) -> None:
+    from .storage.runcopy import copy_checkpoints
+
+    with (
+        checkpoint_errors(run_where(run)),
+        run.open_store(create=False) as src,
+        copy.open_store() as dst,
+    ):
+        copy_checkpoints(src, dst, None if conversation is None else [conversation])
+        dst.ledger.add_rows(
+            src.ledger.turn_rows(conversation), src.ledger.record_rows(conversation)
+        )
 
 
 def replay_backend(manifest: dict[str, Any], run: RunFolder) -> str:
@@ -271,8 +305,8 @@ def replay(
     job = inspector.job(conversation)
     inspector.require_checkpoints()
     with (
-        checkpoint_errors(run.checkpoints_path),
-        scratch_copy(run) as copy,
+        checkpoint_errors(run_where(run)),
+        scratch_copy(run, conversation) as copy,
         Simulator(catalog, copy, replay_backend(inspector.manifest, run)) as sim,
     ):
         cp = inspector.checkpoint(conversation, ref or "-1", sim)
@@ -399,7 +433,7 @@ def fork(
     inspector.require_checkpoints()
     with (
         run.lock(),
-        checkpoint_errors(run.checkpoints_path),
+        checkpoint_errors(run_where(run)),
         Simulator(
             catalog,
             run,
@@ -436,7 +470,7 @@ def fork(
             raise EmosimError(f"this fork already exists in the run: {fork_id}")
         for index, turn in enumerate(turns):
             sim.ledger.put_turn(fork_id, index, TURN.validate_python(turn))
-        sim.conn.commit()
+        sim.store.commit()
         with run.events() as log:
             ctx = sim.context(forked, log, conversation=fork_id)
             config = sim.config(fork_id)

@@ -1,4 +1,9 @@
-"""Run folders: `runs/<run_id>/` with manifest, records, events and checkpoints."""
+"""Run folders: `runs/<run_id>/` with manifest, records, events and checkpoints.
+
+The checkpoints and turn ledger are the folder's `checkpoints.sqlite`, or live in PostgreSQL
+when the run was made with the store setting on a postgresql:// address (`storage.json`
+then says where; see emosim/storage/runs.py). Everything else stays in the folder.
+"""
 
 from __future__ import annotations
 
@@ -99,16 +104,41 @@ class RunFolder:
         return self.path / CHECKPOINTS
 
     @classmethod
-    def create(cls, runs_dir: Path, label: str) -> RunFolder:
+    def create(cls, runs_dir: Path, label: str, store: Any = None) -> RunFolder:
+        """A new run folder. `store` (default: the setting, $EMOSIM_STORE): a postgresql://
+        address keeps the run's checkpoints and ledger there; anything else, the folder's own
+        SQLite file. The server is reached before the folder is made."""
         from .files import ensure_folder, write_problem
+        from .storage.location import Dsn, from_env, parse_location
 
         ensure_folder(runs_dir, "--runs-dir")
         path = runs_dir / new_run_id(label)
+        where = from_env() if store is None else parse_location(store)
+        if isinstance(where, Dsn):
+            from .storage.runs import open_run_storage
+
+            open_run_storage(where, path.name).close()  # fails here, not mid-run
         try:
             path.mkdir(exist_ok=False)
         except OSError as exc:
             raise write_problem(path, exc) from None
+        if isinstance(where, Dsn):
+            from .storage.runs import write_storage
+
+            write_storage(path, where, path.name)
         return cls(path)
+
+    def open_store(self, *, create: bool = True) -> Any:
+        """The run's checkpointer and ledger (a `emosim.storage.runs.RunStore`)."""
+        from .storage.runs import open_folder_storage
+
+        return open_folder_storage(self.path, self.run_id, create=create)
+
+    def storage(self) -> Any:
+        """Where the checkpoints are (`emosim.storage.runs.RunStorage`)."""
+        from .storage.runs import read_storage
+
+        return read_storage(self.path)
 
     @classmethod
     def open(cls, runs_dir: Path, run: str) -> RunFolder:
@@ -143,10 +173,10 @@ class RunFolder:
         return data
 
     def connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.checkpoints_path, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        return conn
+        """A connection to the folder's own checkpoints.sqlite."""
+        from .storage.runs import connect_sqlite
+
+        return connect_sqlite(self.checkpoints_path)
 
     @contextmanager
     def events(self) -> Any:

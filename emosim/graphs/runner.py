@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from langgraph.checkpoint.sqlite import SqliteSaver
-
 from emosim.agents.arc import ArcController
 from emosim.agents.backends import AgentSet, build_agents, check_backend
 from emosim.catalog import Catalog, file_sha256
@@ -17,7 +15,6 @@ from emosim.heap import settle_long_lived
 from emosim.runs import RunFolder, conversation_id, flush_events, package_versions
 from emosim.schemas import ConversationRecord, Scenario
 
-from .ledger import Ledger
 from .simulation import build_graph, routed_update
 from .state import WORK, SimContext, SimState, working_set
 
@@ -46,6 +43,9 @@ def load_job(catalog: Catalog, path: Path, seed: int | None) -> Job:
 class Simulator:
     """Owns a run folder's checkpointer and ledger; plays jobs and returns validated records.
 
+    The checkpointer and ledger are the run's store (`RunFolder.open_store`: its SQLite file,
+    or PostgreSQL); a conversation's thread is `store.thread(conversation)`.
+
     `settle_heap` freezes the loaded agents out of the garbage collector's sight and widens its
     young generation, process-wide (see `emosim.heap`); an application that tunes its own
     collector passes False."""
@@ -64,15 +64,15 @@ class Simulator:
         self.run = run
         self.backend = backend
         self.observer = check_observer(observer)
-        self.conn = run.connect()
-        self.saver = SqliteSaver(self.conn)
-        self.saver.setup()
-        self.ledger = Ledger(self.conn, self.saver.lock)
+        self.store = run.open_store()
+        self.conn = self.store.conn
+        self.saver = self.store.saver
+        self.ledger = self.store.ledger
         self.graph = build_graph(self.saver)
         self._agents: dict[tuple[float, str], AgentSet] = {}
 
     def close(self) -> None:
-        self.conn.close()
+        self.store.close()
 
     def __enter__(self) -> Simulator:
         return self
@@ -103,7 +103,10 @@ class Simulator:
         )
 
     def config(self, conversation: str) -> dict[str, Any]:
-        return {"configurable": {"thread_id": conversation}, "recursion_limit": 200}
+        return {
+            "configurable": {"thread_id": self.store.thread(conversation)},
+            "recursion_limit": 200,
+        }
 
     def play(self, job: Job, log: Any) -> ConversationRecord:
         """Play (or resume) one conversation to its record."""

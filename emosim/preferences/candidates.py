@@ -209,7 +209,7 @@ class CandidateMaker:
         self._threads = 0
 
     def __enter__(self) -> CandidateMaker:
-        if not self.run.checkpoints_path.exists():
+        if not self.run.storage().postgres and not self.run.checkpoints_path.exists():
             raise EmosimError(f"run {self.run.run_id}: no checkpoints to generate candidates from")
         if not self.replay:
             jobs = [self.inspector.job(c) for c in list(self.inspector.jobs)[:1]]
