@@ -15,6 +15,7 @@ from .paths import project_root
 from .schemas import (
     AdvisorPersona,
     AntiPattern,
+    ArcStep,
     ClientPersona,
     Emotion,
     EmotionTaxonomy,
@@ -236,12 +237,39 @@ class Catalog:
         if problems:
             raise DataError(problems)
 
+    def grounded(self, persona: ClientPersona, emotion: str) -> bool:
+        """Whether the persona's story holds what the feeling needs (grief: a loss): always,
+        for a feeling without `needs_ground`."""
+        known = self.emotions.get(emotion)
+        return known is None or not known.needs_ground or emotion in persona.grounds
+
+    def _ungrounded(
+        self, persona: ClientPersona, arc: list[ArcStep], where: object, field: str
+    ) -> list[str]:
+        return [
+            f"{where}: {field}.{i}.emotion: {step.emotion!r} needs {needs} in the story, and "
+            f"{persona.id} has none (add `grounds: {{{step.emotion}: ...}}` to "
+            f"personas/clients/{persona.id}.yaml, or choose another emotion)"
+            for i, step in enumerate(arc)
+            if not self.grounded(persona, step.emotion)
+            and (needs := self.emotions[step.emotion].needs_ground)
+        ]
+
     def persona_problems(self, persona: ClientPersona, where: object) -> list[str]:
         problems = []
         for i, step in enumerate(persona.default_arc):
             if step.emotion not in self.emotions:
                 problems.append(
                     f"{where}: default_arc.{i}.emotion: unknown emotion id {step.emotion!r}"
+                )
+        problems += self._ungrounded(persona, persona.default_arc, where, "default_arc")
+        for emotion in persona.grounds:
+            if emotion not in self.emotions:
+                problems.append(f"{where}: grounds.{emotion}: unknown emotion id {emotion!r}")
+            elif not self.emotions[emotion].needs_ground:
+                problems.append(
+                    f"{where}: grounds.{emotion}: {emotion!r} needs no ground (any persona can "
+                    "feel it; taxonomies/emotions.yaml has no needs_ground for it)"
                 )
         for i, topic in enumerate(persona.topics):
             if topic not in self.topics:
@@ -274,6 +302,11 @@ class Catalog:
         for i, step in enumerate(scenario.arc or []):
             if step.emotion not in self.emotions:
                 problems.append(f"{where}: arc.{i}.emotion: unknown emotion id {step.emotion!r}")
+        persona = self.clients.get(scenario.client_persona)
+        if persona is not None and scenario.arc:
+            known = [s for s in scenario.arc if s.emotion in self.emotions]
+            if len(known) == len(scenario.arc):
+                problems += self._ungrounded(persona, scenario.arc, where, "arc")
         return problems
 
     def load_scenario(self, path: Path) -> Scenario:

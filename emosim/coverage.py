@@ -46,6 +46,7 @@ from .schemas.common import (
 )
 from .variations import (
     LEVELS,
+    arc_fits,
     arc_step_range,
     compose_situation,
     fits,
@@ -510,13 +511,21 @@ class Assigner:
         self.personas: Counter[str] = Counter()
         self.subs: Counter[tuple[str, str]] = Counter()
 
-    def assign(self, emotion: str) -> tuple[str, str, str]:
+    def assign(self, emotion: str, arc: Sequence[str] = ()) -> tuple[str, str, str]:
+        """`arc`: every emotion of the planned arc; only a persona whose story grounds each
+        of them is chosen (no grief for a persona who lost no one and nothing)."""
         options = [
             (t, p.id)
             for p in self.catalog.clients.values()
             for t in p.topics
-            if fits(self.catalog, p, t, emotion)
+            if fits(self.catalog, p, t, emotion) and arc_fits(self.catalog, p, arc)
         ]
+        if not options:
+            raise EmosimError(
+                f"no persona fits an arc of {', '.join(dict.fromkeys(arc or [emotion]))}: "
+                "a feeling of it needs a ground no persona's story holds (`grounds` in "
+                "personas/clients/*.yaml)"
+            )
         topics = sorted({t for t, _ in options})
         fewest = min(self.topics[t] for t in topics)
         topic = self.rng.choice([t for t in topics if self.topics[t] == fewest])
@@ -544,7 +553,7 @@ def make_plan(catalog: Catalog, targets: Targets, seed: int = 0) -> Plan:
     for i, c in enumerate(planned, start=1):
         arc = [ArcStep(emotion=e, intensity=intensity_for(lv, rng)) for e, lv in c.arc]
         start, level = c.arc[0]
-        topic, sub, persona = assigner.assign(start)
+        topic, sub, persona = assigner.assign(start, [e for e, _ in c.arc])
         base = f"plan_{i:04d}_{start}_{level}"
         scenario_id = f"{base}_{topic}" if len(base) + len(topic) < 64 else base
         persona_name = catalog.clients[persona].name.split()[0]

@@ -17,7 +17,7 @@ import random
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
@@ -110,14 +110,22 @@ def transitions(catalog: Catalog, emotion: str, level: str) -> list[tuple[str, s
 
 def fits(catalog: Catalog, persona: ClientPersona, topic: str, emotion: str | None) -> bool:
     """A persona fits a topic it lists; a starting emotion fits when the topic commonly brings
-    it or the persona's own default arc holds it."""
+    it or the persona's own default arc holds it, and the persona's story grounds it (grief
+    only for a persona with a loss: `grounds`)."""
     if topic not in persona.topics:
         return False
     if emotion is None:
         return True
+    if not catalog.grounded(persona, emotion):
+        return False
     return emotion in catalog.topics[topic].common_emotions or emotion in {
         s.emotion for s in persona.default_arc
     }
+
+
+def arc_fits(catalog: Catalog, persona: ClientPersona, emotions: Iterable[str]) -> bool:
+    """Every feeling of an arc is one the persona's story grounds."""
+    return all(catalog.grounded(persona, e) for e in emotions)
 
 
 def startable(catalog: Catalog, emotion: str) -> bool:
@@ -374,8 +382,9 @@ def _persona_for(
     """Keep the seed's persona when it fits the topic; else one that fits it and the emotion."""
     if fits(catalog, catalog.clients[t.persona], topic, None):
         return t.persona
-    options = [p for p in catalog.clients.values() if fits(catalog, p, topic, emotion)]
-    options = options or [p for p in catalog.clients.values() if topic in p.topics]
+    grounded = [p for p in catalog.clients.values() if arc_fits(catalog, p, _emotions(t.arc))]
+    options = [p for p in grounded if fits(catalog, p, topic, emotion)]
+    options = options or [p for p in grounded if topic in p.topics]
     return rng.choice(sorted(p.id for p in options)) if options else None
 
 
@@ -451,8 +460,8 @@ def _vary_emotion(catalog: Catalog, t: SeedTemplate, rng: random.Random) -> Iter
     for _ in range(3):  # later rounds find other walks from the same starts
         for start in starts:
             arc = walk_like(catalog, t.arc, start, rng)
-            if arc is None:
-                continue
+            if arc is None or not arc_fits(catalog, catalog.clients[t.persona], _emotions(arc)):
+                continue  # no grief for a persona whose story holds no loss
             yield Draft(
                 start,
                 {"start_emotion": start, "arc": _arc_text(arc)},
@@ -462,6 +471,10 @@ def _vary_emotion(catalog: Catalog, t: SeedTemplate, rng: random.Random) -> Iter
                 arc,
                 t.exchanges,
             )
+
+
+def _emotions(arc: Iterable[ArcStep]) -> list[str]:
+    return [s.emotion for s in arc]
 
 
 def _arc_text(arc: list[ArcStep]) -> str:
@@ -504,7 +517,9 @@ def _vary_strategy_context(
         personas = [
             p.id
             for p in catalog.clients.values()
-            if p.id != t.persona and fits(catalog, p, tid, start)
+            if p.id != t.persona
+            and fits(catalog, p, tid, start)
+            and arc_fits(catalog, p, _emotions(kept))
         ]
         groups.append(
             [(tid, p, rng.choice(subcategory_ids(catalog, tid))) for p in _shuffled(personas, rng)]
@@ -554,7 +569,11 @@ def _vary_intensity(catalog: Catalog, t: SeedTemplate, rng: random.Random) -> It
 
 def _vary_persona(catalog: Catalog, t: SeedTemplate, rng: random.Random) -> Iterator[Draft]:
     start = t.arc[0].emotion
-    personas = [p for p in catalog.clients.values() if p.id != t.persona and t.topic in p.topics]
+    personas = [
+        p
+        for p in catalog.clients.values()
+        if p.id != t.persona and t.topic in p.topics and arc_fits(catalog, p, _emotions(t.arc))
+    ]
     # personas whose own arc knows the starting feeling first
     ordered = sorted(_shuffled(personas, rng), key=lambda p: not fits(catalog, p, t.topic, start))
     for persona in ordered:

@@ -140,6 +140,13 @@ class ClientPersona(StrictModel):
         description="Hidden emotional arc used when a scenario sets none.", min_length=2
     )
     topics: list[Identifier] = Field(min_length=1, description="Topics this persona fits.")
+    grounds: dict[Identifier, str] = Field(
+        default_factory=dict,
+        description="For a feeling that needs a ground in the story (the emotion's "
+        "`needs_ground` in taxonomies/emotions.yaml, e.g. grief needs a loss): emotion id -> "
+        "what in this person's story it comes from. Arcs give such a feeling only to a "
+        "persona that names its ground here.",
+    )
 
 
 class FamilyAdaptation(StrictModel):

@@ -85,6 +85,12 @@ class Emotion(StrictModel):
     likely_next: list[Identifier] = Field(
         min_length=1, description="Emotion ids this state commonly moves to when handled well."
     )
+    needs_ground: str | None = Field(
+        default=None,
+        description="What a client's story must hold for an arc to give them this feeling "
+        "(grief: a loss); only a persona whose `grounds` names this emotion gets it. "
+        "None: any persona can feel it.",
+    )
 
 
 class EmotionTaxonomy(StrictModel):
