@@ -260,21 +260,37 @@ def test_lexicon_reaches_members_goemotions_has_no_label_for(
     assert any(c.signals == "overwhelm" and c.text == "overwhelmed" for c in fused.cues)
 
 
-def test_no_new_emotion_carries_the_previous_state_forward(observer) -> None:
-    text = "My account number ends in 42."
-    fresh = observer.observe(EmotionObserverInput(text=text))
-    assert (fresh.primary, fresh.intensity_level) == ("calm", "low")
-    previous = EmotionAnnotation(
-        primary="worry",
-        family="fear",
-        intensity=0.7,
-        intensity_level="high",
-        confidence=0.8,
-        observer="test",
-    )
-    carried = observer.observe(EmotionObserverInput(text=text, previous=previous))
-    assert (carried.primary, carried.family) == ("worry", "fear")
-    assert carried.intensity == 0.6 and carried.confidence == 0.48
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The rent went up and I panic.",
+        "My landlord raised the rent from $1,400 to $1,650 and I panic every time I open the mail.",
+    ],
+)
+def test_a_feeling_the_writer_names_is_never_read_as_no_emotion(
+    catalog, small_model, observer, text: str
+) -> None:
+    """Figures and plain clauses pull the model toward neutral; "I panic" is still a feeling."""
+    plain = build_classifier_observer(catalog, model_path=small_model, lexicon=False)
+    assert plain.observe(EmotionObserverInput(text=text)).family != "fear"  # the model alone
+    fused = observer.observe(EmotionObserverInput(text=text))
+    assert fused.family == "fear"
+    assert any(c.text == "panic" for c in fused.cues)
+
+
+def test_only_the_writers_own_unnegated_feeling_counts_as_told(observer) -> None:
+    """What overrides a neutral reading: a cue the writer says they feel, not one negated or
+    one that names somebody else's feeling or a thing."""
+    told = {
+        "The rent went up and I panic.": True,
+        "Honestly it makes me sick.": True,
+        "We're so worried about Dad.": True,
+        "I am not worried about it.": True,  # "not worried" is itself a cue (calm)
+        "I'm not panicking.": False,
+        "Panic selling is what the news talks about.": False,
+        "My brother is anxious about it.": False,
+    }
+    assert {text: observer._cue_scores(text)[1] for text in told} == told
 
 
 # --- evaluations -----------------------------------------------------------------------------

@@ -8,7 +8,10 @@ How one turn is read (the same steps in `observe` and in the evaluations):
    taxonomies/mappings.yaml gives a distribution over our emotion ids plus `neutral`.
 2. Lexicon (optional): when the taxonomy's cue phrases occur (negated ones skipped), their
    weights, normalised, take `lexicon_weight` of the distribution. This is how members that
-   GoEmotions has no label for (worry vs overwhelm, shame vs regret...) are reached.
+   GoEmotions has no label for (worry vs overwhelm, shame vs regret...) are reached. A cue
+   the writer reports as their own ("I panic", "it makes me sick") is a told feeling: its
+   share comes out of `neutral` first, and `neutral` cannot win (figures and plain clauses
+   pull the model toward neutral even when the client names what they feel).
 3. Previous state (optional): the previous turn's emotion gets `persistence` x its confidence
    of the distribution, so a close call leans toward where the client already was.
 4. Decision: `neutral` wins when its mass is at least every family's mass; then there is no
@@ -44,6 +47,11 @@ _WORD = re.compile(r"\w+(?:['’]\w+)*")
 # shouting: two capitalised words in a row or one long one (not acronyms such as IRA or ETF)
 _CAPS = re.compile(r"\b[A-Z]{2,}(?:\s+[A-Z]{2,})+\b|\b[A-Z]{5,}\b")
 _MAX_OCCLUDED = 120
+# the writer as the one who feels: "I panic", "I'm so scared", "it makes me sick", "we feel"
+_SELF_REPORT = re.compile(
+    r"\b(?:i|i'm|im|i've|i am|me|we|we're|we've|us)\W+(?:\w+\W+){0,2}$", re.IGNORECASE
+)
+_FIRST_PERSON = re.compile(r"\b(?:i|me|we|us)\b", re.IGNORECASE)  # inside a cue: "makes me sick"
 
 
 class ObserverSettings(StrictModel):
@@ -142,13 +150,22 @@ class ClassifierEmotionObserver:
         dist = self.model.distribution(margins.reshape(1, -1))[0]
         emotions = dist @ self.projection
         neutral = float(dist[self.neutral_index])
-        cue_weight = 0.0
+        cue_weight, told = 0.0, False
         if self.lexicon is not None and self.settings.lexicon_weight > 0:
-            cues = self._cue_scores(text)
+            cues, told = self._cue_scores(text)
             if cues.sum() > 0:
                 share = self.settings.lexicon_weight
-                emotions = (1 - share) * emotions + share * cues / cues.sum()
-                neutral *= 1 - share
+                if told:
+                    # "I panic", "it makes me sick": the writer says they feel something, so
+                    # the cue's share comes out of `neutral` first, the rest out of the others
+                    excess = max(0.0, share - neutral)
+                    neutral = max(0.0, neutral - share)
+                    left = float(emotions.sum())
+                    emotions = emotions * (1 - excess / left) if left > 0 else emotions
+                    emotions = emotions + share * cues / cues.sum()
+                else:
+                    emotions = (1 - share) * emotions + share * cues / cues.sum()
+                    neutral *= 1 - share
                 cue_weight = float(cues.max())
         if previous is not None and previous.primary in self.catalog.emotions:
             weight = self.settings.persistence * previous.confidence
@@ -158,7 +175,7 @@ class ClassifierEmotionObserver:
         families = np.bincount(self.family_of, weights=emotions, minlength=len(self.family_ids))
         by_family = {f: float(m) for f, m in zip(self.family_ids, families, strict=True)}
         best = int(np.argmax(families))
-        if neutral >= families[best]:
+        if neutral >= families[best] and not told:
             return Reading(emotions, neutral, by_family, None, None, None, neutral, cue_weight)
         members = np.where(self.family_of == best, emotions, -1.0)
         primary_index = int(np.argmax(members))
@@ -253,13 +270,19 @@ class ClassifierEmotionObserver:
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _cue_scores(self, text: str) -> FloatArray:
+    def _cue_scores(self, text: str) -> tuple[FloatArray, bool]:
+        """Each emotion's cue weight, and whether a cue is the writer's own feeling."""
         scores = np.zeros(len(self.emotion_ids))
+        told = False
         assert self.lexicon is not None
         for hit in self.lexicon.find(text):
             if not negated(text, hit.start):
                 scores[self.emotion_ids.index(hit.label)] += 1.0 + 0.5 * (hit.words - 1)
-        return scores
+                told = told or bool(
+                    _SELF_REPORT.search(text[max(0, hit.start - 40) : hit.start])
+                    or _FIRST_PERSON.search(hit.text)
+                )
+        return scores, told
 
     def _lexicon_cues(self, text: str, taken: list[TextCue]) -> list[TextCue]:
         if self.lexicon is None:
