@@ -1,0 +1,143 @@
+"""`emosim batch --executor ray`: a worker and the driver killed with kill -9 mid-batch.
+
+Against the mock Messages API on 127.0.0.1, on a two-CPU Ray cluster started once for the
+module (ray.cluster_utils.Cluster: its processes are this test's children, stopped by pid).
+After the kills and a resume: exactly the planned ids, none twice, and every record the one
+an uninterrupted run of the thread executor writes (times and run ids aside; calls a killed
+worker made before its last checkpoint count, so calls and tokens may only be higher).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from emosim.batch import dump_plan, run_batch, scenario_hash
+from emosim.catalog import Catalog
+from emosim.debugging import strip_volatile
+from emosim.graphs.runner import Job
+from emosim.runs import RunFolder
+from emosim.validate import validate_paths
+
+from .mock_anthropic import MockAnthropic, backend_config
+from .test_backends_mock import KEY, _scenario
+
+# Ray is in the dev extra, so CI runs these; a plain `pip install emosim` has no Ray.
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'emosim[ray]')")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = range(1, 17)
+SCORES = ("model_calls", "tokens_in", "tokens_out", "cache_read_tokens", "cache_write_tokens")
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    from ray.cluster_utils import Cluster
+
+    head = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "include_dashboard": False})
+    try:
+        yield head.address
+    finally:
+        head.shutdown()
+
+
+def _worker_pids() -> list[int]:
+    """Processes titled as emosim's Ray workers (Ray names an actor's process after it)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if title.startswith(b"ray::ConversationWorker"):
+            pids.append(int(entry.name))
+    return pids
+
+
+def _lines(path: Path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+def _wait(what: str, check, proc: subprocess.Popen, timeout: float = 120) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not check():
+        if proc.poll() is not None:
+            raise AssertionError(f"driver ended ({proc.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_worker_and_driver_killed_then_resume_gives_exactly_the_plan(
+    cluster: str, catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario = _scenario(catalog, exchanges=2)
+    jobs = [Job(scenario, scenario_hash(scenario), seed) for seed in SEEDS]
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(dump_plan(jobs), encoding="utf-8")
+    runs = tmp_path / "runs"
+    env = {**os.environ, "ANTHROPIC_API_KEY": KEY}
+    ray_args = ["--executor", "ray", "--address", cluster, "--workers", "2", "--concurrency", "6"]
+    with MockAnthropic(latency=0.02, record=False) as mock:
+        spec = backend_config(tmp_path / "mock.yaml", mock.url)
+        first = [sys.executable, "-m", "emosim", "batch", str(plan), "--backend", spec]
+        proc = subprocess.Popen(
+            [*first, *ray_args, "--runs-dir", str(runs)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            _wait("the run folder", lambda: list(runs.glob("*/manifest.json")), proc)
+            (run_dir,) = runs.iterdir()
+            records = run_dir / "conversations.jsonl"
+            _wait("3 records", lambda: _lines(records) >= 3, proc)
+            (victim, *_) = _worker_pids()
+            os.kill(victim, signal.SIGKILL)  # a worker, with conversations in flight
+            _wait("8 records", lambda: _lines(records) >= 8, proc)
+            proc.send_signal(signal.SIGKILL)  # and the driver
+            proc.wait(timeout=30)
+            assert _lines(records) < len(SEEDS), "the batch ended before the driver was killed"
+            resume = [sys.executable, "-m", "emosim", "batch", "--resume", str(run_dir)]
+            proc = subprocess.Popen(
+                [*resume, *ray_args, "--runs-dir", str(runs)],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            assert proc.wait(timeout=240) == 0, proc.stderr.read().decode()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        # the same plan, never interrupted, on threads
+        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+        straight = RunFolder.create(tmp_path, "straight")
+        run_batch(catalog, straight, jobs, backend=spec, concurrency=6)
+
+    ids = [json.loads(line)["id"] for line in records.read_text().splitlines()]
+    assert len(ids) == len(set(ids)), "a conversation was written twice"
+    assert set(ids) == {j.conversation_id for j in jobs}
+    assert validate_paths([records], catalog).problems == []
+    expected = {r["id"]: r for r in map(json.loads, straight.records_path.read_text().splitlines())}
+    for line in records.read_text().splitlines():
+        got, want = json.loads(line), expected[json.loads(line)["id"]]
+        got_scores, want_scores = got["quality"].pop("scores"), want["quality"].pop("scores")
+        got.pop("backends", None), want.pop("backends", None)
+        assert strip_volatile(got) == strip_volatile(want), got["id"]
+        # calls made before a kill count: never fewer calls than an uninterrupted play
+        assert got_scores["model_calls"] >= want_scores["model_calls"], got["id"]
+        assert {k: v for k, v in got_scores.items() if k not in SCORES + ("cost_usd",)} == {
+            k: v for k, v in want_scores.items() if k not in SCORES + ("cost_usd",)
+        }
