@@ -103,6 +103,36 @@ def postgres_dsn(postgres_server: str):
     yield Dsn(f"{postgres_server}{glue}options=-csearch_path%3D{schema}")
     with psycopg.connect(postgres_server, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema}_runs CASCADE")  # runs made on it
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def run_storage(request: pytest.FixtureRequest):
+    """The store setting for runs, per backend: None (each run's own SQLite file) or a DSN
+    on a schema of this module's own (Postgres: skips without a server)."""
+    if request.param == "sqlite":
+        yield None
+        return
+    import uuid
+
+    import psycopg
+
+    server = request.getfixturevalue("postgres_server")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    glue = "&" if "?" in server else "?"
+    yield f"{server}{glue}options=-csearch_path%3D{schema}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema}_runs CASCADE")
+
+
+@pytest.fixture()
+def runs_on(run_storage, monkeypatch: pytest.MonkeyPatch):
+    """Runs made or read in this test (and its subprocesses) use `run_storage`."""
+    if run_storage is None:
+        monkeypatch.delenv("EMOSIM_STORE", raising=False)
+    else:
+        monkeypatch.setenv("EMOSIM_STORE", run_storage)
+    return run_storage
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -1,4 +1,5 @@
-"""Inspect, replay and fork a finished run; draw the graph."""
+"""Inspect, replay and fork a finished run; draw the graph. Every test runs on both run
+stores: the run folder's SQLite file and PostgreSQL (skipped without a server)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,18 @@ from emosim.cli import app
 from emosim.debugging import RunInspector, draw, fork, replay
 from emosim.errors import EmosimError
 from emosim.graphs.runner import load_job, run_jobs
+from emosim.storage.runcopy import store_digest
+
+
+@pytest.fixture(autouse=True)
+def _on_each_store(runs_on) -> None:
+    """Runs are made and read with the module's store setting (SQLite, then Postgres)."""
 
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog, root: Path):
+def finished_run(
+    tmp_path_factory: pytest.TempPathFactory, catalog: Catalog, root: Path, run_storage
+):
     runs = tmp_path_factory.mktemp("runs")
     jobs = [
         load_job(catalog, root / "simulations" / name, seed)
@@ -26,7 +35,11 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog, roo
             ("divorce_overwhelm_credit_untangling.yaml", 2),
         )
     ]
-    run, records = run_jobs(catalog, jobs, runs, "scripted", "dbg", "pytest")
+    with pytest.MonkeyPatch.context() as env:
+        if run_storage:
+            env.setenv("EMOSIM_STORE", run_storage)
+        run, records = run_jobs(catalog, jobs, runs, "scripted", "dbg", "pytest")
+    assert run.storage().postgres == bool(run_storage)
     return runs, run, records
 
 
@@ -42,9 +55,16 @@ def test_replaying_every_conversation_reproduces_it(finished_run, catalog: Catal
 
 def test_replay_does_not_touch_the_run(finished_run, catalog: Catalog) -> None:
     _, run, records = finished_run
-    before = (run.checkpoints_path.stat().st_size, run.records_path.read_bytes())
+
+    def state() -> tuple:
+        with run.open_store(create=False) as store:
+            digest = store_digest(store)
+        return digest, run.records_path.read_bytes(), sorted(p.name for p in run.path.iterdir())
+
+    before = state()
+    assert before[0][2] == len(records) and before[0][3] > 10 * len(records)
     replay(catalog, run, records[1].id)
-    assert (run.checkpoints_path.stat().st_size, run.records_path.read_bytes()) == before
+    assert state() == before
 
 
 def test_history_and_state(finished_run, catalog: Catalog) -> None:

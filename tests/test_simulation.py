@@ -197,13 +197,17 @@ def test_arc_reacts_to_strategies(catalog: Catalog) -> None:
     assert bad.movement == "regressed" and bad.progress < good.progress
 
 
-def test_resume_after_crash_gives_the_same_record(catalog: Catalog, tmp_path: Path) -> None:
-    """A conversation interrupted mid-way resumes from its checkpoint to the identical record."""
+def test_resume_after_crash_gives_the_same_record(
+    catalog: Catalog, tmp_path: Path, runs_on
+) -> None:
+    """A conversation interrupted mid-way resumes from its checkpoint to the identical record
+    (on each run store: SQLite and Postgres)."""
     scenario = _scenario()
     job = Job(scenario, f"hash-{scenario.id}", 5)
     reference = _play(catalog, tmp_path / "ref", scenario, 5)
 
     run = RunFolder.create(tmp_path / "runs", "resume")
+    assert run.storage().postgres == bool(runs_on)
     sim = Simulator(catalog, run)
     agents = sim.agents_for(scenario)
     real_draft = agents.advisor.draft
@@ -229,25 +233,47 @@ def test_resume_after_crash_gives_the_same_record(catalog: Catalog, tmp_path: Pa
     )
 
 
+def _forget_last_steps(run: RunFolder, conversation: str) -> None:
+    """What a kill after update_arc's writes but before its checkpoint leaves: the two newest
+    checkpoints and the stored record gone (on either run store)."""
+    if not run.storage().postgres:
+        conn = sqlite3.connect(run.checkpoints_path)
+        newest = conn.execute(
+            "SELECT checkpoint_id FROM checkpoints ORDER BY checkpoint_id DESC LIMIT 2"
+        ).fetchall()
+        conn.executemany("DELETE FROM checkpoints WHERE checkpoint_id = ?", newest)
+        conn.execute("DELETE FROM emosim_records")  # finalize never ran
+        conn.commit()
+        conn.close()
+        return
+    with run.open_store(create=False) as store:
+        thread = store.thread(conversation)
+        newest = store.conn.execute(
+            "SELECT checkpoint_id FROM checkpoints WHERE thread_id = %s "
+            "ORDER BY checkpoint_id DESC LIMIT 2",
+            (thread,),
+        ).fetchall()
+        for row in newest:
+            store.conn.execute(
+                "DELETE FROM checkpoints WHERE thread_id = %s AND checkpoint_id = %s",
+                (thread, row["checkpoint_id"]),
+            )
+        store.conn.execute("DELETE FROM emosim_records WHERE run = %s", (store.key,))
+
+
 def test_kill_between_a_steps_writes_and_its_checkpoint_resumes(
-    catalog: Catalog, tmp_path: Path
+    catalog: Catalog, tmp_path: Path, runs_on
 ) -> None:
     """Killed after update_arc's writes were saved but before its checkpoint (and before
     finalize): LangGraph reports the thread as finished; play() folds those writes in and
-    finishes the conversation to the record an uninterrupted play gives."""
+    finishes the conversation to the record an uninterrupted play gives (on each run store)."""
     scenario = _scenario()
     job = Job(scenario, f"hash-{scenario.id}", 5)
     run = RunFolder.create(tmp_path / "runs", "stalled")
+    assert run.storage().postgres == bool(runs_on)
     with Simulator(catalog, run) as sim, run.events() as log:
         reference = sim.play(job, log)
-    conn = sqlite3.connect(run.checkpoints_path)
-    newest = conn.execute(
-        "SELECT checkpoint_id FROM checkpoints ORDER BY checkpoint_id DESC LIMIT 2"
-    ).fetchall()
-    conn.executemany("DELETE FROM checkpoints WHERE checkpoint_id = ?", newest)
-    conn.execute("DELETE FROM emosim_records")  # finalize never ran
-    conn.commit()
-    conn.close()
+    _forget_last_steps(run, job.conversation_id)
     with Simulator(catalog, run) as sim, run.events() as log:
         snapshot = sim.graph.get_state(sim.config(job.conversation_id))
         assert snapshot.next == () and [t.name for t in snapshot.tasks] == ["update_arc"]
