@@ -385,3 +385,22 @@ def test_elena_works_out_a_premium_rise_in_her_next_reply(catalog, tmp_path) -> 
     assert (calc.inputs["before"], calc.inputs["after"]) == (190, 285)
     origins = {f.text: f.origin for f in reply.grounding.figures}
     assert origins["$95"] == "calculation" and origins["50%"] == "calculation"
+
+
+@pytest.mark.parametrize(
+    ("question", "kept"),
+    [
+        ("Wait, 36 months?", False),
+        ("Really, $373 a month?", False),
+        ("$3,918 of interest?", False),
+        ("Is $373 a month realistic for me?", True),  # asks something of the figure
+        ("Wait, 48 months?", True),  # a figure Elena never said
+        ("So what do I do first?", True),  # no figure at all
+    ],
+)
+def test_a_figure_said_back_is_not_an_open_question(question: str, kept: bool) -> None:
+    from emosim.grounding.observer import drop_check_backs
+
+    said = "Clearing $9,500 at 24% APR in 36 months takes about $373 a month, $3,918 of interest."
+    assert drop_check_backs([question], said) == ([question] if kept else [])
+    assert drop_check_backs([question], None) == [question]  # nothing said yet: all kept

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from emosim.grounding.figures import find_figures
+from emosim.grounding.observer import is_check_back
 from emosim.schemas.grounding import ReplyReading, StatedFact
 
 from .bank_answers import holds
@@ -49,10 +50,19 @@ _WHEN_ANSWER = re.compile(
 )
 
 
-def last_question(text: str | None) -> str | None:
+def last_question(text: str | None, said_before: str | None = None) -> str | None:
+    """The last sentence of `text` that asks something; a figure of Elena's said back
+    (`said_before`: her earlier replies) is the client taking it in, not a question."""
     if not text:
         return None
-    return next((s for _, _, s in reversed(split_sentences(text)) if s.endswith("?")), None)
+    return next(
+        (
+            s
+            for _, _, s in reversed(split_sentences(text))
+            if s.endswith("?") and not is_check_back(s, said_before)
+        ),
+        None,
+    )
 
 
 def read_reply(
@@ -63,10 +73,12 @@ def read_reply(
     key_terms: Mapping[str, str] | None = None,
     explained_before: str = "",
     answers: Sequence[str] = (),
+    said_before: str | None = None,
 ) -> ReplyReading:
     """`answers`: the answer bank's answers to the client's last question (bank_answers.py):
-    a reply that says one of them has answered it, in whatever words the question used."""
-    question = last_question(client_text)
+    a reply that says one of them has answered it, in whatever words the question used.
+    `said_before`: Elena's earlier replies (her figures said back are not questions)."""
+    question = last_question(client_text, said_before)
     reply_stems = stems(reply)
     answered: bool | None = None
     found = find_figures(reply)

@@ -38,7 +38,12 @@ from emosim.agents.reading import last_question, read_reply
 from emosim.errors import AgentFailure
 from emosim.grounding.gate import figure_findings, gated
 from emosim.grounding.numbers import numbers_block
-from emosim.grounding.observer import RuleFactObserver, mark_echoes, merge_questions
+from emosim.grounding.observer import (
+    RuleFactObserver,
+    drop_check_backs,
+    mark_echoes,
+    merge_questions,
+)
 from emosim.grounding.trace import trace_figures
 from emosim.schemas import (
     AdvisorTurn,
@@ -175,7 +180,12 @@ def observe_client(state: SimState, runtime: Runtime[SimContext]) -> dict[str, A
     stated = FACT_OBSERVER.observe(state["client_text"], index)
     # a figure Elena said first, in any reply, is the client quoting her when they repeat it
     said_before = " ".join(t.text for t in transcript if t.speaker == "advisor") or None
-    stated = stated.model_copy(update={"facts": mark_echoes(stated.facts, said_before)})
+    stated = stated.model_copy(
+        update={
+            "facts": mark_echoes(stated.facts, said_before),
+            "questions": drop_check_backs(stated.questions, said_before),
+        }
+    )
     turn = ClientTurn(
         index=index,
         exchange=state["exchange"],
@@ -288,15 +298,17 @@ def observe_advisor(state: SimState, runtime: Runtime[SimContext]) -> dict[str, 
         draft.text, facts=facts, calculations=numbers, fact_base=fact_base(ctx), on=checked_on(ctx)
     )
     used_calcs = {f.source_id for f in trace.figures if f.origin == "calculation"}
-    question = last_question(client_text)
+    hers = " ".join(t.text for t in transcript if t.speaker == "advisor")
+    question = last_question(client_text, hers)
     bank = answer_bank(ctx.catalog) if question else None
     reading = read_reply(
         client_text,
         draft.text,
         facts=facts,
         key_terms=ctx.catalog.topics[ctx.scenario.topic].key_terms,
-        explained_before=" ".join(t.text for t in transcript if t.speaker == "advisor"),
+        explained_before=hers,
         answers=bank.answers_to(question, ctx.scenario.topic) if bank and question else (),
+        said_before=hers or None,
     )
     taken_up = {f.source_id for f in trace.figures if f.origin == "client_fact"}
     for calc in numbers:

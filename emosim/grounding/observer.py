@@ -73,6 +73,44 @@ def mark_echoes(facts: list[StatedFact], said_before: str | None) -> list[Stated
     ]
 
 
+_ASKING = re.compile(
+    r"\b(?:what|how|when|why|where|which|who|whose|should|could|would|can|do|does|did|is|are|"
+    r"am|will|was|were|have|has|any|anything)\b",
+    re.IGNORECASE,
+)
+_INTERJECTIONS = frozenset(
+    "wait really so oh hmm huh um uh seriously just only whoa wow sorry okay ok honestly".split()
+)
+_UNIT_WORDS = frozenset("a an per month months year years week weeks apr percent".split())
+
+
+def drop_check_backs(questions: list[str], said_before: str | None) -> list[str]:
+    """The questions that ask something (see `is_check_back`)."""
+    if not said_before:
+        return questions
+    return [q for q in questions if not is_check_back(q, said_before)]
+
+
+def is_check_back(question: str, said_before: str | None) -> bool:
+    """ "Wait, 36 months?" or "Really, $95?" after Elena said the figure: the client taking it
+    in, not a question she left open (answering it as one quotes it back: 'Straight answer on
+    your question, "Wait, 36 months?"')."""
+    if not said_before:
+        return False
+    figures = find_figures(question)
+    if not figures:
+        return False
+    heard = {(round(f.value, 2), f.unit.startswith("usd")) for f in find_figures(said_before)}
+    if any((round(f.value, 2), f.unit.startswith("usd")) not in heard for f in figures):
+        return False
+    rest = question
+    for f in sorted(figures, key=lambda f: f.start, reverse=True):
+        rest = rest[: f.start] + " " + rest[f.end :]
+    words = [w.lower() for w in re.findall(r"[A-Za-z']+", rest)]
+    content = [w for w in words if w not in _INTERJECTIONS and w not in _UNIT_WORDS]
+    return len(content) <= 2 and not _ASKING.search(rest)
+
+
 def running_facts(lines: Iterable[tuple[int, str, str]]) -> list[StatedFact]:
     """The fact observer's running facts over (index, speaker, text) lines, with echoes of
     Elena's figures marked: what a reader of the transcript knows the client has stated."""

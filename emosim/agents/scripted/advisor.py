@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from emosim.catalog import Catalog
 from emosim.grounding.figures import find_figures, to_second_person
+from emosim.grounding.observer import is_check_back
 from emosim.schemas.grounding import StatedFact
 from emosim.schemas.taxonomy import Topic
 
@@ -174,13 +175,17 @@ def _times_asked(request: AdvisorInput, question: str) -> int:
     return sum(1 for q in request.open_questions if not q.answered and question in q.text)
 
 
-def _last_question(text: str | None) -> str | None:
+def _last_question(text: str | None, said_before: str | None = None) -> str | None:
     """The last sentence of `text` that asks something: with a question mark, else put as a
-    wish to know ("...want to know which bills come first" -> "Which bills come first?")."""
+    wish to know ("...want to know which bills come first" -> "Which bills come first?").
+    Her own figure said back ("Wait, 36 months?") is not a question."""
     if text is None:
         return None
     sentences = [s for _, _, s in split_sentences(text)]
-    asked = next((s for s in reversed(sentences) if s.endswith("?")), None)
+    asked = next(
+        (s for s in reversed(sentences) if s.endswith("?") and not is_check_back(s, said_before)),
+        None,
+    )
     if asked is not None:
         return asked
     for sentence in reversed(sentences):
@@ -438,7 +443,8 @@ class ScriptedAdvisor:
         last_client = next(
             (line.text for line in reversed(request.transcript) if line.speaker == "client"), None
         )
-        question = _last_question(last_client)
+        hers = " ".join(line.text for line in request.transcript if line.speaker == "advisor")
+        question = _last_question(last_client, hers or None)
         if question is not None:  # asked again: the question as first put
             again = next(
                 (
