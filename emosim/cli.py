@@ -578,7 +578,7 @@ def batch(
     from .runs import RunFolder
 
     observer = observer_spec(observer, strategy_observer)
-    chosen = executor_for(executor, address, workers)
+    chosen = executor_for(executor, address, workers, message_batches)
     catalog = get_catalog()
     if dry_run:
         from .commands.backends import print_estimate

@@ -46,8 +46,12 @@ class Executor(Protocol):
         ...
 
 
-def executor_for(name: str, address: str | None = None, workers: int | None = None) -> Executor:
+def executor_for(
+    name: str, address: str | None = None, workers: int | None = None, batches: bool = False
+) -> Executor:
     """The executor named on the command line, or one clear error."""
+    if batches and name != "threads":
+        raise EmosimError(f"--message-batches: only with --executor threads, not {name}")
     if name == "threads":
         if address is not None:
             raise EmosimError("--address: only with --executor ray")

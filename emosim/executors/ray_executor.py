@@ -185,6 +185,7 @@ class RayExecutor:
     def __init__(self, address: str | None = None, workers: int | None = None):
         if workers is not None and workers < 1:
             raise EmosimError(f"--workers: must be at least 1, got {workers}")
+        import_ray()  # before any run folder is made
         self.address = address
         self.workers = workers
         self.pids: list[int] = []
