@@ -35,8 +35,14 @@ class WrittenReport:
 
 def _preferences(records, inputs, labels):  # noqa: ANN001, ANN202
     from emosim.preferences.report import preference_review
+    from emosim.storage.location import is_dsn
+    from emosim.storage.runs import dsn_for
 
-    stores = [Path(s.path) for s in labels.stores] if labels is not None else []
+    # a Postgres store is named without its password: the setting supplies it
+    stores = [
+        dsn_for(s.path) if is_dsn(s.path) else Path(s.path)
+        for s in (labels.stores if labels is not None else [])
+    ]
     contexts = {r.id: [t.text for t in r.turns] for r in records}
     return preference_review(map(Path, inputs), stores, contexts)
 
