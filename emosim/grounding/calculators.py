@@ -247,8 +247,8 @@ def payment_to_payoff(balance: float, apr_percent: float, months: float) -> Calc
     payment = balance / months if r == 0 else balance * r / (1 - (1 + r) ** -months)
     total_interest = payment * months - balance
     summary = (
-        f"Clearing {money(balance)} at {percent(apr_percent)} APR in "
-        f"{duration(months)} takes about {money(payment)} a month, with about "
+        f"Clearing {money(balance)} at {percent(apr_percent)} APR over "
+        f"{duration(months)} would take about {money(payment)} a month, with about "
         f"{money(total_interest)} of interest"
     )
     return _calc(
