@@ -480,10 +480,13 @@ def test_every_persona_tells_feelings_through_their_own_life(catalog, taxonomy) 
     lines = cued = 0
     for pid, own in lives.personas.items():
         assert len(own.hard) >= 3 and len(own.easier) >= 3, pid
+        # how they take being heard or answered, in their own words
+        assert len(own.heard) >= 4 and len(own.answered) >= 4, pid
         persona = catalog.clients[pid]
         known = persona.model_dump_json(exclude={"id"}).lower()
-        for line in own.hard + own.easier:
-            lines += 1
+        for line in own.hard + own.easier + own.heard + own.answered:
+            feeling = line in own.hard or line in own.easier  # heard/answered are reactions
+            lines += feeling
             labels: set[str] = set()
             for text in expansions(line):
                 assert not _BROKEN.search(text[:1].upper() + text[1:]), text
@@ -493,7 +496,7 @@ def test_every_persona_tells_feelings_through_their_own_life(catalog, taxonomy) 
                 for name in re.findall(r"(?<=[a-z,] )[A-Z][^\W\d_]+", text):
                     assert name.lower() in known, (pid, name, text)
                 labels |= {hit.label for hit in lexicon.find(text)}
-            cued += bool(labels)
+            cued += feeling and bool(labels)
     print(f"\nlife lines with any observer cue: {cued}/{lines} = {cued / lines:.1%}")
     assert lines >= 100
     assert cued / lines < 0.4

@@ -39,6 +39,9 @@ STORY_BY = 3  # the exchange by which the client has told their whole situation
 # the body or the client's life: people mostly name what they feel, and a reader should see it
 NAMED_SHARE = 0.6
 SHORT = {"terse": 0.4, "medium": 0.25, "verbose": 0.1}
+# how often a reply that heard or answered the client is taken in their own life's words
+# (client_lives.yaml) rather than a line any client could say (client_reactions.yaml)
+OWN_TAKE = 0.6
 
 # what the arc says moved it -> the client's reaction category
 HARM_REACTIONS = {
@@ -136,6 +139,12 @@ _COSTS = re.compile(
     r"\b(?:cost|costs|quote|quoted|rent|bills?|spend|expenses|premium|care|tuition)\b", re.I
 )
 _MONEY = r"\$\d[\d,]*(?:\.\d+)?(?:\s*(?:a|per)\s+month)?"
+_SAVED = re.compile(
+    r"(?P<a>\$\d[\d,]*(?:\.\d+)?)\s+(?:saved|in\s+(?:\w+\s+){0,2}(?:savings|checking|"
+    r"account|the bank))|(?:saved|savings of|set aside)\s+(?:about\s+|around\s+)?"
+    r"(?P<b>\$\d[\d,]*(?:\.\d+)?)",
+    re.IGNORECASE,
+)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -362,6 +371,15 @@ class ScriptedClient:
         ]
         if own_take and category in {"heard", "answered"} and rng.random() < 0.25:
             return expand(rng.choice(own_take), rng).strip(), False, stance
+        # how this person takes being heard or answered, through their own life, more often
+        # than a line any client could say (client_lives.yaml `heard`, `answered`)
+        takes = [
+            t
+            for t in material.takes(request.persona.id, category)
+            if not any(o in said for o in _openings(t)) and not (heavy and _GLAD.search(t))
+        ]
+        if takes and rng.random() < OWN_TAKE:
+            return self._pick(rng, takes, history), False, stance
         line = self._pick(rng, pool, history, slots)
         keep_whole = {"terse": 0.0, "medium": 0.3, "verbose": 0.8}[
             request.persona.speaking_style.verbosity
@@ -675,7 +693,6 @@ class ScriptedClient:
         """A question about the client's own figures, as they said them."""
         said = " ".join(t.text for t in request.transcript if t.speaker == "client")
         said += " " + " ".join(request.situation_told[: request.told])
-        money = re.findall(_MONEY, said)
         # what goes out each month: costs, not the payment on a debt
         monthly = [
             m
@@ -684,7 +701,9 @@ class ScriptedClient:
             for m in re.findall(_MONEY, sentence)
             if "month" in m
         ]
-        amounts = [m for m in money if "month" not in m]
+        # what they have put by: an amount said as savings ("$140 in savings", "about $300
+        # saved"), not any amount ("from $190 to $285 a month" is no savings to last)
+        amounts = [m.group("a") or m.group("b") for m in _SAVED.finditer(said)]
         asked = " ".join(
             s
             for t in request.transcript

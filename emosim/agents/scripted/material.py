@@ -65,6 +65,14 @@ class ClientMaterial:
             return []
         return list(lines.hard if valence < 0 else lines.easier)
 
+    def takes(self, persona: str, category: str) -> list[str]:
+        """The persona's own ways of taking a reply that heard them or answered them (none
+        for another category or a persona without lines)."""
+        lines = self.lives.personas.get(persona) if self.lives else None
+        if lines is None or category not in {"heard", "answered"}:
+            return []
+        return list(getattr(lines, category))
+
     def disagreement(self, money_script: str) -> list[str]:
         return list(getattr(self.reactions.disagree, money_script, []) or [])
 

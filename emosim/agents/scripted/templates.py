@@ -644,8 +644,18 @@ class LifeLines(StrictModel):
     easier: list[str] = Field(
         default_factory=list, description="Said when the feeling is pleasant (valence > 0)."
     )
+    heard: list[str] = Field(
+        default_factory=list,
+        description="How this person takes a reply that understood them: what lies under it "
+        "in their own life (said in place of a shared 'heard' reaction now and then).",
+    )
+    answered: list[str] = Field(
+        default_factory=list,
+        description="How this person takes a plain answer, in their own words and life; true "
+        "of any answer (no topic of its own).",
+    )
 
-    @field_validator("hard", "easier")
+    @field_validator("hard", "easier", "heard", "answered")
     @classmethod
     def _syntax(cls, v: list[str]) -> list[str]:
         for text in v:

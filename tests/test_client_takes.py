@@ -1,0 +1,125 @@
+"""A client takes a reply in their own life's words (client_lives.yaml `heard`, `answered`)
+more often than in a line any client could say, never when the reply missed; and a question
+about their own figures asks how long their savings last, not a price they quoted."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from emosim.agents.backends import scripted_template_paths
+from emosim.agents.messages import ClientInput, Line
+from emosim.agents.scripted.client import ScriptedClient
+from emosim.agents.scripted.material import load_client_material
+from emosim.agents.scripted.templates import ClientTemplates, expansions
+from emosim.files import load_yaml_model
+from emosim.schemas.common import intensity_level
+from emosim.schemas.grounding import ReplyReading
+from emosim.schemas.record import EmotionalState
+
+
+@pytest.fixture(scope="module")
+def client(catalog) -> ScriptedClient:
+    return ScriptedClient(
+        catalog,
+        load_yaml_model(scripted_template_paths(catalog)["client"], ClientTemplates),
+        load_client_material(catalog),
+    )
+
+
+def _state(catalog, emotion: str, intensity: float) -> EmotionalState:
+    e = catalog.emotion(emotion)
+    return EmotionalState(
+        emotion=emotion,
+        family=e.family,
+        intensity=intensity,
+        intensity_level=intensity_level(intensity),
+        valence=e.valence,
+    )
+
+
+def _request(catalog, persona_id: str, why: str, transcript: list[Line], **kw) -> ClientInput:
+    persona = catalog.clients[persona_id]
+    topic = catalog.topics[persona.topics[0]]
+    return ClientInput(
+        persona=persona,
+        topic=topic.id,
+        subcategory=topic.subcategories[0].id,
+        situation="test",
+        hidden_state=kw.pop("state", _state(catalog, "hope", 0.5)),
+        transcript=transcript,
+        exchange=4,
+        exchanges=8,
+        movement="advanced" if why in {"heard", "answered"} else "stalled",
+        why=why,
+        situation_told=kw.pop("told", []),
+        **kw,
+    )
+
+
+def _takes(client: ScriptedClient, persona_id: str, category: str) -> set[str]:
+    return {
+        w.lower() for line in client.material.takes(persona_id, category) for w in expansions(line)
+    }
+
+
+@pytest.mark.parametrize("category", ["heard", "answered"])
+def test_a_reply_that_landed_is_often_taken_in_the_persona_s_own_words(
+    client, catalog, category
+) -> None:
+    transcript = [
+        Line(speaker="client", text="I keep putting it off."),
+        Line(speaker="advisor", text="It makes sense that this feels heavy right now."),
+    ]
+    for persona_id in ("cody_blevins", "nadia_haddad", "leilani_kahale"):
+        own = _takes(client, persona_id, category)
+        assert len(own) >= 8, persona_id
+        hits = 0
+        for seed in range(40):
+            text = client.speak(_request(catalog, persona_id, category, transcript), seed=seed).text
+            hits += any(text.lower().startswith(o) for o in own)
+        assert 12 <= hits <= 36, (persona_id, category, hits)  # often, not always
+
+
+def test_a_missed_question_is_never_taken_as_heard(client, catalog) -> None:
+    question = "How do I make savings last until the next paycheck comes?"
+    transcript = [
+        Line(speaker="client", text=question),
+        Line(speaker="advisor", text="It makes sense that this feels heavy right now."),
+    ]
+    reading = ReplyReading(question=question, answered=False)
+    own = _takes(client, "cody_blevins", "heard") | _takes(client, "cody_blevins", "answered")
+    for seed in range(30):
+        request = _request(catalog, "cody_blevins", "unanswered", transcript, reading=reading)
+        text = client.speak(request, seed=seed).text.lower()
+        assert not any(o in text for o in own), text
+
+
+def _figure_questions(client, catalog, told: list[str]) -> list[str]:
+    asked = []
+    for seed in range(60):
+        request = _request(
+            catalog,
+            "gloria_washington",
+            "generic",
+            [Line(speaker="client", text=" ".join(told)), Line(speaker="advisor", text="I see.")],
+            told=told,
+            state=_state(catalog, "worry", 0.5),
+        )
+        question = client._figure_question(request, random.Random(seed), "")
+        if question:
+            asked.append(question)
+    return asked
+
+
+def test_the_runway_question_asks_about_savings_not_a_quoted_price(client, catalog) -> None:
+    """Gloria's premium "from $190 to $285 a month" is no savings to last ("how long would
+    $190 last if $285 a month goes out?"); told her savings, she asks how long they last."""
+    premium = "My premium is going up from $190 to $285 a month."
+    assert _figure_questions(client, catalog, [premium]) == []
+    savings = "My house is paid off, and I have about $64,000 in savings and CDs."
+    asked = _figure_questions(client, catalog, [premium, savings])
+    assert asked
+    for question in asked:
+        assert "$190" not in question and "$64,000" in question, question
