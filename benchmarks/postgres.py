@@ -8,6 +8,11 @@ both; then each store is verified (`labels verify`) and resolved (`resolve_store
 `labels resolve` does) and the two resolutions are checked equal. Ratios are Postgres's
 time over SQLite's. Needs a server: $EMOSIM_TEST_POSTGRES_DSN (scripts/postgres-dev.sh
 prints one); a schema of its own is made and dropped.
+
+Then runs: RUN_CONVERSATIONS scripted conversations played into a run on SQLite and into a
+run on Postgres, taking turns conversation by conversation (same scenario and seeds, so the
+same steps on both). Timed around the checkpointer's `put` and `put_writes` and the turn
+ledger's writes: the per-step cost of making a step durable, and the whole time per step.
 """
 
 from __future__ import annotations
@@ -89,6 +94,77 @@ def _concurrent(dsn: Dsn, files: list[Path], tmp: Path) -> tuple[float, int, int
     return time.perf_counter() - start, sum(s for s, _ in done), sum(a for _, a in done)
 
 
+RUN_CONVERSATIONS = 20
+RUN_EXCHANGES = 8
+
+
+class _WriteClock:
+    """Seconds inside a store's durable writes: checkpoints, pending writes, ledger rows."""
+
+    def __init__(self, store) -> None:  # noqa: ANN001
+        self.seconds, self.steps = 0.0, 0
+        store.saver.put = self._timed(store.saver.put, step=True)
+        store.saver.put_writes = self._timed(store.saver.put_writes)
+        store.ledger._write_turn = self._timed(store.ledger._write_turn)
+        store.ledger._write_record = self._timed(store.ledger._write_record)
+
+    def _timed(self, call, step: bool = False):  # noqa: ANN001, ANN202
+        def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            started = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+                self.steps += step
+
+        return run
+
+
+def _checkpoint_cost(dsn: Dsn, tmp: Path) -> dict[str, tuple[float, float, int]]:
+    """Per backend: (seconds in durable writes, seconds in all, steps), the two backends
+    taking turns conversation by conversation."""
+    from emosim.graphs.runner import Job, Simulator
+    from emosim.runs import RunFolder
+    from emosim.schemas import Scenario
+
+    scenario = Scenario.model_validate(
+        dict(
+            id="bench",
+            title="bench",
+            topic="debt_management",
+            subcategory="credit_card_debt",
+            client_persona="marcus_johnson",
+            length_class="long",
+            exchanges=RUN_EXCHANGES,
+            situation="benchmark",
+            anti_pattern_rate=0.15,
+        )
+    )
+    catalog = get_catalog()
+    players = {}
+    for name, store in (("sqlite", tmp / "sqlite"), ("postgres", dsn)):
+        run = RunFolder.create(tmp, f"bench-{name}", store=store)
+        assert run.storage().postgres == (name == "postgres")
+        sim = Simulator(catalog, run)
+        sim.agents_for(scenario)  # templates load outside the timing
+        events = run.events()
+        players[name] = (sim, _WriteClock(sim.store), events, events.__enter__())
+    spent = dict.fromkeys(players, 0.0)
+    for i in range(RUN_CONVERSATIONS):
+        for name, (sim, _, _, log) in players.items():
+            started = time.perf_counter()
+            sim.play(Job(scenario, "bench", i), log)
+            spent[name] += time.perf_counter() - started
+    out = {}
+    for name, (sim, clock, events, _) in players.items():
+        events.__exit__(None, None, None)
+        if name == "postgres":
+            sim.store.drop()
+        sim.close()
+        out[name] = (clock.seconds, spent[name], clock.steps)
+    return out
+
+
 def _timed(work) -> tuple[float, object]:  # noqa: ANN001
     start = time.perf_counter()
     out = work()
@@ -146,9 +222,10 @@ def main() -> None:
                 assert report.ok, report.problems
                 assert resolution_digest(db) == digests["postgres"], "concurrent != serial"
             assert (stored, resent) == (OPERATOR_EVENTS, OPERATOR_EVENTS), (stored, resent)
+            runs = _checkpoint_cost(dsn, tmp)
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
-            for name in (schema, f"{schema}_shared"):
+            for name in (schema, f"{schema}_shared", f"{schema}_runs"):
                 conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
     table = Table(
@@ -188,3 +265,30 @@ def main() -> None:
         f"Postgres store: {stored:,} stored, {resent:,} already stored, none lost or doubled, "
         "the chain intact, the resolution equal to the serial ingest's"
     )
+    _print_runs(console, runs)
+
+
+def _print_runs(console: Console, runs: dict[str, tuple[float, float, int]]) -> None:
+    (sq_write, sq_all, steps), (pg_write, pg_all, pg_steps) = runs["sqlite"], runs["postgres"]
+    assert steps == pg_steps, (steps, pg_steps)
+    table = Table(
+        title=f"Runs, SQLite vs PostgreSQL ({RUN_CONVERSATIONS} scripted conversations x "
+        f"{RUN_EXCHANGES} exchanges each, {steps:,} steps each, durability sync, taking turns; "
+        f"load {os.getloadavg()[0]:.1f})",
+        title_justify="left",
+    )
+    for col in ("per step", "SQLite", "PostgreSQL", "Postgres / SQLite"):
+        table.add_column(col, justify="left" if col == "per step" else "right")
+    table.add_row(
+        "checkpoint + pending writes + ledger rows (ms)",
+        f"{sq_write / steps * 1000:.2f}",
+        f"{pg_write / steps * 1000:.2f}",
+        f"{pg_write / sq_write:.2f}x",
+    )
+    table.add_row(
+        "whole step, scripted agents included (ms)",
+        f"{sq_all / steps * 1000:.2f}",
+        f"{pg_all / steps * 1000:.2f}",
+        f"{pg_all / sq_all:.2f}x",
+    )
+    console.print(table)

@@ -14,7 +14,7 @@ import platform
 import sqlite3
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -90,6 +90,9 @@ def flush_events(log: Any) -> None:
 @dataclass
 class RunFolder:
     path: Path
+    store: Any = field(default=None, compare=False, repr=False)
+    """The store setting this process reached the run's server with (a `Dsn` carrying the
+    password, never written to disk); None: the run's own address, or $EMOSIM_STORE."""
 
     @property
     def run_id(self) -> str:
@@ -126,13 +129,14 @@ class RunFolder:
             from .storage.runs import write_storage
 
             write_storage(path, where, path.name)
+            return cls(path, where)
         return cls(path)
 
     def open_store(self, *, create: bool = True) -> Any:
         """The run's checkpointer and ledger (a `emosim.storage.runs.RunStore`)."""
         from .storage.runs import open_folder_storage
 
-        return open_folder_storage(self.path, self.run_id, create=create)
+        return open_folder_storage(self.path, self.run_id, create=create, given=self.store)
 
     def storage(self) -> Any:
         """Where the checkpoints are (`emosim.storage.runs.RunStorage`)."""

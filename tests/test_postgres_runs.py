@@ -49,11 +49,14 @@ def test_the_setting_puts_checkpoints_in_postgres_and_no_password_in_the_folder(
         assert store.conversations() == [record.id]
         assert len(store.ledger.turns(record.id, 999)) == len(record.turns)
         assert json.loads(store.ledger.record(record.id))["id"] == record.id
-    # without the setting, the run's address has no password: one clear error, no traceback
+    # another process opens the folder with the setting; without it, the run's address has
+    # no password: one clear error, no traceback
+    with RunFolder(run.path).open_store(create=False) as store:
+        assert store.conversations() == [record.id]
     monkeypatch.delenv("EMOSIM_STORE")
     monkeypatch.setenv("PGPASSWORD", "wrong")
     with pytest.raises(EmosimError, match=r"cannot connect for run .*EMOSIM_STORE"):
-        run.open_store(create=False)
+        RunFolder(run.path).open_store(create=False)
 
 
 def test_every_reading_command_works_on_a_postgres_run(pg_run, cli, tmp_path: Path) -> None:

@@ -123,7 +123,7 @@ def copy_run(source_folder: Path, target_folder: Path, target: Dsn | None) -> Ru
     if not storage.postgres and not source.checkpoints_path.is_file():
         raise EmosimError(f"{source_folder}: no checkpoints.sqlite: nothing to copy")
     report = RunCopyReport(storage.describe(source_folder), "", str(target_folder))
-    copy = RunFolder(target_folder)
+    copy = RunFolder(target_folder, target)
     made: Any = None
     with source.open_store(create=False) as src:
         try:
