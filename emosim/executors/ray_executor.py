@@ -18,8 +18,11 @@ Records are appended by the driver only (emosim/batch.py), so each is written on
 conversation's events travel back with its record and are appended by the driver too.
 
 Every node needs emosim installed, the project folder and the run folder at the same paths
-(the run's checkpoints are a SQLite file: one host, or a shared file system). The driver's
-provider keys (`*_API_KEY`) and `EMOSIM_*` settings are handed to the workers as arguments.
+(records, events and the cassette are files there: one host, or a shared file system). The
+run's checkpoints and ledger are where the run keeps them (emosim/storage/runs.py): its SQLite
+file, which the workers of one host share, or PostgreSQL, which workers on any host share.
+The driver's provider keys (`*_API_KEY`), `EMOSIM_*` settings, PGPASSWORD and the run's store
+setting are handed to the workers as arguments.
 Ray is imported only here, so the default install does not need it.
 """
 
@@ -60,11 +63,14 @@ def import_ray() -> Any:
 
 
 def forwarded_env() -> dict[str, str]:
-    """The settings workers need from the driver's environment: provider keys and emosim's."""
+    """The settings workers need from the driver's environment: provider keys, emosim's (the
+    run store's among them) and libpq's password."""
     return {
         k: v
         for k, v in os.environ.items()
-        if k.startswith("EMOSIM_") or k.endswith("_API_KEY") or k == "ANTHROPIC_BASE_URL"
+        if k.startswith("EMOSIM_")
+        or k.endswith("_API_KEY")
+        or k in ("ANTHROPIC_BASE_URL", "PGPASSWORD", "PGPASSFILE")
     }
 
 
@@ -135,13 +141,21 @@ def _event_logger(handle: io.StringIO) -> Any:
 class ConversationWorker:
     """One Ray actor: a Simulator on the run, playing conversations on its threads."""
 
-    def __init__(self, root: str, run_path: str, backend: str, observer: str, env: dict[str, str]):
+    def __init__(
+        self,
+        root: str,
+        run_path: str,
+        store: Any,
+        backend: str,
+        observer: str,
+        env: dict[str, str],
+    ):
         os.environ.update(env)
         from emosim.catalog import get_catalog
 
         ray = import_ray()
         use_limiter(RayLimiter(ray, limiter_actor(ray)))
-        self.run = RunFolder(Path(run_path))
+        self.run = RunFolder(Path(run_path), store=store)
         self.sim = Simulator(get_catalog(Path(root)), self.run, backend, observer)
         self._lock = threading.Lock()
 
@@ -240,7 +254,14 @@ class RayExecutor:
                 max_task_retries=-1,
                 num_cpus=min(1, cpus / count),
                 scheduling_strategy="SPREAD",
-            ).remote(str(work.catalog.root), str(work.run.path), work.backend, work.observer, env)
+            ).remote(
+                str(work.catalog.root),
+                str(work.run.path),
+                work.run.store,
+                work.backend,
+                work.observer,
+                env,
+            )
             for i in range(count)
         ]
         self.pids = [self._get(ray, a.pid.remote()) for a in actors]
