@@ -145,6 +145,7 @@ def _checkpoint_cost(dsn: Dsn, tmp: Path) -> dict[str, tuple[float, float, int]]
     for name, store in (("sqlite", tmp / "sqlite"), ("postgres", dsn)):
         run = RunFolder.create(tmp, f"bench-{name}", store=store)
         assert run.storage().postgres == (name == "postgres")
+        run.write_manifest({"command": "benchmark", "jobs": []})
         sim = Simulator(catalog, run)
         sim.agents_for(scenario)  # templates load outside the timing
         events = run.events()
@@ -162,6 +163,15 @@ def _checkpoint_cost(dsn: Dsn, tmp: Path) -> dict[str, tuple[float, float, int]]
             sim.store.drop()
         sim.close()
         out[name] = (clock.seconds, spent[name], clock.steps)
+    from emosim.storage.runcopy import copy_run
+
+    source = players["sqlite"][0].run.path
+    there, _ = _timed(lambda: copy_run(source, tmp / "copied-postgres", dsn))
+    back, report = _timed(
+        lambda: copy_run(tmp / "copied-postgres", tmp / "copied-back", None, source_store=dsn)
+    )
+    RunFolder(tmp / "copied-postgres", dsn).open_store(create=False).drop()
+    out["copy"] = (there, back, report.checkpoints)  # type: ignore[union-attr]
     return out
 
 
@@ -290,5 +300,12 @@ def _print_runs(console: Console, runs: dict[str, tuple[float, float, int]]) -> 
         f"{sq_all / steps * 1000:.2f}",
         f"{pg_all / steps * 1000:.2f}",
         f"{pg_all / sq_all:.2f}x",
+    )
+    there, back, checkpoints = runs["copy"]
+    table.add_row(
+        f"store copy --run, the SQLite run ({checkpoints:,} checkpoints): s, verified",
+        f"{back:.2f} (in)",
+        f"{there:.2f} (in)",
+        "",
     )
     console.print(table)

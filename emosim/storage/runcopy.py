@@ -107,14 +107,17 @@ def _by_task(pending: list[tuple[str, str, Any]]) -> list[tuple[str, list[tuple[
     return [*ordinary.items(), *calls]
 
 
-def copy_run(source_folder: Path, target_folder: Path, target: Dsn | None) -> RunCopyReport:
+def copy_run(
+    source_folder: Path, target_folder: Path, target: Dsn | None, source_store: Dsn | None = None
+) -> RunCopyReport:
     """Copy the run at `source_folder` into the new folder `target_folder`, its checkpoints
     and ledger in Postgres at `target` (or, None, in the new folder's SQLite file); then
-    prove the two equal. Raises, leaving nothing behind, when anything differs."""
+    prove the two equal. Raises, leaving nothing behind, when anything differs.
+    `source_store`: the DSN (with password) of a source on Postgres (default: the setting)."""
     from emosim.runs import MANIFEST, RunFolder
 
     start = time.perf_counter()
-    source = RunFolder(source_folder)
+    source = RunFolder(source_folder, source_store)
     if not (source_folder / MANIFEST).is_file():
         raise EmosimError(f"{source_folder}: not a run folder (no {MANIFEST})")
     if target_folder.exists():
