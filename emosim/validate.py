@@ -59,7 +59,7 @@ _YAML_KINDS: list[tuple[Callable[[dict], bool], type[BaseModel]]] = [
     (lambda d: isinstance(d.get("types"), dict) and "version" in d, NegativeTemplates),
     (lambda d: "topic" in d and "answers" in d, TopicAnswers),
     (lambda d: "asked_as" in d, AskedAsFile),
-    (lambda d: set(d) == {"concepts"}, ConceptFile),
+    (lambda d: {"concepts"} <= set(d) <= {"concepts", "sayings"}, ConceptFile),
     (lambda d: "weights" in d and "threshold" in d and "features" in d, RankerFile),
     (lambda d: "admit" in d and "next_step" in d, LimitsFile),
     (lambda d: "functions" in d, SentenceFunctionTaxonomy),

@@ -16,6 +16,7 @@ from emosim.agents.scripted.retrieval import (
     index_for,
     intent,
     load_concepts,
+    load_sayings,
     normalize,
 )
 from emosim.agents.scripted.text import split_sentences
@@ -32,11 +33,11 @@ from emosim.files import DataError
 # Measured with the shipped index and ranker (trained on phrasings and dev, its threshold
 # cross-validated on dev; test measured, never tuned on). They guard against regressions; the
 # targets are the issue's.
-DEV_ACCURACY = 0.89  # 189 of 211, 12 of 174 off-bank matched (in sample; cross-validated:
-# 88.6%, 6.9%)
-TEST_ACCURACY = 0.74  # 586 of 782 with test-7 (241 paraphrases, written after the fifth round
-# and measured once on it: 165, 68.5%); before test-7: 421 of 541 (the threshold rule before the
-# ranker: 401, 74.1%); test-6, written before the ranker: 131 of 157 (83.4%; 79.6% before)
+DEV_ACCURACY = 0.89  # 190 of 211, 11 of 174 off-bank matched (in sample; cross-validated:
+# 88.6%, 7.5%)
+TEST_ACCURACY = 0.745  # 588 of 782 with the sayings of concepts.yaml (586 before; test-7, 241
+# paraphrases written after the fifth round: 167, 69.3%, 165 before); before test-7: 421 of
+# 541 (the threshold rule before the ranker: 401, 74.1%); test-6: 131 of 157 (83.4%)
 TEST_FALSE_MATCH = 0.095  # 15 of 167 (test-7: 3 of 40); before test-7: 12 of 127 (the rule: 18,
 # 14.2%); test-6: 3 of 34 (6 before)
 
@@ -176,9 +177,9 @@ def test_held_out_accuracy_does_not_regress(evaluation: ParaphraseEval) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="the accuracy target (>= 85% of held-out paraphrases) is not met by lexical "
-    "retrieval with expert phrasings and a learned ranker: measured 77.8% (421 of 541) with "
-    "9.4% of off-bank questions matched (the <= 10% target is met); test-6, the newest split: "
-    "83.4% and 8.8%; test-5 (rambling, indirect): 62.2%",
+    "retrieval with expert phrasings, sayings and a learned ranker: measured 75.2% (588 of 782) "
+    "with 9.0% of off-bank questions matched (the <= 10% target is met); test-7, the newest "
+    "split by an independent author: 69.3% and 7.5%; test-5 (rambling, indirect): 60.2%",
 )
 def test_held_out_accuracy_meets_the_target(evaluation: ParaphraseEval) -> None:
     assert evaluation.met
@@ -313,3 +314,24 @@ def test_a_ranker_file_of_other_features_is_an_error(tmp_path) -> None:
     with pytest.raises(DataError) as err:
         load_ranker(path)
     assert "answer_ranker.yaml" in str(err.value) and "retrain" in str(err.value)
+
+
+def test_sayings_are_read_as_the_plain_words_of_the_bank(tmp_path, index: AnswerIndex) -> None:
+    """agents/scripted/concepts.yaml `sayings`: a client's idiom is read as the bank's words,
+    with a hyphen or a space between its words; the shipped sayings name words the bank has."""
+    assert "emergency fund" in normalize("We never built a rainy-day fund")
+    assert content_words("my nest egg") == ["retirement", "savings"]
+    assert content_words("what does the taxman take") == ["tax", "take"]
+    assert content_words("the nest was empty") == ["nest", "empty"]  # a word of it alone: kept
+    found = load_sayings(concepts_path())
+    assert found is not None
+    for saying, plain in found[1].items():
+        own = index.query_features([plain])[2]
+        assert own and all(f in index._vocabulary for f in own), (saying, plain)
+    path = tmp_path / "concepts.yaml"
+    path.write_text("concepts: {}\nsayings:\n  Piggy-Bank: savings account\n")
+    pattern, plain = load_sayings(path) or (None, None)
+    assert pattern is not None and pattern.search("my piggy bank")
+    assert plain == {"piggy bank": "savings account"}
+    path.write_text("concepts: {}\n")
+    assert load_sayings(path) is None

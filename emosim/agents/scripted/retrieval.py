@@ -148,6 +148,11 @@ class ConceptFile(StrictModel):
     concepts: dict[str, list[str]] = Field(
         description="Concept word -> words a client uses for it (each word in one concept)."
     )
+    sayings: dict[str, str] = Field(
+        default_factory=dict,
+        description='A saying a client uses ("nest egg", "the taxman") -> the plain words '
+        "the bank uses for it; a hyphen or a space between its words matches either.",
+    )
 
 
 _SYNONYMS: dict[str, str] = {}
@@ -296,6 +301,24 @@ def load_concepts(path: Path) -> dict[str, str]:
 
 
 _SYNONYMS.update(load_concepts(concepts_path()))
+_SPACES = re.compile(r"[\s-]+")
+
+
+def load_sayings(path: Path) -> tuple[re.Pattern[str], dict[str, str]] | None:
+    """One pattern of every saying of the concept file (longest first) and saying -> plain
+    words; None when it has none."""
+    sayings = {
+        " ".join(_SPACES.split(k.lower().strip())): v.lower()
+        for k, v in load_yaml_model(path, ConceptFile).sayings.items()
+    }
+    if not sayings:
+        return None
+    alternatives = sorted(sayings, key=len, reverse=True)
+    body = "|".join(r"[\s-]+".join(map(re.escape, k.split())) for k in alternatives)
+    return re.compile(rf"\b(?:{body})\b"), sayings
+
+
+_SAYINGS = load_sayings(concepts_path())
 
 
 @functools.lru_cache(maxsize=16384)
@@ -306,13 +329,17 @@ def _stem(word: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """Lower case, straight apostrophes, contractions expanded, phrases rewritten."""
+    """Lower case, straight apostrophes, contractions expanded, sayings (concepts.yaml) and
+    phrases rewritten."""
     out = text.lower().translate(_APOSTROPHE)
     out = out.replace("&", " and ")
     if "'" in out:
         for pattern, repl in _CONTRACTIONS:
             out = pattern.sub(repl, out)
     out = " ".join([_TYPO_CONTRACTIONS.get(w, w) for w in out.split()])
+    if _SAYINGS is not None:
+        pattern, plain = _SAYINGS
+        out = pattern.sub(lambda m: " " + plain[" ".join(_SPACES.split(m[0]))] + " ", out)
     if _ANY_PHRASE.search(out):
         for pattern, repl in _PHRASES:
             out = pattern.sub(repl, out)
