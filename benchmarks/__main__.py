@@ -15,6 +15,7 @@ from . import (
     observers,
     postgres,
     retrieval,
+    scale,
     strategies,
     yaml_guard,
 )
@@ -23,6 +24,7 @@ BENCHMARKS = {
     "engine": engine.main,
     "batch": batch.main,
     "llm": llm.main,
+    "scale": scale.main,
     "labels": labels.main,
     "postgres": postgres.main,
     "observers": observers.main,
