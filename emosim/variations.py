@@ -171,10 +171,14 @@ def compose_situation(
             f"What brings {who} to {advisor} today is {phrase}: {covers}.",
         ]
     )
-    parts = [opening, f"At home: {ensure_period(lower_first(persona.household.strip()))}"]
+    parts = [opening]
     facts = topic_facts(persona, topic_id)
-    if facts:
-        chosen = rng.sample(facts, k=min(2, len(facts)))
+    chosen = rng.sample(facts, k=min(2, len(facts))) if facts else []
+    # who is at home is told when the facts of this conversation bring them in, and now and
+    # then otherwise: a client does not recite their household every time they sit down
+    if _brings_in_household(persona, chosen) or rng.random() < HOUSEHOLD_SHARE:
+        parts.append(f"At home: {ensure_period(lower_first(persona.household.strip()))}")
+    if chosen:
         quoted = " ".join(f'"{ensure_period(f)}"' for f in chosen)
         has = "have" if plural else "has"
         parts.append(
@@ -188,6 +192,25 @@ def compose_situation(
     emotion = catalog.emotions[start.emotion]
     parts.append(f"Going in, the feeling is {emotion.name.lower()} at {level_of(start)} intensity.")
     return " ".join(parts)
+
+
+HOUSEHOLD_SHARE = 0.4
+_FAMILY = re.compile(
+    r"\b(?:wife|husband|partner|fianc\w*|kids?|children|son|daughters?|mother|father|mom|dad|"
+    r"parents?|sister|brother|grand\w+|in-law)\b",
+    re.IGNORECASE,
+)
+_NOT_NAMES = frozenset(
+    "Married Lives Living Divorced Single Widowed Their Her His The They She He It Two Three "
+    "Four Five Six Seven Eight Nine Ten One".split()
+)
+
+
+def _brings_in_household(persona: ClientPersona, facts: list[str]) -> bool:
+    """Whether the facts name someone of the household (by name, or as family)."""
+    names = set(re.findall(r"\b[A-Z][^\W\d_]+", persona.household)) - _NOT_NAMES
+    text = " ".join(facts)
+    return bool(_FAMILY.search(text)) or any(re.search(rf"\b{n}\b", text) for n in names)
 
 
 def subcategory_ids(catalog: Catalog, topic: str) -> list[str]:

@@ -191,14 +191,15 @@ def test_a_message_turns_once_and_strong_feelings_are_not_hedged(
 def test_what_a_feeling_is_about_is_not_the_same_phrase_again(
     client: ScriptedClient, catalog
 ) -> None:
-    """Once the sub-topic and the topic have been said, a feeling is about "all this", not
-    the sub-topic phrase a third time, nor a term of the topic nobody said."""
+    """Once the sub-topic and the topic have been said, a feeling is about "all this" or what
+    this person calls it ("the money stuff"), not the sub-topic phrase a third time, nor a
+    term of the topic nobody said."""
     request = _request(catalog, catalog.clients["cody_blevins"], "shame", 0.7)
     topic = catalog.topics[request.topic]
     sub = topic.subcategories[0]
     said = " ".join([sub.phrase or sub.name, topic.phrase or topic.name]).lower()
     things = {client._thing(request, random.Random(s), said) for s in range(30)}
-    assert things <= set(client_module._IT), things
+    assert things <= set(client_module._IT) | set(client.material.calls_it("cody_blevins"))
     fresh = {client._thing(request, random.Random(s), "nothing said yet") for s in range(30)}
     assert not fresh & set(client_module._IT)
     assert not any(t.lower() in " ".join(fresh).lower() for t in topic.key_terms), fresh

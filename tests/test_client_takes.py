@@ -123,3 +123,50 @@ def test_the_runway_question_asks_about_savings_not_a_quoted_price(client, catal
     assert asked
     for question in asked:
         assert "$190" not in question and "$64,000" in question, question
+
+
+def test_a_hard_feeling_after_a_reply_taken_well_turns_in_the_persona_s_words(
+    client, catalog
+) -> None:
+    """ "Still, ..." in this person's words (personas/clients/*.yaml `contrasts`), never the
+    shared lead-ins when the persona has their own."""
+    shared = [c.lower() for c in client.material.reactions.contrast_lead_ins]
+    own = [c.lower() for c in catalog.clients["cody_blevins"].speaking_style.contrasts]
+    transcript = [
+        Line(speaker="client", text="I keep putting it off."),
+        Line(speaker="advisor", text="Many people start by listing what comes in and goes out."),
+    ]
+    shared_only = [c for c in shared if not any(o.startswith(c.rstrip(",")) for o in own)]
+    turned = 0
+    for seed in range(60):
+        request = _request(
+            catalog, "cody_blevins", "heard", transcript, state=_state(catalog, "shame", 0.6)
+        )
+        text = client.speak(request, seed=seed).text.lower()
+        turned += any(f" {c}" in text or text.startswith(c) for c in own)
+        assert not any(f". {c}" in text for c in shared_only), text
+    assert turned >= 5
+
+
+def test_what_a_persona_calls_it_once_it_has_been_named(client, catalog) -> None:
+    """Once the topic has been named, "it" is what this person calls it ("this annuity
+    business") more often than "all this"."""
+    persona = catalog.clients["frank_russo"]
+    topic = catalog.topics[persona.topics[0]]
+    sub = topic.subcategories[0]
+    said = f"{sub.phrase or sub.name} and {topic.phrase or topic.name}".lower()
+    request = _request(catalog, "frank_russo", "heard", [])
+    things = [client._thing(request, random.Random(seed), said) for seed in range(50)]
+    own = set(client.material.calls_it("frank_russo"))
+    assert own and sum(t in own for t in things) >= 25
+    assert set(things) <= own | {"all this", "this whole thing", "all of it"}
+
+
+def test_a_contrast_must_turn(catalog) -> None:
+    from pydantic import ValidationError
+
+    from emosim.schemas.persona import SpeakingStyle
+
+    style = catalog.clients["cody_blevins"].speaking_style.model_dump()
+    with pytest.raises(ValidationError, match="ends with a comma"):
+        SpeakingStyle.model_validate({**style, "contrasts": ["Still"]})

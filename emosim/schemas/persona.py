@@ -78,6 +78,12 @@ class SpeakingStyle(StrictModel):
         description='How they close their last message ("Harold", "Mahalo nui, Elena."); no '
         "question.",
     )
+    contrasts: list[str] = Field(
+        default_factory=list,
+        description='How they turn to a harder feeling after taking a reply well ("Still,", '
+        '"Thing is,"); ends with a comma or "but". Used in place of the shared '
+        "contrast_lead_ins of agents/scripted/client_reactions.yaml.",
+    )
     sentence_length: Literal["short", "medium", "long"] = Field(
         default="medium", description="Typical sentence length."
     )
@@ -92,7 +98,13 @@ class SpeakingStyle(StrictModel):
     )
 
     @field_validator(
-        "hedges", "intensifiers", "acknowledgements", "interjections", "asides", "sign_offs"
+        "hedges",
+        "intensifiers",
+        "acknowledgements",
+        "interjections",
+        "asides",
+        "sign_offs",
+        "contrasts",
     )
     @classmethod
     def _alternatives(cls, v: list[str]) -> list[str]:
@@ -104,6 +116,14 @@ class SpeakingStyle(StrictModel):
                     raise ValueError(f"unbalanced or nested [ ] in {text!r}")
             if depth or "{" in text:
                 raise ValueError(f"unbalanced [ ] or a {{slot}} in {text!r}")
+        return v
+
+    @field_validator("contrasts")
+    @classmethod
+    def _turns(cls, v: list[str]) -> list[str]:
+        for text in v:
+            if not (text.endswith(",") or text.endswith(" but") or text == "But"):
+                raise ValueError(f'a contrast ends with a comma or "but": {text!r}')
         return v
 
     @field_validator("sign_offs")

@@ -39,6 +39,13 @@ STORY_BY = 3  # the exchange by which the client has told their whole situation
 # the body or the client's life: people mostly name what they feel, and a reader should see it
 NAMED_SHARE = 0.6
 SHORT = {"terse": 0.4, "medium": 0.25, "verbose": 0.1}
+# how often their own short "okay" goes before a reaction ("Alright. That helps, because..."):
+# a terse writer's "okay" is the reaction, not a second one in front of it
+STACKED_ACK = {"terse": 0.0, "medium": 0.15, "verbose": 0.3}
+# a short writer says one thing more, not a saying of theirs and a question on top of it:
+# how often an aside follows a feeling, and a question follows two things said
+ASIDE = {"terse": 0.1, "medium": 0.25, "verbose": 0.35}
+ASK_AFTER_TWO = {"terse": 0.25, "medium": 0.4, "verbose": 0.45}
 # how often a reply that heard or answered the client is taken in their own life's words
 # (client_lives.yaml) rather than a line any client could say (client_reactions.yaml)
 OWN_TAKE = 0.6
@@ -239,9 +246,10 @@ class ScriptedClient:
         # it says so with a "but" ("That helps. Still, I haven't slept in days.")
         if (room > 0 or strong) and not (stance < 0 and valence > 0) and rng.random() < chance:
             feeling = self._feeling(request, rng, said)
-            contrast = list(self.material.reactions.contrast_lead_ins) if self.material else []
+            contrast = self._contrasts(request)
+            shared = list(self.material.reactions.contrast_lead_ins) if self.material else []
             # one "but" a message: an answer that already turned ("Still, ...") is not turned again
-            turned = any(_opens_with(p, contrast) for p in parts)
+            turned = any(_opens_with(p, contrast + shared) for p in parts)
             if stance > 0 and valence < 0 and contrast and not turned:
                 parts.append(expand(rng.choice(contrast), rng).strip())
             parts.append(feeling)
@@ -261,7 +269,7 @@ class ScriptedClient:
         # not every message asks something: some only react, tell or answer her
         # (a message that already says how they feel and more needs no question to go on)
         said_parts = sum(len(p.split()) > 2 for p in parts)  # lead-ins ("Still,") not counted
-        ask = 1.0 if said_parts < 2 else 0.4 if said_parts == 2 else 0.2
+        ask = 1.0 if said_parts < 2 else ASK_AFTER_TWO[style.verbosity] if said_parts == 2 else 0.2
         ask = 0.0 if short and said_parts else ask
         if not carries_question and rng.random() < ask:
             said = "\n".join([history, *parts])
@@ -373,10 +381,13 @@ class ScriptedClient:
             return expand(rng.choice(own_take), rng).strip(), False, stance
         # how this person takes being heard or answered, through their own life, more often
         # than a line any client could say (client_lives.yaml `heard`, `answered`)
+        elsewhere = self._other_topics_terms(request.topic)  # no premium in an inheritance talk
         takes = [
             t
             for t in material.takes(request.persona.id, category)
-            if not any(o in said for o in _openings(t)) and not (heavy and _GLAD.search(t))
+            if not any(o in said for o in _openings(t))
+            and not (heavy and _GLAD.search(t))
+            and not elsewhere.search(t)
         ]
         if takes and rng.random() < OWN_TAKE:
             return self._pick(rng, takes, history), False, stance
@@ -395,7 +406,7 @@ class ScriptedClient:
             own
             and category in {"heard", "answered", "numbers_landed"}
             and stance >= 0  # "That'll work." does not go before a number that hurts
-            and rng.random() < 0.3
+            and rng.random() < STACKED_ACK[style.verbosity]
         ):
             # how this person says "okay", before what they make of it
             voice = f"{ensure_period(expand(rng.choice(own), rng).strip())} {voice}"
@@ -436,7 +447,7 @@ class ScriptedClient:
         ]
         if own and not (stance < 0 and valence > 0):  # one stance a message, as below
             answer = self._voiced(request, rng, self._pick(rng, own, history))
-            contrast = list(reactions.contrast_lead_ins)
+            contrast = self._contrasts(request)
             if stance > 0 and valence < 0 and contrast:
                 lead = expand(rng.choice(contrast), rng).strip()
                 return join_lead_ins([lead, answer], self._proper_nouns(request.persona))
@@ -454,6 +465,14 @@ class ScriptedClient:
                 else f"{lead} {lower_first(answer, self._proper_nouns(request.persona))}"
             )
         return answer
+
+    def _contrasts(self, request: ClientInput) -> list[str]:
+        """How this person turns to a harder feeling ("Still, ..."): their own words when the
+        persona file has them, else the shared lead-ins."""
+        own = list(getattr(request.persona.speaking_style, "contrasts", []) or [])
+        if own or self.material is None:
+            return own
+        return list(self.material.reactions.contrast_lead_ins)
 
     def _pushback(self, request: ClientInput) -> list[str]:
         """Lines of the persona's money script that push back on what Elena's last reply
@@ -554,6 +573,8 @@ class ScriptedClient:
         if named and rng.random() < NAMED_SHARE:  # the feeling called what it is
             slots = {"thing": self._thing(request, rng, history)}
             line = self._pick(rng, named, history, slots)
+            if request.persona.speaking_style.verbosity == "terse":
+                line = _first_clause(line)  # short writers stop at the point
             # "I suppose, I'm furious" reads wrong: only a mild feeling is hedged
             return self._voiced(request, rng, line) if level == "low" else line
         if own and rng.random() < 0.5:  # half the time, the feeling told through their life
@@ -573,7 +594,7 @@ class ScriptedClient:
             # a saying is said once in a conversation
             and not any(w.lower().rstrip(".!") in low for w in expansions(a))
         ]
-        if asides and rng.random() < 0.3:
+        if asides and rng.random() < ASIDE[style.verbosity]:
             aside = ensure_period(expand(rng.choice(asides), rng).strip())
             line = f"{ensure_period(line)} {sentence_case(aside)}"
         elif style.tags and rng.random() < 0.1:
@@ -597,7 +618,11 @@ class ScriptedClient:
             return rng.choice(phrases)
         low = history.lower()
         fresh = [p for p in phrases if p.lower().removeprefix("the ") not in low]
-        return rng.choice(fresh) if fresh else rng.choice(_IT)
+        if fresh:
+            return rng.choice(fresh)
+        # once said, it is what this person calls it ("this annuity business"), else "all this"
+        own = self.material.calls_it(request.persona.id) if self.material else []
+        return rng.choice(own) if own and rng.random() < 0.7 else rng.choice(_IT)
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one client per catalog, a few topics
     def _other_topics_terms(self, topic_id: str) -> re.Pattern[str]:
@@ -711,6 +736,9 @@ class ScriptedClient:
             for _, _, s in split_sentences(t.text)
             if s.endswith("?")
         )
+        # a figure Elena has already worked with ("clearing $9,500 ... takes about $373 a
+        # month") is not asked about as if she had not
+        asked += " " + " ".join(t.text for t in request.transcript if t.speaker == "advisor")
         asks: list[tuple[str, dict[str, str]]] = []
         if amounts and monthly:
             slots = {"savings": max(amounts, key=_amount), "cost": max(monthly, key=_amount)}

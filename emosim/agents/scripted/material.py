@@ -73,6 +73,11 @@ class ClientMaterial:
             return []
         return list(getattr(lines, category))
 
+    def calls_it(self, persona: str) -> list[str]:
+        """What the persona calls the business they came about, once it has been named."""
+        lines = self.lives.personas.get(persona) if self.lives else None
+        return list(lines.it) if lines is not None else []
+
     def disagreement(self, money_script: str) -> list[str]:
         return list(getattr(self.reactions.disagree, money_script, []) or [])
 

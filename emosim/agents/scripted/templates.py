@@ -655,6 +655,21 @@ class LifeLines(StrictModel):
         "of any answer (no topic of its own).",
     )
 
+    it: list[str] = Field(
+        default_factory=list,
+        description="What this person calls the business they came about once it has been "
+        'named ("this annuity business", "Mom\'s things"): noun phrases that fit '
+        "every topic of the persona; said in place of 'all this'.",
+    )
+
+    @field_validator("it")
+    @classmethod
+    def _phrases(cls, v: list[str]) -> list[str]:
+        for text in v:
+            if not text or digits(text) or text[-1:] in ".?!,":
+                raise ValueError(f"a noun phrase, no figures or end punctuation: {text!r}")
+        return v
+
     @field_validator("hard", "easier", "heard", "answered")
     @classmethod
     def _syntax(cls, v: list[str]) -> list[str]:
