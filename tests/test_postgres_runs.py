@@ -168,3 +168,48 @@ def test_a_threaded_batch_on_postgres_writes_the_sqlite_records(
             for line in run.records_path.read_text().splitlines()
         }
     assert records["sqlite"] == records["postgres"]
+
+
+def test_killed_between_a_turn_row_and_its_checkpoint_resumes_to_the_same_record(
+    catalog: Catalog, root: Path, tmp_path: Path, runs_on
+) -> None:
+    """On each run store: a kill after a node wrote its turn row (committed with the node's
+    saved writes on SQLite, by itself on Postgres) but before the checkpoint counting it. No
+    checkpoint counts the row; the resumed node writes it again: the record is the one an
+    uninterrupted play gives."""
+    from emosim.graphs.runner import Simulator
+
+    job = load_job(catalog, root / "simulations" / SCENARIO, 6)
+    _, (reference,) = run_jobs(catalog, [job], tmp_path / "ref", "scripted", "ref", "pytest")
+    run = RunFolder.create(tmp_path / "runs", "killed")
+    assert run.storage().postgres == bool(runs_on)
+    sim = Simulator(catalog, run)
+    written = {"turns": 0, "kill_after": 5}
+    real_write, real_put = sim.ledger._write_turn, sim.saver.put
+
+    def write_turn(*args):  # noqa: ANN002, ANN202
+        real_write(*args)
+        written["turns"] += 1
+
+    def put(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if written["turns"] == written["kill_after"]:
+            raise KeyboardInterrupt("killed before the checkpoint")
+        return real_put(*args, **kwargs)
+
+    sim.ledger._write_turn, sim.saver.put = write_turn, put
+    with run.events() as log, pytest.raises(KeyboardInterrupt):
+        sim.play(job, log)
+    sim.close()
+    with run.open_store(create=False) as store:
+        rows = [r for r in store.ledger.turn_rows() if r[0] == job.conversation_id]
+    assert len(rows) == 5  # the fifth is stored, and no checkpoint counts it yet
+    with run.open_store(create=False) as store:
+        newest = store.saver.get_tuple(
+            {"configurable": {"thread_id": store.thread(job.conversation_id)}}
+        )
+        assert newest.checkpoint["channel_values"]["work"]["turn_count"] == 4
+    with Simulator(catalog, run) as sim, run.events() as log:
+        resumed = sim.play(job, log)
+    assert strip_volatile(resumed.model_dump(mode="json")) == strip_volatile(
+        reference.model_dump(mode="json")
+    )

@@ -6,9 +6,8 @@ number of steps, not with steps x transcript length. A turn row is written by th
 finishes the turn, keyed by (conversation, index), so re-running that node on resume replaces
 it with the identical row. Rows at or past the state's `turn_count` are not yet committed.
 
-On SQLite a turn row is not committed on its own: it rides in the same transaction as the
-checkpoint that follows its node (both use one connection), so a turn and the checkpoint that
-counts it become durable together. On PostgreSQL (`PostgresLedger`) each row is committed as
+On SQLite a turn row is not committed on its own: it rides in the transaction that saves its
+node's writes, ahead of the checkpoint that counts it (one connection for both). On PostgreSQL (`PostgresLedger`) each row is committed as
 it is written, which is before the checkpoint that counts it: a checkpoint is never durable
 without its turns, and a row no checkpoint counts yet is ignored and replaced. Finished turns are also kept in memory per conversation
 (as the validated models the nodes built), so nodes read the transcript without touching the
