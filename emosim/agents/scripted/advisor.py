@@ -8,6 +8,7 @@ and the redraft loop run and preference negatives exist.
 from __future__ import annotations
 
 import functools
+import math
 import random
 import re
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from emosim.catalog import Catalog
 from emosim.grounding.figures import find_figures, to_second_person
 from emosim.grounding.observer import is_check_back
+from emosim.schemas.facts import Fact
 from emosim.schemas.grounding import StatedFact
 from emosim.schemas.taxonomy import Topic
 
@@ -287,6 +289,10 @@ _LOWER_STARTS = frozenset(
     "you you're you've you'll you'd your the a an it it's this that there these those "
     "some most every each one two".split()
 )
+_SAYING_BACK = frozenset({"paraphrase"})  # strategies that say the client's words back
+_CLIENT_SLOTS = frozenset({"fact", "client_quote"})  # slots holding what the client said
+_SAYING_BACK_TRIES = 6  # expansions tried for one that holds the client's words
+_FACT_COVERS = 0.45  # the least share of what a question asks that a vetted fact it gets holds
 _FEELING_FIRST = {"acknowledge_emotion", "validate", "normalize"}
 MAX_STATEMENTS = 3  # plus one question: Elena's replies stay short (30-55 words)
 WORD_BUDGET = 40
@@ -373,6 +379,10 @@ def _most_telling(facts: list[StatedFact]) -> StatedFact:
     return min(facts, key=lambda f: _TELLING.index(f.kind))
 
 
+def _fact_words(fact: Fact) -> frozenset[str]:
+    return stems(f"{fact.statement} {' '.join(fact.keywords)}")
+
+
 def with_sympathy(clause: str) -> str | None:
     """A told fact that holds a death, met with sympathy before its figures, not with
     "So, as things stand, your father died and left you $62,000"."""
@@ -416,6 +426,8 @@ class ScriptedAdvisor:
             for sid, items in templates.strategies.items()
         }
         self._terms: dict[str, _TopicTerms] = {}
+        # each vetted fact's words, how many facts have each word, how many facts (lazily)
+        self._fact_words: tuple[dict[str, frozenset[str]], dict[str, int], int] | None = None
         limits = catalog.file(LIMITS_FILE)
         self._limits = load_limits(limits) if limits.is_file() else None
         # every topic's key terms with their glosses (the first topic's gloss of a term wins)
@@ -819,6 +831,9 @@ class ScriptedAdvisor:
             return None
         low = question.lower()
         topic = self.catalog.topics[request.topic]
+        # what the question asks beyond the topic's own name and words any question has
+        asked = stems(question) - _VAGUE
+        best: tuple[float, Fact] | None = None
         for fact in facts.search(question, topic=request.topic, limit=3):
             statement = fact.statement.lower()
             if any(rx.search(fact.statement) for rx in self._rules) or any(
@@ -832,14 +847,42 @@ class ScriptedAdvisor:
             ]
             # one specific phrase ("payment plan") or two words of it, not one common word
             named = any(" " in k for k in hits) or len(hits) >= 2
-            if named and fact.statement.lower() not in advisor_said:
-                return {
-                    "text": f"{expand(_FACT_LEADS, rng)}{fact.statement}",
-                    "function": "explain_concept",
-                    "strategy": "education",
-                    "_keep": True,
-                }
-        return None
+            if not named or statement in advisor_said or not asked:
+                continue
+            # and about what is asked: the fees of an account are not its SIPC protection,
+            # how a benefit is figured is not the earliest age to claim it
+            share = self._fact_share(asked, fact)
+            if share >= _FACT_COVERS and (best is None or share > best[0]):
+                best = (share, fact)
+        if best is None:
+            return None
+        return {
+            "text": f"{expand(_FACT_LEADS, rng)}{best[1].statement}",
+            "function": "explain_concept",
+            "strategy": "education",
+            "_keep": True,
+        }
+
+    def _fact_share(self, asked: frozenset[str], fact: Fact) -> float:
+        """The share of the question's words `fact` (statement and keywords) holds, each word
+        weighted by how few facts have it: "social security" is in a dozen facts, what is
+        asked of it ("calculated", "statement") says which one fits."""
+        if self._fact_words is None:
+            facts = self.catalog.facts
+            words = {f.id: _fact_words(f) for f in facts.facts} if facts is not None else {}
+            df: dict[str, int] = {}
+            for ws in words.values():
+                for w in ws:
+                    df[w] = df.get(w, 0) + 1
+            self._fact_words = (words, df, len(words))
+        words, df, n = self._fact_words
+        held = words.get(fact.id) or _fact_words(fact)
+
+        def weight(word: str) -> float:
+            return math.log((n + 1) / (df.get(word, 0) + 1)) + 1.0
+
+        total = sum(map(weight, asked))
+        return sum(weight(w) for w in asked & held) / total if total else 0.0
 
     def _closing(
         self,
@@ -963,6 +1006,11 @@ class ScriptedAdvisor:
         said = " ".join(line.text for line in request.transcript).lower()
         feedback = {f.code for f in request.critic_feedback}
         asked = asked_term is not None
+        # a term nobody asked about and the client never used is not explained: "compound
+        # growth" defined out of the blue is a lecture, not an answer
+        client_said = " ".join(x.text for x in request.transcript if x.speaker == "client")
+        term = slots.get("term", "")
+        term_in_play = asked or bool(term and whole_words(term.lower()).search(client_said.lower()))
         picked: list[tuple[_Template, str]] = []
         used_slots: frozenset[str] = frozenset()  # term slots already used: one mention
         for sid in strategies:
@@ -974,6 +1022,12 @@ class ScriptedAdvisor:
                 options = [t for t in options if not t.bare_term]
                 if sid == "education" and asked and not answering:  # best: the gloss itself
                     options = [t for t in options if "term_gloss" in t.slots] or options
+            if not term_in_play:
+                options = [t for t in options if not t.term_slots]
+            if sid in _SAYING_BACK and not answering:
+                # a paraphrase says back what this client said (a fact they told, their own
+                # words), never a want nobody voiced ("you'd like to understand your options")
+                options = [t for t in options if t.slots & _CLIENT_SLOTS]
             if used_slots:
                 options = [t for t in options if not (t.slots & used_slots)]
             if not options:
@@ -1001,17 +1055,35 @@ class ScriptedAdvisor:
         if len(ordered) > limit:
             ordered = ordered[: limit - 1] + ordered[-1:]
         answers = {id(t) for t in answer.replies} if answer is not None else set()
+        texts = [self._render(t, sid, slots, rng, id(t) in answers) for t, sid in ordered]
         return [
             {
-                "text": sentence_case(fill(expand(t.source.text, rng), slots)),
+                "text": text,
                 "function": t.source.function,
                 "strategy": sid,
                 # what the client asked for survives trimming: the answer, the term explained
                 "_keep": id(t) in answers or (asked and bool(t.term_slots) and not t.bare_term),
                 "_lead": sid == request.lead_strategy,  # a candidate reply's given approach
             }
-            for t, sid in ordered
+            for (t, sid), text in zip(ordered, texts, strict=True)
+            if text is not None
         ]
+
+    @staticmethod
+    def _render(
+        t: _Template, sid: str, slots: dict[str, str], rng: random.Random, answering: bool
+    ) -> str | None:
+        """The template filled. A sentence saying the client's words back holds them: of its
+        alternatives ("So [{fact}|the real question is timing]; is that right?") one that
+        names what they said, else none."""
+        if sid not in _SAYING_BACK or answering:
+            return sentence_case(fill(expand(t.source.text, rng), slots))
+        theirs = [slots[k] for k in _CLIENT_SLOTS if slots.get(k)]
+        for _ in range(_SAYING_BACK_TRIES):
+            text = sentence_case(fill(expand(t.source.text, rng), slots))
+            if any(v.lower() in text.lower() for v in theirs):
+                return text
+        return None
 
     def _anti_pattern_draft(
         self, request: AdvisorInput, rng: random.Random, slots: dict[str, str]

@@ -1,0 +1,130 @@
+"""What Elena says in a reply reads true to the conversation: no term explained that nobody
+asked about or used, no paraphrase of a want the client never voiced, and no vetted fact
+about something other than the question opening the reply."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from emosim.agents.backends import load_advisor_templates
+from emosim.agents.messages import AdvisorInput
+from emosim.agents.scripted.advisor import ScriptedAdvisor
+from emosim.catalog import Catalog
+
+SEEDS = range(30)
+
+
+@pytest.fixture(scope="module")
+def advisor(catalog: Catalog) -> ScriptedAdvisor:
+    return ScriptedAdvisor(catalog, load_advisor_templates(catalog), anti_pattern_rate=0.0)
+
+
+def _request(catalog: Catalog, topic_id: str, text: str, **extra: object) -> AdvisorInput:
+    topic = catalog.topics[topic_id]
+    return AdvisorInput.model_validate(
+        {
+            "client_name": "Dana Lee",
+            "topic": topic_id,
+            "subcategory": topic.subcategories[0].id,
+            "transcript": [{"speaker": "client", "text": text}],
+            "observed": {
+                "primary": "curiosity",
+                "family": "surprise",
+                "intensity": 0.5,
+                "intensity_level": "medium",
+                "confidence": 0.5,
+                "observer": "test",
+            },
+            "exchange": 2,
+            "exchanges": 6,
+            "attempt": 2,
+            **extra,
+        }
+    )
+
+
+MESSAGES = (
+    ("divorce", "Greg had every password and I keep finding accounts. It's just a lot."),
+    ("investing_basics", "I feel taken, and I have not told Linda what it is costing us."),
+    ("retirement_planning", "We've got $40,000 saved and I'm 58. My husband says we'll be fine."),
+    ("debt_management", "I owe $9,500 on two cards and the minimums eat my paycheck."),
+)
+
+
+@pytest.mark.parametrize(("topic", "text"), MESSAGES)
+def test_no_term_is_explained_that_nobody_asked_about(
+    advisor: ScriptedAdvisor, catalog: Catalog, topic: str, text: str
+) -> None:
+    """A key term's plain meaning is said only when the client asked about it or used it
+    (3-4 of 40 replies explained a random term of the topic: 'separate property' to a client
+    asking how to clear a card balance)."""
+    glosses = {t: g.rstrip(".") for t, g in catalog.topics[topic].key_terms.items()}
+    for seed in SEEDS:
+        reply = advisor.draft(_request(catalog, topic, text), seed=seed).text
+        explained = [t for t, g in glosses.items() if g in reply]
+        assert not explained, (seed, reply)
+    # asked about, the term is explained
+    term, gloss = next(iter(glosses.items()))
+    asked = _request(catalog, topic, f"What does {term} mean?")
+    assert gloss in advisor.draft(asked, seed=1).text
+
+
+def test_a_paraphrase_says_back_what_the_client_said(
+    advisor: ScriptedAdvisor, catalog: Catalog
+) -> None:
+    """Asked to paraphrase (a candidate reply's given approach), Elena says back the client's
+    own fact or words, or nothing of the kind: never a want nobody voiced ("What I'm hearing
+    is that you'd like to understand your options")."""
+    text = "Honestly I don't even know what to think about any of it anymore."
+    told = "my brother stopped paying his half of mom's rent"
+    said_back = 0
+    for seed in SEEDS:
+        for facts in ([], [told]):
+            request = _request(
+                catalog,
+                "caring_for_parents",
+                text,
+                lead_strategy="paraphrase",
+                shared_facts=facts,
+            )
+            for sentence in advisor.draft(request, seed=seed).sentences:
+                if sentence.strategy == "paraphrase":
+                    assert told in sentence.text, (seed, facts, sentence.text)
+                    said_back += 1
+    assert said_back >= len(SEEDS) // 2  # told a fact, it is said back
+
+
+@pytest.mark.parametrize(
+    ("topic", "question", "fact_words"),
+    [
+        (
+            "investing_basics",
+            "Where would I find out what an investment account is charging in fees?",
+            None,
+        ),
+        ("divorce", "Can a former spouse's debts show up on my credit report?", None),
+        (
+            "healthcare_costs",
+            "How do I compare health plans beyond just the monthly premium?",
+            None,
+        ),
+        ("social_security", "Is Social Security even going to be there for me?", None),
+        ("emergency_fund", "How much should I actually have in an emergency fund?", "three to six"),
+        ("tax_planning", "How does an IRS payment plan work?", "IRS"),
+        ("career_transition", "What do I do about health insurance between jobs?", "COBRA"),
+    ],
+)
+def test_a_vetted_fact_is_about_what_is_asked(
+    advisor: ScriptedAdvisor, catalog: Catalog, topic: str, question: str, fact_words: str | None
+) -> None:
+    """A fact of the fact base opens a reply only when it is about what the question asks:
+    an account's fees do not get the SIPC fact, a credit report question does not get the
+    ex-spouse Social Security fact; a fact that answers the question still comes."""
+    request = _request(catalog, topic, question)
+    found = advisor._vetted(request, random.Random(0), question, "")
+    if fact_words is None:
+        assert found is None, found
+    else:
+        assert found is not None and fact_words in found["text"], found
