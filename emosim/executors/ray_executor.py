@@ -236,7 +236,13 @@ class RayExecutor:
             )
         except (ConnectionError, RuntimeError, ValueError) as exc:
             where = self.address or "a new local cluster"
-            raise EmosimError(f"--address: cannot connect to Ray at {where}: {exc}") from None
+            hint = ""
+            if self.address and os.environ.get("RAY_AUTH_MODE") != "token":
+                hint = (
+                    " (a cluster started with `ray start` asks for its token: export "
+                    "RAY_AUTH_MODE=token, the token being in ~/.ray/auth_token)"
+                )
+            raise EmosimError(f"--address: cannot connect to Ray at {where}: {exc}{hint}") from None
 
     def _start_workers(self, ray: Any, work: BatchWork, concurrency: int) -> list[Any]:
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
