@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -167,3 +168,46 @@ def test_workers_on_two_processes_share_one_limiter(cluster: str) -> None:
     # one bucket for both: 60 calls, 10 at once then 10 a second, so the last waits about
     # 5 s (less the time the reservations took); a bucket each would make it 2 s
     assert 3.5 <= max(first + second) <= 5.0 + 1e-6
+
+
+def test_a_worker_killed_on_the_postgres_run_store_loses_nothing(
+    cluster: str, catalog: Catalog, postgres_dsn: Any, tmp_path: Path
+) -> None:
+    """Workers on the shared Postgres store (where workers on other hosts meet): a worker
+    killed mid-batch, its conversations resumed elsewhere; the records those of threads on
+    SQLite."""
+    from emosim.executors.ray_executor import RayExecutor
+
+    jobs = [
+        Job(catalog.load_scenario(path), "h", seed)
+        for path in sorted((ROOT / "simulations").glob("*.yaml"))[:2]
+        for seed in (1, 2, 3)
+    ]
+    run = RunFolder.create(tmp_path, "ray-pg", store=postgres_dsn)
+    assert (run.path / "storage.json").is_file()  # its checkpoints and ledger in Postgres
+    executor = RayExecutor(address=cluster, workers=2)
+    killed: list[int] = []
+
+    def kill_a_worker(record: Any) -> None:
+        if not killed:
+            killed.append(executor.pids[0])
+            os.kill(executor.pids[0], signal.SIGKILL)
+
+    result = run_batch(
+        catalog,
+        run,
+        jobs,
+        backend="scripted",
+        concurrency=4,
+        on_record=kill_a_worker,
+        executor=executor,
+    )
+    assert killed and result.completed == len(jobs)
+    straight = RunFolder.create(tmp_path, "threads")
+    run_batch(catalog, straight, jobs, backend="scripted", concurrency=4)
+
+    def records(folder: RunFolder) -> dict[str, Any]:
+        lines = folder.records_path.read_text().splitlines()
+        return {r["id"]: strip_volatile(r) for r in map(json.loads, lines)}
+
+    assert records(run) == records(straight)
