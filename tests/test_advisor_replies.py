@@ -128,3 +128,38 @@ def test_a_vetted_fact_is_about_what_is_asked(
         assert found is None, found
     else:
         assert found is not None and fact_words in found["text"], found
+
+
+def test_the_answer_follows_the_question_and_the_calculation_backs_it_up(
+    advisor: ScriptedAdvisor, catalog: Catalog
+) -> None:
+    """A client's figures and a question in one turn: the answer comes before the
+    calculation, so "It often comes up in midlife..." follows the question it answers, not
+    "$1,140 more over a year"."""
+    from emosim.grounding.numbers import numbers_block
+    from emosim.grounding.observer import RuleFactObserver
+
+    text = (
+        "My long-term care premium is going up from $190 to $285 a month, and I am not sure "
+        "I can keep paying it. When do people usually start thinking about long-term care "
+        "coverage?"
+    )
+    facts = RuleFactObserver().observe(text, 0).facts
+    numbers = numbers_block(facts)
+    assert facts and any(n.summary for n in numbers)
+    both = 0
+    for seed in SEEDS:
+        request = _request(
+            catalog,
+            "insurance_planning",
+            text,
+            facts=[f.model_dump() for f in facts],
+            numbers=[n.model_dump() for n in numbers],
+        )
+        sentences = advisor.draft(request, seed=seed).sentences
+        calc = [i for i, s in enumerate(sentences) if "$95" in s.text or "$1,140" in s.text]
+        answer = [i for i, s in enumerate(sentences) if "midlife" in s.text]
+        if calc and answer:
+            both += 1
+            assert answer[0] < calc[0], [s.text for s in sentences]
+    assert both >= 5  # the answer has other wordings; enough replies hold both

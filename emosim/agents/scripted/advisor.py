@@ -334,7 +334,7 @@ def _trimmed(sentences: list[dict]) -> list[dict[str, str]]:
     if words() > WORD_BUDGET + 10 and len(statements) >= 2 and not lead_asks:
         questions = []  # a full answer can stand without a question after it
     kept = statements + questions[:1]
-    return [{k: v for k, v in s.items() if k not in ("_keep", "_lead")} for s in kept]
+    return [{k: v for k, v in s.items() if k not in ("_keep", "_lead", "_answer")} for s in kept]
 
 
 def _last_client_index(request: AdvisorInput) -> int:
@@ -505,6 +505,12 @@ class ScriptedAdvisor:
             grounded = self._grounded(request, rng, last_client, question, advisor_said)
             if grounded is not None:
                 at = 1 if sentences and sentences[0]["function"] in _FEELING_FIRST else 0
+                answered = [i for i, x in enumerate(sentences) if x.get("_answer")]
+                if grounded["function"] == "explain_concept" and answered:
+                    # a calculation or a vetted fact backs the answer up: after it, so the
+                    # answer ("It often comes up in midlife...") follows the question it
+                    # answers, not "$1,140 more over a year"
+                    at = answered[-1] + 1
                 sentences.insert(at, grounded)
             if about_term and asked is not None:
                 self._define(request, rng, slots, asked, sentences)
@@ -1064,6 +1070,7 @@ class ScriptedAdvisor:
                 # what the client asked for survives trimming: the answer, the term explained
                 "_keep": id(t) in answers or (asked and bool(t.term_slots) and not t.bare_term),
                 "_lead": sid == request.lead_strategy,  # a candidate reply's given approach
+                "_answer": id(t) in answers,
             }
             for (t, sid), text in zip(ordered, texts, strict=True)
             if text is not None
