@@ -163,3 +163,30 @@ def test_the_answer_follows_the_question_and_the_calculation_backs_it_up(
             both += 1
             assert answer[0] < calc[0], [s.text for s in sentences]
     assert both >= 5  # the answer has other wordings; enough replies hold both
+
+
+def test_an_answer_after_the_clients_facts_points_back_to_the_question(
+    advisor: ScriptedAdvisor, catalog: Catalog
+) -> None:
+    """ "He left you $62,000. Usually not, since..." read as if "usually not" answered the
+    figure: after the client's facts are said back, an answer leaning on the question points
+    back to it ("As for your question, usually not, ...")."""
+    from emosim.grounding.observer import RuleFactObserver
+
+    text = (
+        "My estranged father died and left me $62,000. Do I need a lot of money before it "
+        "makes sense to start investing?"
+    )
+    facts = RuleFactObserver().observe(text, 0).facts
+    seen = 0
+    for seed in SEEDS:
+        request = _request(catalog, "investing_basics", text, facts=[f.model_dump() for f in facts])
+        sentences = [s.text for s in advisor.draft(request, seed=seed).sentences]
+        told = next((i for i, s in enumerate(sentences) if "$62,000" in s), None)
+        if told is None or told + 1 >= len(sentences):
+            continue
+        answer = sentences[told + 1]
+        if "minimums" in answer or "fractional" in answer:
+            seen += 1
+            assert answer.lower().startswith(("as for", "on your", "to your")), sentences
+    assert seen >= 5

@@ -379,6 +379,22 @@ def _most_telling(facts: list[StatedFact]) -> StatedFact:
     return min(facts, key=lambda f: _TELLING.index(f.kind))
 
 
+# an answer that leans on the question ("Usually not, since...", "It often comes up...")
+_LEANS = re.compile(
+    r"^(?:yes|no|usually|not|often|it|it's|generally|rarely|sometimes|probably|mostly)\b",
+    re.IGNORECASE,
+)
+_TO_THE_QUESTION = "[As for your question,|On your question,|To your question,]"
+
+
+def _to_the_question(text: str, rng: random.Random) -> str:
+    """An answer that leans on the question, said after the client's own facts were said
+    back ("He left you $62,000. Usually not, since..."), points back to the question."""
+    if not _LEANS.match(text):
+        return text
+    return f"{expand(_TO_THE_QUESTION, rng)} {text[:1].lower()}{text[1:]}"
+
+
 def _fact_words(fact: Fact) -> frozenset[str]:
     return stems(f"{fact.statement} {' '.join(fact.keywords)}")
 
@@ -512,6 +528,9 @@ class ScriptedAdvisor:
                     # answers, not "$1,140 more over a year"
                     at = answered[-1] + 1
                 sentences.insert(at, grounded)
+                after = sentences[at + 1] if at + 1 < len(sentences) else None
+                if grounded["function"] == "reflect_content" and after and after.get("_answer"):
+                    after["text"] = _to_the_question(after["text"], rng)
             if about_term and asked is not None:
                 self._define(request, rng, slots, asked, sentences)
         sentences = _trimmed(sentences)
