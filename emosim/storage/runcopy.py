@@ -128,7 +128,7 @@ def copy_run(
     report = RunCopyReport(storage.describe(source_folder), "", str(target_folder))
     copy = RunFolder(target_folder, target)
     made: Any = None
-    with source.open_store(create=False) as src:
+    with source.lock("emosim store copy"), source.open_store(create=False) as src:
         try:
             shutil.copytree(source_folder, target_folder, ignore=_not_copied)
             if target is not None:
