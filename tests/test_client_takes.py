@@ -170,3 +170,23 @@ def test_a_contrast_must_turn(catalog) -> None:
     style = catalog.clients["cody_blevins"].speaking_style.model_dump()
     with pytest.raises(ValidationError, match="ends with a comma"):
         SpeakingStyle.model_validate({**style, "contrasts": ["Still"]})
+
+
+def test_a_content_goodbye_is_often_the_persona_s_own(client, catalog) -> None:
+    """A client who leaves content says goodbye in their own words about half the time (their
+    sign_offs); one who leaves unconvinced never uses those warm ones."""
+    persona = catalog.clients["leilani_kahale"]
+    own = {s.lower() for s in persona.speaking_style.sign_offs}
+    transcript = [
+        Line(speaker="client", text="Okay."),
+        Line(speaker="advisor", text="Many people start by listing what comes in and goes out."),
+    ]
+    content = unsure = 0
+    for seed in range(40):
+        request = _request(catalog, "leilani_kahale", "answered", transcript)
+        request = request.model_copy(update={"exchange": 8})
+        content += any(o in client.speak(request, seed=seed).text.lower() for o in own)
+        stalled = request.model_copy(update={"movement": "stalled", "why": "generic"})
+        unsure += any(o in client.speak(stalled, seed=seed).text.lower() for o in own)
+    assert 10 <= content <= 34, content
+    assert unsure == 0

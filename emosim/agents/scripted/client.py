@@ -46,6 +46,8 @@ STACKED_ACK = {"terse": 0.0, "medium": 0.15, "verbose": 0.3}
 # how often an aside follows a feeling, and a question follows two things said
 ASIDE = {"terse": 0.1, "medium": 0.25, "verbose": 0.35}
 ASK_AFTER_TWO = {"terse": 0.25, "medium": 0.4, "verbose": 0.45}
+# how often a client who leaves content says goodbye in their own words (persona sign_offs)
+OWN_SIGN_OFF = 0.5
 # how often a reply that heard or answered the client is taken in their own life's words
 # (client_lives.yaml) rather than a line any client could say (client_reactions.yaml)
 OWN_TAKE = 0.6
@@ -664,7 +666,10 @@ class ScriptedClient:
             elif unresolved:
                 pool = list(material.reactions.sign_off_unresolved)
             else:
-                pool = list(material.reactions.sign_off) + own
+                # their own goodbye more often than one anyone could say
+                fresh = [o for o in own if o.lower() not in history.lower()]
+                mine = len(fresh) >= 2 and rng.random() < OWN_SIGN_OFF
+                pool = fresh if mine else list(material.reactions.sign_off) + own
         else:
             pool = self.templates.closings
         return self._pick(rng, pool, history, {"thing": self._thing(request, rng)})
