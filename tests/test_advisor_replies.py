@@ -190,3 +190,37 @@ def test_an_answer_after_the_clients_facts_points_back_to_the_question(
             seen += 1
             assert answer.lower().startswith(("as for", "on your", "to your")), sentences
     assert seen >= 5
+
+
+@pytest.mark.parametrize(
+    ("topic", "question"),
+    [
+        ("tax_planning", "What's marginal tax rate, for someone who isn't a money person?"),
+        (
+            "retirement_planning",
+            "Could you put required minimum distribution in everyday language for me?",
+        ),
+    ],
+)
+def test_a_term_asked_about_is_defined_before_a_fact_about_it(
+    advisor: ScriptedAdvisor, catalog: Catalog, topic: str, question: str
+) -> None:
+    """ "What's marginal tax rate?" got "One fact that helps here: Federal income tax has
+    seven brackets..." before the plain meaning of the term: the definition answers, so it
+    comes first and the fact backs it up."""
+    glosses = {t.lower(): g.rstrip(".")[:24] for t, g in catalog.topics[topic].key_terms.items()}
+    both = 0
+    for seed in SEEDS:
+        sentences = [
+            s.text for s in advisor.draft(_request(catalog, topic, question), seed=seed).sentences
+        ]
+        fact = [
+            i
+            for i, s in enumerate(sentences)
+            if s[:1].isupper() and ": " in s and any(c.isdigit() for c in s)
+        ]
+        defined = [i for i, s in enumerate(sentences) if any(g in s for g in glosses.values())]
+        if fact and defined:
+            both += 1
+            assert defined[0] < fact[0], sentences
+    assert both >= 5

@@ -395,6 +395,24 @@ def _to_the_question(text: str, rng: random.Random) -> str:
     return f"{expand(_TO_THE_QUESTION, rng)} {text[:1].lower()}{text[1:]}"
 
 
+def _after_definition(sentences: list[dict], fact: dict, term: str, gloss: str) -> None:
+    """A fact or calculation said before the plain meaning of the term the client asked
+    about goes after it: the definition answers the question, the fact backs it up."""
+    low, probe = term.lower(), gloss[:24].lower()
+    at = next(
+        (
+            i
+            for i, x in enumerate(sentences)
+            if x is not fact and low in str(x["text"]).lower() and probe in str(x["text"]).lower()
+        ),
+        None,
+    )
+    if at is None or sentences.index(fact) > at:
+        return
+    sentences.remove(fact)
+    sentences.insert(at, fact)  # the definition moved up one: the fact is right after it
+
+
 def _fact_words(fact: Fact) -> frozenset[str]:
     return stems(f"{fact.statement} {' '.join(fact.keywords)}")
 
@@ -533,6 +551,8 @@ class ScriptedAdvisor:
                     after["text"] = _to_the_question(after["text"], rng)
             if about_term and asked is not None:
                 self._define(request, rng, slots, asked, sentences)
+                if grounded is not None and grounded["function"] == "explain_concept":
+                    _after_definition(sentences, grounded, asked, slots.get("term_gloss", ""))
         sentences = _trimmed(sentences)
         # the plan as sent: the strategies of the sentences kept, the planned lead first
         said = [x["strategy"] for x in sentences if x.get("strategy")]
