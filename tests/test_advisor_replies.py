@@ -224,3 +224,37 @@ def test_a_term_asked_about_is_defined_before_a_fact_about_it(
             both += 1
             assert defined[0] < fact[0], sentences
     assert both >= 5
+
+
+def test_a_term_half_named_is_not_the_term_asked_about(advisor: ScriptedAdvisor) -> None:
+    """ "What are my options with inherited property?" is not a question about an inherited
+    IRA (one word of its name): it got the IRA's plain meaning."""
+    about = advisor._topic_terms("inheritance").about
+    assert about("What are my options with inherited property for someone like me?", "") is None
+    assert about("How does an inherited IRA work?", "") == "inherited IRA"
+
+
+def test_a_term_explained_and_said_back_is_not_explained_again(
+    advisor: ScriptedAdvisor, catalog: Catalog
+) -> None:
+    """ "So separate property? Simple enough." after Elena explained it is the client taking
+    it in: not explained a second time. Asked what it means again, it is."""
+    term, gloss = "separate property", catalog.topics["divorce"].key_terms["separate property"]
+    before = f'In plain language, "{term}" means {gloss}'
+    for text, again in (
+        ("So separate property? Simple enough. I take home about $2,900 a month.", False),
+        ("Sorry, what does separate property mean again?", True),
+    ):
+        for seed in range(10):
+            request = AdvisorInput.model_validate(
+                {
+                    **_request(catalog, "divorce", text).model_dump(),
+                    "transcript": [
+                        {"speaker": "client", "text": "What is separate property?"},
+                        {"speaker": "advisor", "text": before},
+                        {"speaker": "client", "text": text},
+                    ],
+                }
+            )
+            reply = advisor.draft(request, seed=seed).text
+            assert (gloss.rstrip(".")[:24] in reply) == again, (text, reply)

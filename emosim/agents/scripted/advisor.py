@@ -270,7 +270,11 @@ class _TopicTerms:
         counts two, a word of its gloss one, and it takes two. Ties keep the terms' order."""
         words = stems(question) - self.vague
         scores = [
+            # a term half named ("inherited property" for "inherited IRA") needs its gloss
+            # too; "assisted living" names "assisted living facility"
             2 * len(words & name) + len(words & gloss)
+            if 3 * len(words & name) >= 2 * len(name) or len(words & gloss) >= 2
+            else 0
             for name, gloss in zip(self.names, self.glosses, strict=True)
         ]
         return tuple(sorted((i for i, s in enumerate(scores) if s > 1), key=lambda i: -scores[i]))
@@ -757,11 +761,22 @@ class ScriptedAdvisor:
                 for term, low, pattern in self._glossary_patterns
                 if low in last and pattern.search(last)
             ]
+        if named and not _DEFINING.search(question or last):
+            # a term Elena has explained, named again without asking what it means ("So
+            # separate property? Simple enough."), is the client taking it in
+            named = [t for t in named if not self._explained(topic_id, t, advisor_said)]
+            if not named:
+                return None
         if named:
             return max(named, key=len)
         if question is None:
             return None
         return known.about(question, advisor_said, self._ranked(topic_id, question))
+
+    def _explained(self, topic_id: str, term: str, advisor_said: str) -> bool:
+        """Elena has said the plain meaning of `term` (its gloss) in this conversation."""
+        gloss = self.catalog.topics[topic_id].key_terms.get(term) or self._glossary.get(term, "")
+        return bool(gloss) and gloss.rstrip(".")[:24].lower() in advisor_said
 
     def _rank_terms(self, topic_id: str, question: str) -> tuple[int, ...]:
         return self._topic_terms(topic_id).ranked(question)
