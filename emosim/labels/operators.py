@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
+from functools import partial
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Annotated, Any, NotRequired, Required
 
@@ -13,6 +16,7 @@ from typing_extensions import TypedDict  # pydantic reads TypedDicts from here o
 
 from emosim.errors import DataError
 from emosim.files import format_validation_error
+from emosim.heap import collection_paused
 from emosim.schemas import LabelEvent
 from emosim.schemas.common import StrictModel, Unit
 from emosim.schemas.labels import LabelAction, LabelField
@@ -74,13 +78,21 @@ def _pending(doc: dict[str, Any], where: str, now: datetime) -> Pending:
 
 def _line_type() -> Any:
     """OperatorEvent's fields as a TypedDict: pydantic validates a line into a plain dict
-    at about half the cost of building the model, with the same types, bounds and refusal of
-    unknown keys, read from the model itself (`tests/test_labels_streams.py` compares both on
-    good and bad lines). A line it refuses is read again by the model, for its messages."""
+    at about half the cost of building the model, with the same types, bounds, defaults and
+    refusal of unknown keys, read from the model itself (`tests/test_labels_streams.py` and
+    `tests/test_labels_ingest.py` compare both on good and bad lines). A line it refuses is
+    read again by the model, for its messages."""
     fields: dict[str, Any] = {}
     for name, info in OperatorEvent.model_fields.items():
-        kind = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
-        fields[name] = Required[kind] if info.is_required() else NotRequired[kind]
+        if info.is_required():
+            kind = (
+                Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+            )
+            fields[name] = Required[kind]
+        else:  # the default filled in by pydantic, as the model does
+            fields[name] = NotRequired[
+                Annotated[(info.annotation, *info.metadata, Field(default=info.default))]
+            ]
     line = TypedDict("OperatorLine", fields)  # type: ignore[operator]
     line.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
     return line
@@ -88,6 +100,8 @@ def _line_type() -> Any:
 
 _LINE = TypeAdapter(_line_type())
 _DEFAULTS = {n: f.default for n, f in OperatorEvent.model_fields.items() if not f.is_required()}
+_FIELDS = tuple(OperatorEvent.model_fields)
+_COLUMNS = itemgetter(*_FIELDS)  # a validated line's values, in _FIELDS order
 
 
 class OperatorBatch(StrictModel):
@@ -104,17 +118,73 @@ def read_operator_jsonl(path: Path) -> list[Pending]:
         raise DataError([f"{path}: file not found"]) from None
     except UnicodeDecodeError as exc:
         raise DataError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
+    now = datetime.now(UTC)
+    with collection_paused():
+        items = _read_whole(text, str(path), now)
+        if items is None:
+            items = _read_lines(text, str(path), now)
+    if not items:
+        raise DataError([f"{path}: no events"])
+    return items
+
+
+def _read_whole(text: str, name: str, now: datetime) -> list[Pending] | None:
+    """The batch read column by column, when every line is an event (no blank line, no
+    line refused): one pydantic call per line, the rest over whole columns in C. None
+    otherwise: `_read_lines` then reads line by line and names every problem."""
+    # an ASCII text without CR breaks lines only at LF; else as str.splitlines does
+    lines = text.split("\n") if text.isascii() and "\r" not in text else text.splitlines()
+    if lines and not lines[-1]:
+        lines.pop()
+    if not lines:
+        return None
+    try:
+        docs = list(map(_LINE.validator.validate_json, lines))
+    except ValidationError:
+        return None
+    col = dict(zip(_FIELDS, zip(*map(_COLUMNS, docs), strict=True), strict=True))
+    ids, created = col["event_id"], col["created_at"]
+    if None in ids or "" in ids:
+        ids = tuple(i or f"op-{uuid.uuid4().hex}" for i in ids)
+    if None in created:
+        created = tuple(now if c is None else c for c in created)
+    keys = list(
+        map(_new_key, zip(col["conversation_id"], col["turn_index"], col["sentence_index"],
+                          col["field"], strict=True))
+    )  # fmt: skip
+    operators, versions = col["operator"], col["tool_version"]
+    people = {o: SourceRef(KIND, o) for o in set(operators)}
+    sources = {
+        (o, v): {"kind": KIND, "name": o, "version": v}
+        for o, v in set(zip(operators, versions, strict=True))
+    }
+    texts = list(
+        map(dumps_event, ids, created, keys, col["value"],
+            map(sources.__getitem__, zip(operators, versions, strict=True)), col["action"],
+            col["confidence"], col["reason"], col["supersedes"])
+    )  # fmt: skip
+    where = map("{}:{}".format, repeat(name), range(1, len(lines) + 1))
+    return list(
+        map(_new_pending, zip(where, ids, keys, col["action"], col["value"], col["supersedes"],
+                              created, map(people.__getitem__, operators), texts, strict=True))
+    )  # fmt: skip
+
+
+_new_key = partial(tuple.__new__, TargetKey)
+_new_pending = partial(tuple.__new__, Pending)
+
+
+def _read_lines(text: str, name: str, now: datetime) -> list[Pending]:
+    """Line by line: blank lines skipped, every refused line named with its problem."""
     problems: list[str] = []
     items: list[Pending] = []
-    now = datetime.now(UTC)
     validate = _LINE.validate_json
-    name = str(path)
     for number, line in enumerate(text.splitlines(), start=1):
         if not line or line.isspace():
             continue
         where = f"{name}:{number}"
         try:  # one pass in pydantic-core; a bad line is read again for a precise message
-            items.append(_pending({**_DEFAULTS, **validate(line)}, where, now))
+            items.append(_pending(validate(line), where, now))
             continue
         except ValidationError:
             pass
@@ -134,6 +204,4 @@ def read_operator_jsonl(path: Path) -> list[Pending]:
             problems.extend(format_validation_error(exc, where))
     if problems:
         raise DataError([*problems, "nothing was stored"])
-    if not items:
-        raise DataError([f"{path}: no events"])
     return items

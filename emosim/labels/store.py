@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from pydantic import TypeAdapter
 
 from emosim.catalog import Catalog
 from emosim.errors import DataError, EmosimError
+from emosim.heap import collection_paused
 from emosim.schemas import ConversationRecord, LabelEvent
 from emosim.storage.location import Dsn, StoreLocation, from_env, parse_location
 
@@ -51,6 +53,10 @@ _EVENT_LIST = TypeAdapter(list[LabelEvent])
 
 class StoreBusy(EmosimError):
     """Another writer held the store for longer than the timeout: try again shortly."""
+
+
+class _Stored(Exception):
+    """An event of the batch is stored already: undo, and check it the careful way."""
 
 
 class TamperedStore(EmosimError):
@@ -97,6 +103,9 @@ class AppendResult:
     already_stored: list[Pending]
     conversations_added: int = 0
 
+
+# a Pending's fields by position, read column by column (in C) over a batch
+_ID, _KEY, _SUPERSEDES, _CID = itemgetter(1), itemgetter(2), itemgetter(5), itemgetter(0)
 
 EVENT_INSERT = (
     "INSERT INTO events (event_id, conversation_id, turn_index, sentence_index, field, "
@@ -344,7 +353,7 @@ class LabelStore:
 
     def refs_by_id(self, ids: Iterable[str]) -> dict[str, StoredRef]:
         """The stored events among `ids`, as checks need them (no event is parsed)."""
-        wanted = {i for i in ids if i}
+        wanted = set(ids) - {None, ""}
         if not wanted:
             return {}
         rows = self.conn.execute(  # ids in index order: each lookup lands near the last
@@ -372,9 +381,10 @@ class LabelStore:
     ) -> CheckedBatch:
         """Check a batch against the store (call inside `_write` to hold what it read)."""
         shapes = {cid: info.shape() for cid, info in (extra or {}).items()}
-        shapes.update(self.shapes({p.key.conversation_id for p in items} - shapes.keys()))
-        ids = {p.event_id for p in items}
-        ids.update(p.supersedes for p in items if p.supersedes)
+        keys = set(map(_KEY, items))
+        shapes.update(self.shapes(set(map(_CID, keys)) - shapes.keys()))
+        ids = set(map(_ID, items))  # its own ids (a resend?) and the events it supersedes
+        ids.update(map(_SUPERSEDES, items))
         args = (items, shapes.get, self.refs_by_id(ids), catalog, self.roles)
         # the batch as a whole; on any doubt, event by event (which names every problem)
         return quick_batch(*args, clock_skew=self.clock_skew) or check_events(
@@ -387,11 +397,34 @@ class LabelStore:
         """Check the whole batch, then store its new events, in one write transaction.
 
         Items are (where, LabelEvent) pairs, or `Pending` events a stream built directly."""
-        pending = [i if isinstance(i, Pending) else Pending.of(*i) for i in items]
-        with self._write():
-            batch = self.check(pending, catalog)
-            self._insert_events(batch.new)
+        with collection_paused():
+            pending = [i if isinstance(i, Pending) else Pending.of(*i) for i in items]
+            batch = self._append_new(pending, catalog) if self.dialect.name == "sqlite" else None
+            if batch is None:
+                with self._write():
+                    batch = self.check(pending, catalog)
+                    self._insert_events(batch.new)
         return AppendResult(batch.new, batch.already_stored)
+
+    def _append_new(self, items: list[Pending], catalog: Catalog) -> CheckedBatch | None:
+        """Store a batch of new events, checked as a whole, without looking its own ids up
+        first (SQLite): an id already stored (a resend) makes the insert fail (the insert
+        guard, the UNIQUE event_id), the transaction is rolled back and None says to check
+        the batch the careful way, in a new one. None too when the batch check declines."""
+        try:
+            with self._write():
+                shapes = self.shapes(set(map(_CID, set(map(_KEY, items)))))
+                refs = self.refs_by_id(map(_SUPERSEDES, items))
+                args = (items, shapes.get, refs, catalog, self.roles)
+                batch = quick_batch(*args, clock_skew=self.clock_skew)
+                if batch is not None:
+                    try:
+                        self._insert_events(batch.new)
+                    except sqlite3.IntegrityError:
+                        raise _Stored from None
+        except _Stored:
+            return None
+        return batch
 
     def import_records(
         self, items: list[tuple[str, ConversationRecord]], catalog: Catalog
@@ -477,34 +510,44 @@ class LabelStore:
 
 def event_rows(events: Iterable[Pending], prev: str, stored_at: str) -> list[tuple]:
     """The `events` rows of a batch (in `EVENT_INSERT`'s column order), chained after
-    `prev`, the hash of the store's last event: each row's hash is `chain.link(prev, row)`,
-    written out here with its names bound once (this loop runs for every event stored)."""
-    rows = []
-    dumps, sha256, add = orjson.dumps, hashlib.sha256, rows.append
-    for p in events:
-        key, moment = p.key, p.created_at
-        offset = moment.utcoffset()
-        if offset is None:
-            moment = moment.replace(tzinfo=UTC)
-        elif offset:
-            moment = moment.astimezone(UTC)
-        row = (
-            p.event_id,
-            key.conversation_id,
-            key.turn_index,
-            key.sentence_index,
-            key.field,
-            p.source.kind,
-            p.source.name,
-            p.action,
-            dumps(moment)[1:-1].decode(),  # moment.isoformat(), as orjson writes a datetime
-            p.supersedes,
-            stored_at,
-            p.json,
-        )
-        prev = sha256(dumps([prev, *row])).hexdigest()
-        add((*row, prev))
-    return rows
+    `prev`, the hash of the store's last event: each row's hash is `chain.link(prev, row)`.
+
+    Built column by column (this runs for every event stored): the loop left is the hash."""
+    events = events if isinstance(events, list) else list(events)
+    if not events:
+        return []
+    _, ids, keys, actions, _, supersedes, moments, sources, texts = zip(*events, strict=True)
+    cids, turns, sentences, fields = zip(*keys, strict=True)
+    kinds, names = zip(*sources, strict=True)
+    created = _utc_texts(moments)
+    columns = (ids, cids, turns, sentences, fields, kinds, names, actions, created, supersedes,
+               [stored_at] * len(ids), texts)  # fmt: skip
+    hashes = _chain(list(zip(*columns, strict=True)), prev)
+    return list(zip(*columns, hashes, strict=True))
+
+
+_ZERO = timedelta(0)
+
+
+def _utc_texts(moments: Sequence[datetime]) -> list[str]:
+    """Each moment in UTC as `isoformat` writes it (naive read as UTC), as orjson writes a
+    list of datetimes in one call (a datetime holds no quote: the list splits at `","`)."""
+    if set(map(datetime.utcoffset, moments)) != {_ZERO}:
+        moments = [utc(m) for m in moments]
+    texts = orjson.dumps(moments)[2:-2].decode().split('","')
+    assert len(texts) == len(moments)
+    return texts
+
+
+def _chain(body: list[tuple], prev: str) -> list[str]:
+    """The chain hash of each row, `chain.link(prev, row)`, written out with its names bound
+    once (the one loop left that runs for every event stored)."""
+    out = []
+    dumps, sha256, add = orjson.dumps, hashlib.sha256, out.append
+    for row in body:
+        prev = sha256(dumps((prev, *row))).hexdigest()
+        add(prev)
+    return out
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
