@@ -3,6 +3,7 @@
 `python -m benchmarks scale`. On a local two-CPU Ray cluster (ray.cluster_utils.Cluster,
 its processes this benchmark's children) and the mock in its own process (answers 200 ms
 after a request arrives), batches of 200 conversations (`run_batch` with the Ray executor):
+- the thread executor, 64 in flight in this process: the baseline;
 - 1 worker, 32 in flight, vs 2 workers, 16 in flight each: the same total concurrency;
 - 2 workers, 32 in flight each (64): target >= 85% of the latency-bound limit 64 / 0.2 s;
   each in model calls per second while every slot is busy (from the first call + 1 s to the
@@ -11,7 +12,11 @@ after a request arrives), batches of 200 conversations (`run_batch` with the Ray
   over the same window, target within 5% of the ceiling;
 - kill -9: 200 conversations by `emosim batch --executor ray` (a process) with a worker and
   then the driver killed, resumed: exactly the planned set, none twice, records equal to an
-  uninterrupted run's (times, run ids and call counts aside).
+  uninterrupted run's (times, run ids and call counts aside);
+- with $EMOSIM_TEST_POSTGRES_DSN set, 2 workers x 32 on the Postgres run store (schema
+  bench_scale_runs, dropped after). Per-step checkpoint cost, SQLite vs Postgres, is
+  `python -m benchmarks postgres`.
+Emosim's CPU per call is the Ray workers' (this process's with threads), the mock's its own.
 Each line carries the load average: the machine's other work takes the CPU these need.
 """
 
@@ -51,11 +56,15 @@ from .llm import (
 CONVERSATIONS = 200
 CEILING = 100.0  # calls per second under the rate limit
 RUNS: list[tuple[str, int, int, float | None]] = [
+    # label, Ray workers (0: the thread executor, in this process), in flight, calls/s limit
+    ("threads, 1 process x 64", 0, 64, None),
     ("1 worker x 32", 1, 32, None),
     ("2 workers x 16", 2, 32, None),
     ("2 workers x 32", 2, 64, None),
     ("2 workers x 32, limit 100/s", 2, 64, CEILING),
 ]
+POSTGRES_ENV = "EMOSIM_TEST_POSTGRES_DSN"
+"""When set (a server answers there), one more run: 2 workers x 32 on the Postgres run store."""
 
 
 def _load() -> float:
@@ -99,11 +108,14 @@ def one_run(
     workers: int,
     in_flight: int,
     url: str,
+    store: str | None = None,
 ) -> dict[str, Any]:
     from emosim.executors.ray_executor import RayExecutor
+    from emosim.executors.threads import ThreadExecutor
 
-    run = RunFolder.create(folder, f"w{workers}c{in_flight}")
-    executor = RayExecutor(workers=workers)
+    run = RunFolder.create(folder, f"w{workers}c{in_flight}", store=store)
+    executor: Any = RayExecutor(workers=workers) if workers else ThreadExecutor()
+    pids = (lambda: executor.pids) if workers else (lambda: [os.getpid()])
     handed_out: list[float] = []
     done = [0]
     cpu: list[tuple[float, float, float]] = []  # (time, workers' CPU, mock's CPU)
@@ -111,7 +123,7 @@ def one_run(
     def on_record(_: Any) -> None:
         done[0] += 1
         if done[0] in (1, len(jobs) - in_flight):
-            cpu.append((time.time(), _cpu(executor.pids), _mock_cpu(url)))
+            cpu.append((time.time(), _cpu(pids()), _mock_cpu(url)))
         if done[0] == len(jobs) - in_flight:  # the last conversation is handed out now
             handed_out.append(time.time())
 
@@ -218,6 +230,22 @@ def kill_run(address: str, folder: Path, spec: str, jobs: list[Job]) -> dict[str
     }
 
 
+BENCH_SCHEMA = "bench_scale"
+
+
+def _bench_dsn() -> str:
+    server = os.environ[POSTGRES_ENV]
+    glue = "&" if "?" in server else "?"
+    return f"{server}{glue}options=-csearch_path%3D{BENCH_SCHEMA}"
+
+
+def _drop_bench_schema() -> None:
+    import psycopg
+
+    with psycopg.connect(os.environ[POSTGRES_ENV], autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA}_runs CASCADE")
+
+
 def main() -> None:
     import ray
     from ray.cluster_utils import Cluster
@@ -237,18 +265,23 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             spec = _config(folder, url)
-            for label, workers, in_flight, ceiling in RUNS:
+            runs = [(*r, None) for r in RUNS]
+            if os.environ.get(POSTGRES_ENV):
+                runs.append(("2 workers x 32, Postgres store", 2, 64, None, _bench_dsn()))
+            for label, workers, in_flight, ceiling, store in runs:
                 limited = _spec_with_limit(spec, folder, ceiling)
-                figures = one_run(catalog, folder, limited, jobs, workers, in_flight, url)
+                figures = one_run(catalog, folder, limited, jobs, workers, in_flight, url, store)
                 rows.append({"label": label, "in_flight": in_flight, "ceiling": ceiling, **figures})
             ray.shutdown()
             killed = kill_run(cluster.address, folder, spec, jobs)
-            straight = next(r["run"] for r in rows if r["in_flight"] == 64 and not r["ceiling"])
+            straight = rows[0]["run"]  # threads, 64 in flight, uninterrupted
             same = _records(killed["run"]) == _records(straight)
     finally:
         if ray.is_initialized():
             ray.shutdown()
         cluster.shutdown()
+        if os.environ.get(POSTGRES_ENV):
+            _drop_bench_schema()
         mock.terminate()
         mock.wait()
     _report(console, rows, killed, same)
@@ -262,7 +295,7 @@ def _report(
         f"{LATENCY * 1000:.0f} ms per call (model calls/s while every slot is busy)"
     )
     columns = ("run", "in flight", "calls/s", "of the bound", "target", "window s")
-    for column in (*columns, "worker CPU ms/call", "mock CPU ms/call", "load"):
+    for column in (*columns, "emosim CPU ms/call", "mock CPU ms/call", "load"):
         table.add_column(column, justify="left" if column == "run" else "right")
     for row in rows:
         bound = row["in_flight"] / LATENCY
@@ -271,7 +304,7 @@ def _report(
             of, target = f"{share:.1%} of {row['ceiling']:.0f}/s limit", "95-105%"
         else:
             of = f"{row['rate'] / bound:.0%} of {bound:.0f}"
-            target = ">= 85%" if row["in_flight"] == 64 else ""
+            target = ">= 85%" if row["in_flight"] == 64 and "workers" in row["label"] else ""
         table.add_row(
             row["label"],
             str(row["in_flight"]),
@@ -284,8 +317,12 @@ def _report(
             f"{row['load']:.1f}",
         )
     console.print(table)
-    one, two = rows[0]["rate"], rows[1]["rate"]
-    console.print(f"2 workers vs 1 at the same 32 in flight: {two / one:.2f}x")
+    rate = {row["label"]: row["rate"] for row in rows}
+    console.print(
+        f"2 workers vs 1 at the same 32 in flight: "
+        f"{rate['2 workers x 16'] / rate['1 worker x 32']:.2f}x; 2 workers x 32 vs threads in "
+        f"one process at 64: {rate['2 workers x 32'] / rate['threads, 1 process x 64']:.2f}x"
+    )
     console.print(
         f"kill -9 ({', '.join(f'{w} at {n} records' for w, n in killed['kills'])}), then "
         f"--resume: exit {killed['exit']}, exactly the planned set: {killed['planned']}, "
