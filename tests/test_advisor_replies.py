@@ -258,3 +258,30 @@ def test_a_term_explained_and_said_back_is_not_explained_again(
             )
             reply = advisor.draft(request, seed=seed).text
             assert (gloss.rstrip(".")[:24] in reply) == again, (text, reply)
+
+
+def test_a_told_fact_said_back_mid_sentence_is_not_capitalised(
+    advisor: ScriptedAdvisor, catalog: Catalog
+) -> None:
+    """ "If I'm following, When you file your taxes you usually get back around $4,000."
+    read as a broken sentence: a clause word at the start of what the client told is lower
+    case when Elena says it back after her lead-in; a name keeps its capital."""
+    from emosim.grounding.observer import RuleFactObserver
+
+    for told, start in (
+        ("When I file my taxes I usually get back around $4,000.", "when you file"),
+        ("About $84,000 came in last year.", "about $84,000"),
+        ("Saul left about $1.4 million in his IRA.", "Saul left"),
+    ):
+        facts = RuleFactObserver().observe(told, 0).facts
+        said = 0
+        for seed in range(12):
+            request = _request(catalog, "tax_planning", told, facts=[f.model_dump() for f in facts])
+            for sentence in advisor.draft(request, seed=seed).sentences:
+                if (
+                    sentence.function == "reflect_content"
+                    and start.lower() in sentence.text.lower()
+                ):
+                    said += 1
+                    assert start in sentence.text, sentence.text
+        assert said, told

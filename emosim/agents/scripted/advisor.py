@@ -291,7 +291,8 @@ _FILLER = re.compile(
 _GENERIC_KEYS = frozenset({"how long", "how much", "how many", "when", "can i", "should i"})
 _LOWER_STARTS = frozenset(
     "you you're you've you'll you'd your the a an it it's this that there these those "
-    "some most every each one two".split()
+    "some most every each one two when whenever if since because after before about around "
+    "roughly nearly almost over under last next once our we we're we've".split()
 )
 _SAYING_BACK = frozenset({"paraphrase"})  # strategies that say the client's words back
 _CLIENT_SLOTS = frozenset({"fact", "client_quote"})  # slots holding what the client said
