@@ -152,9 +152,9 @@ def test_workers_on_two_processes_share_one_limiter(cluster: str) -> None:
     def reserve(n: int, key: str, limits: dict) -> list[float]:
         import ray as in_worker
 
-        from emosim.executors.ray_executor import RayLimiter, limiter_actor
+        from emosim.executors.ray_executor import RayLimiter
 
-        limiter = RayLimiter(in_worker, limiter_actor(in_worker))
+        limiter = RayLimiter(in_worker)
         settings = RateLimitSettings.model_validate(limits)
         return [limiter.reserve(key, settings, 0) for _ in range(n)]
 

@@ -109,11 +109,20 @@ def limiter_actor(ray: Any) -> Any:
 
 
 class RayLimiter:
-    """A worker's view of the cluster's limiter (satisfies ratelimit.RateLimiter)."""
+    """A worker's view of the cluster's limiter (satisfies ratelimit.RateLimiter). The actor is
+    found (or started) at the first call that has a limit: a batch without one starts none."""
 
-    def __init__(self, ray: Any, actor: Any):
+    def __init__(self, ray: Any, actor: Any = None):
         self.ray = ray
-        self.actor = actor
+        self._actor = actor
+        self._lock = threading.Lock()
+
+    @property
+    def actor(self) -> Any:
+        with self._lock:
+            if self._actor is None:
+                self._actor = limiter_actor(self.ray)
+            return self._actor
 
     def reserve(self, key: str, limits: RateLimitSettings, tokens: int) -> float:
         return float(self.ray.get(self.actor.reserve.remote(key, limits.model_dump(), tokens)))
@@ -154,7 +163,7 @@ class ConversationWorker:
         from emosim.catalog import get_catalog
 
         ray = import_ray()
-        use_limiter(RayLimiter(ray, limiter_actor(ray)))
+        use_limiter(RayLimiter(ray))
         self.run = RunFolder(Path(run_path), store=store)
         self.sim = Simulator(get_catalog(Path(root)), self.run, backend, observer)
         self._lock = threading.Lock()
