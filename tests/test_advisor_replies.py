@@ -232,6 +232,9 @@ def test_a_term_half_named_is_not_the_term_asked_about(advisor: ScriptedAdvisor)
     about = advisor._topic_terms("inheritance").about
     assert about("What are my options with inherited property for someone like me?", "") is None
     assert about("How does an inherited IRA work?", "") == "inherited IRA"
+    # words of a gloss alone name no term: "...sometimes called alimony" is not "make this call"
+    divorce = advisor._topic_terms("divorce").about
+    assert divorce("How do other people in my position make this call?", "") is None
 
 
 def test_a_term_explained_and_said_back_is_not_explained_again(

@@ -271,9 +271,10 @@ class _TopicTerms:
         words = stems(question) - self.vague
         scores = [
             # a term half named ("inherited property" for "inherited IRA") needs its gloss
-            # too; "assisted living" names "assisted living facility"
+            # too; "assisted living" names "assisted living facility"; gloss words alone
+            # ("make this call" in "...sometimes called alimony") name no term
             2 * len(words & name) + len(words & gloss)
-            if 3 * len(words & name) >= 2 * len(name) or len(words & gloss) >= 2
+            if words & name and (3 * len(words & name) >= 2 * len(name) or len(words & gloss) >= 2)
             else 0
             for name, gloss in zip(self.names, self.glosses, strict=True)
         ]
