@@ -316,3 +316,94 @@ def test_a_bool_is_not_taken_for_the_number_it_equals(catalog) -> None:
     with pytest.raises(DataError, match="expected a number 0..1, got True"):
         check_events(*args, now=NOW)
     assert quick_batch(items[:1], SHAPES.get, {}, catalog, ROLES, now=NOW) is not None
+
+
+# --- reading a file column by column ----------------------------------------------------------
+
+
+def _good_lines() -> list[str]:
+    """The lines of LINES the model accepts, each with an id of its own."""
+    out = []
+    for n, line in enumerate(LINES):
+        doc = json.loads(line)
+        if not isinstance(doc, dict):
+            continue
+        try:
+            OperatorEvent.model_validate_json(line)
+        except ValidationError:
+            continue
+        if "event_id" in doc and doc["event_id"] is not None:
+            doc["event_id"] = f"e{n}"
+        out.append(json.dumps(doc))
+    return out
+
+
+def _raw_line(**change) -> str:
+    """A line with its text unescaped (json.dumps writes non-ASCII as \\u escapes)."""
+    return json.dumps({**BASE, "value": "anxiety", **change}, ensure_ascii=False)
+
+
+def _no_random_id(p: Pending) -> Pending:
+    """A line without an id gets a random one: compared without it."""
+    return p._replace(event_id="", json="") if p.event_id.startswith("op-") else p
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["lf", "crlf", "no final newline", "blank line", "non-ascii", "line separator in a value",
+     "a bad line", "form feed"],
+)  # fmt: skip
+def test_a_file_read_as_a_whole_is_what_reading_line_by_line_gives(shape: str) -> None:
+    """The whole-file reader gives the line reader's events (ids, targets, types, dates,
+    stored JSON, line numbers), or declines (None) and leaves the file to it."""
+    from emosim.labels.operators import _read_lines, _read_whole
+
+    lines = _good_lines()
+    assert len(lines) > 10
+    end = "\n"
+    if shape == "crlf":
+        end = "\r\n"
+    elif shape == "blank line":
+        lines.insert(3, "   ")
+    elif shape == "non-ascii":
+        lines.append(_raw_line(event_id="e-nonascii", operator="Zoë", reason="très bien"))
+    elif shape == "line separator in a value":
+        lines.append(_raw_line(event_id="e-sep", reason="one\u2028two"))
+    elif shape == "a bad line":
+        lines.append(_line(event_id="e-bad", turn_index=-1))
+    elif shape == "form feed":
+        lines.append(_line(event_id="e-ff")[:-1] + "\x0c}")
+    text = end.join(lines) + ("" if shape == "no final newline" else end)
+    whole = _read_whole(text, "f.jsonl", NOW)
+    try:
+        careful = _read_lines(text, "f.jsonl", NOW)
+    except DataError:
+        careful = None
+    if shape in ("blank line", "a bad line", "line separator in a value", "form feed"):
+        assert whole is None
+        return
+    assert whole is not None and careful is not None
+    assert list(map(_no_random_id, whole)) == list(map(_no_random_id, careful))
+    for a, b in zip(whole, careful, strict=True):
+        assert [type(v) for v in a] == [type(v) for v in b]
+        if not a.event_id.startswith("op-"):
+            assert a.json == b.json
+
+
+def test_collection_is_paused_for_a_batch_and_resumes_as_it_was() -> None:
+    import gc
+
+    from emosim.heap import collection_paused
+
+    assert gc.isenabled()
+    with pytest.raises(KeyError), collection_paused():
+        assert not gc.isenabled()
+        raise KeyError("a failing batch")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()  # it was off: it stays off
+    finally:
+        gc.enable()

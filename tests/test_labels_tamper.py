@@ -357,3 +357,33 @@ def test_exports_refuse_an_altered_store(built, tmp_path, cli) -> None:
     assert result.exit_code == 1
     assert "label history was altered" in " ".join(result.output.split())
     assert not out.exists()
+
+
+def test_a_resend_inside_a_batch_of_new_events_is_stored_once(labelled, tmp_path) -> None:
+    """A batch of new events is stored without looking its ids up first: one already stored
+    fails the insert, which is undone, and the batch is checked event by event instead."""
+    from emosim.errors import DataError
+
+    store, recs = labelled
+    cid, turns = recs[0].id, [t.index for t in recs[0].client_turns]
+    catalog = get_catalog()
+
+    def batch(name: str, *lines: dict) -> list:
+        return read_operator_jsonl(write_jsonl(tmp_path / name, list(lines)))
+
+    first = [op_line(cid, turns[i % len(turns)], f"r-{i}") for i in range(3)]
+    before = count(store)
+    with LabelStore.open(store) as db:
+        assert len(db.append(batch("a.jsonl", *first), catalog).stored) == 3
+        again = db.append(batch("b.jsonl", op_line(cid, turns[0], "r-3"), first[1],
+                                op_line(cid, turns[1], "r-4")), catalog)  # fmt: skip
+        assert [p.event_id for p in again.stored] == ["r-3", "r-4"]
+        assert [p.event_id for p in again.already_stored] == ["r-1"]
+        changed = {**first[2], "value": "anxiety"}
+        with pytest.raises(DataError, match="'r-2': event_id is already stored with different"):
+            db.append(batch("c.jsonl", op_line(cid, turns[0], "r-5"), changed), catalog)
+        assert count(store) == before + 5  # r-5 was not stored with the refused batch
+        assert [p.event_id for p in db.append(batch("d.jsonl", first[0]), catalog).stored] == []
+        assert len(db.append(batch("e.jsonl", op_line(cid, turns[0], "r-5")), catalog).stored) == 1
+        assert db.count_events() == before + 6
+        assert db.verify().ok
