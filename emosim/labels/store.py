@@ -256,6 +256,7 @@ class LabelStore:
             missing.discard(cid)
         if missing:
             arg = (_json_list(sorted(missing)),)
+            new = tuple.__new__  # NamedTuples from tuples, without their Python-level __new__
             fresh: dict[str, list[TurnShape]] = {
                 cid: []
                 for (cid,) in self.conn.execute(
@@ -271,7 +272,7 @@ class LabelStore:
                 "ORDER BY t.conversation_id, t.turn_index",
                 arg,
             ):
-                fresh[cid].append(TurnShape(speaker, sentences))
+                fresh[cid].append(new(TurnShape, (speaker, sentences)))
             self._shapes.update(fresh)
         return self._shapes
 
