@@ -50,7 +50,7 @@ ASK_AFTER_TWO = {"terse": 0.25, "medium": 0.4, "verbose": 0.45}
 OWN_SIGN_OFF = 0.5
 # how often a reply that heard or answered the client is taken in their own life's words
 # (client_lives.yaml) rather than a line any client could say (client_reactions.yaml)
-OWN_TAKE = 0.6
+OWN_TAKE = 0.75
 
 # what the arc says moved it -> the client's reaction category
 HARM_REACTIONS = {
