@@ -190,3 +190,31 @@ def test_a_content_goodbye_is_often_the_persona_s_own(client, catalog) -> None:
         unsure += any(o in client.speak(stalled, seed=seed).text.lower() for o in own)
     assert 10 <= content <= 34, content
     assert unsure == 0
+
+
+def test_a_suggestion_that_helped_is_not_taken_as_being_understood(client, catalog) -> None:
+    """ "You have put your finger right on it" answers a reply that understood them, not a
+    suggestion that merely helped (why "helped")."""
+    own = _takes(client, "gloria_washington", "heard")
+    transcript = [
+        Line(speaker="client", text="I keep putting it off."),
+        Line(speaker="advisor", text="One idea is to sketch two versions of the plan."),
+    ]
+    for seed in range(30):
+        text = client.speak(
+            _request(catalog, "gloria_washington", "helped", transcript), seed=seed
+        ).text.lower()
+        assert not any(text.startswith(o) for o in own), text
+
+
+def test_a_worked_figure_is_reacted_to_not_the_term_put_into_it(client, catalog) -> None:
+    reply = (
+        "Running the numbers you gave me, clearing $9,500 at 24% APR over 36 months would "
+        "take about $373 a month, with about $3,918 of interest."
+    )
+    reading = ReplyReading(new_figures=["36 months", "$373 a month", "$3,918"])
+    transcript = [Line(speaker="client", text="I owe $9,500."), Line(speaker="advisor", text=reply)]
+    for seed in range(20):
+        request = _request(catalog, "gloria_washington", "numbers", transcript, reading=reading)
+        text = client.speak(request, seed=seed).text
+        assert "36 months" not in text, text

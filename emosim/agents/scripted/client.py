@@ -384,9 +384,12 @@ class ScriptedClient:
         # how this person takes being heard or answered, through their own life, more often
         # than a line any client could say (client_lives.yaml `heard`, `answered`)
         elsewhere = self._other_topics_terms(request.topic)  # no premium in an inheritance talk
+        # "you put your finger on it" answers a reply that understood them, not a suggestion
+        # that merely helped
+        own_category = category if category == "answered" or request.why == "heard" else ""
         takes = [
             t
-            for t in material.takes(request.persona.id, category)
+            for t in material.takes(request.persona.id, own_category)
             if not any(o in said for o in _openings(t))
             and not (heavy and _GLAD.search(t))
             and not elsewhere.search(t)
@@ -511,7 +514,13 @@ class ScriptedClient:
             if reading.explained_terms:
                 slots["gist"] = reading.explained_terms[0]
             if reading.new_figures:
-                slots["figure"] = reading.new_figures[0]
+                # what came out of the sum ("would take about $373 a month"), not the term she
+                # put into it ("over 36 months")
+                reply = next(
+                    (t.text for t in reversed(request.transcript) if t.speaker == "advisor"), ""
+                )
+                worked = [f for f in reading.new_figures if f"about {f}" in reply]
+                slots["figure"] = (worked or reading.new_figures)[0]
         return slots
 
     def _asked_otherwise(self, request: ClientInput, rng: random.Random, question: str) -> str:
