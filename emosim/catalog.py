@@ -243,6 +243,11 @@ class Catalog:
         known = self.emotions.get(emotion)
         return known is None or not known.needs_ground or emotion in persona.grounds
 
+    def feelable(self, emotion: str) -> bool:
+        """Whether some client of the catalog can be given the feeling (a domain whose
+        personas tell no loss has no one to give grief to)."""
+        return any(self.grounded(p, emotion) for p in self.clients.values())
+
     def _ungrounded(
         self, persona: ClientPersona, arc: list[ArcStep], where: object, field: str
     ) -> list[str]:

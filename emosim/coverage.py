@@ -145,7 +145,15 @@ class Targets(StrictModel):
 
     def emotions(self, catalog: Catalog) -> list[str]:
         ids = self.emotion_turns.emotions
-        return list(catalog.emotions) if ids == "all" else list(dict.fromkeys(ids))
+        if ids != "all":
+            return list(dict.fromkeys(ids))
+        # "all": the feelings some client of the catalog can be given (grief needs a persona
+        # whose story holds a loss; a domain without one leaves it out rather than fail)
+        return [
+            e
+            for e in catalog.emotions
+            if any(catalog.grounded(p, e) for p in catalog.clients.values())
+        ]
 
     def strategies(self, catalog: Catalog) -> list[str]:
         ids = self.strategy_turns.strategies

@@ -103,6 +103,8 @@ def transitions(catalog: Catalog, emotion: str, level: str) -> list[tuple[str, s
     else:
         out = [(emotion, lv) for lv in band(rank + 1, rank + 1)]
     for nxt in catalog.emotions[emotion].likely_next:
+        if not catalog.feelable(nxt):
+            continue  # nobody in this catalog's stories can be given it (grief: a loss)
         levels = band(rank - 1, rank) if is_negative(catalog, nxt) else band(rank - 1, rank + 1)
         out.extend((nxt, lv) for lv in levels)
     return out
