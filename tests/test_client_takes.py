@@ -218,3 +218,25 @@ def test_a_worked_figure_is_reacted_to_not_the_term_put_into_it(client, catalog)
         request = _request(catalog, "gloria_washington", "numbers", transcript, reading=reading)
         text = client.speak(request, seed=seed).text
         assert "36 months" not in text, text
+
+
+def test_a_life_line_is_not_told_twice_in_other_words(client, catalog, monkeypatch) -> None:
+    """ "All those years in the trade, and a salesman takes a cut" said once is not said again as
+    "Thirty-eight years pulling wire, and a salesman eats the fees"."""
+    from emosim.agents.scripted import client as client_module
+    from emosim.agents.scripted.client import _openings
+
+    monkeypatch.setattr(client_module, "NAMED_SHARE", 0.0)  # the feeling told through life
+    for line in client.material.life_lines("frank_russo", -0.5):
+        monkeypatch.setattr(type(client.material), "life_lines", lambda *_, line=line: [line])
+        history = f"I'm Frank. {expansions(line)[-1]}"
+        request = _request(
+            catalog,
+            "frank_russo",
+            "heard",
+            [Line(speaker="client", text=history)],
+            state=_state(catalog, "anger", 0.5),
+        )
+        for seed in range(20):
+            text = client._feeling(request, random.Random(seed), history).lower()
+            assert not any(h in text for h in _openings(line)), (line, text)

@@ -449,6 +449,7 @@ class ScriptedClient:
             o
             for o in self.material.life_lines(request.persona.id, valence)
             if not any(map(low.__contains__, _sentences(o)))
+            and not any(w in low for w in _openings(o))
         ]
         if own and not (stance < 0 and valence > 0):  # one stance a message, as below
             answer = self._voiced(request, rng, self._pick(rng, own, history))
@@ -569,7 +570,14 @@ class ScriptedClient:
         lines = self.material.feeling_lines(emotion_id, level) if self.material else []
         valence = self.catalog.emotion(emotion_id).valence
         own = self.material.life_lines(request.persona.id, valence) if self.material else []
-        own = [o for o in own if not any(map(history.lower().__contains__, _sentences(o)))]
+        # a life line said once, in any of its ways, is not said again
+        said = history.lower()
+        own = [
+            o
+            for o in own
+            if not any(map(said.__contains__, _sentences(o)))
+            and not any(w in said for w in _openings(o))
+        ]
         # a line about another topic's business ("that premium notice" in a talk about an
         # inheritance) belongs to that conversation, not this one
         elsewhere = self._other_topics_terms(request.topic)
