@@ -17,7 +17,7 @@ from emosim.grounding.observer import is_check_back
 from emosim.schemas.grounding import ReplyReading, StatedFact
 
 from .bank_answers import holds
-from .scripted.text import split_sentences, stems
+from .scripted.text import names_term, split_sentences, stems
 
 # question words that carry no topic ("how", "should" are stop words already)
 _VAGUE = frozenset(
@@ -116,10 +116,9 @@ def read_reply(
     unexplained: list[str] = []
     explained: list[str] = []
     low = reply.lower()
-    earlier = explained_before.lower()
     for term, gloss in (key_terms or {}).items():
         t = term.lower()
-        if t in low and t not in earlier:
+        if t in low and names_term(reply, term) and not names_term(explained_before, term):
             gloss_words = stems(gloss) - stems(term)
             if len(gloss_words & reply_stems) < 2:
                 unexplained.append(term)

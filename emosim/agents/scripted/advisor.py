@@ -26,7 +26,16 @@ from .limits import LIMITS_FILE, limits_sentences, load_limits
 from .negatives import NegativeWriter
 from .retrieval import content_words, index_for
 from .templates import AdvisorSentenceTemplate, AdvisorTemplates, AnswerTemplate, slots_in
-from .text import as_phrase, expand, fill, rng_for, sentence_case, split_sentences, stems
+from .text import (
+    as_phrase,
+    expand,
+    fill,
+    rng_for,
+    sentence_case,
+    split_sentences,
+    stems,
+    term_pattern,
+)
 
 VERSION = "scripted-advisor-4"
 # what leads into a calculation from the client's own figures
@@ -228,11 +237,8 @@ _VAGUE = frozenset(
 
 
 def whole_words(term: str) -> re.Pattern[str]:
-    """The term where it is not part of a longer word: a word boundary on each side where
-    the term begins or ends with a word character ("401(k)s" names 401(k), "APRs" not APR)."""
-    start = r"\b" if re.match(r"\w", term) else ""
-    end = r"\b" if re.match(r"\w", term[-1:]) else ""
-    return re.compile(start + re.escape(term) + end)
+    """Where a text names the term (text.term_pattern: "will" the document, not the modal)."""
+    return term_pattern(term)
 
 
 @dataclass(frozen=True)

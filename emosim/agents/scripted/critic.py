@@ -36,7 +36,15 @@ from emosim.schemas.persona import AdvisorPersona
 
 from ..messages import CriticInput
 from .prefilter import fold, shared_index
-from .text import CueHit, Lexicon, lower_twin, split_sentences, stems, word_count
+from .text import (
+    CueHit,
+    Lexicon,
+    in_term_sense,
+    lower_twin,
+    split_sentences,
+    stems,
+    word_count,
+)
 
 VERSION = "rules-2"
 
@@ -218,7 +226,9 @@ class JargonCheck:
         quoted = [m.span() for m in _QUOTES.finditer(text)]
         by_term: dict[str, list[CueHit]] = defaultdict(list)
         for hit in self.lexicon.find(text):
-            if not any(a <= hit.start < b for a, b in quoted):
+            if not any(a <= hit.start < b for a, b in quoted) and in_term_sense(
+                text, hit.label, hit.start
+            ):
                 by_term[hit.label].append(hit)
         unexplained, explained = [], set()
         for term, hits in by_term.items():

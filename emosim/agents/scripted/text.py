@@ -309,3 +309,36 @@ def as_phrase(name: str) -> str:
     if len(words) > 1 and all(w[:1].isupper() for w in words):
         return name
     return name[:1].lower() + name[1:]
+
+
+# key terms that are also everyday words: "will" the document ("a will", "Dad's will",
+# "wills"), never the modal ("when the money will be needed", "I will")
+_NOUN_SENSE = {
+    "will": re.compile(
+        r"\b(?:a|an|the|my|your|his|her|our|their|no|living|new|old|term|word|[a-z]+['’]s)"
+        r"\s+wills?\b|\bwills\b|[\"“']wills?[\"”']",
+        re.IGNORECASE,
+    ),
+}
+
+
+def term_pattern(term: str) -> re.Pattern[str]:
+    """Where a text names `term`: the whole term, not part of a longer word (a word boundary
+    on each side where it begins or ends with a word character: "401(k)s" names 401(k),
+    "approach" not APR), and a term that is also an everyday word only in its term's sense."""
+    low = term.lower()
+    if low in _NOUN_SENSE:
+        return _NOUN_SENSE[low]
+    start = r"\b" if re.match(r"\w", term) else ""
+    end = r"\b" if re.match(r"\w", term[-1:]) else ""
+    return re.compile(start + re.escape(term) + end, re.IGNORECASE)
+
+
+def names_term(text: str, term: str) -> bool:
+    return term_pattern(term).search(text) is not None
+
+
+def in_term_sense(text: str, term: str, start: int) -> bool:
+    """Whether the mention of `term` at `start` is the term (see term_pattern)."""
+    sense = _NOUN_SENSE.get(term.lower())
+    return sense is None or any(m.start() <= start < m.end() for m in sense.finditer(text))
