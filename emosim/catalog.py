@@ -25,6 +25,8 @@ from .schemas import (
     StrategyTaxonomy,
     TopicTaxonomy,
 )
+from .schemas.common import intensity_level
+from .schemas.record import EmotionalState
 from .schemas.taxonomy import SentenceFunction, Topic
 
 if TYPE_CHECKING:
@@ -236,6 +238,20 @@ class Catalog:
             problems.extend(self.persona_problems(persona, pf))
         if problems:
             raise DataError(problems)
+
+    def emotional_state(self, emotion_id: str, intensity: float) -> EmotionalState:
+        """A client's state at `intensity` of a feeling, with the feeling's family, valence
+        and arousal (the intensity kept within 0-1, to two places)."""
+        emotion = self.emotion(emotion_id)
+        intensity = round(min(1.0, max(0.0, intensity)), 2)
+        return EmotionalState(
+            emotion=emotion.id,
+            family=emotion.family,
+            intensity=intensity,
+            intensity_level=intensity_level(intensity),
+            valence=emotion.valence,
+            arousal=emotion.arousal,
+        )
 
     def grounded(self, persona: ClientPersona, emotion: str) -> bool:
         """Whether the persona's story holds what the feeling needs (grief: a loss): always,

@@ -192,15 +192,7 @@ class RunFolder:
         """
         handle: IO[str] = open(self.path / EVENTS, "a", encoding="utf-8", buffering=1 << 16)  # noqa: SIM115
         try:
-            # bound once (a lazy proxy re-binds on every call); orjson renders twice as fast
-            yield structlog.wrap_logger(
-                _LineLogger(handle),
-                processors=[
-                    structlog.processors.add_log_level,
-                    structlog.processors.TimeStamper(fmt="iso", utc=True),
-                    structlog.processors.JSONRenderer(serializer=_orjson_dumps),
-                ],
-            ).bind()
+            yield event_logger(handle)
         finally:
             handle.close()
 
@@ -214,3 +206,16 @@ class RunFolder:
             handle.write("".join(line.rstrip("\n") + "\n" for line in lines))
             handle.flush()
             os.fsync(handle.fileno())
+
+
+def event_logger(handle: IO[str]) -> Any:
+    """A structlog logger writing JSON event lines to `handle`: bound once (a lazy proxy
+    re-binds on every call); orjson renders twice as fast."""
+    return structlog.wrap_logger(
+        _LineLogger(handle),
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(serializer=_orjson_dumps),
+        ],
+    ).bind()

@@ -22,7 +22,6 @@ from emosim.agents.scripted.client import ScriptedClient
 from emosim.agents.scripted.material import load_client_material
 from emosim.agents.scripted.templates import ClientTemplates, expansions
 from emosim.files import load_yaml_model
-from emosim.schemas.common import intensity_level
 from emosim.schemas.grounding import ReplyReading
 from emosim.schemas.record import EmotionalState
 
@@ -62,14 +61,7 @@ def advisor(catalog) -> ScriptedAdvisor:
 
 
 def _state(catalog, emotion: str, intensity: float) -> EmotionalState:
-    e = catalog.emotion(emotion)
-    return EmotionalState(
-        emotion=emotion,
-        family=e.family,
-        intensity=intensity,
-        intensity_level=intensity_level(intensity),
-        valence=e.valence,
-    )
+    return catalog.emotional_state(emotion, intensity)
 
 
 def test_the_stance_reader_catches_opposite_stances() -> None:

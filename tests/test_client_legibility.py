@@ -21,7 +21,6 @@ from emosim.agents.scripted.templates import ClientTemplates, expansions
 from emosim.agents.scripted.text import Lexicon, fill
 from emosim.evals.diversity_legibility import Turn, legibility
 from emosim.files import load_yaml_model
-from emosim.schemas.common import intensity_level
 from emosim.schemas.grounding import ReplyReading
 from emosim.schemas.record import EmotionalState
 
@@ -59,14 +58,7 @@ def _named_texts(client: ScriptedClient):  # noqa: ANN202
 
 
 def _state(catalog, emotion: str, intensity: float) -> EmotionalState:
-    e = catalog.emotion(emotion)
-    return EmotionalState(
-        emotion=emotion,
-        family=e.family,
-        intensity=intensity,
-        intensity_level=intensity_level(intensity),
-        valence=e.valence,
-    )
+    return catalog.emotional_state(emotion, intensity)
 
 
 def _request(catalog, persona, emotion: str, intensity: float, **kw) -> ClientInput:  # noqa: ANN001, ANN003

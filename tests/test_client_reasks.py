@@ -17,7 +17,6 @@ from emosim.agents.scripted.material import load_client_material
 from emosim.agents.scripted.templates import ClientTemplates
 from emosim.agents.scripted.text import expand
 from emosim.files import load_yaml_model
-from emosim.schemas.common import intensity_level
 from emosim.schemas.grounding import ReplyReading
 from emosim.schemas.record import EmotionalState
 
@@ -77,14 +76,7 @@ def test_the_lead_in_of_a_repeated_question_is_not_asked() -> None:
 
 
 def _state(catalog, emotion: str, intensity: float) -> EmotionalState:
-    e = catalog.emotion(emotion)
-    return EmotionalState(
-        emotion=emotion,
-        family=e.family,
-        intensity=intensity,
-        intensity_level=intensity_level(intensity),
-        valence=e.valence,
-    )
+    return catalog.emotional_state(emotion, intensity)
 
 
 def _next_message(client: ScriptedClient, catalog, reply: str, reading, why: str, seed: int):

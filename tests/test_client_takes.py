@@ -14,7 +14,6 @@ from emosim.agents.scripted.client import ScriptedClient
 from emosim.agents.scripted.material import load_client_material
 from emosim.agents.scripted.templates import ClientTemplates, expansions
 from emosim.files import load_yaml_model
-from emosim.schemas.common import intensity_level
 from emosim.schemas.grounding import ReplyReading
 from emosim.schemas.record import EmotionalState
 
@@ -29,14 +28,7 @@ def client(catalog) -> ScriptedClient:
 
 
 def _state(catalog, emotion: str, intensity: float) -> EmotionalState:
-    e = catalog.emotion(emotion)
-    return EmotionalState(
-        emotion=emotion,
-        family=e.family,
-        intensity=intensity,
-        intensity_level=intensity_level(intensity),
-        valence=e.valence,
-    )
+    return catalog.emotional_state(emotion, intensity)
 
 
 def _request(catalog, persona_id: str, why: str, transcript: list[Line], **kw) -> ClientInput:

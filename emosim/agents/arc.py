@@ -55,16 +55,7 @@ class ArcController:
         return self.make_state(step.emotion, intensity)
 
     def make_state(self, emotion_id: str, intensity: float) -> EmotionalState:
-        emotion = self.catalog.emotion(emotion_id)
-        intensity = round(min(1.0, max(0.0, intensity)), 2)
-        return EmotionalState(
-            emotion=emotion.id,
-            family=emotion.family,
-            intensity=intensity,
-            intensity_level=intensity_level(intensity),
-            valence=emotion.valence,
-            arousal=emotion.arousal,
-        )
+        return self.catalog.emotional_state(emotion_id, intensity)
 
     def initial(self, seed: object) -> tuple[float, EmotionalState]:
         return 0.0, self.state_at(0.0, jitter_seed=(seed, "arc", 0))

@@ -133,18 +133,9 @@ class RayLimiter:
 
 def _event_logger(handle: io.StringIO) -> Any:
     """The run's event logger (RunFolder.events) writing into one conversation's buffer."""
-    import structlog
+    from emosim.runs import event_logger
 
-    from emosim.runs import _LineLogger, _orjson_dumps
-
-    return structlog.wrap_logger(
-        _LineLogger(handle),
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.JSONRenderer(serializer=_orjson_dumps),
-        ],
-    ).bind()
+    return event_logger(handle)
 
 
 class ConversationWorker:
