@@ -17,6 +17,9 @@ WILL = {"will": "a legal document that says who gets your belongings when you di
         ("Do I need a will?", True),
         ("My dad's will left everything to my stepmother.", True),
         ("Wills and trusts confuse me.", True),
+        ("what does will mean", True),
+        ("What's will, in plain words?", True),
+        ("What will happen to the house?", False),
         ("Can you explain the term will like I'm not a finance person?", True),
         ('When you see "will" on a form, it means the document.', True),
         ("Nothing I say will undo this.", False),
@@ -38,9 +41,7 @@ def test_a_modal_will_in_a_reply_is_not_an_unexplained_term() -> None:
     reply = "Usually it's getting clear on when the money will be needed."
     assert read_reply("What's the first step?", reply, key_terms=WILL).unexplained_terms == []
     reply = "Everyone with children should have a will."
-    assert read_reply("What's the first step?", reply, key_terms=WILL).unexplained_terms == [
-        "will"
-    ]
+    assert read_reply("What's the first step?", reply, key_terms=WILL).unexplained_terms == ["will"]
 
 
 def test_the_critic_reads_a_mention_by_its_sense() -> None:

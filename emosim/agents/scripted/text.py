@@ -316,7 +316,8 @@ def as_phrase(name: str) -> str:
 _NOUN_SENSE = {
     "will": re.compile(
         r"\b(?:a|an|the|my|your|his|her|our|their|no|living|new|old|term|word|[a-z]+['’]s)"
-        r"\s+wills?\b|\bwills\b|[\"“']wills?[\"”']",
+        r"\s+wills?\b|\bwills\b|[\"“']wills?[\"”']|\bwills?\s+(?:mean|means|is|are)\b"
+        r"|\b(?:what's|what\s+is|explain|define)\s+wills?\b",
         re.IGNORECASE,
     ),
 }
