@@ -169,23 +169,28 @@ class _AgentClock:
             setattr(agent, method, self.timed(getattr(agent, method)))
 
 
+def bench_scenario(exchanges: int) -> Scenario:
+    """The long debt-management scenario the engine and storage benchmarks play."""
+    return Scenario.model_validate(
+        dict(
+            id="bench",
+            title="bench",
+            topic="debt_management",
+            subcategory="credit_card_debt",
+            client_persona="marcus_johnson",
+            length_class="long",
+            exchanges=exchanges,
+            situation="benchmark",
+            anti_pattern_rate=0.15,
+        )
+    )
+
+
 class _Engine:
     """emosim on the scripted backend: `play(i)` plays conversation i of the bench scenario."""
 
     def __init__(self, tmp: Path) -> None:
-        self.scenario = Scenario.model_validate(
-            dict(
-                id="bench",
-                title="bench",
-                topic="debt_management",
-                subcategory="credit_card_debt",
-                client_persona="marcus_johnson",
-                length_class="long",
-                exchanges=EXCHANGES,
-                situation="benchmark",
-                anti_pattern_rate=0.15,
-            )
-        )
+        self.scenario = bench_scenario(EXCHANGES)
         self.run = RunFolder.create(tmp / "runs", "bench")
         self.sim = Simulator(get_catalog(), self.run)
         self._events = self.run.events()

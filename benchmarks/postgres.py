@@ -125,21 +125,10 @@ def _checkpoint_cost(dsn: Dsn, tmp: Path) -> dict[str, tuple[float, float, int]]
     taking turns conversation by conversation."""
     from emosim.graphs.runner import Job, Simulator
     from emosim.runs import RunFolder
-    from emosim.schemas import Scenario
 
-    scenario = Scenario.model_validate(
-        dict(
-            id="bench",
-            title="bench",
-            topic="debt_management",
-            subcategory="credit_card_debt",
-            client_persona="marcus_johnson",
-            length_class="long",
-            exchanges=RUN_EXCHANGES,
-            situation="benchmark",
-            anti_pattern_rate=0.15,
-        )
-    )
+    from .engine import bench_scenario
+
+    scenario = bench_scenario(RUN_EXCHANGES)
     catalog = get_catalog()
     players = {}
     for name, store in (("sqlite", tmp / "sqlite"), ("postgres", dsn)):

@@ -25,7 +25,6 @@ from .schemas import (
     ClientTurn,
     ConversationRecord,
     CriticFinding,
-    EmotionalState,
     EmotionAnnotation,
     LabelEvent,
     LabelSource,
@@ -104,18 +103,6 @@ class SeedSource(StrictModel):
     created_at: datetime = Field(description="When the seed was authored.")
 
 
-def _state(catalog: Catalog, emotion: str, intensity: float) -> EmotionalState:
-    e = catalog.emotion(emotion)
-    return EmotionalState(
-        emotion=e.id,
-        family=e.family,
-        intensity=intensity,
-        intensity_level=intensity_level(intensity),
-        valence=e.valence,
-        arousal=e.arousal,
-    )
-
-
 def compile_seed(catalog: Catalog, path: Path) -> ConversationRecord:
     src = load_yaml_model(path, SeedSource)
     problems: list[str] = []
@@ -172,7 +159,7 @@ def compile_seed(catalog: Catalog, path: Path) -> ConversationRecord:
                     confidence=turn.observed.confidence,
                     observer=AUTHOR,
                 )
-                truth = _state(catalog, turn.true_state.emotion, turn.true_state.intensity)
+                truth = catalog.emotional_state(turn.true_state.emotion, turn.true_state.intensity)
             except DataError as exc:
                 problems.extend(f"{where}: {p}" for p in exc.problems)
                 continue
